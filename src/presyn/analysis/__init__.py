@@ -1,0 +1,1 @@
+"""Analyses: runs -> tidy tables -> statistics rows (no plotting here)."""

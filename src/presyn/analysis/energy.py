@@ -1,0 +1,56 @@
+"""Energy experiment: final-metrics table and Fig 1 statistics (SPEC §3 "Energy")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from presyn import stats
+from presyn.analysis.collect import check_single_config, final_values, read_metrics
+
+
+def final_table(metric_paths: list[str], specs: dict[str, dict]) -> pd.DataFrame:
+    """One row per run: model, weight decay, seed and the final metrics, incl. MI per energy."""
+    df = read_metrics(metric_paths)
+    check_single_config(df, "energy runs")
+    wide = final_values(df)
+    meta = {(s["method"], s["seed"]): s for s in specs.values()}
+    wide["model"] = [meta[(m, s)]["model_name"] for m, s in zip(wide["method"], wide["seed"])]
+    wide["weight_decay"] = [meta[(m, s)]["weight_decay"] for m, s in zip(wide["method"], wide["seed"])]
+    wide["mi_per_energy"] = wide["mutual_information"] / wide["synaptic_energy"]
+    wide["mi_per_neuronal_energy"] = wide["mutual_information"] / wide["neuronal_energy"]
+    return wide.sort_values(["model", "weight_decay", "seed"]).reset_index(drop=True)
+
+
+def fig1_stats(table: pd.DataFrame, figure: str = "fig1") -> pd.DataFrame:
+    """Per model x weight decay: mean +- SEM of MI, energy, MI/energy; per model the best
+    weight decay by mean MI/energy; t-tests of the presynaptic model's best against the others'."""
+    rows = []
+    for (model, wd), g in table.groupby(["model", "weight_decay"]):
+        groups = f"model={model};wd={wd:g}"
+        for metric in ("mutual_information", "synaptic_energy", "neuronal_energy", "mi_per_energy",
+                       "mi_per_neuronal_energy", "test_accuracy"):
+            rows.append(stats.summary(figure, f"{figure}.{metric}.{model}.wd{wd:g}", g[metric], groups))
+    best = {}
+    for model, g in table.groupby("model"):
+        means = g.groupby("weight_decay")["mi_per_energy"].mean()
+        wd = float(means.idxmax())
+        best[model] = g[g["weight_decay"] == wd]["mi_per_energy"].to_numpy()
+        rows.append(stats.summary(figure, f"{figure}.best_mi_per_energy.{model}", best[model],
+                                  f"model={model};wd={wd:g}", detail=f"best weight decay {wd:g}"))
+    if "presyn" in best:
+        for model, values in best.items():
+            if model != "presyn":
+                rows.append(stats.ttest(figure, f"{figure}.best_mi_per_energy.presyn_vs_{model}", best["presyn"], values,
+                                        f"presyn vs {model}"))
+    return stats.frame(rows)
+
+
+def parse_groups(groups: pd.Series) -> pd.DataFrame:
+    """'model=presyn;wd=0.01' -> columns model, wd (used by figures to read stats rows)."""
+    parsed = [dict(kv.split("=", 1) for kv in str(g).split(";") if "=" in kv) for g in groups]
+    return pd.DataFrame(parsed, index=groups.index)
+
+
+def mean_of(values) -> float:
+    return float(np.mean(values))

@@ -1,0 +1,30 @@
+"""Build a learner from a run spec's ``model`` block (the names used in config)."""
+
+from __future__ import annotations
+
+import torch
+
+from presyn.learners import DeterministicLearner, PresynapticLearner, PresynapticRule
+from presyn.models import SynapticMLP
+from presyn.training import Generators
+
+RULE_KEYS = {"lr", "p_up", "p_down", "g_lim", "p_freeze", "modulation", "learn_p", "sample_p", "normalise", "weight_decay"}
+
+
+def build_learner(model: dict, sizes: list[int], gens: Generators, device: torch.device, p_min: float = 0.25):
+    """``model['kind']``: presyn | fixedp | deterministic (others are added by their modules)."""
+    kind = model["kind"]
+    if kind == "presyn":
+        normalise = model.get("normalise", True)
+        net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=model.get("p_init", "min"),
+                          weight_scale=1.0 if normalise else 1.0 / p_min)
+        rule = PresynapticRule(p_min=p_min, **{k: v for k, v in model.items() if k in RULE_KEYS})
+        return PresynapticLearner(net, rule, gens.masks)
+    if kind == "fixedp":
+        net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=float(model["p"]))
+        rule = PresynapticRule(lr=model["lr"], weight_decay=model.get("weight_decay", 0.0), learn_p=False, p_min=p_min)
+        return PresynapticLearner(net, rule, gens.masks)
+    if kind == "deterministic":
+        net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=1.0)
+        return DeterministicLearner(net, model.get("optimizer", "sgd"), model["lr"], model.get("weight_decay", 0.0))
+    raise ValueError(f"unknown model kind {kind!r}; known: presyn, fixedp, deterministic")

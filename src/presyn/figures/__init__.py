@@ -1,0 +1,1 @@
+"""One module per figure: reads tables and stats, draws, saves PDF + PNG. No statistics here."""

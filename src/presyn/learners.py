@@ -1,0 +1,158 @@
+"""Learning rules behind one interface: ``step(x, y)``, ``predict_proba(x)``, ``state_dict()``.
+
+``PresynapticLearner`` is the paper's model (equations 4-9; SPEC §2): strengths follow the
+gradient (optionally scaled by 1 - p), release probabilities rise where the gradient is large
+and fall where it is small, and freeze once they pass ``p_freeze``. ``DeterministicLearner``
+is the plain MLP trained with SGD or Adam (all parameters, biases included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+
+from presyn.models import SynapticMLP, bernoulli_mask
+
+
+class Learner(Protocol):
+    """What every method offers to a training loop (energy or lifelong)."""
+
+    net: SynapticMLP
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One minibatch update; returns (mean loss, number correct) as 0-d tensors."""
+
+    def predict_proba(self, x: torch.Tensor, n_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sample-averaged softmax (N x C) and mean summed hidden activity per input (N)."""
+
+    def synaptic_energy(self) -> float:
+        """Sum of |expected strength| over all weights (metabolic cost of transmission)."""
+
+    def state_dict(self) -> dict: ...
+
+
+@dataclass
+class PresynapticRule:
+    """Every switch of the presynaptic model; the ablations are flags here, not copies."""
+
+    lr: float
+    p_up: float = 0.07  # release-probability increase when |g| >= g_lim
+    p_down: float = 0.07  # decrease when |g| < g_lim
+    g_lim: float = 1e-3  # gradient magnitude that counts as "important"
+    p_freeze: float = 1.0  # p >= p_freeze never changes again; 1.0 = no freezing
+    p_min: float = 0.25  # lower clamp of p
+    modulation: bool = False  # scale the strength update by (1 - p): metaplasticity
+    learn_p: bool = True  # False: release probabilities stay at their initial value
+    sample_p: float | None = None  # "ghost": sample with this p; learned p drives modulation/freezing
+    normalise: bool = True  # effective weight = mask * w / p (True) or mask * w (False)
+    weight_decay: float = 0.0
+
+
+@torch.no_grad()
+def presynaptic_update(w: torch.Tensor, p: torch.Tensor, g: torch.Tensor, rule: PresynapticRule) -> None:
+    """Apply one step of the rule in place, with ``p`` as it was during the forward pass.
+
+    strength:  w <- w - lr * (g * (1 - p)^[modulation] + wd * w)
+    release:   p <- clamp(p + (1 - p) * (+p_up if |g| >= g_lim else -p_down), p_min, 1)
+               only where p < p_freeze (frozen synapses keep their p).
+    """
+    step = g * (1.0 - p) if rule.modulation else g.clone()
+    if rule.weight_decay:
+        step.add_(w, alpha=rule.weight_decay)
+    if rule.learn_p:
+        one = torch.ones((), device=p.device, dtype=p.dtype)
+        # 1.0 where |g| >= g_lim, else 0.0 (float ops: bool tensors are slow on this CPU build)
+        large = torch.heaviside(g.abs().sub_(rule.g_lim), one)
+        delta = large.mul_(rule.p_up + rule.p_down).sub_(rule.p_down)
+        change = delta.mul_(1.0 - p).add_(p).clamp_(rule.p_min, 1.0).sub_(p)
+        if rule.p_freeze < 1.0:
+            change.mul_(torch.heaviside(rule.p_freeze - p, torch.zeros_like(one)))
+        p.add_(change)
+    w.sub_(step, alpha=rule.lr)
+
+
+class PresynapticLearner:
+    """The presynaptic model: one Bernoulli mask per forward pass, shared across the batch."""
+
+    def __init__(self, net: SynapticMLP, rule: PresynapticRule, mask_generator: torch.Generator) -> None:
+        self.net = net
+        self.rule = rule
+        self.gen = mask_generator
+        self._grad = torch.empty_like(net.w)
+        self._u = torch.empty_like(net.w)
+        self._ghost_p = None if rule.sample_p is None else torch.full_like(net.w, float(rule.sample_p))
+
+    def sampling_p(self) -> torch.Tensor:
+        return self.net.p if self._ghost_p is None else self._ghost_p
+
+    def sample_scale(self) -> torch.Tensor:
+        """mask / p (normalised) or mask: the factor turning w_bar into effective weights."""
+        p_s = self.sampling_p()
+        mask = bernoulli_mask(p_s, self.gen, out=self._u)
+        return mask.div_(p_s) if self.rule.normalise else mask
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scale = self.sample_scale()
+        w_eff = self.net.w * scale
+        fwd = self.net.forward(x, w_eff)
+        loss, _ = self.net.backward(fwd, y, w_eff, self._grad)
+        g = self._grad.mul_(scale)  # dL/dw_bar = dL/dW_eff * mask / p
+        presynaptic_update(self.net.w, self.net.p, g, self.rule)
+        correct = (fwd.logits.argmax(1) == y).sum()
+        return loss.detach(), correct
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor, n_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
+        probs = torch.zeros(x.shape[0], self.net.sizes[-1], device=x.device)
+        activity = torch.zeros(x.shape[0], device=x.device)
+        for _ in range(n_samples):
+            logits, act = self.net.hidden_activity(x, self.net.w * self.sample_scale())
+            probs += torch.softmax(logits, 1)
+            activity += act
+        return probs / n_samples, activity / n_samples
+
+    def synaptic_energy(self) -> float:
+        if self.rule.normalise:
+            return float(self.net.w.abs().sum())
+        return float((self.net.p * self.net.w.abs()).sum())
+
+    def state_dict(self) -> dict:
+        return self.net.state_dict()
+
+
+class DeterministicLearner:
+    """Plain MLP (no masks), every parameter trained by SGD or Adam with weight decay."""
+
+    def __init__(self, net: SynapticMLP, optimizer: str = "sgd", lr: float = 0.08, weight_decay: float = 0.0) -> None:
+        self.net = net
+        net.p.fill_(1.0)
+        self.params = [net.w, *net.biases]
+        for t in self.params:
+            t.requires_grad_(False)
+        self._grad = torch.empty_like(net.w)
+        opt_cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}.get(optimizer)
+        if opt_cls is None:
+            raise ValueError(f"unknown optimizer {optimizer!r}; use 'sgd' or 'adam'")
+        self.optimizer = opt_cls(self.params, lr=lr, weight_decay=weight_decay)
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        fwd = self.net.forward(x, self.net.w)
+        loss, grad_b = self.net.backward(fwd, y, self.net.w, self._grad)
+        self.net.w.grad = self._grad
+        for b, gb in zip(self.net.biases, grad_b):
+            b.grad = gb
+        self.optimizer.step()
+        return loss.detach(), (fwd.logits.argmax(1) == y).sum()
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor, n_samples: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        logits, act = self.net.hidden_activity(x, self.net.w)
+        return torch.softmax(logits, 1), act
+
+    def synaptic_energy(self) -> float:
+        return float(self.net.w.abs().sum())
+
+    def state_dict(self) -> dict:
+        return self.net.state_dict()

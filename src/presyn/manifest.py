@@ -1,0 +1,32 @@
+"""figures/all: every figure file produced, with its sha256, and what was left out and why."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+from presyn.io import atomic_path
+from presyn.provenance import code_version
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_manifest(files: list[str], out: str | Path, config: dict, left_out: dict[str, str] | None = None) -> None:
+    lines = [
+        "# presyn-repro figures manifest",
+        f"# generated {datetime.now(timezone.utc).isoformat(timespec='seconds')} by code {code_version()}",
+        f"# run label: {config.get('run_label') or 'paper protocol (config/config.yaml)'}",
+        "# sha256  path",
+    ]
+    lines += [f"{sha256_file(f)}  {f}" for f in sorted(files)]
+    for name, why in sorted((left_out or {}).items()):
+        lines.append(f"# left out: {name}: {why}")
+    with atomic_path(out) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")

@@ -1,0 +1,112 @@
+"""From config to the list of training runs: one spec per experiment x method x benchmark x seed.
+
+The run spec is everything a training job needs (and all it hashes into its provenance);
+``method_name`` is the one spelling of hyperparameter variants in result paths (SPEC §6).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Callable, Iterable
+
+from presyn.provenance import config_hash
+
+BENCHMARK_DATASET = {
+    "mnist": "mnist",
+    "fashion": "fashion",
+}
+
+
+def fmt_number(x: float) -> str:
+    """Short, stable spelling of a number for paths: 0.01 -> '0.01', 0.0 -> '0', 1e-4 -> '0.0001'."""
+    s = f"{float(x):.6f}".rstrip("0").rstrip(".")
+    return s or "0"
+
+
+def method_name(model: str, **variant: float | str) -> str:
+    """'presyn' + {'wd': 0.01} -> 'presyn_wd0.01'; variants in the given order."""
+    parts = [model]
+    for key, value in variant.items():
+        parts.append(f"{key}{fmt_number(value) if isinstance(value, (int, float)) else value}")
+    return "_".join(parts)
+
+
+def dataset_of(benchmark: str) -> str:
+    """Which processed dataset a benchmark reads (split_mnist -> mnist, perm_fashion -> fashion)."""
+    for suffix, dataset in BENCHMARK_DATASET.items():
+        if benchmark == suffix or benchmark.endswith("_" + suffix):
+            return dataset
+    raise ValueError(f"benchmark {benchmark!r} maps to no dataset; known datasets: {sorted(set(BENCHMARK_DATASET.values()))}")
+
+
+def dataset_block(config: dict, benchmark: str) -> dict:
+    name = dataset_of(benchmark)
+    ds = config["data"]["datasets"][name]
+    return {"name": name, "mean": ds["mean"], "std": ds["std"], "subset": config["data"].get("subset")}
+
+
+def seeds_for(config: dict, section: str) -> list[int]:
+    return list(config[section].get("seeds") or config["seeds"])
+
+
+def base_spec(config: dict, experiment: str, method: str, benchmark: str, seed: int) -> dict:
+    m = config["model"]
+    return {
+        "experiment": experiment,
+        "method": method,
+        "benchmark": benchmark,
+        "seed": int(seed),
+        "dataset": dataset_block(config, benchmark),
+        "hidden": list(m["hidden"]),
+        "batch_size": m["batch_size"],
+        "p_min": m["p_min"],
+        "eval_samples": m["eval_samples"],
+        "important_p": m["important_p"],
+    }
+
+
+def finalise(spec: dict, section: dict) -> dict:
+    """Attach the hash of the experiment's config section (what a figure may not mix)."""
+    spec["config_hash"] = config_hash({"section": section, "hidden": spec["hidden"], "dataset": spec["dataset"],
+                                       "batch_size": spec["batch_size"], "p_min": spec["p_min"]})
+    return spec
+
+
+def energy_runs(config: dict) -> list[dict]:
+    """Energy experiment: every model x weight decay x seed, single-task MNIST."""
+    sec = config["energy"]
+    if not sec.get("enabled", True):
+        return []
+    runs = []
+    for model_name, model in sec["models"].items():
+        for wd in sec["weight_decays"]:
+            for seed in seeds_for(config, "energy"):
+                method = method_name(model_name, wd=wd)
+                spec = base_spec(config, "energy", method, sec["benchmark"], seed)
+                spec.update(model={**copy.deepcopy(model), "weight_decay": float(wd)},
+                            model_name=model_name, weight_decay=float(wd),
+                            epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
+                runs.append(finalise(spec, sec))
+    return runs
+
+
+# experiment -> function(config) -> run specs. Other experiments register here.
+PLANNERS: dict[str, Callable[[dict], list[dict]]] = {
+    "energy": energy_runs,
+}
+
+
+def run_key(spec: dict) -> str:
+    return f"{spec['experiment']}/{spec['method']}/{spec['benchmark']}/seed{spec['seed']}"
+
+
+def all_runs(config: dict, experiments: Iterable[str] | None = None) -> dict[str, dict]:
+    """Every run of the config, keyed by its results path below results/runs/."""
+    out = {}
+    for name in experiments or PLANNERS:
+        for spec in PLANNERS[name](config):
+            key = run_key(spec)
+            if key in out:
+                raise ValueError(f"two runs share the path results/runs/{key}; make their method names differ")
+            out[key] = spec
+    return out

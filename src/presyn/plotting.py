@@ -1,0 +1,67 @@
+"""One look for every figure: palette per model/method, style, panel letters, saving PDF + PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from presyn.io import atomic_path  # noqa: E402
+
+# One colour per model / method, used by every figure.
+PALETTE = {
+    "presyn": "#1f77b4",          # presynaptic model / consolidation
+    "deterministic": "#7f7f7f",   # standard (deterministic) MLP
+    "fixedp": "#ff7f0e",          # fixed release probability
+    "no_consolidation": "#7f7f7f",
+    "bgd": "#2ca02c",
+    "ewc": "#d62728",
+    "joint": "#000000",
+    "shuffled": "#bbbbbb",
+    "true": "#1f77b4",
+    "ltp": "#d62728",
+    "ltd": "#1f77b4",
+}
+
+LABELS = {
+    "presyn": "Presynaptic",
+    "deterministic": "Standard MLP",
+    "fixedp": "Fixed release prob.",
+    "no_consolidation": "No consolidation",
+    "bgd": "BGD",
+    "ewc": "EWC",
+    "joint": "Joint training",
+}
+
+
+def style() -> None:
+    sns.set_theme(context="paper", style="ticks", font_scale=1.1)
+    plt.rcParams.update({"axes.spines.top": False, "axes.spines.right": False, "pdf.fonttype": 42,
+                         "savefig.bbox": "tight", "figure.dpi": 100})
+
+
+def panel_letter(ax, letter: str) -> None:
+    ax.text(-0.15, 1.05, letter, transform=ax.transAxes, fontsize=14, fontweight="bold", va="bottom", ha="right")
+
+
+def color(key: str) -> str:
+    return PALETTE.get(key, "#333333")
+
+
+def label(key: str) -> str:
+    return LABELS.get(key, key)
+
+
+def save(fig, pdf: str | Path, png: str | Path | None = None) -> None:
+    """Save as PDF (and PNG beside it) atomically, then close."""
+    pdf = Path(pdf)
+    png = Path(png) if png else pdf.with_suffix(".png")
+    with atomic_path(pdf) as tmp:
+        fig.savefig(tmp, format="pdf")
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, format="png", dpi=150)
+    plt.close(fig)

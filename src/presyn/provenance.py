@@ -1,0 +1,72 @@
+"""Provenance: every result records config, seed, code version, library versions, device."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import socket
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import presyn
+
+LIBRARIES = ("torch", "numpy", "scipy", "pandas", "matplotlib", "seaborn", "statsmodels", "snakemake")
+
+
+def config_hash(obj: Any) -> str:
+    """Stable short hash of a JSON-able config fragment (key order does not matter)."""
+    blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def code_version() -> str:
+    """git commit of the checkout (with -dirty) or, outside git, the package version."""
+    root = Path(presyn.__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        if commit.returncode == 0:
+            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=5)
+            return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return f"presyn-{presyn.__version__}"
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def device_description(device: str) -> str:
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def record(spec: dict, seed: int, device: str, extra: dict | None = None) -> dict:
+    """The provenance record written beside every run's results."""
+    rec = {
+        "spec": spec,
+        "config_hash": spec.get("config_hash") or config_hash(spec),
+        "seed": seed,
+        "code_version": code_version(),
+        "libraries": library_versions(),
+        "device": device_description(device),
+        "host": socket.gethostname(),
+        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    rec.update(extra or {})
+    return rec

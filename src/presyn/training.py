@@ -1,0 +1,102 @@
+"""Pieces every training job shares: device and threads, seeded generators, batches,
+a tidy metrics log, progress lines and the atomic write of a run's three outputs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from presyn.io import atomic_path, write_json, write_table
+from presyn.provenance import record
+
+log = logging.getLogger("presyn")
+
+RUN_FILES = ("metrics.parquet", "state.pt", "provenance.json")
+
+
+def resolve_device(requested: str = "auto") -> torch.device:
+    """'auto' -> cuda when present, else cpu; an explicit 'cuda' without a GPU is an error."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"config device={requested!r} but no CUDA device is visible; set device: auto or cpu")
+    return torch.device(requested)
+
+
+def set_threads(threads: int) -> None:
+    """Pin torch's intra-op threads to what the scheduler gave this job (no oversubscription)."""
+    torch.set_num_threads(max(1, int(threads)))
+
+
+@dataclass
+class Generators:
+    """Independent, seeded random streams: initialisation, data order, synapse sampling."""
+
+    init: torch.Generator
+    data: torch.Generator
+    masks: torch.Generator
+
+    @classmethod
+    def from_seed(cls, seed: int, device: torch.device) -> "Generators":
+        init = torch.Generator().manual_seed(seed)
+        data = torch.Generator(device=device).manual_seed(seed + 1)
+        masks = torch.Generator(device=device).manual_seed(seed + 2)
+        return cls(init, data, masks)
+
+
+def minibatches(n: int, batch_size: int, generator: torch.Generator, device: torch.device):
+    """Shuffled index slices covering n items once (the last batch may be smaller)."""
+    order = torch.randperm(n, generator=generator, device=device)
+    return torch.split(order, batch_size)
+
+
+@dataclass
+class MetricsLog:
+    """Tidy rows: one per epoch x evaluated task x metric."""
+
+    ids: dict
+    rows: list = field(default_factory=list)
+
+    def add(self, epoch: int, metrics: dict[str, float], task: str = "all") -> None:
+        for name, value in metrics.items():
+            self.rows.append({**self.ids, "epoch": epoch, "task": str(task), "metric": name, "value": float(value)})
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+
+class Progress:
+    """One line per epoch on the job's log: where it is, how fast, how well."""
+
+    def __init__(self, label: str, total_epochs: int) -> None:
+        self.label, self.total, self.t0 = label, total_epochs, time.perf_counter()
+
+    def epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        elapsed = time.perf_counter() - self.t0
+        eta = elapsed / max(epoch, 1) * (self.total - epoch)
+        shown = " ".join(f"{k}={v:.4g}" for k, v in metrics.items())
+        log.info("%s epoch %d/%d %s [%.1fs, eta %.0fs]", self.label, epoch, self.total, shown, elapsed, eta)
+
+
+def check_finite(loss: torch.Tensor, label: str, epoch: int, step: int) -> None:
+    """Stop a diverging run with the place it diverged; nothing is written afterwards."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"{label}: loss is {float(loss)} at epoch {epoch}, step {step}; "
+                                 "the run diverged (lower the learning rate); no results were written")
+
+
+def save_run(out_dir: str | Path, metrics: pd.DataFrame, state: dict, spec: dict, device: torch.device, extra: dict | None = None) -> None:
+    """Write metrics.parquet, state.pt and provenance.json, each atomically."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prov = record(spec, spec["seed"], str(device), extra)
+    metrics = metrics.assign(config_hash=prov["config_hash"])
+    write_table(metrics, out_dir / "metrics.parquet")
+    with atomic_path(out_dir / "state.pt") as tmp:
+        torch.save({**state, "provenance": prov}, tmp)
+    write_json(prov, out_dir / "provenance.json")

@@ -1,0 +1,76 @@
+# Shared helpers: config validation, the run plan, names and paths (SPEC §6).
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+sys.path.insert(0, str(Path(workflow.basedir).parent / "src"))
+import presyn.plan as plan  # noqa: E402
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+RUNS = plan.all_runs(config)
+RUN_FILES = ["metrics.parquet", "state.pt", "provenance.json"]
+
+
+wildcard_constraints:
+    experiment="[a-z_]+",
+    method="[A-Za-z0-9_.\-]+",
+    benchmark="[a-z_]+",
+    seed="[0-9]+",
+    dataset="[a-z]+",
+    fig="(app)?fig[0-9]+",
+
+
+def method_name(model, **variant):
+    """The one spelling of a method + hyperparameter variant in result paths."""
+    return plan.method_name(model, **variant)
+
+
+def run_dir(spec):
+    return f"results/runs/{plan.run_key(spec)}"
+
+
+def run_outputs(experiment, filename="metrics.parquet"):
+    """The given output file of every run of one experiment."""
+    return [f"{run_dir(s)}/{filename}" for s in RUNS.values() if s["experiment"] == experiment]
+
+
+def get_run_spec(wildcards):
+    key = f"{wildcards.experiment}/{wildcards.method}/{wildcards.benchmark}/seed{wildcards.seed}"
+    if key not in RUNS:
+        raise ValueError(f"results/runs/{key} is not a run of this config; see `snakemake -n figures/all`")
+    return RUNS[key]
+
+
+def get_run_data(wildcards):
+    return f"data/processed/{get_run_spec(wildcards)['dataset']['name']}.npz"
+
+
+def get_dataset_spec(wildcards):
+    ds = config["data"]["datasets"].get(wildcards.dataset)
+    if ds is None:
+        raise ValueError(f"dataset {wildcards.dataset!r} is not in config data.datasets")
+    return ds
+
+
+def get_raw_dir(wildcards):
+    return f"data/raw/{wildcards.dataset}"
+
+
+# figure name -> (config section that must be enabled, rule outputs). Each analysis file registers its figures.
+FIGURES = {}
+
+
+def register_figure(name, section, outputs):
+    FIGURES[name] = {"section": section, "outputs": outputs}
+
+
+def section_enabled(section):
+    return section in config and config[section].get("enabled", True)
+
+
+def all_figures():
+    """Every figure file that figures/all lists, from the enabled config sections."""
+    return [out for spec in FIGURES.values() if section_enabled(spec["section"]) for out in spec["outputs"]]
