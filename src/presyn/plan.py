@@ -7,6 +7,7 @@ The run spec is everything a training job needs (and all it hashes into its prov
 from __future__ import annotations
 
 import copy
+import importlib
 from typing import Callable, Iterable
 
 from presyn.provenance import config_hash
@@ -90,10 +91,16 @@ def energy_runs(config: dict) -> list[dict]:
     return runs
 
 
-# experiment -> function(config) -> run specs. Other experiments register here.
-PLANNERS: dict[str, Callable[[dict], list[dict]]] = {
-    "energy": energy_runs,
+# experiment -> "module:function" returning that experiment's run specs from the config.
+# Each experiment module registers one line here; imported lazily.
+PLANNERS: dict[str, str] = {
+    "energy": "presyn.plan:energy_runs",
 }
+
+
+def planner(name: str) -> Callable[[dict], list[dict]]:
+    module, func = PLANNERS[name].split(":")
+    return getattr(importlib.import_module(module), func)
 
 
 def run_key(spec: dict) -> str:
@@ -104,7 +111,7 @@ def all_runs(config: dict, experiments: Iterable[str] | None = None) -> dict[str
     """Every run of the config, keyed by its results path below results/runs/."""
     out = {}
     for name in experiments or PLANNERS:
-        for spec in PLANNERS[name](config):
+        for spec in planner(name)(config):
             key = run_key(spec)
             if key in out:
                 raise ValueError(f"two runs share the path results/runs/{key}; make their method names differ")
