@@ -8,6 +8,10 @@ sys.path.insert(0, str(Path(workflow.basedir).parent / "src"))
 import presyn.plan as plan  # noqa: E402
 
 
+# Every violation named by its key path (presyn.config_check), then Snakemake's validate (fills defaults).
+import presyn.config_check as config_check  # noqa: E402
+
+config_check.validate(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 validate(config, schema="../schemas/config.schema.yaml")
 
 RUNS = plan.all_runs(config)

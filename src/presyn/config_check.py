@@ -1,0 +1,80 @@
+"""Config validation with messages that name the offending key path.
+
+Snakemake's own ``validate`` prints the schema fragment and ``instance['a']['b']``; here every
+violation is one line, ``config error at energy.models.presyn.lr: -0.1 is less than or equal
+to the minimum of 0``, all violations are reported at once (sorted by path), and an unknown
+key is named by its full path (``energy.foo: unknown key``) instead of its parent's.
+Called from ``workflow/rules/common.smk`` before any rule is planned.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+
+class ConfigError(ValueError):
+    """The config does not satisfy workflow/schemas/config.schema.yaml."""
+
+
+def load_schema(schema_path: str | os.PathLike) -> dict:
+    return yaml.safe_load(Path(schema_path).read_text())
+
+
+def _dotted(path) -> str:
+    """deque(['energy', 'models', 'presyn', 'lr']) -> 'energy.models.presyn.lr'; seeds[0] for list items."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(error: ValidationError) -> list[tuple[str, str]]:
+    """(key path, message) pairs for one top-level error, descending into oneOf/anyOf."""
+    if error.context:  # oneOf / anyOf: report the most relevant sub-error (a branch of the right type)
+        branches: dict = {}
+        for e in error.context:
+            branches.setdefault(e.relative_schema_path[0], []).append(e)
+        typed = [errs for errs in branches.values() if not any(e.validator == "type" for e in errs)]
+        error = best_match(typed[0] if typed else error.context) or error
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set((error.schema or {}).get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        if extra and error.schema.get("additionalProperties") is False:
+            known = ", ".join(sorted(allowed)) or "none"
+            return [(_dotted(path + [k]), f"unknown key {k!r} (allowed here: {known})") for k in extra]
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        if missing:
+            return [(_dotted(path + [missing]), "required key is missing")]
+    msg = error.message
+    desc = (error.schema or {}).get("description") if isinstance(error.schema, dict) else None
+    if desc and error.validator not in ("type",):
+        msg += f" ({desc})"
+    return [(_dotted(path), msg)]
+
+
+def check(config: dict[str, Any], schema: dict) -> list[str]:
+    """Every violation as 'config error at <key.path>: <message>' (empty list: valid)."""
+    validator = Draft202012Validator(schema)
+    found: dict[tuple[str, str], None] = {}
+    for err in validator.iter_errors(config):
+        for path, msg in _describe(err):
+            found[(path, msg)] = None
+    return [f"config error at {p}: {m}" for p, m in sorted(found)]
+
+
+def validate(config: dict[str, Any], schema_path: str | os.PathLike) -> None:
+    """Raise ConfigError listing every violation by key path; return silently when valid."""
+    problems = check(config, load_schema(schema_path))
+    if problems:
+        raise ConfigError(
+            f"{len(problems)} invalid config value(s); fix config/config.yaml or the --configfile overlay "
+            f"(schema: {Path(schema_path).name}); nothing was run:\n  " + "\n  ".join(problems)
+        )
