@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -67,7 +68,10 @@ Arrays = dict[str, np.ndarray]
 def decode_idx(raw: bytes) -> np.ndarray:
     """Decode an IDX file (optionally gzip-compressed) into a numpy array."""
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupted gzip stream
+            raise SourceError(f"corrupt gzip stream ({type(exc).__name__}: {exc})") from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise SourceError("not an unsigned-byte IDX file (bad magic number)")
     ndim = raw[3]
@@ -105,7 +109,10 @@ def read_idx_dir(directory: Path) -> Arrays:
     for key, stem in IDX_NAMES.items():
         for candidate in (directory / f"{stem}.gz", directory / stem):
             if candidate.exists():
-                found[key] = decode_idx(candidate.read_bytes())
+                try:
+                    found[key] = decode_idx(candidate.read_bytes())
+                except SourceError as exc:  # name the bad file
+                    raise SourceError(f"{candidate}: {exc}") from exc
                 break
         else:
             raise SourceError(f"missing {stem}[.gz] in {directory}")
@@ -117,8 +124,8 @@ def read_mnist_pickle(path: Path) -> Arrays:
     try:
         with gzip.open(path, "rb") as fh:
             (x0, y0), (x1, y1), (x2, y2) = pickle.load(fh, encoding="latin1")
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError) as exc:
-        raise SourceError(f"cannot read {path}: {exc}") from exc
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, zlib.error) as exc:
+        raise SourceError(f"cannot read {path}: {type(exc).__name__}: {exc} (truncated or corrupted file?)") from exc
     to_u8 = lambda a: np.rint(np.asarray(a, dtype=np.float64) * 256).astype(np.uint8)  # noqa: E731
     return _normalise_arrays(to_u8(np.concatenate([x0, x1])), np.concatenate([y0, y1]), to_u8(x2), y2)
 
@@ -136,7 +143,7 @@ def verify(arrays: Arrays, expected: dict[str, str], origin: str) -> None:
     bad = [k for k in SPLITS if k in expected and expected[k] != got[k]]
     if bad:
         raise SourceError(
-            f"{origin}: content sha256 mismatch for {', '.join(bad)} "
+            f"{origin}: content sha256 mismatch for {', '.join(f'{k} ({IDX_NAMES[k]})' for k in bad)} "
             f"(expected {[expected[k][:12] for k in bad]}, got {[got[k][:12] for k in bad]}); file corrupt or not the canonical dataset"
         )
 
@@ -329,8 +336,12 @@ def load_processed(
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `snakemake --cores 1 {path}` to fetch and process it")
-    with np.load(path) as z:
-        xs = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    try:
+        with np.load(path) as z:
+            xs = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise RuntimeError(f"{path} is unreadable ({type(exc).__name__}: {exc}); it was changed after it was written: "
+                           f"delete it and rerun the same command to rebuild it from data/raw/") from exc
     if subset:
         n_tr, n_te = subset.get("train"), subset.get("test")
         if n_tr:
