@@ -1,0 +1,13 @@
+"""Snakemake entry: fetch the Sjöström recordings by DOI (Dryad, then Mendeley Data), record checksums."""
+from presyn import logs
+from presyn.sjostrom.download import fetch
+
+log = logs.setup(snakemake.log[0])
+try:
+    record, failures = fetch(snakemake.params.cfg, snakemake.params.raw_dir)
+except Exception:
+    log.exception("Sjöström data")
+    raise
+for failure in failures:
+    log.warning("sjostrom: %s", failure)
+log.info("sjostrom: %d file(s) from %s recorded in %s", len(record["files"]), record["source"], snakemake.output[0])
