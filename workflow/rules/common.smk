@@ -67,8 +67,10 @@ def get_raw_dir(wildcards):
 FIGURES = {}
 
 
-def register_figure(name, section, outputs):
-    FIGURES[name] = {"section": section, "outputs": outputs}
+def register_figure(name, section, outputs, stats=None):
+    """stats: the stats table(s) the scorecard reads for this figure; default results/stats/<name>.csv, [] for none."""
+    stats = [f"results/stats/{name}.csv"] if stats is None else [stats] if isinstance(stats, str) else list(stats)
+    FIGURES[name] = {"section": section, "outputs": outputs, "stats": stats}
 
 
 def section_enabled(section):
