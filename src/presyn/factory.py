@@ -27,4 +27,8 @@ def build_learner(model: dict, sizes: list[int], gens: Generators, device: torch
     if kind == "deterministic":
         net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=1.0)
         return DeterministicLearner(net, model.get("optimizer", "sgd"), model["lr"], model.get("weight_decay", 0.0))
-    raise ValueError(f"unknown model kind {kind!r}; known: presyn, fixedp, deterministic")
+    if kind in ("bgd", "ewc"):  # lifelong baselines (presyn.baselines)
+        from presyn import baselines
+
+        return baselines.build(model, lambda p_init: SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=p_init), gens, device)
+    raise ValueError(f"unknown model kind {kind!r}; known: presyn, fixedp, deterministic, bgd, ewc")

@@ -73,11 +73,18 @@ def finalise(spec: dict, section: dict) -> dict:
     return spec
 
 
+ENERGY_EXTRA_KEYS = ("analysis", "fixedp_sweep", "uniform_init")  # analysis settings and App. fig 1c/1d runs
+
+
 def energy_runs(config: dict) -> list[dict]:
-    """Energy experiment: every model x weight decay x seed, single-task MNIST."""
+    """Energy experiment: every model x weight decay x seed, single-task MNIST (Fig 1), plus the
+    fixed-p sweep (App. fig 1c: ``energy_group`` = fixedp_sweep) and the uniform-initial-p runs
+    (App. fig 1d: ``energy_group`` = uniform_init). Fig 1 specs carry no ``energy_group``; their hash
+    ignores the analysis/sweep keys, so adding or changing those never retrains the Fig 1 runs."""
     sec = config["energy"]
     if not sec.get("enabled", True):
         return []
+    core = {k: v for k, v in sec.items() if k not in ENERGY_EXTRA_KEYS}
     runs = []
     for model_name, model in sec["models"].items():
         for wd in sec["weight_decays"]:
@@ -87,7 +94,39 @@ def energy_runs(config: dict) -> list[dict]:
                 spec.update(model={**copy.deepcopy(model), "weight_decay": float(wd)},
                             model_name=model_name, weight_decay=float(wd),
                             epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
-                runs.append(finalise(spec, sec))
+                runs.append(finalise(spec, core))
+    runs += energy_sweep_runs(config, core)
+    return runs
+
+
+def energy_sweep_runs(config: dict, core: dict) -> list[dict]:
+    """App. fig 1c: fixed-p model for every p x learning rate (lr = lr_scale * p) at one weight decay;
+    App. fig 1d: the presynaptic model with release probabilities initialised U(p_min, 1)."""
+    sec = config["energy"]
+    runs = []
+    sweep = sec.get("fixedp_sweep") or {}
+    if sweep and sweep.get("enabled", True):
+        base = sec["models"][sweep.get("model", "fixedp")]
+        wd = float(sweep["weight_decay"])
+        for p in sweep["ps"]:
+            for scale in sweep["lr_scales"]:
+                lr = round(float(scale) * float(p), 10)
+                for seed in sweep.get("seeds") or seeds_for(config, "energy"):
+                    spec = base_spec(config, "energy", method_name("fixedp", p=p, lr=lr, wd=wd), sec["benchmark"], seed)
+                    spec.update(model={**copy.deepcopy(base), "p": float(p), "lr": lr, "weight_decay": wd},
+                                model_name="fixedp", weight_decay=wd, fixed_p=float(p), lr=lr, lr_scale=float(scale),
+                                energy_group="fixedp_sweep", epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
+                    runs.append(finalise(spec, core))
+    uni = sec.get("uniform_init") or {}
+    if uni and uni.get("enabled", True):
+        base = sec["models"][uni.get("model", "presyn")]
+        wd = float(uni["weight_decay"])
+        for seed in uni.get("seeds") or seeds_for(config, "energy"):
+            spec = base_spec(config, "energy", method_name("presyn-uniform", wd=wd), sec["benchmark"], seed)
+            spec.update(model={**copy.deepcopy(base), "p_init": "uniform", "weight_decay": wd},
+                        model_name="presyn-uniform", weight_decay=wd, energy_group="uniform_init",
+                        epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
+            runs.append(finalise(spec, core))
     return runs
 
 
@@ -95,6 +134,8 @@ def energy_runs(config: dict) -> list[dict]:
 # Each experiment module registers one line here; imported lazily.
 PLANNERS: dict[str, str] = {
     "energy": "presyn.plan:energy_runs",
+    "lifelong": "presyn.experiments.lifelong:plan_runs",
+    "ablation": "presyn.experiments.ablation:plan_runs",
 }
 
 

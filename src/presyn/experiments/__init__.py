@@ -8,6 +8,8 @@ from pathlib import Path
 # experiment name -> module with ``train(spec, inputs, out_dir, device)``
 TRAINERS = {
     "energy": "presyn.experiments.energy",
+    "lifelong": "presyn.experiments.lifelong",
+    "ablation": "presyn.experiments.lifelong",  # Fig 5a: the lifelong trainer, variant flags in the model block
 }
 
 

@@ -1,0 +1,228 @@
+"""Lifelong-learning baselines behind the ``Learner`` protocol: BGD and EWC (SPEC §3 "Lifelong").
+
+``BGDLearner`` — Bayesian Gradient Descent (Zeno et al. 2018). Every parameter (weights and biases) is a
+Gaussian N(mu, sigma^2). Per batch, K networks theta_k = mu + sigma * eps_k are sampled and run together
+(stacked weights, ``torch.bmm``; hand-written backward), g_k = d(summed batch loss)/d theta at theta_k, and
+
+    mu    <- mu - eta * sigma^2 * E[g]
+    sigma <- sigma * sqrt(1 + (sigma * E[g eps] / 2)^2) - sigma^2 * E[g eps] / 2
+
+(expectations over the K samples, both with the sigma before the step). Test accuracy is the mean of the
+accuracies of ``n`` sampled networks (``sample_accuracy``).
+
+``EWCLearner`` — Elastic Weight Consolidation (Kirkpatrick et al. 2017) on the deterministic MLP. At the end
+of each task (``end_task``, the only learner that receives a task boundary) the empirical diagonal Fisher
+F = mean over examples of (d log p(y|x) / d theta)^2 is computed from per-example gradients
+(``torch.func.vmap(grad(...))``, in chunks) and stored with the parameters theta*. The training loss is the
+mean cross-entropy plus lambda * sum_tasks sum_i F_i (theta_i - theta*_i)^2; its gradient
+2 * lambda * (sum_t F_t * theta - sum_t F_t * theta*_t) is formed from two running sums, so the cost of a
+step does not grow with the number of past tasks.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch.func import grad, vmap
+
+from presyn.learners import DeterministicLearner
+from presyn.models import SynapticMLP
+
+
+# ------------------------------------------------------------------ flat parameter helpers
+def flat_params(net: SynapticMLP) -> torch.Tensor:
+    """Weights then biases of ``net`` as one flat vector (a copy)."""
+    return torch.cat([net.w.reshape(-1), *[b.reshape(-1) for b in net.biases]])
+
+
+def unflatten(net: SynapticMLP, theta: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Split a flat (..., P) parameter tensor into per-layer weights (..., out, in) and biases (..., out)."""
+    lead = theta.shape[:-1]
+    sizes = list(net.numels) + [b.numel() for b in net.biases]
+    parts = torch.split(theta, sizes, dim=-1)
+    n = len(net.numels)
+    weights = [p.reshape(*lead, *shape) for p, shape in zip(parts[:n], net.shapes)]
+    return weights, list(parts[n:])
+
+
+def log_likelihood(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, net: SynapticMLP) -> torch.Tensor:
+    """log p(y | x, theta) of one example for the ReLU MLP with flat parameters theta (for torch.func)."""
+    weights, biases = unflatten(net, theta)
+    h = x
+    for i, (W, b) in enumerate(zip(weights, biases)):
+        h = W @ h + b
+        if i < len(weights) - 1:
+            h = torch.relu(h)
+    return torch.log_softmax(h, -1).gather(0, y.reshape(1)).squeeze(0)
+
+
+def empirical_fisher(net: SynapticMLP, x: torch.Tensor, y: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+    """Diagonal empirical Fisher at the current parameters: mean over examples of the squared per-example
+    gradient of log p(y|x) wrt every parameter (flat, weights then biases)."""
+    theta = flat_params(net).detach()
+    per_example = vmap(grad(log_likelihood), in_dims=(None, 0, 0, None))
+    total = torch.zeros_like(theta)
+    for start in range(0, x.shape[0], chunk):
+        g = per_example(theta, x[start:start + chunk], y[start:start + chunk], net)
+        total += g.square().sum(0)
+    return total / x.shape[0]
+
+
+# ------------------------------------------------------------------ BGD
+def bgd_update(mu: torch.Tensor, sigma: torch.Tensor, g: torch.Tensor, eps: torch.Tensor, eta: float) -> None:
+    """One BGD step in place; ``g`` and ``eps`` are (K, P): the K Monte Carlo samples of this batch."""
+    e_g = g.mean(0)
+    e_ge = (g * eps).mean(0)
+    s2 = sigma.square()
+    mu.sub_(eta * s2 * e_g)
+    half = sigma * e_ge / 2
+    sigma.copy_(sigma * torch.sqrt(1 + half.square()) - s2 * e_ge / 2)
+
+
+class BGDLearner:
+    """Bayesian Gradient Descent with K Monte Carlo samples per batch, vectorised over samples."""
+
+    def __init__(self, net: SynapticMLP, std_init: float, eta: float, mc_samples: int, generator: torch.Generator) -> None:
+        self.net = net
+        net.p.fill_(1.0)
+        self.eta, self.k, self.gen = float(eta), int(mc_samples), generator
+        self.mu = flat_params(net)
+        # net.w and net.biases become views of mu: the model's state_dict holds the means
+        n_w = net.w.numel()
+        net.w = self.mu[:n_w]
+        net.biases = unflatten(net, self.mu)[1]
+        self.sigma = torch.full_like(self.mu, float(std_init))
+
+    def sample(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        eps = torch.randn((k, self.mu.numel()), generator=self.gen, device=self.mu.device)
+        return self.mu + self.sigma * eps, eps
+
+    def forward(self, x: torch.Tensor, theta: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """K networks at once: x (B, in) shared, theta (K, P); returns layer inputs and logits (K, B, C)."""
+        weights, biases = unflatten(self.net, theta)
+        h = x.expand(theta.shape[0], *x.shape)
+        acts = [h]
+        for i, (W, b) in enumerate(zip(weights, biases)):
+            h = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2))
+            if i < len(weights) - 1:
+                h = torch.relu(h)
+                acts.append(h)
+        return acts, h
+
+    def gradients(self, x: torch.Tensor, y: torch.Tensor, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Gradient of the summed batch cross-entropy for each of the K networks (K, P); mean loss; logits."""
+        acts, logits = self.forward(x, theta)
+        k, n, c = logits.shape
+        log_probs = torch.log_softmax(logits, -1)
+        loss = -log_probs.gather(2, y.expand(k, n).unsqueeze(2)).mean()
+        d = log_probs.exp()
+        d.scatter_add_(2, y.expand(k, n).unsqueeze(2), torch.full((k, n, 1), -1.0, device=d.device))
+        weights, _ = unflatten(self.net, theta)
+        gw, gb = [None] * len(weights), [None] * len(weights)
+        for i in range(len(weights) - 1, -1, -1):
+            gw[i] = torch.bmm(d.transpose(1, 2), acts[i]).reshape(k, -1)
+            gb[i] = d.sum(1)
+            if i > 0:
+                d = torch.bmm(d, weights[i]) * (acts[i] > 0)
+        return torch.cat([*gw, *gb], dim=1), loss, logits
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        theta, eps = self.sample(self.k)
+        g, loss, logits = self.gradients(x, y, theta)
+        bgd_update(self.mu, self.sigma, g, eps, self.eta)
+        correct = (logits.argmax(-1) == y).float().sum() / self.k
+        return loss.detach(), correct
+
+    @torch.no_grad()
+    def sample_probs(self, x: torch.Tensor, n_samples: int) -> torch.Tensor:
+        theta, _ = self.sample(n_samples)
+        _, logits = self.forward(x, theta)
+        return torch.softmax(logits, -1)
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor, n_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
+        theta, _ = self.sample(n_samples)
+        acts, logits = self.forward(x, theta)
+        activity = sum(a.sum(-1) for a in acts[1:]).mean(0)
+        return torch.softmax(logits, -1).mean(0), activity
+
+    @torch.no_grad()
+    def sample_accuracy(self, x: torch.Tensor, y: torch.Tensor, n_samples: int) -> float:
+        """Mean over ``n_samples`` sampled networks of each network's test accuracy (SPEC: BGD's test)."""
+        return float((self.sample_probs(x, n_samples).argmax(-1) == y).float().mean())
+
+    def synaptic_energy(self) -> float:
+        return float(self.net.w.abs().sum())
+
+    def state_dict(self) -> dict:
+        _, sig_b = unflatten(self.net, self.sigma)
+        sig_w = self.net.views(self.sigma[: self.net.w.numel()])
+        return {**self.net.state_dict(), "sigma_w": [s.cpu().clone() for s in sig_w], "sigma_b": [s.cpu().clone() for s in sig_b]}
+
+
+# ------------------------------------------------------------------ EWC
+class EWCLearner(DeterministicLearner):
+    """Deterministic MLP + the EWC penalty of every past task (Fisher and anchor taken at ``end_task``)."""
+
+    def __init__(self, net: SynapticMLP, optimizer: str, lr: float, ewc_lambda: float, fisher_samples: int | None = None,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(net, optimizer, lr, weight_decay)
+        self.ewc_lambda = float(ewc_lambda)
+        self.fisher_samples = fisher_samples
+        self.tasks: list[tuple[torch.Tensor, torch.Tensor]] = []  # (F_t, theta*_t) per finished task
+        n = flat_params(net).numel()
+        self._f_sum = torch.zeros(n, device=net.w.device)  # sum_t F_t
+        self._f_anchor = torch.zeros(n, device=net.w.device)  # sum_t F_t * theta*_t
+
+    def penalty(self, theta: torch.Tensor | None = None) -> torch.Tensor:
+        """lambda * sum_t sum_i F_ti (theta_i - theta*_ti)^2 (direct, for logging and tests)."""
+        theta = flat_params(self.net) if theta is None else theta
+        total = torch.zeros((), device=theta.device)
+        for fisher, anchor in self.tasks:
+            total = total + (fisher * (theta - anchor).square()).sum()
+        return self.ewc_lambda * total
+
+    def penalty_grad(self, theta: torch.Tensor) -> torch.Tensor:
+        return 2 * self.ewc_lambda * (self._f_sum * theta - self._f_anchor)
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        fwd = self.net.forward(x, self.net.w)
+        loss, grad_b = self.net.backward(fwd, y, self.net.w, self._grad)
+        if self.tasks:
+            pg = self.penalty_grad(flat_params(self.net))
+            n_w = self.net.w.numel()
+            self._grad.add_(pg[:n_w])
+            offsets = n_w
+            for i, gb in enumerate(grad_b):
+                grad_b[i] = gb + pg[offsets:offsets + gb.numel()]
+                offsets += gb.numel()
+        self.net.w.grad = self._grad
+        for b, gb in zip(self.net.biases, grad_b):
+            b.grad = gb
+        self.optimizer.step()
+        return loss.detach(), (fwd.logits.argmax(1) == y).sum()
+
+    def end_task(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Consolidate the task just finished: its Fisher (on x, y) and the current parameters."""
+        if self.fisher_samples:
+            x, y = x[: self.fisher_samples], y[: self.fisher_samples]
+        fisher = empirical_fisher(self.net, x, y)
+        anchor = flat_params(self.net).detach().clone()
+        self.tasks.append((fisher, anchor))
+        self._f_sum += fisher
+        self._f_anchor += fisher * anchor
+
+    def state_dict(self) -> dict:
+        return {**self.net.state_dict(), "ewc_lambda": self.ewc_lambda,
+                "fisher": [f.cpu().clone() for f, _ in self.tasks]}
+
+
+def build(model: dict, net_factory, gens, device: torch.device):
+    """Factory hook for the kinds defined here (``bgd``, ``ewc``); ``net_factory(p_init)`` makes the MLP."""
+    kind = model["kind"]
+    if kind == "bgd":
+        return BGDLearner(net_factory(1.0), model["std_init"], model["eta"], model.get("mc_samples", 10), gens.masks)
+    if kind == "ewc":
+        return EWCLearner(net_factory(1.0), model.get("optimizer", "adam"), model["lr"], model["ewc_lambda"],
+                          model.get("fisher_samples"), model.get("weight_decay", 0.0))
+    raise ValueError(f"unknown baseline kind {kind!r}")

@@ -1,0 +1,200 @@
+"""Lifelong learning (Fig 4, App. table 1, App. fig 3; SPEC §3 "Lifelong"): one method on one task stream.
+
+The trainer is driven entirely by the run spec, so other experiments (the ablation, Fig 5a) reuse it with
+their own ``experiment`` name and ``model`` block. Spec layout (``plan.base_spec`` keys plus):
+
+    experiment       "lifelong" (or e.g. "ablation")        -- only used for ids and paths
+    method           path name, e.g. "presyn", "ewc", "ewcsearch_lam100"
+    benchmark        split_mnist | split_fashion | perm_mnist | perm_fashion | cont_perm_mnist (presyn.tasks)
+    seed             run seed: initialisation, data order, masks, and the pixel permutations
+    dataset          {name, mean, std, subset}               -- as plan.dataset_block
+    hidden, batch_size, p_min, eval_samples, important_p     -- as plan.base_spec (batch_size may differ per method)
+    model            learner block for presyn.factory.build_learner, e.g.
+                       {kind: presyn, lr, p_up, p_down, g_lim, p_freeze, modulation, [sample_p, normalise, learn_p]}
+                       {kind: deterministic, optimizer, lr}
+                       {kind: bgd, std_init, eta, mc_samples}
+                       {kind: ewc, optimizer, lr, ewc_lambda, fisher_samples}
+    n_tasks          5 (split) / 10 (permuted); fewer in toy configs
+    epochs_per_task  training epochs per task (sequential) -- one "epoch" = one pass over a task's data
+    joint            true: train on the union of all tasks' data for ``joint_epochs`` epochs instead
+    joint_epochs     epochs of joint training (only read when joint is true)
+    blend            fraction of a task's duration spent blending at boundaries (continuous stream)
+    eval_every       evaluate every task every N epochs (task ends and the last epoch are always evaluated)
+    holdout          0, or N: the last N training items become the evaluation set (hyperparameter search;
+                     the test set is then never read)
+
+Loop: ``for task in tasks: for epoch in range(epochs_per_task): train, evaluate``; after each task the
+learner's optional ``end_task(x, y)`` hook is called with that task's training data (only EWC has one: the
+presynaptic model gets no task-boundary signal). metrics.parquet rows (task "1".."n" or "all"):
+``test_accuracy`` per task and epoch; ``current_task``, ``train_loss``, ``train_accuracy`` (task "all")
+per epoch; ``mean_p``, ``fraction_frozen``, ``fraction_important`` per epoch for presynaptic learners;
+``mean_accuracy`` (task "all") at the last epoch = mean over tasks of the final test accuracies.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from presyn.data import Dataset, load_processed
+from presyn.factory import build_learner
+from presyn.learners import PresynapticLearner
+from presyn.metrics import accuracy
+from presyn.tasks import TaskStream, make_stream
+from presyn.training import Generators, MetricsLog, Progress, check_finite, save_run
+
+METHODS = ("presyn", "no_consolidation", "bgd", "ewc", "joint")
+
+
+@torch.no_grad()
+def task_accuracy(learner, x: torch.Tensor, y: torch.Tensor, n_samples: int) -> float:
+    """Softmax averaged over ``n_samples`` sampled networks, then argmax; learners with their own test
+    (BGD: mean of sampled-network accuracies) provide ``sample_accuracy``."""
+    if hasattr(learner, "sample_accuracy"):
+        return learner.sample_accuracy(x, y, n_samples)
+    probs, _ = learner.predict_proba(x, n_samples)
+    return accuracy(probs, y)
+
+
+def evaluate_tasks(learner, stream: TaskStream, n_samples: int) -> list[float]:
+    return [task_accuracy(learner, *stream.test_set(t), n_samples) for t in range(stream.n_tasks)]
+
+
+def synapse_summary(learner, important_p: float) -> dict[str, float]:
+    """Mean release probability, fraction frozen / important (presynaptic learners only)."""
+    if not isinstance(learner, PresynapticLearner):
+        return {}
+    p = learner.net.p
+    freeze = learner.rule.p_freeze
+    frozen = float((p >= freeze).float().mean()) if freeze < 1.0 else 0.0
+    return {"mean_p": float(p.mean()), "fraction_frozen": frozen, "fraction_important": float((p >= important_p).float().mean())}
+
+
+def with_holdout(data: Dataset, n: int) -> Dataset:
+    """Train on all but the last ``n`` training items and evaluate on those (validation for searches)."""
+    if not n:
+        return data
+    if n >= data.x_train.shape[0]:
+        raise ValueError(f"holdout {n} >= {data.x_train.shape[0]} training items")
+    return Dataset(data.x_train[:-n], data.y_train[:-n], data.x_train[-n:], data.y_train[-n:])
+
+
+def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None:
+    ds = spec["dataset"]
+    data = with_holdout(load_processed(inputs["data"], ds["mean"], ds["std"], device, ds.get("subset")), spec.get("holdout", 0))
+    gens = Generators.from_seed(spec["seed"], device)
+    stream = make_stream(spec["benchmark"], data, spec["seed"], spec.get("n_tasks"), spec.get("blend", 0.25))
+    sizes = [data.x_train.shape[1], *spec["hidden"], stream.n_outputs]
+    learner = build_learner(spec["model"], sizes, gens, device, spec["p_min"])
+    label = f"{spec['experiment']}/{spec['method']}/{spec['benchmark']}/seed{spec['seed']}"
+    metrics = MetricsLog({k: spec[k] for k in ("experiment", "method", "benchmark", "seed")})
+    joint = bool(spec.get("joint", False))
+    epochs_per_task = int(spec["joint_epochs"] if joint else spec["epochs_per_task"])
+    phases = [None] if joint else list(range(stream.n_tasks))
+    total = len(phases) * epochs_per_task
+    every = int(spec.get("eval_every", 1) or 0)
+    progress = Progress(label, total)
+    bs, n_eval = spec["batch_size"], spec["eval_samples"]
+    epoch, t_train, t_eval, accs = 0, 0.0, 0.0, None
+    for task in phases:
+        for task_epoch in range(epochs_per_task):
+            epoch += 1
+            t0 = time.perf_counter()
+            if joint:
+                batches = stream.joint_batches(bs, gens.data)
+            elif stream.continuous:
+                batches = stream.continuous_batches(task, task_epoch, epochs_per_task, bs, gens.data)
+            else:
+                batches = stream.task_batches(task, bs, gens.data)
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), device=device)
+            seen, step = 0, 0
+            for step, (x, y) in enumerate(batches):
+                loss, ok = learner.step(x, y)
+                loss_sum += loss * y.numel()
+                correct += ok
+                seen += y.numel()
+            mean_loss = loss_sum / max(seen, 1)
+            check_finite(mean_loss, label, epoch, step)
+            t_train += time.perf_counter() - t0
+            row = {"current_task": 0 if joint else task + 1, "train_loss": float(mean_loss),
+                   "train_accuracy": float(correct) / max(seen, 1), **synapse_summary(learner, spec["important_p"])}
+            last_of_task = task_epoch == epochs_per_task - 1
+            if last_of_task or (every and epoch % every == 0):
+                t0 = time.perf_counter()
+                accs = evaluate_tasks(learner, stream, n_eval)
+                t_eval += time.perf_counter() - t0
+                for t, acc in enumerate(accs):
+                    metrics.add(epoch, {"test_accuracy": acc}, task=str(t + 1))
+                row["seen_tasks_accuracy"] = sum(accs[: (stream.n_tasks if joint else task + 1)]) / (stream.n_tasks if joint else task + 1)
+            metrics.add(epoch, row)
+            progress.epoch(epoch, {k: row[k] for k in ("current_task", "train_loss", "seen_tasks_accuracy", "mean_p") if k in row})
+        if task is not None and hasattr(learner, "end_task"):
+            learner.end_task(*stream.task_train_set(task))
+    metrics.add(epoch, {"mean_accuracy": sum(accs) / len(accs)})
+    state = learner.state_dict()
+    if stream.perms is not None:
+        state["permutations"] = stream.perms.cpu()
+    save_run(out_dir, metrics.frame(), state, spec, device,
+             {"train_seconds": t_train, "eval_seconds": t_eval, "seconds_per_epoch": t_train / total,
+              "eval_seconds_per_epoch": t_eval / total})
+
+
+# ---------------------------------------------------------------------------------------------- planner
+def _model_block(method_cfg: dict, benchmark: str) -> dict:
+    per = method_cfg.get("per_benchmark") or {}
+    return {**method_cfg["model"], **(per.get(benchmark) or {})}
+
+
+def _spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str, seed: int, model: dict) -> dict:
+    from presyn.plan import base_spec, finalise
+    from presyn.tasks import kind_of
+
+    spec = base_spec(config, "lifelong", method, benchmark, seed)
+    kind = kind_of(benchmark)
+    spec.update(
+        model=model,
+        batch_size=int(method_cfg.get("batch_size") or spec["batch_size"]),
+        n_tasks=int(sec["n_tasks"]["split" if kind == "split" else "perm"]),
+        epochs_per_task=int(sec["epochs_per_task"]),
+        joint=bool(method_cfg.get("joint", False)),
+        joint_epochs=int(sec["joint_epochs"]),
+        blend=float(sec.get("blend", 0.25)),
+        eval_every=int(sec.get("eval_every", 1)),
+        holdout=0,
+    )
+    shared = {k: sec.get(k) for k in ("n_tasks", "epochs_per_task", "joint_epochs", "blend", "eval_every")}
+    return finalise(spec, {"method": method_cfg, **shared})
+
+
+def plan_runs(config: dict) -> list[dict]:
+    """Every lifelong run: method x benchmark x seed (+ the continuous stream, + the EWC lambda search)."""
+    from presyn.plan import fmt_number, method_name, seeds_for
+
+    sec = config.get("lifelong")
+    if not sec or not sec.get("enabled", True):
+        return []
+    runs = []
+    seeds = seeds_for(config, "lifelong")
+    cont = sec.get("continuous") or {}
+    for method, mcfg in sec["methods"].items():
+        benchmarks = list(sec["benchmarks"])
+        if cont.get("benchmark") and method in cont.get("methods", []):
+            benchmarks.append(cont["benchmark"])
+        for benchmark in benchmarks:
+            for seed in seeds:
+                runs.append(_spec(config, sec, method, mcfg, benchmark, seed, _model_block(mcfg, benchmark)))
+    search = sec.get("ewc_search")
+    if search and "ewc" in sec["methods"]:
+        mcfg = sec["methods"]["ewc"]
+        for benchmark in search.get("benchmarks") or sec["benchmarks"]:
+            for lam in search["lambdas"]:
+                for seed in search["seeds"]:
+                    model = {**_model_block(mcfg, benchmark), "ewc_lambda": float(lam)}
+                    spec = _spec(config, sec, method_name("ewcsearch", lam=lam), mcfg, benchmark, seed, model)
+                    spec["holdout"] = int(search["holdout"])
+                    spec["search"] = {"parameter": "ewc_lambda", "value": float(lam), "label": fmt_number(lam)}
+                    runs.append(spec)
+    return runs
