@@ -48,7 +48,7 @@ def draw(recordings: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, t
     ax_a.text(0.98, 0.97, text, transform=ax_a.transAxes, ha="right", va="top", fontsize=8)
     ax_a.set_xlabel("release probability P before induction")
     ax_a.set_ylabel("relative change in strength P\u00b7q (%)")
-    ax_a.legend(frameon=False, fontsize=7, loc="lower left")
+    ax_a.legend(frameon=False, fontsize=7, loc="best")
     plotting.panel_letter(ax_a, "a")
 
     keys = [k for k in ("all", "ltp", "ltd") if f"appfig4.pearson.{k}" in st.index]
