@@ -79,3 +79,26 @@ def ks_2samp(figure: str, name: str, a: Sequence[float], b: Sequence[float], gro
 
 def frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def ttest_paired(figure: str, name: str, a: Sequence[float], b: Sequence[float], groups: str) -> dict:
+    """Paired t-test (scipy ttest_rel), e.g. two conditions on the same seeds; value = mean(a - b)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) != len(b):
+        raise ValueError(f"{name}: paired t-test needs equal lengths, got {len(a)} and {len(b)}")
+    if len(a) < 2:
+        return _too_few(figure, name, "paired t-test", groups, len(a), 2)
+    res = sps.ttest_rel(a, b)
+    return _row(figure, name, "test", value=float((a - b).mean()), n=len(a), statistic=float(res.statistic),
+                p_value=float(res.pvalue), test="paired t-test", groups=groups, detail=f"n={len(a)} pairs")
+
+
+def mannwhitney(figure: str, name: str, a: Sequence[float], b: Sequence[float], groups: str) -> dict:
+    """Two-sided Mann-Whitney U test (scipy); value = median(a) - median(b), statistic = U."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) < 1 or len(b) < 1:
+        return _too_few(figure, name, "Mann-Whitney U test", groups, len(a) + len(b), "1 per group")
+    res = sps.mannwhitneyu(a, b, alternative="two-sided")
+    return _row(figure, name, "test", value=float(np.median(a) - np.median(b)), n=len(a) + len(b),
+                statistic=float(res.statistic), p_value=float(res.pvalue), test="Mann-Whitney U test", groups=groups,
+                detail=f"n={len(a)} vs {len(b)}; value = difference of medians")

@@ -1,0 +1,7 @@
+"""Snakemake entry: Fig 2 statistics (important fraction, lesion, energy and Fisher of high vs low p)."""
+from presyn import logs
+from presyn.analysis.synapses import fig2_stats
+from presyn.io import read_table, write_table
+
+log = logs.setup(snakemake.log[0])
+write_table(fig2_stats(read_table(snakemake.input.synapses), read_table(snakemake.input.lesion)), snakemake.output[0])

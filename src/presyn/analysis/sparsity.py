@@ -1,0 +1,163 @@
+"""Neuron-level sparsity of important synapses (Fig 3, Appendix 1-fig 2; SPEC §3 "Neuron sparsity").
+
+Pure functions: release-probability matrices in, counts / tidy tables / stats rows out.
+A weight matrix ``P`` has shape (n_out, n_in) (PyTorch layout): row j holds the input synapses of
+neuron j of the next layer, column i the output synapses of neuron i of the previous layer.
+"Layer l" is the l-th weight matrix; its neurons are the neurons that matrix feeds (layer 3 = outputs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from presyn import stats
+
+
+def important(P: np.ndarray, threshold: float = 0.9) -> np.ndarray:
+    """Boolean importance matrix: p >= threshold."""
+    return np.asarray(P) >= threshold
+
+
+def input_counts(imp: np.ndarray) -> np.ndarray:
+    """Important input synapses per receiving neuron (row sums)."""
+    return np.asarray(imp).sum(axis=1)
+
+
+def output_counts(imp: np.ndarray) -> np.ndarray:
+    """Important output synapses per sending neuron (column sums)."""
+    return np.asarray(imp).sum(axis=0)
+
+
+def shuffled(imp: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same matrix with its entries randomly permuted over all positions (same number of important synapses)."""
+    flat = np.asarray(imp).reshape(-1).copy()
+    rng.shuffle(flat)
+    return flat.reshape(np.shape(imp))
+
+
+def classify(counts: np.ndarray, baseline: np.ndarray, n_sd: float = 2.0) -> np.ndarray:
+    """'low' / 'medium' / 'high' per neuron: more than ``n_sd`` SD (of ``baseline``) below / above its mean.
+
+    ``baseline``: the important-input counts of the shuffled matrix (SD with ddof=0 over its neurons).
+    """
+    counts = np.asarray(counts, float)
+    mu, sd = float(np.mean(baseline)), float(np.std(baseline))
+    out = np.full(counts.shape, "medium", dtype=object)
+    out[counts > mu + n_sd * sd] = "high"
+    out[counts < mu - n_sd * sd] = "low"
+    return out
+
+
+CLASSES = ("low", "medium", "high")
+
+
+def class_counts(labels: np.ndarray) -> dict[str, int]:
+    labels = np.asarray(labels)
+    return {c: int((labels == c).sum()) for c in CLASSES}
+
+
+def neuron_table(release_probs: dict[int, list[np.ndarray]], threshold: float, shuffle_seed: int, n_sd: float = 2.0) -> pd.DataFrame:
+    """Per seed x weight matrix x receiving neuron x connectivity (true / shuffled): important inputs.
+
+    ``release_probs``: seed -> list of per-layer p matrices (n_out, n_in). The shuffle of matrix l of
+    seed s uses ``np.random.default_rng([shuffle_seed, s, l])``. Columns: seed, layer (1-based),
+    neuron, connectivity, important_in, n_in, fraction_in, importance (low/medium/high vs the shuffled
+    mean +- n_sd SD of the same seed and layer).
+    """
+    rows = []
+    for seed, layers in release_probs.items():
+        for li, P in enumerate(layers, start=1):
+            imp = important(P, threshold)
+            shuf = shuffled(imp, np.random.default_rng([shuffle_seed, int(seed), li]))
+            base = input_counts(shuf)
+            for conn, mat in (("true", imp), ("shuffled", shuf)):
+                counts = input_counts(mat)
+                rows.append(pd.DataFrame({
+                    "seed": int(seed), "layer": li, "neuron": np.arange(len(counts)), "connectivity": conn,
+                    "important_in": counts, "n_in": mat.shape[1], "fraction_in": counts / mat.shape[1],
+                    "importance": classify(counts, base, n_sd),
+                }))
+    return pd.concat(rows, ignore_index=True)
+
+
+def in_out_table(release_probs: dict[int, list[np.ndarray]], threshold: float) -> pd.DataFrame:
+    """Per seed x hidden layer x hidden neuron: important input and output synapses.
+
+    Hidden layer h (1-based) receives from weight matrix h (rows) and sends through matrix h + 1 (columns).
+    """
+    rows = []
+    for seed, layers in release_probs.items():
+        for h in range(1, len(layers)):
+            n_in = input_counts(important(layers[h - 1], threshold))
+            n_out = output_counts(important(layers[h], threshold))
+            rows.append(pd.DataFrame({"seed": int(seed), "hidden_layer": h, "neuron": np.arange(len(n_in)),
+                                      "important_in": n_in, "important_out": n_out}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _safe_pearson(figure: str, name: str, x, y, groups: str) -> dict:
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) >= 3 and (np.ptp(x) == 0 or np.ptp(y) == 0):
+        row = stats.pearson(figure, name, x[:2], y[:2], groups)  # a 'too few' row with the right columns
+        row.update(n=len(x), detail="constant input: no important synapses vary across neurons; r undefined")
+        return row
+    return stats.pearson(figure, name, x, y, groups)
+
+
+def sparsity_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_seed: int) -> dict[str, pd.DataFrame]:
+    """Stats rows for Fig 3 and Appendix 1-fig 2.
+
+    The published KS tests and correlations come from one representative run: the plain names
+    (``fig3.ks.layer2``, ``appfig2.ks.layer{l}``, ``fig3.pearson_in_out.layer1``,
+    ``appfig2.pearson_in_out.layer{h}``) are from ``representative_seed``; ``<name>.seeds`` is the
+    mean +- SEM of the statistic over every seed. Fig 3b: low/medium/high neuron counts,
+    mean +- SEM over seeds, true vs shuffled, with t-tests.
+    """
+    fig3, app2 = [], []
+    ks_by_layer: dict[int, list[float]] = {}
+    for (seed, layer), g in neurons.groupby(["seed", "layer"]):
+        true = g[g["connectivity"] == "true"]["important_in"]
+        shuf = g[g["connectivity"] == "shuffled"]["important_in"]
+        row = stats.ks_2samp("appfig2", f"appfig2.ks.layer{layer}.seed{seed}", true, shuf,
+                             f"layer={layer};seed={seed};a=true;b=shuffled")
+        app2.append(row)
+        ks_by_layer.setdefault(layer, []).append(row["statistic"])
+        if seed == representative_seed:
+            app2.append({**row, "name": f"appfig2.ks.layer{layer}", "groups": f"layer={layer};seed={seed};a=true;b=shuffled"})
+            if layer == 2:
+                fig3.append({**row, "figure": "fig3", "name": "fig3.ks.layer2"})
+    for layer, ds in ks_by_layer.items():
+        app2.append(stats.summary("appfig2", f"appfig2.ks.layer{layer}.seeds", ds, f"layer={layer}",
+                                  detail="KS D over seeds (mean +- SEM)"))
+        if layer == 2:
+            fig3.append(stats.summary("fig3", "fig3.ks.layer2.seeds", ds, "layer=2", detail="KS D over seeds (mean +- SEM)"))
+
+    r_by_layer: dict[int, list[float]] = {}
+    for (seed, h), g in in_out.groupby(["seed", "hidden_layer"]):
+        row = _safe_pearson("appfig2", f"appfig2.pearson_in_out.layer{h}.seed{seed}", g["important_in"], g["important_out"],
+                            f"hidden_layer={h};seed={seed}")
+        app2.append(row)
+        r_by_layer.setdefault(h, []).append(row["value"])
+        if seed == representative_seed:
+            app2.append({**row, "name": f"appfig2.pearson_in_out.layer{h}"})
+            if h == 1:
+                fig3.append({**row, "figure": "fig3", "name": "fig3.pearson_in_out.layer1"})
+    for h, rs in r_by_layer.items():
+        app2.append(stats.summary("appfig2", f"appfig2.pearson_in_out.layer{h}.seeds", rs, f"hidden_layer={h}",
+                                  detail="Pearson r over seeds (mean +- SEM)"))
+
+    # Fig 3b: neuron classes of layer 2, per seed, true vs shuffled
+    l2 = neurons[neurons["layer"] == 2]
+    per_seed = (l2.groupby(["connectivity", "seed"])["importance"].apply(lambda s: pd.Series(class_counts(s)))
+                .unstack(-1).reset_index())
+    for cls in CLASSES:
+        vals = {}
+        for conn in ("true", "shuffled"):
+            vals[conn] = per_seed[per_seed["connectivity"] == conn].sort_values("seed")[cls].to_numpy(float)
+            fig3.append(stats.summary("fig3", f"fig3.neuron_class.{cls}.{conn}", vals[conn], f"class={cls};connectivity={conn}",
+                                      detail="neurons of layer 2 per seed"))
+        if cls != "medium":
+            fig3.append(stats.ttest("fig3", f"fig3.neuron_class.{cls}.true_vs_shuffled", vals["true"], vals["shuffled"],
+                                    f"class={cls};a=true;b=shuffled"))
+    return {"fig3": stats.frame(fig3), "appfig2": stats.frame(app2)}

@@ -1,0 +1,191 @@
+"""Per-synapse tables of trained energy runs, histogram tables, and the Fig 2 / Appendix 1-fig 1 stats.
+
+runs (state.pt) -> ``synapse_table`` (one row per seed x synapse: p, initial p, w_bar, |w_bar|, Fisher)
+-> ``histogram_table`` (what the figures draw) and ``fig2_stats`` / ``appfig1_stats`` (stats rows).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from presyn import stats
+from presyn.analysis.collect import check_single_config, final_values, read_metrics
+from presyn.analysis.fisher import empirical_fisher
+
+FISHER_FLOOR = 1e-12  # Fisher values below this are drawn at the floor of the log axis (counted in the table)
+
+
+def load_state(path: str | Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def release_probs(state: dict) -> list[np.ndarray]:
+    return [P.numpy() for P in state["p"]]
+
+
+def synapse_table(states: dict[int, dict], x: torch.Tensor | None = None, y: torch.Tensor | None = None,
+                  important_p: float = 0.9, fisher_chunk: int = 500) -> pd.DataFrame:
+    """One row per seed x synapse: seed, layer (1-based), post, pre, p, p_init, w_bar, abs_w, important
+    and, when test data ``x, y`` are given, the empirical Fisher information (all p = 1)."""
+    frames = []
+    for seed, st in states.items():
+        fisher = empirical_fisher(st["w_bar"], st["biases"], x, y, chunk=fisher_chunk) if x is not None else None
+        for li, (W, P) in enumerate(zip(st["w_bar"], st["p"]), start=1):
+            n_out, n_in = W.shape
+            post, pre = np.divmod(np.arange(n_out * n_in), n_in)
+            p = P.reshape(-1).numpy().astype(np.float64)
+            df = pd.DataFrame({"seed": int(seed), "layer": li, "post": post.astype(np.int32), "pre": pre.astype(np.int32),
+                               "p": p, "p_init": st["initial_p"][li - 1].reshape(-1).numpy().astype(np.float64),
+                               "w_bar": W.reshape(-1).numpy().astype(np.float64)})
+            df["abs_w"] = df["w_bar"].abs()
+            df["important"] = df["p"] >= important_p
+            if fisher is not None:
+                df["fisher"] = fisher[li - 1].reshape(-1).numpy().astype(np.float64)
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _hist(values: np.ndarray, edges: np.ndarray, panel: str, group: str, log_x: bool) -> pd.DataFrame:
+    counts, _ = np.histogram(values, bins=edges)
+    total = max(len(values), 1)
+    return pd.DataFrame({"panel": panel, "group": group, "bin_left": edges[:-1], "bin_right": edges[1:],
+                         "count": counts, "fraction": counts / total, "n": len(values), "log_x": log_x})
+
+
+def _log_edges(values: np.ndarray, n_bins: int) -> np.ndarray:
+    v = values[values > 0]
+    lo, hi = (np.log10(v.min()), np.log10(v.max())) if len(v) else (-1.0, 0.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    return np.logspace(lo, hi + 1e-9, n_bins + 1)
+
+
+def histogram_table(syn: pd.DataFrame, prefix: str = "", p_bins: int = 40, log_bins: int = 50) -> pd.DataFrame:
+    """Histograms pooled over seeds (the paper's "accumulated data"): release probabilities before /
+    after learning (panel ``<prefix>p``, linear bins of width 1/p_bins on [0, 1]); |w_bar| and Fisher
+    information for high- vs low-p synapses (panels ``<prefix>abs_w``, ``<prefix>fisher``, log bins).
+    ``fraction`` = count / number of synapses in the group."""
+    edges = np.linspace(0.0, 1.0, p_bins + 1)
+    edges[-1] = 1.0 + 1e-9  # p = 1 falls in the last bin
+    out = [_hist(syn["p_init"].to_numpy(), edges, f"{prefix}p", "before", False),
+           _hist(syn["p"].to_numpy(), edges, f"{prefix}p", "after", False)]
+    groups = {"high_p": syn["important"].to_numpy(), "low_p": ~syn["important"].to_numpy()}
+    for col in ("abs_w", "fisher"):
+        if col not in syn:
+            continue
+        vals = syn[col].to_numpy()
+        if col == "fisher":
+            vals = np.maximum(vals, FISHER_FLOOR)
+        e = _log_edges(vals, log_bins)
+        for g, m in groups.items():
+            out.append(_hist(vals[m], e, f"{prefix}{col}", g, True))
+    return pd.concat(out, ignore_index=True)
+
+
+def _pct(f: float) -> int:
+    return int(round(100 * float(f)))
+
+
+def fig2_stats(syn: pd.DataFrame, lesion: pd.DataFrame, figure: str = "fig2") -> pd.DataFrame:
+    """Fig 2: fraction of important synapses; lesion accuracy per fraction and order (mean +- SEM over
+    seeds, paired t-test low-p-first vs random); |w_bar| and Fisher of high- vs low-p synapses (per-seed
+    means, Mann-Whitney U over pooled synapses); Pearson r(F, p) pooled over seeds and per seed."""
+    rows = []
+    per_seed = syn.groupby("seed")
+    for stage, col in (("before", "p_init"), ("after", "p")):
+        frac = per_seed[col].apply(lambda s: float((s >= 0.9).mean())) if stage == "before" else per_seed["important"].mean()
+        rows.append(stats.summary(figure, f"{figure}.fraction_important.{stage}", frac, f"stage={stage}",
+                                  detail="fraction of synapses with p >= important_p, per seed"))
+    rows.append(stats.summary(figure, f"{figure}.mean_p.after", per_seed["p"].mean(), "stage=after"))
+
+    for (order, f), g in lesion.groupby(["order", "fraction"]):
+        rows.append(stats.summary(figure, f"{figure}.lesion.{order}.{_pct(f)}", g.sort_values("seed")["accuracy"],
+                                  f"order={order};fraction={f:g}", detail="test accuracy after removing this fraction"))
+    wide = lesion.pivot_table(index=["seed", "fraction"], columns="order", values="accuracy").reset_index()
+    if {"lowp_first", "random"} <= set(wide.columns):
+        for f, g in wide.groupby("fraction"):
+            if f > 0:
+                rows.append(stats.ttest_paired(figure, f"{figure}.lesion.lowp_vs_random.{_pct(f)}", g["lowp_first"], g["random"],
+                                               f"fraction={f:g};a=lowp_first;b=random"))
+
+    high, low = syn[syn["important"]], syn[~syn["important"]]
+    for col, what in (("abs_w", "synaptic energy |w_bar|"), ("fisher", "empirical Fisher information")):
+        if col not in syn:
+            continue
+        for grp, d in (("high_p", high), ("low_p", low)):
+            means = d.groupby("seed")[col].mean().reindex(sorted(syn["seed"].unique()))
+            rows.append(stats.summary(figure, f"{figure}.{col}.{grp}", means.dropna(), f"group={grp}",
+                                      detail=f"per-seed mean {what}; {len(d)} synapses pooled"))
+        rows.append(stats.mannwhitney(figure, f"{figure}.{col}.high_vs_low", high[col], low[col], "a=high_p;b=low_p"))
+    share = per_seed.apply(lambda d: float(d.loc[d["important"], "abs_w"].sum() / d["abs_w"].sum()))
+    rows.append(stats.summary(figure, f"{figure}.energy_share.high_p", share, "group=high_p",
+                              detail="fraction of total synaptic energy on high-p synapses, per seed"))
+    if "fisher" in syn:
+        rows.append(stats.pearson(figure, f"{figure}.pearson_fisher_p", syn["fisher"], syn["p"], "x=fisher;y=p;seeds=pooled"))
+        rs = []
+        for seed, d in per_seed:
+            r = stats.pearson(figure, f"{figure}.pearson_fisher_p.seed{seed}", d["fisher"], d["p"], f"x=fisher;y=p;seed={seed}")
+            rows.append(r)
+            rs.append(r["value"])
+        rows.append(stats.summary(figure, f"{figure}.pearson_fisher_p.seeds", rs, "x=fisher;y=p",
+                                  detail="per-seed Pearson r (mean +- SEM)"))
+    return stats.frame(rows)
+
+
+# ------------------------------------------------------------------ Appendix 1-fig 1
+
+def sweep_table(metric_paths: list[str], specs: dict[str, dict]) -> pd.DataFrame:
+    """Final metrics of the fixed-p sweep runs: one row per run with p, lr, weight decay, MI per energy."""
+    df = read_metrics(metric_paths)
+    check_single_config(df, "fixed-p sweep runs")
+    wide = final_values(df)
+    meta = {(s["method"], s["seed"]): s for s in specs.values()}
+    for col, key in (("p", "fixed_p"), ("lr", "lr"), ("weight_decay", "weight_decay")):
+        wide[col] = [float(meta[(m, s)][key]) for m, s in zip(wide["method"], wide["seed"])]
+    wide["mi_per_energy"] = wide["mutual_information"] / wide["synaptic_energy"]
+    wide["mi_per_neuronal_energy"] = wide["mutual_information"] / wide["neuronal_energy"]
+    return wide.sort_values(["p", "lr", "seed"]).reset_index(drop=True)
+
+
+def appfig1_stats(energy_final: pd.DataFrame, sweep: pd.DataFrame, uniform_syn: pd.DataFrame, min_init_syn: pd.DataFrame,
+                  figure: str = "appfig1") -> pd.DataFrame:
+    """(a, b) MI per synaptic / neuronal energy per model and weight decay (mean +- SEM over seeds) and the
+    best per model; (c) fixed-p model: per p the best learning rate by mean MI per energy; (d) fraction of
+    important synapses after learning from uniform initial p, vs the default initialisation (t-test)."""
+    rows = []
+    for metric in ("mi_per_energy", "mi_per_neuronal_energy"):
+        for (model, wd), g in energy_final.groupby(["model", "weight_decay"]):
+            rows.append(stats.summary(figure, f"{figure}.{metric}.{model}.wd{wd:g}", g[metric], f"model={model};wd={wd:g};metric={metric}"))
+        for model, g in energy_final.groupby("model"):
+            means = g.groupby("weight_decay")[metric].mean()
+            wd = float(means.idxmax())
+            rows.append(stats.summary(figure, f"{figure}.best_{metric}.{model}", g[g["weight_decay"] == wd][metric],
+                                      f"model={model};wd={wd:g};metric={metric}", detail=f"best weight decay {wd:g}"))
+    best_per_p = {}
+    for (p, lr), g in sweep.groupby(["p", "lr"]):
+        rows.append(stats.summary(figure, f"{figure}.fixedp_mi_per_energy.p{p:g}.lr{lr:g}", g["mi_per_energy"],
+                                  f"p={p:g};lr={lr:g};panel=grid"))
+    for p, g in sweep.groupby("p"):
+        means = g.groupby("lr")["mi_per_energy"].mean()
+        if means.notna().any():
+            lr = float(means.idxmax())
+            vals = g[g["lr"] == lr]["mi_per_energy"]
+            best_per_p[p] = float(vals.mean())
+            rows.append(stats.summary(figure, f"{figure}.fixedp_mi_per_energy.p{p:g}", vals, f"p={p:g};lr={lr:g};panel=best",
+                                      detail=f"best learning rate {lr:g} of {len(means)}"))
+    if best_per_p:
+        p_star = max(best_per_p, key=best_per_p.get)
+        rows.append(stats.summary(figure, f"{figure}.fixedp_best_p", [p_star], f"p={p_star:g}",
+                                  detail="release probability with the highest best-lr mean MI per energy"))
+    fracs = {}
+    for label, syn in (("uniform_init", uniform_syn), ("min_init", min_init_syn)):
+        fracs[label] = syn.groupby("seed")["important"].mean().to_numpy()
+        rows.append(stats.summary(figure, f"{figure}.fraction_important.{label}", fracs[label], f"init={label}",
+                                  detail="fraction of synapses with p >= important_p after learning, per seed"))
+    rows.append(stats.ttest(figure, f"{figure}.fraction_important.uniform_vs_min_init", fracs["uniform_init"], fracs["min_init"],
+                            "a=uniform_init;b=min_init"))
+    return stats.frame(rows)
