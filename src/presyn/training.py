@@ -90,6 +90,31 @@ def check_finite(loss: torch.Tensor, label: str, epoch: int, step: int) -> None:
                                  "the run diverged (lower the learning rate); no results were written")
 
 
+class FiniteWatch:
+    """Remembers the first minibatch of an epoch whose loss was not finite, on the device
+    (no host sync per step); ``check`` raises naming run, epoch and that step."""
+
+    def __init__(self, device: torch.device | str) -> None:
+        self.device = torch.device(device)
+        self.reset()
+
+    def reset(self) -> None:
+        self._step = torch.full((), -1, dtype=torch.long, device=self.device)
+        self._loss = torch.zeros((), device=self.device)
+
+    def update(self, loss: torch.Tensor, step: int) -> None:
+        new = ~torch.isfinite(loss) & (self._step < 0)
+        self._step = torch.where(new, step, self._step)
+        self._loss = torch.where(new, loss.detach().float(), self._loss)
+
+    def check(self, label: str, epoch: int) -> None:
+        step = int(self._step)
+        if step >= 0:
+            raise FloatingPointError(f"{label}: loss is {float(self._loss)} at epoch {epoch}, step {step} (first non-finite "
+                                     "minibatch of the epoch); the run diverged (lower the learning rate); no results were written")
+        self.reset()
+
+
 def save_run(out_dir: str | Path, metrics: pd.DataFrame, state: dict, spec: dict, device: torch.device, extra: dict | None = None) -> None:
     """Write metrics.parquet, state.pt and provenance.json, each atomically."""
     out_dir = Path(out_dir)

@@ -10,7 +10,7 @@ import torch
 from presyn.data import load_processed
 from presyn.factory import build_learner
 from presyn.metrics import evaluate
-from presyn.training import Generators, MetricsLog, Progress, check_finite, minibatches, save_run
+from presyn.training import FiniteWatch, Generators, MetricsLog, Progress, check_finite, minibatches, save_run
 
 
 def snapshot(learner, important_p: float) -> dict[str, float]:
@@ -36,15 +36,18 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
     metrics.add(0, snapshot(learner, spec["important_p"]))
     progress = Progress(label, spec["epochs"])
     n, t_train = data.x_train.shape[0], 0.0
+    watch = FiniteWatch(device)
     for epoch in range(1, spec["epochs"] + 1):
         t0 = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
         for step, idx in enumerate(minibatches(n, spec["batch_size"], gens.data, device)):
             loss, ok = learner.step(data.x_train[idx], data.y_train[idx])
+            watch.update(loss, step)
             loss_sum += loss * idx.numel()
             correct += ok
         mean_loss = loss_sum / n
+        watch.check(label, epoch)
         check_finite(mean_loss, label, epoch, step)
         t_train += time.perf_counter() - t0
         row = {"train_loss": float(mean_loss), "train_accuracy": float(correct) / n, **snapshot(learner, spec["important_p"])}
