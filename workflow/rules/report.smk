@@ -1,11 +1,60 @@
-# The end of the DAG: figures/all lists every figure produced with its sha256.
+# The end of the DAG: the reproduction scorecard (results/reproduction.*), then figures/all, listing every
+# figure produced and the scorecard with their sha256.
+
+import os
+
+
+def left_out_figures():
+    """figure -> why, for each registered figure whose config section is disabled (listed in the manifest)."""
+    out = {}
+    for name, spec in FIGURES.items():
+        section = spec["section"]
+        if not section_enabled(section):
+            default = f"config {section}.enabled is false" if section in config else f"config has no {section} section"
+            out[name] = config.get(section, {}).get("left_out_reason") or default
+    return out
+
+
+def scorecard_expected_stats():
+    """The stats tables of every enabled figure (what the scorecard would like to read)."""
+    out = []
+    for spec in FIGURES.values():
+        if section_enabled(spec["section"]):
+            out += [p for p in spec.get("stats", []) if p not in out]
+    return out
+
+
+def scorecard_stats(wildcards):
+    """Of those, the ones some rule produces (or that exist): a missing one is 'not run', never a DAG error."""
+    return [p for p in scorecard_expected_stats() if os.path.exists(p) or any(r.is_producer(p) for r in workflow.rules)]
+
+
+rule scorecard:
+    input:
+        stats=scorecard_stats,
+        published="config/published.yaml",
+    output:
+        md="results/reproduction.md",
+        csv="results/reproduction.csv",
+        html=report("results/reproduction.html", caption="../report/scorecard.rst", category="Scorecard"),
+    params:
+        expected_stats=lambda wildcards: scorecard_expected_stats(),
+        disabled=lambda wildcards: left_out_figures(),
+        registered=lambda wildcards: sorted(FIGURES),
+    log:
+        "logs/scorecard.log",
+    script:
+        "../../scripts/scorecard.py"
 
 
 rule manifest:
     input:
-        all_figures(),
+        figures=all_figures(),
+        scorecard="results/reproduction.md",
     output:
         "figures/all",
+    params:
+        left_out=left_out_figures(),
     log:
         "logs/figures/all.log",
     script:

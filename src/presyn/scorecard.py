@@ -1,0 +1,612 @@
+"""The reproduction scorecard: published numbers and claims beside ours, with a verdict each.
+
+Everything published lives in ``config/published.yaml`` (the only place numbers of the paper are
+typed in); everything of ours comes from the stats rows ``results/stats/<figure>.csv``
+(``presyn.stats.COLUMNS``). This module is pure: it loads and checks the published file, evaluates
+each item against a stats table, and renders the results as CSV, Markdown and HTML.
+
+Verdicts:
+    ``reproduced``      ours is within the item's tolerance (numbers) or the claim holds (claims);
+    ``not reproduced``  it is not;
+    ``not run``         the stats row is absent (figure disabled, analysis missing, too few replicates,
+                        a NaN) or stands on synthetic stand-in data;
+    ``invalid``         the row exists but contradicts the declared unit (a bug to fix, never a result).
+
+Published-file grammar (see the header of ``config/published.yaml``):
+
+numbers: ``{id, figure, what, published, published_sem?, n_published?, unit, tolerance, ours}``
+    ``ours``: a stats name (or a list of alternative names, the first present wins), or ``{stat: name | [alternatives], field?: value|statistic|p_value|sem,
+    unit?: fraction|%|points|..., scale?: float}``, or ``{diff: [a, b], unit?, scale?}`` (value of a
+    minus value of b, SEM combined in quadrature).
+    ``tolerance``: the name of an entry of ``tolerances`` or an inline mapping:
+    ``{abs: x, sem_mult: k}`` (reproduced iff |ours - published| <= x or <= k * combined SEM),
+    ``{criterion: significance, alpha: a}`` (same sign as published and our p < a),
+    ``{criterion: nonsignificant, alpha: a}`` (our p >= a).
+claims: ``{id, figure, claim, source?, check}`` with check one of
+    ``{left: operand, op: OP, right: operand | value: number, margin?: m}``, OP in > >= < <= ~
+    (``>``: l > r + m; ``>=``: l >= r - m; ``<``: l < r - m; ``<=``: l <= r + m; ``~``: |l - r| <= m);
+    ``{test: operand, p_below: a, sign?: positive|negative|any}`` (sign of the statistic);
+    ``{test: operand, p_above: a}``;
+    ``{all: [check, ...]}``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from presyn.stats import COLUMNS
+
+log = logging.getLogger(__name__)
+
+REPRODUCED, NOT_REPRODUCED, NOT_RUN, INVALID = "reproduced", "not reproduced", "not run", "invalid"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_RUN, INVALID)
+
+# unit of our stats row -> unit of the published number: multiply by this
+UNIT_FACTORS = {
+    ("fraction", "%"): 100.0,
+    ("fraction", "points"): 100.0,
+    ("%", "fraction"): 0.01,
+    ("points", "fraction"): 0.01,
+    ("%", "points"): 1.0,
+    ("points", "%"): 1.0,
+}
+# a row declared in these units must lie in this range (a fraction of 73.2 is a unit bug)
+UNIT_RANGES = {"fraction": (-1.0, 1.0), "%": (-100.0, 100.0), "points": (-100.0, 100.0), "p": (0.0, 1.0),
+               "r": (-1.0, 1.0), "D": (0.0, 1.0)}
+OPS = (">", ">=", "<", "<=", "~")
+FIELDS = ("value", "statistic", "p_value", "sem")
+
+CSV_COLUMNS = ["kind", "id", "figure", "statement", "unit", "published", "published_sem", "ours", "ours_sem", "n",
+               "difference", "tolerance", "verdict", "source", "detail"]
+
+
+class PublishedFileError(ValueError):
+    """config/published.yaml does not follow the grammar."""
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_published(path: str | os.PathLike) -> dict:
+    """Read and check the published file; raise PublishedFileError naming the bad item."""
+    with open(path) as fh:
+        pub = yaml.safe_load(fh) or {}
+    check_published(pub)
+    return pub
+
+
+def check_published(pub: dict) -> None:
+    errors = []
+    tolerances = pub.get("tolerances") or {}
+    seen = set()
+    for section in ("numbers", "claims"):
+        for i, item in enumerate(pub.get(section) or []):
+            where = f"{section}[{i}] ({item.get('id', '?')})"
+            if not isinstance(item, dict):
+                errors.append(f"{where}: not a mapping")
+                continue
+            if item.get("id") in seen:
+                errors.append(f"{where}: duplicate id")
+            seen.add(item.get("id"))
+            need = ("id", "figure", "what", "published", "unit", "tolerance", "ours") if section == "numbers" \
+                else ("id", "figure", "claim", "check")
+            errors += [f"{where}: missing key {k!r}" for k in need if k not in item]
+            if section == "numbers":
+                tol = item.get("tolerance")
+                if isinstance(tol, str) and tol not in tolerances:
+                    errors.append(f"{where}: tolerance {tol!r} is not defined under tolerances")
+                if "ours" in item:
+                    errors += [f"{where}: {e}" for e in _check_operand(item["ours"])]
+            elif "check" in item:
+                errors += [f"{where}: {e}" for e in _check_check(item["check"])]
+    if errors:
+        raise PublishedFileError("config/published.yaml: " + "; ".join(errors))
+
+
+def _check_operand(op: Any) -> list[str]:
+    if isinstance(op, str) or (isinstance(op, list) and op and all(isinstance(x, str) for x in op)):
+        return []
+    if not isinstance(op, dict):
+        return [f"operand {op!r} is neither a stats name nor a mapping"]
+    if "diff" in op:
+        d = op["diff"]
+        if not (isinstance(d, list) and len(d) == 2):
+            return [f"diff needs two operands, got {d!r}"]
+        return _check_operand(d[0]) + _check_operand(d[1])
+    if "stat" not in op:
+        return [f"operand {op!r} has neither 'stat' nor 'diff'"]
+    if op.get("field", "value") not in FIELDS:
+        return [f"field {op.get('field')!r} not one of {FIELDS}"]
+    return []
+
+
+def _check_check(chk: Any) -> list[str]:
+    if not isinstance(chk, dict):
+        return [f"check {chk!r} is not a mapping"]
+    if "all" in chk:
+        return [e for c in chk["all"] for e in _check_check(c)]
+    if "test" in chk:
+        if ("p_below" in chk) == ("p_above" in chk):
+            return ["a test check needs exactly one of p_below / p_above"]
+        if chk.get("sign", "any") not in ("positive", "negative", "any"):
+            return [f"sign {chk.get('sign')!r} not positive|negative|any"]
+        return _check_operand(chk["test"])
+    if "left" in chk:
+        errs = _check_operand(chk["left"])
+        if chk.get("op") not in OPS:
+            errs.append(f"op {chk.get('op')!r} not one of {OPS}")
+        if ("right" in chk) == ("value" in chk):
+            errs.append("a comparison needs exactly one of right / value")
+        elif "right" in chk:
+            errs += _check_operand(chk["right"])
+        if chk.get("op") == "~" and "margin" not in chk:
+            errs.append("op '~' needs a margin")
+        return errs
+    return [f"check {chk!r} is none of left/op, test, all"]
+
+
+def load_stats(paths: Iterable[str | os.PathLike]) -> tuple[pd.DataFrame, list[str]]:
+    """Concatenate the stats tables that exist; return them and the paths that were missing."""
+    frames, missing = [], []
+    for p in paths:
+        p = Path(p)
+        if not p.exists():
+            missing.append(str(p))
+            continue
+        df = pd.read_csv(p)
+        for col in COLUMNS:
+            if col not in df:
+                df[col] = None
+        df["source_file"] = str(p)
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS + ["source_file"]), missing
+    return pd.concat(frames, ignore_index=True), missing
+
+
+# ----------------------------------------------------------------------------- operands
+
+
+@dataclass
+class Observed:
+    """One resolved operand: our value (in the published unit), its SEM, n, p and where it came from."""
+
+    value: float
+    sem: float = float("nan")
+    n: str = ""
+    p_value: float = float("nan")
+    statistic: float = float("nan")
+    source: str = ""
+    synthetic: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class Unresolved(Exception):
+    """An operand cannot be evaluated; the message says why (verdict 'not run' or 'invalid')."""
+
+    def __init__(self, message: str, verdict: str = NOT_RUN, source: str = "") -> None:
+        super().__init__(message)
+        self.verdict = verdict
+        self.source = source
+
+
+def _f(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _is_nan(x: float) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _names(stat: str | list[str]) -> list[str]:
+    return [stat] if isinstance(stat, str) else list(stat)
+
+
+def find_row(stats: pd.DataFrame, stat: str | list[str]) -> tuple[pd.Series | None, list[str]]:
+    """The first of the alternative names present in the stats table (and notes about ambiguity)."""
+    names = stats["name"].astype(str) if len(stats) else pd.Series([], dtype=str)
+    for name in _names(stat):
+        hits = stats[names == name]
+        if len(hits):
+            notes = [f"{len(hits)} rows named {name}; used the first"] if len(hits) > 1 else []
+            return hits.iloc[0], notes
+    return None, []
+
+
+def _is_synthetic(row: pd.Series) -> bool:
+    """A row computed on synthetic stand-in data: ``data=synthetic`` in its groups, or SYNTHETIC in its detail."""
+    groups = [g.strip().lower() for g in str(row.get("groups") or "").split(";")]
+    return "data=synthetic" in groups or "SYNTHETIC" in str(row.get("detail") or "")
+
+
+def resolve(stats: pd.DataFrame, operand: Any, unit: str | None = None) -> Observed:
+    """Evaluate an operand against the stats table, converted to ``unit`` (the published unit)."""
+    if isinstance(operand, (str, list)):
+        operand = {"stat": operand}
+    if "diff" in operand:
+        a = resolve(stats, operand["diff"][0], operand.get("unit"))
+        b = resolve(stats, operand["diff"][1], operand.get("unit"))
+        factor = _unit_factor(operand.get("unit"), unit) * float(operand.get("scale", 1.0))
+        sem = math.sqrt(np.nansum([a.sem ** 2, b.sem ** 2])) if not (_is_nan(a.sem) and _is_nan(b.sem)) else float("nan")
+        return Observed(value=(a.value - b.value) * factor, sem=sem * abs(factor), n=f"{a.n} vs {b.n}",
+                        source=f"{a.source} - {b.source}", synthetic=a.synthetic or b.synthetic, notes=a.notes + b.notes)
+    row, notes = find_row(stats, operand["stat"])
+    names = " | ".join(_names(operand["stat"]))
+    if row is None:
+        raise Unresolved(f"no stats row {names}", source=names)
+    name = str(row["name"])
+    fld = operand.get("field", "value")
+    raw = _f(row.get(fld))
+    if _is_nan(raw):
+        why = str(row.get("detail") or "") if not pd.isna(row.get("detail")) else ""
+        raise Unresolved(f"{name}: {fld} is NaN" + (f" ({why})" if why else ""), source=name)
+    src_unit = operand.get("unit")
+    if src_unit in UNIT_RANGES and fld in ("value", "sem"):
+        lo, hi = UNIT_RANGES[src_unit]
+        if not lo <= raw <= hi:
+            raise Unresolved(f"{name}: {fld} = {raw:g} is outside [{lo:g}, {hi:g}] for unit {src_unit!r}; "
+                             f"fix the unit in config/published.yaml or the analysis", verdict=INVALID, source=name)
+    factor = _unit_factor(src_unit, unit) * float(operand.get("scale", 1.0))
+    sem = _f(row.get("sem")) if fld == "value" else float("nan")
+    n = row.get("n")
+    n_str = "" if pd.isna(n) else str(int(_f(n))) if not _is_nan(_f(n)) else str(n)
+    stat_value = _f(row.get("statistic"))
+    return Observed(value=raw * factor, sem=abs(sem * factor), n=n_str, p_value=_f(row.get("p_value")),
+                    statistic=stat_value * (1.0 if float(operand.get("scale", 1.0)) >= 0 else -1.0),
+                    source=name, synthetic=_is_synthetic(row), notes=notes)
+
+
+def _unit_factor(src: str | None, dst: str | None) -> float:
+    if src is None or dst is None or src == dst:
+        return 1.0
+    try:
+        return UNIT_FACTORS[(src, dst)]
+    except KeyError:
+        raise PublishedFileError(f"no conversion from unit {src!r} to {dst!r}") from None
+
+
+# ----------------------------------------------------------------------------- numbers
+
+
+def tolerance_of(item: dict, tolerances: dict) -> dict:
+    tol = item["tolerance"]
+    return dict(tolerances[tol]) if isinstance(tol, str) else dict(tol)
+
+
+def describe_tolerance(tol: dict, unit: str) -> str:
+    crit = tol.get("criterion", "tolerance")
+    if crit == "significance":
+        return f"same sign, p < {tol.get('alpha', 0.05):g}"
+    if crit == "nonsignificant":
+        return f"p >= {tol.get('alpha', 0.05):g}"
+    parts = []
+    if "abs" in tol:
+        parts.append(f"+-{tol['abs']:g} {'points' if unit == '%' else unit}".rstrip())
+    if "rel" in tol:
+        parts.append(f"+-{100 * tol['rel']:g}%")
+    if "sem_mult" in tol:
+        parts.append(f"{tol['sem_mult']:g} combined SEM")
+    return " or ".join(parts)
+
+
+def judge(published: float, published_sem: float | None, ours: Observed, tol: dict) -> tuple[str, str]:
+    """Verdict of one number and the reason, by the tolerance's criterion."""
+    crit = tol.get("criterion", "tolerance")
+    if crit == "significance":
+        alpha = float(tol.get("alpha", 0.05))
+        p = ours.p_value
+        if _is_nan(p):
+            return NOT_RUN, "no p-value in our stats row"
+        same_sign = np.sign(ours.value) == np.sign(published)
+        ok = bool(same_sign and p < alpha)
+        return (REPRODUCED if ok else NOT_REPRODUCED), \
+            f"ours {ours.value:+.3g} (p = {p:.3g}); published {published:+.3g}: " + \
+            ("same sign" if same_sign else "opposite sign") + f", p {'<' if p < alpha else '>='} {alpha:g}"
+    if crit == "nonsignificant":
+        alpha = float(tol.get("alpha", 0.05))
+        p = ours.value
+        ok = p >= alpha
+        return (REPRODUCED if ok else NOT_REPRODUCED), f"p = {p:.3g} {'>=' if ok else '<'} {alpha:g}"
+    diff = ours.value - published
+    reasons, ok = [], False
+    if "abs" in tol:
+        inside = abs(diff) <= float(tol["abs"]) + 1e-12
+        ok |= inside
+        reasons.append(f"|diff| {abs(diff):.3g} {'<=' if inside else '>'} {float(tol['abs']):g}")
+    if "rel" in tol:
+        inside = abs(diff) <= float(tol["rel"]) * abs(published) + 1e-12
+        ok |= inside
+        reasons.append(f"relative {abs(diff) / abs(published) if published else float('inf'):.2%}")
+    if "sem_mult" in tol:
+        sems = [s for s in (ours.sem, published_sem) if s is not None and not _is_nan(s)]
+        if sems:
+            comb = math.sqrt(sum(s * s for s in sems))
+            inside = comb > 0 and abs(diff) <= float(tol["sem_mult"]) * comb + 1e-12
+            ok |= inside
+            reasons.append(f"{abs(diff) / comb if comb > 0 else float('inf'):.2g} combined SEM")
+    return (REPRODUCED if ok else NOT_REPRODUCED), "; ".join(reasons)
+
+
+def evaluate_number(item: dict, stats: pd.DataFrame, tolerances: dict, disabled: dict[str, str] | None = None) -> dict:
+    """One row of the scorecard for a published number."""
+    unit = item["unit"]
+    tol = tolerance_of(item, tolerances)
+    row = {"kind": "number", "id": item["id"], "figure": item["figure"], "statement": item["what"], "unit": unit,
+           "published": float(item["published"]), "published_sem": _f(item.get("published_sem")),
+           "ours": float("nan"), "ours_sem": float("nan"), "n": "", "difference": float("nan"),
+           "tolerance": describe_tolerance(tol, unit), "verdict": NOT_RUN, "source": "", "detail": ""}
+    try:
+        ours = resolve(stats, item["ours"], unit)
+    except Unresolved as e:
+        row.update(verdict=e.verdict, source=e.source, detail=_why_missing(item["figure"], str(e), disabled))
+        return row
+    row.update(ours=ours.value, ours_sem=ours.sem, n=ours.n, source=ours.source)
+    if tol.get("criterion") not in ("significance", "nonsignificant"):
+        row["difference"] = ours.value - row["published"]
+    verdict, reason = judge(row["published"], row["published_sem"], ours, tol)
+    notes = list(ours.notes)
+    if ours.synthetic:
+        verdict, notes = NOT_RUN, notes + ["SYNTHETIC stand-in data: not a reproduction"]
+    row.update(verdict=verdict, detail="; ".join([reason] + notes + ([item["note"]] if item.get("note") else [])))
+    return row
+
+
+def _why_missing(figure: str, message: str, disabled: dict[str, str] | None) -> str:
+    if disabled and figure in disabled:
+        return f"{disabled[figure]} ({message})"
+    return message
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+def _fmt(x: float) -> str:
+    return "nan" if _is_nan(x) else f"{x:.4g}"
+
+
+def evaluate_check(chk: dict, stats: pd.DataFrame) -> tuple[str, str, list[str], bool]:
+    """(verdict, what we found, stats names used, synthetic?) of one check."""
+    if "all" in chk:
+        parts = [evaluate_check(c, stats) for c in chk["all"]]
+        verdicts = [p[0] for p in parts]
+        verdict = INVALID if INVALID in verdicts else NOT_REPRODUCED if NOT_REPRODUCED in verdicts \
+            else NOT_RUN if NOT_RUN in verdicts else REPRODUCED
+        return verdict, " AND ".join(f"[{p[1]}]" for p in parts), [s for p in parts for s in p[2]], any(p[3] for p in parts)
+    if "test" in chk:
+        try:
+            t = resolve(stats, chk["test"])
+        except Unresolved as e:
+            return e.verdict, str(e), [e.source], False
+        p = t.p_value
+        stat = t.statistic if not _is_nan(t.statistic) else t.value
+        if _is_nan(p):
+            return NOT_RUN, f"{t.source}: no p-value", [t.source], t.synthetic
+        if "p_above" in chk:
+            alpha = float(chk["p_above"])
+            ok = p >= alpha
+            return (REPRODUCED if ok else NOT_REPRODUCED), f"{t.source}: p = {p:.3g} {'>=' if ok else '<'} {alpha:g}", \
+                [t.source], t.synthetic
+        alpha = float(chk["p_below"])
+        sign = chk.get("sign", "any")
+        sign_ok = sign == "any" or (sign == "positive" and stat > 0) or (sign == "negative" and stat < 0)
+        ok = p < alpha and sign_ok
+        found = f"{t.source}: statistic {_fmt(stat)}, p = {p:.3g} {'<' if p < alpha else '>='} {alpha:g}"
+        if sign != "any":
+            found += f", sign {'ok' if sign_ok else 'wrong'} (want {sign})"
+        return (REPRODUCED if ok else NOT_REPRODUCED), found, [t.source], t.synthetic
+    # comparison
+    try:
+        left = resolve(stats, chk["left"])
+        right = resolve(stats, chk["right"]) if "right" in chk else Observed(value=float(chk["value"]), source=str(chk["value"]))
+    except Unresolved as e:
+        return e.verdict, str(e), [e.source], False
+    l, r, m, op = left.value, right.value, float(chk.get("margin", 0.0)), chk["op"]
+    ok = {">": l > r + m, ">=": l >= r - m, "<": l < r - m, "<=": l <= r + m, "~": abs(l - r) <= m}[op]
+    shown = (f"{left.source} = {_fmt(l)}, {right.source} = {_fmt(r)}: '{op}'" + (f" (margin {m:g})" if m else "")
+             + (" holds" if ok else " does NOT hold"))
+    names = [left.source] + ([right.source] if "right" in chk else [])
+    return (REPRODUCED if ok else NOT_REPRODUCED), shown, names, left.synthetic or right.synthetic
+
+
+def evaluate_claim(item: dict, stats: pd.DataFrame, disabled: dict[str, str] | None = None) -> dict:
+    verdict, found, names, synthetic = evaluate_check(item["check"], stats)
+    detail = found
+    if verdict == NOT_RUN:
+        detail = _why_missing(item["figure"], found, disabled)
+    if synthetic and verdict != INVALID:
+        verdict, detail = NOT_RUN, detail + "; SYNTHETIC stand-in data: not a reproduction"
+    return {"kind": "claim", "id": item["id"], "figure": item["figure"], "statement": item["claim"], "unit": "",
+            "published": float("nan"), "published_sem": float("nan"), "ours": float("nan"), "ours_sem": float("nan"),
+            "n": "", "difference": float("nan"), "tolerance": "", "verdict": verdict,
+            "source": ", ".join(dict.fromkeys(n for n in names if n)), "detail": detail}
+
+
+# ----------------------------------------------------------------------------- the whole card
+
+
+def scorecard(published: dict, stats: pd.DataFrame, disabled: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every number and claim of the published file, evaluated against the stats table."""
+    tolerances = published.get("tolerances") or {}
+    rows = [evaluate_number(it, stats, tolerances, disabled) for it in published.get("numbers") or []]
+    rows += [evaluate_claim(it, stats, disabled) for it in published.get("claims") or []]
+    return pd.DataFrame(rows, columns=CSV_COLUMNS)
+
+
+def counts(card: pd.DataFrame) -> dict[str, dict[str, int]]:
+    return {kind: {v: int(((card["kind"] == kind) & (card["verdict"] == v)).sum()) for v in VERDICTS}
+            for kind in ("number", "claim")}
+
+
+@dataclass
+class RunInfo:
+    """What the scorecard says about the run it judges (from config and the environment)."""
+
+    run_label: str = ""
+    seeds: list[int] = field(default_factory=list)
+    subset: dict | None = None
+    code_version: str = ""
+    stats_read: list[str] = field(default_factory=list)
+    stats_missing: list[str] = field(default_factory=list)
+    disabled: dict[str, str] = field(default_factory=dict)
+    generated: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    @property
+    def toy(self) -> bool:
+        return bool(self.run_label) or bool(self.subset)
+
+
+def summary_line(card: pd.DataFrame) -> str:
+    c = counts(card)
+
+    def part(kind: str) -> str:
+        d = c[kind]
+        s = f"{d[REPRODUCED]} reproduced, {d[NOT_REPRODUCED]} not reproduced, {d[NOT_RUN]} not run"
+        return s + (f", {d[INVALID]} INVALID" if d[INVALID] else "")
+
+    return (f"published numbers ({int((card['kind'] == 'number').sum())}): {part('number')}; "
+            f"qualitative claims ({int((card['kind'] == 'claim').sum())}): {part('claim')}")
+
+
+def banner(info: RunInfo) -> str | None:
+    if not info.toy:
+        return None
+    label = info.run_label or "a reduced config"
+    return (f"TOY-SIZE RUN: {label}. Data subset {info.subset}, seeds {info.seeds}. These verdicts compare a toy "
+            f"run with the paper; 'not reproduced' here is expected and says nothing about the paper's claims. "
+            f"Only a run of config/config.yaml (the paper's protocol) can reproduce them.")
+
+
+def _fmt_num(x: Any, unit: str = "") -> str:
+    x = _f(x)
+    if _is_nan(x):
+        return ""
+    a = abs(x)
+    s = f"{x:.2f}" if unit in ("%", "points") else f"{x:.4g}" if a < 1000 else f"{x:.5g}"
+    return s
+
+
+def _ours_cell(r: pd.Series) -> str:
+    if _is_nan(_f(r["ours"])):
+        return ""
+    s = _fmt_num(r["ours"], r["unit"])
+    if not _is_nan(_f(r["ours_sem"])):
+        s += f" +- {_fmt_num(r['ours_sem'], r['unit'])}"
+    if r["n"]:
+        s += f" (n={r['n']})"
+    return s
+
+
+def _pub_cell(r: pd.Series) -> str:
+    s = _fmt_num(r["published"], r["unit"])
+    if not _is_nan(_f(r["published_sem"])):
+        s += f" +- {_fmt_num(r['published_sem'], r['unit'])}"
+    return s
+
+
+def _md_escape(s: Any) -> str:
+    return str(s if s is not None and not (isinstance(s, float) and math.isnan(s)) else "").replace("|", "\\|").replace("\n", " ")
+
+
+VERDICT_MARK = {REPRODUCED: "reproduced", NOT_REPRODUCED: "**not reproduced**", NOT_RUN: "_not run_",
+                INVALID: "**INVALID**"}
+
+
+def to_markdown(card: pd.DataFrame, info: RunInfo) -> str:
+    lines = ["# Reproduction scorecard", "",
+             "Schug, Benzing & Steger (eLife 2021), *Presynaptic stochasticity improves energy efficiency and helps "
+             "alleviate the stability-plasticity dilemma*: every published number and qualitative claim beside ours.", ""]
+    b = banner(info)
+    if b:
+        lines += [f"> **{b}**", ""]
+    lines += [f"**Run:** {info.run_label or 'paper protocol (config/config.yaml)'}  ",
+              f"**Summary:** {summary_line(card)}  ",
+              f"**Generated:** {info.generated} by code {info.code_version or '?'}; seeds {info.seeds}", ""]
+    numbers, claims = card[card["kind"] == "number"], card[card["kind"] == "claim"]
+    lines += ["## Published numbers", "",
+              "| id | figure | quantity | unit | published | ours (mean +- SEM, n) | difference | tolerance | verdict | detail |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for _, r in numbers.iterrows():
+        lines.append("| " + " | ".join(_md_escape(x) for x in (
+            r["id"], r["figure"], r["statement"], r["unit"], _pub_cell(r), _ours_cell(r),
+            _fmt_num(r["difference"], r["unit"]), r["tolerance"], VERDICT_MARK[r["verdict"]],
+            r["detail"])) + " |")
+    lines += ["", "## Qualitative claims", "", "| id | figure | claim | verdict | what we found |", "|---|---|---|---|---|"]
+    for _, r in claims.iterrows():
+        lines.append("| " + " | ".join(_md_escape(x) for x in (
+            r["id"], r["figure"], r["statement"], VERDICT_MARK[r["verdict"]], r["detail"])) + " |")
+    lines += ["", "## How to read this", "",
+              "- Published numbers come only from `config/published.yaml`; ours only from `results/stats/*.csv` "
+              "(column `source` of `results/reproduction.csv` names each stats row).",
+              "- Accuracies are compared in the published unit (Appendix table 1 in %, perceptron and continuous "
+              "permuted MNIST as fractions); correlations and KS D absolutely; t statistics and p-values by "
+              "significance (same sign, p below the published bound), because a t or p from 3 seeds is not a "
+              "number one can reproduce to a tolerance.",
+              "- *not run*: the stats row does not exist (figure disabled or analysis not built), is NaN (too few "
+              "replicates), or comes from synthetic stand-in data."]
+    if info.disabled:
+        lines += ["", "Figures not built in this run: " + ", ".join(f"{k} ({v})" for k, v in sorted(info.disabled.items())) + "."]
+    if info.stats_missing:
+        lines += ["", "Stats files expected but absent: " + ", ".join(f"`{p}`" for p in info.stats_missing) + "."]
+    lines += ["", "Stats files read: " + (", ".join(f"`{p}`" for p in info.stats_read) or "none") + "."]
+    return "\n".join(lines) + "\n"
+
+
+VERDICT_STYLE = {REPRODUCED: "background:#d4edda", NOT_REPRODUCED: "background:#f8d7da", NOT_RUN: "background:#eeeeee",
+                 INVALID: "background:#ff9999;font-weight:bold"}
+
+
+def to_html(card: pd.DataFrame, info: RunInfo) -> str:
+    """A self-contained HTML page of the scorecard (no external resources)."""
+    e = html.escape
+    out = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'><title>Reproduction scorecard</title>",
+           "<style>body{font-family:sans-serif;margin:1.5em;font-size:14px}table{border-collapse:collapse;margin:1em 0}"
+           "td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}th{background:#f4f4f4}"
+           ".banner{background:#fff3cd;border:3px solid #e0a800;padding:0.8em;font-weight:bold;font-size:16px}"
+           ".summary{font-size:16px}</style></head><body>",
+           "<h1 id='scorecard-title'>Reproduction scorecard</h1>",
+           "<p>Schug, Benzing &amp; Steger (eLife 2021): every published number and qualitative claim beside ours.</p>"]
+    b = banner(info)
+    if b:
+        out.append(f"<div class='banner' id='toy-banner'>{e(b)}</div>")
+    out += [f"<p class='summary' id='summary'><b>Run:</b> {e(info.run_label or 'paper protocol (config/config.yaml)')}<br>",
+            f"<b>Summary:</b> {e(summary_line(card))}<br>",
+            f"<b>Generated:</b> {e(info.generated)} by code {e(info.code_version or '?')}; seeds {e(str(info.seeds))}</p>"]
+    numbers, claims = card[card["kind"] == "number"], card[card["kind"] == "claim"]
+    out.append("<h2>Published numbers</h2><table id='numbers'><tr>" + "".join(
+        f"<th>{h}</th>" for h in ("id", "figure", "quantity", "unit", "published", "ours (mean +- SEM, n)",
+                                  "difference", "tolerance", "verdict", "detail")) + "</tr>")
+    for _, r in numbers.iterrows():
+        cells = (r["id"], r["figure"], r["statement"], r["unit"], _pub_cell(r), _ours_cell(r),
+                 _fmt_num(r["difference"], r["unit"]), r["tolerance"])
+        out.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells)
+                   + f"<td style='{VERDICT_STYLE[r['verdict']]}'>{e(r['verdict'])}</td><td>{e(_md_escape(r['detail']))}</td></tr>")
+    out.append("</table><h2>Qualitative claims</h2><table id='claims'><tr>"
+               + "".join(f"<th>{h}</th>" for h in ("id", "figure", "claim", "verdict", "what we found")) + "</tr>")
+    for _, r in claims.iterrows():
+        out.append(f"<tr><td>{e(r['id'])}</td><td>{e(r['figure'])}</td><td>{e(r['statement'])}</td>"
+                   f"<td style='{VERDICT_STYLE[r['verdict']]}'>{e(r['verdict'])}</td><td>{e(_md_escape(r['detail']))}</td></tr>")
+    out.append("</table>")
+    if info.stats_missing:
+        out.append("<p>Stats files expected but absent: " + e(", ".join(info.stats_missing)) + "</p>")
+    out.append("<p>Stats files read: " + e(", ".join(info.stats_read) or "none") + "</p></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def to_csv_frame(card: pd.DataFrame, info: RunInfo) -> pd.DataFrame:
+    out = card.copy()
+    out.insert(0, "run_label", info.run_label or "paper protocol")
+    return out
