@@ -24,10 +24,20 @@ def _p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def is_synthetic(recordings: pd.DataFrame) -> bool:
+    return bool(recordings["synthetic"].astype(str).str.strip().str.lower().isin(["true", "1"]).any())
+
+
+def figure_title(synthetic: bool) -> str:
+    if synthetic:
+        return "SYNTHETIC DATA (not Sjöström et al. 2001): release probability and stability"
+    return "Release probability and stability (Sjöström et al. 2001)"
+
+
 def draw(recordings: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "") -> None:
     plotting.style()
     st = stats_df.set_index("name")
-    synthetic = bool(recordings["synthetic"].astype(str).str.lower().isin(["true", "1"]).any())
+    synthetic = is_synthetic(recordings)
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9.5, 3.8), gridspec_kw={"width_ratios": [1.6, 1]})
 
     for group in ("ltp", "ltd"):
@@ -70,9 +80,6 @@ def draw(recordings: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, t
     ax_b.legend(frameon=False, fontsize=7, loc="upper left")
     plotting.panel_letter(ax_b, "b")
 
-    title = "Release probability and stability (Sjöström et al. 2001)"
-    if synthetic:
-        title = "SYNTHETIC DATA (not Sjöström et al. 2001): release probability and stability"
-    fig.suptitle(title + title_note, fontsize=10, color="#b00000" if synthetic else "black")
+    fig.suptitle(figure_title(synthetic) + title_note, fontsize=10, color="#b00000" if synthetic else "black")
     fig.tight_layout()
     plotting.save(fig, pdf, png)

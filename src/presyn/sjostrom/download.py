@@ -350,6 +350,7 @@ def fetch(cfg: dict, raw_dir: str | Path) -> tuple[dict, list[str]]:
         log.info("using files placed in %s: %s", raw_dir, [p.name for p in present])
         return _record(raw_dir, "local", {"note": "placed by hand in data/raw/sjostrom/ (not downloaded)"},
                        {p.name: {"sha256": sha256_file(p), "size": p.stat().st_size} for p in present}), []
+    raw_dir.mkdir(parents=True, exist_ok=True)  # the folder the offline instruction names
     failures = []
     for source in spec.sources:
         try:
