@@ -25,6 +25,13 @@ PALETTE = {
     "true": "#1f77b4",
     "ltp": "#d62728",
     "ltd": "#1f77b4",
+    "standard": "#7f7f7f",        # standard perceptron (Fig 5b, c)
+    "ablation-full": "#1f77b4",   # Fig 5a ablation variants
+    "ablation-noFreeze": "#9467bd",
+    "ablation-noFreezeNoMod": "#8c564b",
+    "ablation-noMod": "#e377c2",
+    "ablation-fixedP": "#ff7f0e",
+    "ablation-noNorm": "#17becf",
 }
 
 LABELS = {
@@ -35,6 +42,7 @@ LABELS = {
     "bgd": "BGD",
     "ewc": "EWC",
     "joint": "Joint training",
+    "standard": "Standard perceptron",
 }
 
 
