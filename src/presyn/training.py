@@ -121,6 +121,7 @@ def save_run(out_dir: str | Path, metrics: pd.DataFrame, state: dict, spec: dict
     out_dir.mkdir(parents=True, exist_ok=True)
     prov = record(spec, spec["seed"], str(device), extra)
     metrics = metrics.assign(config_hash=prov["config_hash"])
+    metrics.attrs["provenance"] = prov  # stored in the parquet file's metadata (pd.read_parquet(...).attrs)
     write_table(metrics, out_dir / "metrics.parquet")
     with atomic_path(out_dir / "state.pt") as tmp:
         torch.save({**state, "provenance": prov}, tmp)

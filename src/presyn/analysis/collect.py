@@ -31,8 +31,16 @@ def check_single_config(df: pd.DataFrame, what: str, by: str = "method") -> None
     mixed = df.groupby(by)["config_hash"].nunique()
     mixed = mixed[mixed > 1]
     if len(mixed):
-        raise MixedConfigError(f"{what}: runs of {list(mixed.index)} come from different configs "
-                               f"(config hashes differ); delete the stale runs under results/runs/ or rerun with --forcerun train")
+        keys = [k for k in ("experiment", "method", "benchmark", "seed") if k in df]
+        runs = df[df[by].isin(mixed.index)].drop_duplicates(keys + ["config_hash"])
+        detail = "; ".join(f"config {h}: " + ", ".join("results/runs/" + "/".join(str(v) if k != "seed" else f"seed{v}" for k, v in zip(keys, r))
+                                                         for r in g[keys].itertuples(index=False))
+                           for h, g in runs.groupby("config_hash"))
+        raise MixedConfigError(
+            f"{what}: runs of {list(mixed.index)} come from different configs (config hashes differ): {detail}. "
+            "Refusing to mix them in one table. To fix: rerun the same command without '--rerun-triggers mtime' "
+            "(Snakemake then retrains the runs whose config changed), or delete the stale run folders listed above "
+            "and rerun")
 
 
 def final_values(df: pd.DataFrame) -> pd.DataFrame:
