@@ -217,7 +217,9 @@ def http(monkeypatch):
         assert timeout is not None, "every request needs a timeout"
         item = state["routes"].get(url)
         if item is None:
-            raise requests.ConnectionError(f"Failed to resolve '{url.split('/')[2]}' (Name or service not known)")
+            raise requests.ConnectionError(f"HTTPSConnectionPool(host='{url.split('/')[2]}', port=443): Max retries "
+                                           f"exceeded (Caused by NameResolutionError(\"Failed to resolve "
+                                           f"'{url.split('/')[2]}' ([Errno -2] Name or service not known)\"))")
         if isinstance(item, Exception):
             raise item
         if isinstance(item, FakeResponse):
@@ -294,8 +296,9 @@ def test_all_sources_offline_says_what_to_put_where(tmp_path, http):
     with pytest.raises(dl.SjostromUnavailableError) as err:
         dl.fetch(CONFIG, raw)
     msg = str(err.value)
-    assert "dryad: GET https://datadryad.org/api/v2/datasets/doi%3A10.5061%2Fdryad.p286g: ConnectionError" in msg
-    assert "mendeley: mendeley: no file list" in msg
+    assert ("dryad: GET https://datadryad.org/api/v2/datasets/doi%3A10.5061%2Fdryad.p286g: ConnectionError: "
+            "cannot resolve host datadryad.org (offline?)") in msg
+    assert "mendeley: no file list (GET https://data.mendeley.com/public-api/datasets/7wvf2yw4jn/files" in msg
     assert f"Put that one file into {raw}/" in msg and "(csv, xls or xlsx)" in msg
     assert "https://doi.org/10.5061/dryad.p286g" in msg and "https://doi.org/10.17632/7wvf2yw4jn.1" in msg
     assert "sjostrom.enabled: false" in msg

@@ -114,8 +114,17 @@ def _get(url: str, timeout: float, headers: dict, stream: bool = False):
 
 
 def _short(exc: Exception) -> str:
+    """The gist of a requests error (urllib3's are long and nested)."""
     text = str(exc)
-    return text if len(text) < 300 else text[:300] + "..."
+    m = re.search(r"Failed to resolve '([^']+)'", text)
+    if m:
+        return f"cannot resolve host {m.group(1)} (offline?)"
+    if isinstance(exc, requests.Timeout) or "timed out" in text:
+        return "timed out"
+    m = re.search(r"\[Errno -?\d+\] ([^'\)\]]+)", text)
+    if m:
+        return m.group(1).strip()
+    return text if len(text) < 200 else text[:200] + "..."
 
 
 def get_json(url: str, timeout: float, token: str | None = None):
@@ -211,7 +220,7 @@ def mendeley_files(spec: FetchSpec) -> list[RemoteFile]:
         except SourceError as exc:
             errors.append(str(exc))
     if not entries:
-        raise SourceError("mendeley: no file list" + (f" ({'; '.join(errors)})" if errors else " in the API responses"))
+        raise SourceError("no file list" + (f" ({'; '.join(errors)})" if errors else " in the API responses"))
     out = []
     for f in entries:
         details = f.get("content_details") or {}
@@ -368,7 +377,7 @@ def offline_instructions(spec: FetchSpec, raw_dir: Path, failures: list[str]) ->
         "To continue offline:",
         f"  1. On a machine with internet access, download the recordings table (csv, xls or xlsx) from Dryad "
         f"https://doi.org/{spec.dryad_doi} or Mendeley Data https://doi.org/{spec.mendeley_doi}",
-        f"  2. Put that one file into {raw_dir}/ (e.g. {raw_dir}/sjostrom2001.xlsx); its sha256 is recorded in "
+        f"  2. Put that one file into {raw_dir}/ (create the folder; e.g. {raw_dir}/sjostrom2001.xlsx); its sha256 is recorded in "
         f"{raw_dir}/{CHECKSUMS} on the next run and checked on every run after",
         "  3. Check that config sjostrom.columns names its columns (and sjostrom.file / sjostrom.sheet if needed), then rerun.",
         "Or leave App. fig 4 out: set sjostrom.enabled: false (figures/all then says 'left out: appfig4'), "
