@@ -32,5 +32,5 @@ card = scorecard.scorecard(published, stats, info.disabled)
 log.info("scorecard: %s", scorecard.summary_line(card))
 for path, text in ((snakemake.output.md, scorecard.to_markdown(card, info)), (snakemake.output.html, scorecard.to_html(card, info))):
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(text)
+        Path(tmp).write_text(text, encoding="utf-8")
 write_table(scorecard.to_csv_frame(card, info), snakemake.output.csv)

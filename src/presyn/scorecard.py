@@ -295,7 +295,7 @@ def describe_tolerance(tol: dict, unit: str) -> str:
         return f"p >= {tol.get('alpha', 0.05):g}"
     parts = []
     if "abs" in tol:
-        parts.append(f"+-{tol['abs']:g} {'points' if unit == '%' else unit}".rstrip())
+        parts.append(f"±{tol['abs']:g} {'points' if unit == '%' else unit}".rstrip())
     if "rel" in tol:
         parts.append(f"+-{100 * tol['rel']:g}%")
     if "sem_mult" in tol:
@@ -504,7 +504,7 @@ def _ours_cell(r: pd.Series) -> str:
         return ""
     s = _fmt_num(r["ours"], r["unit"])
     if not _is_nan(_f(r["ours_sem"])):
-        s += f" +- {_fmt_num(r['ours_sem'], r['unit'])}"
+        s += f" ± {_fmt_num(r['ours_sem'], r['unit'])}"
     if r["n"]:
         s += f" (n={r['n']})"
     return s
@@ -513,12 +513,16 @@ def _ours_cell(r: pd.Series) -> str:
 def _pub_cell(r: pd.Series) -> str:
     s = _fmt_num(r["published"], r["unit"])
     if not _is_nan(_f(r["published_sem"])):
-        s += f" +- {_fmt_num(r['published_sem'], r['unit'])}"
+        s += f" ± {_fmt_num(r['published_sem'], r['unit'])}"
     return s
 
 
+def _text(s: Any) -> str:
+    return str(s if s is not None and not (isinstance(s, float) and math.isnan(s)) else "").replace("\n", " ")
+
+
 def _md_escape(s: Any) -> str:
-    return str(s if s is not None and not (isinstance(s, float) and math.isnan(s)) else "").replace("|", "\\|").replace("\n", " ")
+    return _text(s).replace("|", "\\|")
 
 
 VERDICT_MARK = {REPRODUCED: "reproduced", NOT_REPRODUCED: "**not reproduced**", NOT_RUN: "_not run_",
@@ -537,7 +541,7 @@ def to_markdown(card: pd.DataFrame, info: RunInfo) -> str:
               f"**Generated:** {info.generated} by code {info.code_version or '?'}; seeds {info.seeds}", ""]
     numbers, claims = card[card["kind"] == "number"], card[card["kind"] == "claim"]
     lines += ["## Published numbers", "",
-              "| id | figure | quantity | unit | published | ours (mean +- SEM, n) | difference | tolerance | verdict | detail |",
+              "| id | figure | quantity | unit | published | ours (mean ± SEM, n) | difference | tolerance | verdict | detail |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for _, r in numbers.iterrows():
         lines.append("| " + " | ".join(_md_escape(x) for x in (
@@ -587,18 +591,18 @@ def to_html(card: pd.DataFrame, info: RunInfo) -> str:
             f"<b>Generated:</b> {e(info.generated)} by code {e(info.code_version or '?')}; seeds {e(str(info.seeds))}</p>"]
     numbers, claims = card[card["kind"] == "number"], card[card["kind"] == "claim"]
     out.append("<h2>Published numbers</h2><table id='numbers'><tr>" + "".join(
-        f"<th>{h}</th>" for h in ("id", "figure", "quantity", "unit", "published", "ours (mean +- SEM, n)",
+        f"<th>{h}</th>" for h in ("id", "figure", "quantity", "unit", "published", "ours (mean ± SEM, n)",
                                   "difference", "tolerance", "verdict", "detail")) + "</tr>")
     for _, r in numbers.iterrows():
         cells = (r["id"], r["figure"], r["statement"], r["unit"], _pub_cell(r), _ours_cell(r),
                  _fmt_num(r["difference"], r["unit"]), r["tolerance"])
         out.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells)
-                   + f"<td style='{VERDICT_STYLE[r['verdict']]}'>{e(r['verdict'])}</td><td>{e(_md_escape(r['detail']))}</td></tr>")
+                   + f"<td style='{VERDICT_STYLE[r['verdict']]}'>{e(r['verdict'])}</td><td>{e(_text(r['detail']))}</td></tr>")
     out.append("</table><h2>Qualitative claims</h2><table id='claims'><tr>"
                + "".join(f"<th>{h}</th>" for h in ("id", "figure", "claim", "verdict", "what we found")) + "</tr>")
     for _, r in claims.iterrows():
         out.append(f"<tr><td>{e(r['id'])}</td><td>{e(r['figure'])}</td><td>{e(r['statement'])}</td>"
-                   f"<td style='{VERDICT_STYLE[r['verdict']]}'>{e(r['verdict'])}</td><td>{e(_md_escape(r['detail']))}</td></tr>")
+                   f"<td style='{VERDICT_STYLE[r['verdict']]}'>{e(r['verdict'])}</td><td>{e(_text(r['detail']))}</td></tr>")
     out.append("</table>")
     if info.stats_missing:
         out.append("<p>Stats files expected but absent: " + e(", ".join(info.stats_missing)) + "</p>")

@@ -1,0 +1,337 @@
+"""The reproduction scorecard: verdict logic, the claims evaluator, config/published.yaml, and end to end
+(quick config -> results/reproduction.{md,csv,html} -> `snakemake --report`, opened in headless chromium)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from presyn import scorecard as sc
+from presyn import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = ROOT / "config" / "published.yaml"
+TOL = {"acc": {"abs": 2.0, "sem_mult": 2.0}, "r": {"abs": 0.1}}
+
+
+def table(*rows: dict) -> pd.DataFrame:
+    return stats.frame(list(rows))
+
+
+def summary(name: str, values, groups: str = "", detail: str = "") -> dict:
+    return stats.summary(name.split(".")[0], name, values, groups, detail)
+
+
+def number(ours, published=80.0, unit="%", tolerance="acc", published_sem=None, figure="apptable1") -> dict:
+    item = {"id": "x", "figure": figure, "what": "a number", "published": published, "unit": unit,
+            "tolerance": tolerance, "ours": ours}
+    if published_sem is not None:
+        item["published_sem"] = published_sem
+    return item
+
+
+# ----------------------------------------------------------------------------- verdicts of numbers
+
+
+def test_inside_absolute_tolerance_is_reproduced():
+    # ours 0.81 as a fraction = 81 %: 1 point from 80, within 2 points
+    st = table(summary("apptable1.a.b", [0.80, 0.82]))
+    row = sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}), st, TOL)
+    assert row["verdict"] == sc.REPRODUCED
+    assert row["ours"] == pytest.approx(81.0)
+    assert row["difference"] == pytest.approx(1.0)
+    assert row["n"] == "2"
+
+
+def test_outside_tolerance_is_not_reproduced():
+    st = table(summary("apptable1.a.b", [0.70, 0.7002]))  # 10 points off, tiny SEM
+    row = sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}), st, TOL)
+    assert row["verdict"] == sc.NOT_REPRODUCED
+    assert row["difference"] == pytest.approx(-9.99, abs=0.01)
+
+
+def test_outside_points_but_within_two_combined_sem_is_reproduced():
+    # 5 points off, but the seeds disagree a lot (SEM 5 points) -> within 2 combined SEM
+    st = table(summary("apptable1.a.b", [0.70, 0.80]))
+    row = sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}, published=80.0, published_sem=1.0), st, TOL)
+    assert abs(row["difference"]) > 2
+    assert row["verdict"] == sc.REPRODUCED
+    assert "combined SEM" in row["detail"]
+
+
+def test_combined_sem_uses_published_sem_when_ours_is_undefined():
+    st = table(summary("apptable1.a.b", [0.75]))  # one seed: our SEM is NaN
+    assert sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}, published_sem=3.0), st, TOL)["verdict"] \
+        == sc.REPRODUCED  # 5 <= 2 * 3
+    assert sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}, published_sem=1.0), st, TOL)["verdict"] \
+        == sc.NOT_REPRODUCED
+
+
+def test_missing_row_is_not_run_never_an_error():
+    st = table(summary("apptable1.other", [0.8, 0.8]))
+    row = sc.evaluate_number(number("apptable1.a.b"), st, TOL)
+    assert row["verdict"] == sc.NOT_RUN
+    assert "no stats row apptable1.a.b" in row["detail"]
+    empty = sc.evaluate_number(number("apptable1.a.b"), stats.frame([]), TOL)
+    assert empty["verdict"] == sc.NOT_RUN
+
+
+def test_missing_row_of_disabled_figure_says_why():
+    row = sc.evaluate_number(number("apptable1.a.b"), stats.frame([]), TOL, {"apptable1": "config lifelong.enabled is false"})
+    assert row["verdict"] == sc.NOT_RUN and row["detail"].startswith("config lifelong.enabled is false")
+
+
+def test_nan_row_too_few_replicates_is_not_run():
+    st = table(stats.pearson("fig3", "fig3.r", [1, 2], [1, 2]))  # too few points -> NaN row
+    row = sc.evaluate_number(number("fig3.r", published=0.9, unit="r", tolerance="r"), st, TOL)
+    assert row["verdict"] == sc.NOT_RUN
+    assert "NaN" in row["detail"] and "not enough replicates" in row["detail"]
+
+
+def test_unit_mismatch_is_invalid_not_silently_compared():
+    st = table(summary("apptable1.a.b", [81.0, 82.0]))  # a row in % declared as fraction
+    row = sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}), st, TOL)
+    assert row["verdict"] == sc.INVALID
+    assert "unit" in row["detail"]
+
+
+def test_alternative_names_first_present_wins():
+    st = table(summary("fig4.acc", [0.80, 0.80]), summary("apptable1.acc", [0.5, 0.5]))
+    row = sc.evaluate_number(number({"stat": ["missing.name", "fig4.acc", "apptable1.acc"], "unit": "fraction"}), st, TOL)
+    assert row["source"] == "fig4.acc" and row["verdict"] == sc.REPRODUCED
+
+
+def test_diff_operand_combines_sem_and_converts_units():
+    st = table(summary("fig5.full", [0.90, 0.92]), summary("fig5.ghost", [0.84, 0.86]))
+    obs = sc.resolve(st, {"diff": ["fig5.full", "fig5.ghost"], "unit": "fraction"}, "points")
+    assert obs.value == pytest.approx(6.0)
+    assert obs.sem == pytest.approx(math.sqrt(2) * 1.0)  # each SEM is 0.01 = 1 point
+    row = sc.evaluate_number(number({"diff": ["fig5.full", "fig5.ghost"], "unit": "fraction"}, published=5.6, unit="points"),
+                             st, TOL)
+    assert row["verdict"] == sc.REPRODUCED and row["difference"] == pytest.approx(0.4)
+
+
+def test_correlation_tolerance():
+    st = table({**stats.pearson("appfig2", "appfig2.r", [1, 2, 3, 4], [1, 2, 3, 5])})
+    r = st["value"].iloc[0]
+    assert sc.evaluate_number(number("appfig2.r", published=r - 0.09, unit="r", tolerance="r"), st, TOL)["verdict"] == sc.REPRODUCED
+    assert sc.evaluate_number(number("appfig2.r", published=r - 0.2, unit="r", tolerance="r"), st, TOL)["verdict"] \
+        == sc.NOT_REPRODUCED
+
+
+def test_significance_criterion_for_t_statistics():
+    tol = {"t": {"criterion": "significance", "alpha": 0.05}}
+    strong = table(stats.ttest("fig5", "fig5.t", [0.9, 0.91, 0.92], [0.8, 0.81, 0.82], "a vs b"))
+    weak = table(stats.ttest("fig5", "fig5.t", [0.9, 0.7, 0.8], [0.85, 0.75, 0.79], "a vs b"))
+    item = number({"stat": "fig5.t", "field": "statistic"}, published=3.44, unit="t", tolerance="t")
+    assert sc.evaluate_number(item, strong, tol)["verdict"] == sc.REPRODUCED
+    assert sc.evaluate_number(item, weak, tol)["verdict"] == sc.NOT_REPRODUCED
+    flipped = number({"stat": "fig5.t", "field": "statistic"}, published=-3.44, unit="t", tolerance="t")
+    assert sc.evaluate_number(flipped, strong, tol)["verdict"] == sc.NOT_REPRODUCED  # wrong direction
+
+
+def test_nonsignificant_criterion_for_p_values():
+    tol = {"p": {"criterion": "nonsignificant", "alpha": 0.05}}
+    same = table(stats.ks_2samp("appfig2", "appfig2.ks", [1, 2, 3, 4, 5], [1, 2, 3, 4, 6], "true vs shuffled"))
+    differ = table(stats.ks_2samp("appfig2", "appfig2.ks", list(range(30)), list(range(100, 130)), "true vs shuffled"))
+    item = number({"stat": "appfig2.ks", "field": "p_value", "unit": "p"}, published=0.41, unit="p", tolerance="p")
+    assert sc.evaluate_number(item, same, tol)["verdict"] == sc.REPRODUCED
+    assert sc.evaluate_number(item, differ, tol)["verdict"] == sc.NOT_REPRODUCED
+
+
+def test_synthetic_data_is_never_a_reproduction():
+    st = table(stats.pearson("appfig4", "appfig4.pearson.all", [0.1, 0.5, 0.9, 0.3], [1.0, 0.2, -0.5, 0.6],
+                             "group=all;data=synthetic"))
+    r = st["value"].iloc[0]
+    row = sc.evaluate_number(number("appfig4.pearson.all", published=r, unit="r", tolerance="r", figure="appfig4"), st, TOL)
+    assert row["verdict"] == sc.NOT_RUN and "SYNTHETIC" in row["detail"]
+    claim = {"id": "c", "figure": "appfig4", "claim": "r < 0", "check": {"left": "appfig4.pearson.all", "op": "<", "value": 0}}
+    assert sc.evaluate_claim(claim, st)["verdict"] == sc.NOT_RUN
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+@pytest.fixture
+def hand_made() -> pd.DataFrame:
+    return table(
+        summary("fig1.best.presyn", [0.030, 0.032, 0.031]),
+        summary("fig1.best.deterministic", [0.020, 0.021, 0.019]),
+        stats.ttest("fig1", "fig1.best.presyn_vs_deterministic", [0.030, 0.032, 0.031], [0.020, 0.021, 0.019], "presyn vs det"),
+        stats.ttest("fig1", "fig1.best.presyn_vs_noisy", [0.030, 0.032, 0.031], [0.020, 0.045, 0.025], "presyn vs noisy"),
+        summary("apptable1.perm_mnist.presyn", [0.86, 0.87]),
+        summary("apptable1.perm_mnist.bgd", [0.89, 0.90]),
+        summary("apptable1.split_mnist.presyn", [0.83, 0.83]),
+        summary("apptable1.split_mnist.ewc", [0.70, 0.71]),
+        stats.ks_2samp("appfig2", "appfig2.ks.layer3", [1, 2, 3, 4, 5], [1, 2, 3, 4, 6], "true vs shuffled"),
+        stats.pearson("appfig4", "appfig4.pearson.all", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.9, 0.7, 0.6, 0.3, 0.2, 0.0]),
+        stats.ttest("fig5", "fig5.few", [0.9], [0.8], "too few"),
+    )
+
+
+def claim(check: dict, figure: str = "fig1") -> dict:
+    return {"id": "c", "figure": figure, "claim": "a claim", "check": check}
+
+
+def test_comparison_claims(hand_made):
+    ev = lambda chk: sc.evaluate_claim(claim(chk), hand_made)["verdict"]  # noqa: E731
+    assert ev({"left": "fig1.best.presyn", "op": ">", "right": "fig1.best.deterministic"}) == sc.REPRODUCED
+    assert ev({"left": "fig1.best.deterministic", "op": ">", "right": "fig1.best.presyn"}) == sc.NOT_REPRODUCED
+    assert ev({"left": "fig1.best.presyn", "op": "<", "value": 1.0}) == sc.REPRODUCED
+    # margins: > needs to exceed by the margin; >= allows falling short by it; ~ is |l - r| <= margin
+    assert ev({"left": "fig1.best.presyn", "op": ">", "right": "fig1.best.deterministic", "margin": 0.02}) == sc.NOT_REPRODUCED
+    assert ev({"left": "apptable1.perm_mnist.presyn", "op": ">=", "right": "apptable1.perm_mnist.bgd", "margin": 0.05}) \
+        == sc.REPRODUCED
+    assert ev({"left": "apptable1.perm_mnist.presyn", "op": ">=", "right": "apptable1.perm_mnist.bgd"}) == sc.NOT_REPRODUCED
+    assert ev({"left": "apptable1.perm_mnist.presyn", "op": "~", "right": "apptable1.perm_mnist.bgd", "margin": 0.05}) \
+        == sc.REPRODUCED
+    assert ev({"left": "apptable1.perm_mnist.presyn", "op": "~", "right": "apptable1.perm_mnist.bgd", "margin": 0.01}) \
+        == sc.NOT_REPRODUCED
+    row = sc.evaluate_claim(claim({"left": "fig1.best.presyn", "op": ">", "right": "fig1.best.deterministic"}), hand_made)
+    assert row["source"] == "fig1.best.presyn, fig1.best.deterministic" and "holds" in row["detail"]
+
+
+def test_test_claims(hand_made):
+    ev = lambda chk: sc.evaluate_claim(claim(chk), hand_made)["verdict"]  # noqa: E731
+    assert ev({"test": "fig1.best.presyn_vs_deterministic", "p_below": 0.05, "sign": "positive"}) == sc.REPRODUCED
+    assert ev({"test": "fig1.best.presyn_vs_deterministic", "p_below": 0.05, "sign": "negative"}) == sc.NOT_REPRODUCED
+    assert ev({"test": "fig1.best.presyn_vs_noisy", "p_below": 0.05, "sign": "positive"}) == sc.NOT_REPRODUCED  # p too big
+    assert ev({"test": "appfig4.pearson.all", "p_below": 0.01, "sign": "negative"}) == sc.REPRODUCED
+    assert ev({"test": "appfig2.ks.layer3", "p_above": 0.05}) == sc.REPRODUCED
+    assert ev({"test": "fig1.best.presyn_vs_deterministic", "p_above": 0.05}) == sc.NOT_REPRODUCED
+    assert ev({"test": "fig5.few", "p_below": 0.05}) == sc.NOT_RUN  # NaN: too few replicates
+    assert ev({"test": "no.such.test", "p_below": 0.05}) == sc.NOT_RUN
+
+
+def test_all_of_claims(hand_made):
+    ok = {"left": "fig1.best.presyn", "op": ">", "right": "fig1.best.deterministic"}
+    bad = {"left": "apptable1.perm_mnist.presyn", "op": ">", "right": "apptable1.perm_mnist.bgd"}
+    missing = {"left": "apptable1.split_fashion.presyn", "op": ">", "right": "apptable1.split_fashion.ewc"}
+    ev = lambda chk: sc.evaluate_claim(claim(chk), hand_made)["verdict"]  # noqa: E731
+    assert ev({"all": [ok, ok]}) == sc.REPRODUCED
+    assert ev({"all": [ok, bad]}) == sc.NOT_REPRODUCED
+    assert ev({"all": [ok, missing]}) == sc.NOT_RUN
+    assert ev({"all": [bad, missing]}) == sc.NOT_REPRODUCED
+
+
+def test_malformed_published_file_is_rejected_naming_the_item():
+    bad = {"tolerances": {"acc": {"abs": 2}},
+           "numbers": [{"id": "n1", "figure": "f", "what": "w", "published": 1, "unit": "%", "tolerance": "nope", "ours": "a"}],
+           "claims": [{"id": "c1", "figure": "f", "claim": "c", "check": {"left": "a", "op": "=>", "right": "b"}},
+                      {"id": "c2", "figure": "f", "claim": "c", "check": {"test": "a", "p_below": 0.05, "p_above": 0.5}}]}
+    with pytest.raises(sc.PublishedFileError) as err:
+        sc.check_published(bad)
+    msg = str(err.value)
+    assert "n1" in msg and "tolerance 'nope'" in msg and "c1" in msg and "op '=>'" in msg and "c2" in msg
+
+
+# ----------------------------------------------------------------------------- config/published.yaml
+
+
+def test_published_file_holds_every_number_of_the_spec():
+    pub = sc.load_published(PUBLISHED)
+    nums = {n["id"]: n for n in pub["numbers"]}
+    # App. table 1: 5 methods x 4 benchmarks, in %, with SEM, compared to fraction stats rows
+    table_ids = [i for i in nums if i.startswith("apptable1.")]
+    assert len(table_ids) == 20
+    assert nums["apptable1.split_mnist.presyn"]["published"] == 82.90
+    assert nums["apptable1.perm_fashion.joint"]["published"] == 87.33
+    assert nums["apptable1.split_mnist.ewc"]["published_sem"] == 4.20
+    assert all(nums[i]["unit"] == "%" and nums[i]["ours"]["unit"] == "fraction" for i in table_ids)
+    published = {round(float(n["published"]), 4) for n in nums.values()}
+    for value in (1.4, 5.6, 3.44, 6.72, 0.886, 0.917, 0.8539, 0.505, 0.41, 0.939, 0.7999, -0.4416):
+        assert value in published, value
+    assert len(pub["claims"]) >= 30
+    figures = {"fig1", "fig2", "fig3", "fig4", "fig5", "appfig1", "appfig2", "appfig3", "appfig4", "apptable1"}
+    assert {i["figure"] for i in pub["numbers"] + pub["claims"]} <= figures
+    assert {c["figure"] for c in pub["claims"]} == figures
+
+
+def test_published_file_on_an_empty_stats_table_is_all_not_run():
+    card = sc.scorecard(sc.load_published(PUBLISHED), stats.frame([]))
+    assert set(card["verdict"]) == {sc.NOT_RUN}
+    assert list(card.columns) == sc.CSV_COLUMNS
+
+
+def test_markdown_says_loudly_when_toy_size(hand_made):
+    pub = sc.load_published(PUBLISHED)
+    card = sc.scorecard(pub, hand_made)
+    toy = sc.to_markdown(card, sc.RunInfo(run_label="QUICK config: toy size", seeds=[1, 2], subset={"train": 10}))
+    assert "TOY-SIZE RUN: QUICK config: toy size" in toy.split("## Published numbers")[0]
+    assert "**Summary:** published numbers (" in toy
+    paper = sc.to_markdown(card, sc.RunInfo(seeds=[2019, 2020, 2021]))
+    assert "TOY-SIZE" not in paper and "paper protocol" in paper
+    html = sc.to_html(card, sc.RunInfo(run_label="QUICK"))
+    assert "id='toy-banner'" in html and "<table id='numbers'>" in html
+    c = sc.counts(card)
+    assert sum(c["number"].values()) == len(pub["numbers"]) and sum(c["claim"].values()) == len(pub["claims"])
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def headless(browser: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.e2e
+def test_quick_config_scorecard_and_html_report(workdir):
+    workdir.snakemake("figures/all")
+    wd = workdir.path
+    md = (wd / "results/reproduction.md").read_text(encoding="utf-8")
+    head = md.split("## Published numbers")[0]
+    assert "TOY-SIZE RUN: QUICK config" in head and "**Summary:** published numbers (" in head
+    card = pd.read_csv(wd / "results/reproduction.csv")
+    pub = sc.load_published(PUBLISHED)
+    assert len(card) == len(pub["numbers"]) + len(pub["claims"])
+    assert set(card["verdict"]) <= set(sc.VERDICTS) and sc.INVALID not in set(card["verdict"])
+    assert (card["run_label"].str.contains("QUICK")).all()
+    # Fig 1 ran: its claims were evaluated from results/stats/fig1.csv (whatever the toy outcome)
+    fig1 = card[card["figure"] == "fig1"]
+    assert len(fig1) and (fig1["verdict"] != sc.NOT_RUN).all()
+    fig1_stats = pd.read_csv(wd / "results/stats/fig1.csv").set_index("name")
+    row = card.set_index("id").loc["fig1.presyn_more_efficient_than_deterministic"]
+    holds = fig1_stats.loc["fig1.best_mi_per_energy.presyn", "value"] > fig1_stats.loc["fig1.best_mi_per_energy.deterministic", "value"]
+    assert row["verdict"] == (sc.REPRODUCED if holds else sc.NOT_REPRODUCED)
+    # numbers that were computed carry mean, SEM and n from the stats rows, never a hand-typed value
+    computed = card[(card["kind"] == "number") & card["ours"].notna()]
+    assert len(computed) > 0
+    assert (computed["source"].str.len() > 0).all()
+    manifest = (wd / "figures/all").read_text()
+    assert "results/reproduction.md" in manifest
+
+    res = workdir.snakemake("--report", "report.html")
+    report = wd / "report.html"
+    assert report.stat().st_size > 100_000, res.stderr[-2000:]
+    text = report.read_text(encoding="utf-8", errors="replace")
+    assert "Scorecard" in text and "reproduction.html" in text and "fig1.pdf" in text
+
+    browser = chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium); report.html built but not opened")
+    dom = headless(browser, "--virtual-time-budget=15000", "--dump-dom", report.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    # the report app rendered (its script replaced the no-javascript warning) and lists the figures and the scorecard
+    assert "Please enable Javascript" not in dom.stdout or "fig1.pdf" in dom.stdout
+    for name in ("fig1.pdf", "reproduction.html", "Scorecard"):
+        assert name in dom.stdout, name
+    shot = wd / "report_screenshot.png"
+    res = headless(browser, "--window-size=1400,1000", "--virtual-time-budget=15000", f"--screenshot={shot}", report.as_uri())
+    assert res.returncode == 0 and shot.stat().st_size > 10_000, res.stderr[-2000:]
+    scorecard_shot = wd / "scorecard_screenshot.png"
+    res = headless(browser, "--window-size=1400,1000", f"--screenshot={scorecard_shot}", (wd / "results/reproduction.html").as_uri())
+    assert res.returncode == 0 and scorecard_shot.stat().st_size > 10_000
