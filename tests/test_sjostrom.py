@@ -122,6 +122,28 @@ def test_text_in_numeric_cell_is_located(tmp_path):
     assert "2 problem(s) in 2 of 6 rows" in msg
 
 
+def test_title_rows_and_blank_lines_keep_file_row_numbers(tmp_path):
+    df = make_synthetic(5).astype(object)
+    df.loc[3, "P_after"] = "?"
+    body = df.to_csv(index=False).splitlines()
+    # a title line above the header, a blank line after the second data row
+    lines = ["Sjostrom et al. 2001, re-analysed,,,"] + body[:3] + [""] + body[3:]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    cfg = copy.deepcopy(CONFIG)
+    with pytest.raises(ParseError) as err:
+        load_recordings(tmp_path / "t.csv", ColumnMapping.from_config(cfg))  # header_row 0: the title is no header
+    assert "missing column(s)" in str(err.value)
+    cfg["header_row"] = 1
+    with pytest.raises(ParseError) as err:
+        load_recordings(tmp_path / "t.csv", ColumnMapping.from_config(cfg))
+    # lines: 1 title, 2 header, 3 syn000, 4 syn001, 5 blank, 6 syn002, 7 syn003 (the "?")
+    assert "row 7, column 'P_after' (P_after): non-numeric cell '?'" in str(err.value)
+    assert "header = row 2" in str(err.value)
+    cfg["invalid_rows"] = "drop"
+    rec = load_recordings(tmp_path / "t.csv", ColumnMapping.from_config(cfg))
+    assert list(rec["recording"]) == ["syn000", "syn001", "syn002", "syn004"]
+
+
 def test_out_of_range_p_rejected_or_dropped(tmp_path):
     df = make_synthetic(6)
     df.loc[1, "P_after"] = 1.3

@@ -57,13 +57,15 @@ class ColumnMapping:
     protocol_map: dict[str, str] = field(default_factory=lambda: {"ltp": "ltp", "ltd": "ltd"})
     invalid_rows: str = "error"           # error | drop
     sheet: str | int | None = None        # Excel sheet (name or 0-based index); None = the first
+    header_row: int = 0                   # 0-based row holding the column names
 
     @classmethod
     def from_config(cls, cfg: dict) -> "ColumnMapping":
         return cls(columns=dict(cfg["columns"]), estimates=cfg.get("estimates", "pq"),
                    n_sites=float(cfg.get("n_sites", 5.5)), group_from=cfg.get("group_from", "protocol"),
                    protocol_map=dict(cfg.get("protocol_map") or {"ltp": "ltp", "ltd": "ltd"}),
-                   invalid_rows=cfg.get("invalid_rows", "error"), sheet=cfg.get("sheet"))
+                   invalid_rows=cfg.get("invalid_rows", "error"), sheet=cfg.get("sheet"),
+                   header_row=int(cfg.get("header_row") or 0))
 
     def numeric_keys(self) -> tuple[str, ...]:
         if self.estimates == "pq":
@@ -95,16 +97,20 @@ def binomial_pq(mean, cv, n_sites: float = 5.5) -> tuple[np.ndarray, np.ndarray]
 
 
 # --------------------------------------------------------------------------- reading
-def read_raw(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
-    """The file as a table of raw cells (csv, xls via xlrd, xlsx via openpyxl); fully empty rows dropped."""
+def read_raw(path: str | Path, sheet: str | int | None = None, header_row: int = 0) -> pd.DataFrame:
+    """The file as a table of raw cells (csv, xls via xlrd, xlsx via openpyxl), column names from row
+    ``header_row`` (0-based; rows above it are skipped); fully empty rows dropped. ``df.attrs["row_numbers"]``
+    holds each remaining row's 1-based row number in the file, for error messages."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            df = pd.read_csv(path, dtype=object, skipinitialspace=True, encoding_errors="replace")
+            df = pd.read_csv(path, dtype=object, skipinitialspace=True, encoding_errors="replace", header=header_row,
+                             skip_blank_lines=False)
         elif suffix in (".xls", ".xlsx"):
             engine = "xlrd" if suffix == ".xls" else "openpyxl"
-            df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object, engine=engine)
+            df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object, engine=engine,
+                               header=header_row)
         else:
             raise ParseError(f"{path}: unsupported format {suffix!r}; expected one of {', '.join(RAW_SUFFIXES)}")
     except ImportError as exc:
@@ -114,7 +120,12 @@ def read_raw(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
             raise
         raise ParseError(f"{path}: cannot read as {suffix} ({type(exc).__name__}: {exc})") from exc
     df.columns = [str(c).strip() for c in df.columns]
-    return df.dropna(how="all").reset_index(drop=True) if len(df) else df
+    numbers = np.arange(len(df)) + header_row + 2
+    keep = ~df.isna().all(axis=1).to_numpy()
+    df = df[keep].reset_index(drop=True)
+    df.attrs["row_numbers"] = [int(r) for r in numbers[keep]]
+    df.attrs["header_line"] = header_row + 1
+    return df
 
 
 def choose_file(raw_dir: str | Path, name: str | None = None) -> Path:
@@ -132,26 +143,27 @@ def choose_file(raw_dir: str | Path, name: str | None = None) -> Path:
                      "name the one to use in config sjostrom.file")
 
 
-def _numeric(df: pd.DataFrame, key: str, col: str, problems: list[str], bad_rows: set[int]) -> pd.Series:
+def _numeric(df: pd.DataFrame, key: str, col: str, problems: list[str], bad_rows: set[int], rows: list[int]) -> pd.Series:
     raw = df[col]
     text = raw.astype(str).str.strip().str.replace("\u2212", "-", regex=False)  # unicode minus
     values = pd.to_numeric(text.where(raw.notna()), errors="coerce")
     for i in np.flatnonzero(values.isna().to_numpy()):
         cell = raw.iloc[i]
         what = "empty cell" if pd.isna(cell) or str(cell).strip() == "" else f"non-numeric cell {str(cell)!r}"
-        problems.append(f"row {i + 2}, column {col!r} ({key}): {what}")
+        problems.append(f"row {rows[i]}, column {col!r} ({key}): {what}")
         bad_rows.add(i)
     return values.astype(float)
 
 
-def _range_check(values: pd.Series, key: str, col: str, ok, rule: str, problems: list[str], bad_rows: set[int]) -> None:
+def _range_check(values: pd.Series, key: str, col: str, ok, rule: str, problems: list[str], bad_rows: set[int],
+                 rows: list[int]) -> None:
     bad = values.notna() & ~ok(values)
     for i in np.flatnonzero(bad.to_numpy()):
-        problems.append(f"row {i + 2}, column {col!r} ({key}): {values.iloc[i]:g} out of range ({rule})")
+        problems.append(f"row {rows[i]}, column {col!r} ({key}): {values.iloc[i]:g} out of range ({rule})")
         bad_rows.add(i)
 
 
-def _groups_from_protocol(protocols: pd.Series, col: str, mapping: dict[str, str], problems, bad_rows) -> pd.Series:
+def _groups_from_protocol(protocols: pd.Series, col: str, mapping: dict[str, str], problems, bad_rows, rows) -> pd.Series:
     out = []
     for i, value in enumerate(protocols):
         text = "" if pd.isna(value) else str(value).lower()
@@ -160,7 +172,7 @@ def _groups_from_protocol(protocols: pd.Series, col: str, mapping: dict[str, str
             out.append(hits.pop())
         else:
             why = "matches none of" if not hits else "matches more than one group of"
-            problems.append(f"row {i + 2}, column {col!r} (protocol): {value!r} {why} sjostrom.protocol_map {mapping}")
+            problems.append(f"row {rows[i]}, column {col!r} (protocol): {value!r} {why} sjostrom.protocol_map {mapping}")
             bad_rows.add(i)
             out.append(None)
     return pd.Series(out, index=protocols.index, dtype=object)
@@ -186,33 +198,34 @@ def parse_recordings(df: pd.DataFrame, mapping: ColumnMapping, source_file: str 
 
     problems: list[str] = []
     bad_rows: set[int] = set()
-    num = {k: _numeric(df, k, cols[k], problems, bad_rows) for k in mapping.numeric_keys()}
+    rows = list(df.attrs.get("row_numbers") or range(2, len(df) + 2))  # file row numbers (header = 1)
+    num = {k: _numeric(df, k, cols[k], problems, bad_rows, rows) for k in mapping.numeric_keys()}
     if mapping.estimates == "pq":
         p = {w: num[f"P_{w}"] for w in WHEN}
         q = {w: num[f"q_{w}"] for w in WHEN}
         for w in WHEN:
-            _range_check(p[w], f"P_{w}", cols[f"P_{w}"], lambda v: (v > 0) & (v <= 1), "0 < P <= 1", problems, bad_rows)
-            _range_check(q[w], f"q_{w}", cols[f"q_{w}"], lambda v: v > 0, "q > 0", problems, bad_rows)
+            _range_check(p[w], f"P_{w}", cols[f"P_{w}"], lambda v: (v > 0) & (v <= 1), "0 < P <= 1", problems, bad_rows, rows)
+            _range_check(q[w], f"q_{w}", cols[f"q_{w}"], lambda v: v > 0, "q > 0", problems, bad_rows, rows)
     else:
         p, q = {}, {}
         for w in WHEN:
             mean, cv = num[f"mean_{w}"], num[f"cv_{w}"]
-            _range_check(mean, f"mean_{w}", cols[f"mean_{w}"], lambda v: v > 0, "mean > 0", problems, bad_rows)
-            _range_check(cv, f"cv_{w}", cols[f"cv_{w}"], lambda v: v >= 0, "CV >= 0", problems, bad_rows)
+            _range_check(mean, f"mean_{w}", cols[f"mean_{w}"], lambda v: v > 0, "mean > 0", problems, bad_rows, rows)
+            _range_check(cv, f"cv_{w}", cols[f"cv_{w}"], lambda v: v >= 0, "CV >= 0", problems, bad_rows, rows)
             pw, qw = binomial_pq(mean, cv, mapping.n_sites)
             p[w], q[w] = pd.Series(pw, index=df.index), pd.Series(qw, index=df.index)
             _range_check(p[w], f"P_{w} (binomial, N={mapping.n_sites:g})", f"{cols[f'mean_{w}']}/{cols[f'cv_{w}']}",
-                         lambda v: (v > 0) & (v <= 1), "0 < P <= 1", problems, bad_rows)
+                         lambda v: (v > 0) & (v <= 1), "0 < P <= 1", problems, bad_rows, rows)
 
     strength = {w: p[w] * q[w] for w in WHEN}
     rel_change = strength["after"] / strength["before"] - 1
     protocol = df[cols["protocol"]].astype(object) if cols.get("protocol") in df.columns else pd.Series([None] * len(df), dtype=object)
     if mapping.group_from == "protocol":
-        group = _groups_from_protocol(df[cols["protocol"]], cols["protocol"], mapping.protocol_map, problems, bad_rows)
+        group = _groups_from_protocol(df[cols["protocol"]], cols["protocol"], mapping.protocol_map, problems, bad_rows, rows)
     elif mapping.group_from == "timing":
-        timing = _numeric(df, "timing", cols["timing"], problems, bad_rows)
+        timing = _numeric(df, "timing", cols["timing"], problems, bad_rows, rows)
         for i in np.flatnonzero((timing == 0).to_numpy()):
-            problems.append(f"row {i + 2}, column {cols['timing']!r} (timing): 0 is neither LTP (>0) nor LTD (<0)")
+            problems.append(f"row {rows[i]}, column {cols['timing']!r} (timing): 0 is neither LTP (>0) nor LTD (<0)")
             bad_rows.add(i)
         group = pd.Series(np.where(timing > 0, "ltp", "ltd"), index=df.index, dtype=object)
     else:
@@ -220,14 +233,14 @@ def parse_recordings(df: pd.DataFrame, mapping: ColumnMapping, source_file: str 
 
     if problems:
         if mapping.invalid_rows != "drop" or len(bad_rows) == len(df):
-            head = f"{source_file}: {len(problems)} problem(s) in {len(bad_rows)} of {len(df)} rows (row numbers count the header as row 1)"
+            head = f"{source_file}: {len(problems)} problem(s) in {len(bad_rows)} of {len(df)} rows (numbered as in the file: header = row {df.attrs.get('header_line', 1)})"
             shown = problems[:50] + ([f"... and {len(problems) - 50} more"] if len(problems) > 50 else [])
             raise ParseError(head + ":\n  " + "\n  ".join(shown))
         log.warning("%s: dropping %d of %d rows with invalid values (sjostrom.invalid_rows = drop):\n  %s",
                     source_file, len(bad_rows), len(df), "\n  ".join(problems))
 
     rec_col = cols.get("recording")
-    recording = df[rec_col].astype(str) if rec_col else pd.Series([f"row{i + 2}" for i in range(len(df))], index=df.index)
+    recording = df[rec_col].astype(str) if rec_col else pd.Series([f"row{r}" for r in rows], index=df.index)
     synthetic_flag = synthetic or _file_says_synthetic(df)
     out = pd.DataFrame({
         "recording": recording, "group": group, "protocol": protocol.to_numpy(),
@@ -271,4 +284,4 @@ def verify_checksums(raw_dir: str | Path, checksums_file: str | Path) -> dict:
 def load_recordings(path: str | Path, mapping: ColumnMapping, synthetic: bool = False) -> pd.DataFrame:
     """Read and parse one recordings file."""
     path = Path(path)
-    return parse_recordings(read_raw(path, mapping.sheet), mapping, source_file=path.name, synthetic=synthetic)
+    return parse_recordings(read_raw(path, mapping.sheet, mapping.header_row), mapping, source_file=path.name, synthetic=synthetic)
