@@ -23,13 +23,12 @@ each failed and says which file to put where to continue offline.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
 import urllib.parse
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
@@ -79,7 +78,6 @@ class FetchSpec:
     mendeley_api: str = "https://data.mendeley.com/public-api"
     mendeley_doi: str = "10.17632/7wvf2yw4jn.1"
     timeout_s: float = 10.0
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, cfg: dict) -> "FetchSpec":
