@@ -1,13 +1,15 @@
 # Energy experiment: runs -> results/tables/energy_final.csv -> results/stats/fig1.csv -> figures/fig1.pdf
 
 
-def energy_specs():
-    return {k: s for k, s in RUNS.items() if s["experiment"] == "energy"}
+def energy_specs(group=None):
+    """Energy runs of one group: None = the Fig 1 grid (models x weight decays), else
+    'fixedp_sweep' (App. fig 1c) or 'uniform_init' (App. fig 1d)."""
+    return {k: s for k, s in RUNS.items() if s["experiment"] == "energy" and s.get("energy_group") == group}
 
 
 rule energy_table:
     input:
-        metrics=run_outputs("energy"),
+        metrics=[f"{run_dir(s)}/metrics.parquet" for s in energy_specs().values()],
     output:
         "results/tables/energy_final.csv",
     params:
@@ -44,3 +46,262 @@ rule fig1:
 
 
 register_figure("fig1", "energy", ["figures/fig1.pdf", "figures/fig1.png"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fig 2, Fig 3, Appendix 1-figs 1 and 2 (SPEC §3 "Energy", "Lesion", "Fisher", "Neuron sparsity").
+# runs (state.pt) -> results/tables/energy_{synapses,synapses_uniform,lesion,neurons,in_out,histograms,
+# fixedp_sweep}.* -> results/stats/{fig2,fig3,appfig1,appfig2}.csv -> figures/{fig2,fig3,appfig1,appfig2}.pdf
+# Which runs: energy.analysis.{model, weight_decay} (all seeds); App. fig 1c/1d: the energy_group runs.
+
+
+def energy_analysis():
+    return config["energy"]["analysis"]
+
+
+def _by_seed(specs):
+    return [specs[k] for k in sorted(specs, key=lambda k: specs[k]["seed"])]
+
+
+def analysis_runs():
+    """The analysed runs (Fig 2, 3, App. fig 2), sorted by seed; a clear error when none match."""
+    a = energy_analysis()
+    runs = [s for s in _by_seed(energy_specs()) if s["model_name"] == a["model"] and s["weight_decay"] == float(a["weight_decay"])]
+    if not runs:
+        raise ValueError(f"energy.analysis selects model {a['model']!r} at weight decay {a['weight_decay']}, but no such "
+                         f"energy run exists: add it to energy.models / energy.weight_decays")
+    return runs
+
+
+def uniform_runs():
+    runs = _by_seed(energy_specs("uniform_init"))
+    if not runs:
+        raise ValueError("App. fig 1d needs energy.uniform_init enabled (the presyn-uniform runs)")
+    return runs
+
+
+def run_files(runs, filename):
+    return [f"{run_dir(s)}/{filename}" for s in runs]
+
+
+def run_seeds(runs):
+    return [s["seed"] for s in runs]
+
+
+def representative_seed():
+    seed = energy_analysis().get("representative_seed")
+    return int(seed) if seed is not None else run_seeds(analysis_runs())[0]
+
+
+def analysis_data(wildcards=None):
+    return f"data/processed/{analysis_runs()[0]['dataset']['name']}.npz"
+
+
+rule energy_synapses:
+    input:
+        states=lambda w: run_files(analysis_runs(), "state.pt"),
+        data=analysis_data,
+    output:
+        "results/tables/energy_synapses.parquet",
+    params:
+        seeds=lambda w: run_seeds(analysis_runs()),
+        dataset=lambda w: analysis_runs()[0]["dataset"],
+        important_p=config["model"]["important_p"],
+        fisher=True,
+        fisher_chunk=lambda w: energy_analysis().get("fisher_chunk", 500),
+    threads: 2
+    log:
+        "logs/tables/energy_synapses.log",
+    benchmark:
+        "results/benchmarks/energy_synapses/all.tsv"
+    script:
+        "../../scripts/energy_synapses.py"
+
+
+rule energy_synapses_uniform:
+    input:
+        states=lambda w: run_files(uniform_runs(), "state.pt"),
+    output:
+        "results/tables/energy_synapses_uniform.parquet",
+    params:
+        seeds=lambda w: run_seeds(uniform_runs()),
+        important_p=config["model"]["important_p"],
+        fisher=False,
+    log:
+        "logs/tables/energy_synapses_uniform.log",
+    script:
+        "../../scripts/energy_synapses.py"
+
+
+rule energy_lesion:
+    input:
+        states=lambda w: run_files(analysis_runs(), "state.pt"),
+        data=analysis_data,
+    output:
+        "results/tables/energy_lesion.csv",
+    params:
+        seeds=lambda w: run_seeds(analysis_runs()),
+        dataset=lambda w: analysis_runs()[0]["dataset"],
+        fractions=lambda w: energy_analysis().get("lesion_fractions", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+        n_samples=lambda w: energy_analysis().get("lesion_samples", 10),
+        jitter=lambda w: energy_analysis().get("lesion_jitter", 1e-9),
+    threads: 2
+    log:
+        "logs/tables/energy_lesion.log",
+    benchmark:
+        "results/benchmarks/energy_lesion/all.tsv"
+    script:
+        "../../scripts/energy_lesion.py"
+
+
+rule energy_neurons:
+    input:
+        states=lambda w: run_files(analysis_runs(), "state.pt"),
+    output:
+        neurons="results/tables/energy_neurons.csv",
+        in_out="results/tables/energy_in_out.csv",
+    params:
+        seeds=lambda w: run_seeds(analysis_runs()),
+        important_p=config["model"]["important_p"],
+        shuffle_seed=lambda w: energy_analysis().get("shuffle_seed", 0),
+        n_sd=lambda w: energy_analysis().get("n_sd", 2.0),
+    log:
+        "logs/tables/energy_neurons.log",
+    script:
+        "../../scripts/energy_neurons.py"
+
+
+rule energy_histograms:
+    input:
+        synapses="results/tables/energy_synapses.parquet",
+        uniform="results/tables/energy_synapses_uniform.parquet",
+    output:
+        "results/tables/energy_histograms.csv",
+    log:
+        "logs/tables/energy_histograms.log",
+    script:
+        "../../scripts/energy_histograms.py"
+
+
+rule energy_fixedp_sweep_table:
+    input:
+        metrics=lambda w: run_files(_by_seed(energy_specs("fixedp_sweep")), "metrics.parquet"),
+    output:
+        "results/tables/energy_fixedp_sweep.csv",
+    params:
+        specs=lambda w: energy_specs("fixedp_sweep"),
+    log:
+        "logs/tables/energy_fixedp_sweep.log",
+    script:
+        "../../scripts/energy_sweep_table.py"
+
+
+rule fig2_stats:
+    input:
+        synapses="results/tables/energy_synapses.parquet",
+        lesion="results/tables/energy_lesion.csv",
+    output:
+        "results/stats/fig2.csv",
+    log:
+        "logs/stats/fig2.log",
+    script:
+        "../../scripts/fig2_stats.py"
+
+
+rule sparsity_stats:
+    input:
+        neurons="results/tables/energy_neurons.csv",
+        in_out="results/tables/energy_in_out.csv",
+    output:
+        fig3="results/stats/fig3.csv",
+        appfig2="results/stats/appfig2.csv",
+    params:
+        representative_seed=lambda w: representative_seed(),
+    log:
+        "logs/stats/sparsity.log",
+    script:
+        "../../scripts/sparsity_stats.py"
+
+
+rule appfig1_stats:
+    input:
+        energy_final="results/tables/energy_final.csv",
+        sweep="results/tables/energy_fixedp_sweep.csv",
+        uniform="results/tables/energy_synapses_uniform.parquet",
+        synapses="results/tables/energy_synapses.parquet",
+    output:
+        "results/stats/appfig1.csv",
+    log:
+        "logs/stats/appfig1.log",
+    script:
+        "../../scripts/appfig1_stats.py"
+
+
+rule fig2:
+    input:
+        histograms="results/tables/energy_histograms.csv",
+        stats="results/stats/fig2.csv",
+    output:
+        pdf=report("figures/fig2.pdf", caption="../report/fig2.rst", category="Energy"),
+        png="figures/fig2.png",
+    params:
+        note=config.get("run_label", ""),
+        what=lambda w: f"presynaptic model, weight decay {energy_analysis()['weight_decay']:g}, {len(analysis_runs())} seeds",
+    log:
+        "logs/figures/fig2.log",
+    script:
+        "../../scripts/plot_fig2.py"
+
+
+rule fig3:
+    input:
+        neurons="results/tables/energy_neurons.csv",
+        in_out="results/tables/energy_in_out.csv",
+        stats="results/stats/fig3.csv",
+    output:
+        pdf=report("figures/fig3.pdf", caption="../report/fig3.rst", category="Energy"),
+        png="figures/fig3.png",
+    params:
+        note=config.get("run_label", ""),
+        representative_seed=lambda w: representative_seed(),
+    log:
+        "logs/figures/fig3.log",
+    script:
+        "../../scripts/plot_fig3.py"
+
+
+rule appfig1:
+    input:
+        stats="results/stats/appfig1.csv",
+        histograms="results/tables/energy_histograms.csv",
+    output:
+        pdf=report("figures/appfig1.pdf", caption="../report/appfig1.rst", category="Energy"),
+        png="figures/appfig1.png",
+    params:
+        note=config.get("run_label", ""),
+        sweep_wd=config["energy"].get("fixedp_sweep", {}).get("weight_decay", 0.01),
+    log:
+        "logs/figures/appfig1.log",
+    script:
+        "../../scripts/plot_appfig1.py"
+
+
+rule appfig2:
+    input:
+        neurons="results/tables/energy_neurons.csv",
+        in_out="results/tables/energy_in_out.csv",
+        stats="results/stats/appfig2.csv",
+    output:
+        pdf=report("figures/appfig2.pdf", caption="../report/appfig2.rst", category="Energy"),
+        png="figures/appfig2.png",
+    params:
+        note=config.get("run_label", ""),
+        representative_seed=lambda w: representative_seed(),
+    log:
+        "logs/figures/appfig2.log",
+    script:
+        "../../scripts/plot_appfig2.py"
+
+
+for _fig in ("fig2", "fig3", "appfig1", "appfig2"):
+    register_figure(_fig, "energy", [f"figures/{_fig}.pdf", f"figures/{_fig}.png"])
