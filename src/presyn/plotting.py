@@ -25,6 +25,13 @@ PALETTE = {
     "true": "#1f77b4",
     "ltp": "#d62728",
     "ltd": "#1f77b4",
+    "high_p": "#d62728",          # Fig 2c/d: synapses with p >= 0.9
+    "low_p": "#6baed6",           # Fig 2c/d: synapses with p < 0.9
+    "lowp_first": "#1f77b4",      # Fig 2b: lesion lowest p first
+    "random": "#7f7f7f",          # Fig 2b: lesion in random order
+    "before": "#bbbbbb",          # Fig 2a: release probabilities before learning
+    "after": "#1f77b4",           # Fig 2a: after learning
+    "presyn-uniform": "#17becf",  # presynaptic model, initial p uniform in [0.25, 1] (App. fig 1d)
     "standard": "#7f7f7f",        # standard perceptron (Fig 5b, c)
     "ablation-full": "#1f77b4",   # Fig 5a ablation variants
     "ablation-noFreeze": "#9467bd",
@@ -42,6 +49,13 @@ LABELS = {
     "bgd": "BGD",
     "ewc": "EWC",
     "joint": "Joint training",
+    "high_p": "high p (p >= 0.9)",
+    "low_p": "low p (p < 0.9)",
+    "lowp_first": "low p first",
+    "random": "random order",
+    "before": "before learning",
+    "after": "after learning",
+    "presyn-uniform": "Presynaptic, uniform initial p",
     "standard": "Standard perceptron",
 }
 
