@@ -16,7 +16,7 @@ from presyn import stats
 from presyn.analysis.collect import check_single_config, final_values, read_metrics
 from presyn.analysis.fisher import empirical_fisher
 
-FISHER_FLOOR = 1e-12  # Fisher values below this are drawn at the floor of the log axis (counted in the table)
+LOG_FLOOR = 1e-12  # |w_bar| and Fisher values below this are counted at the floor of their log-axis histograms
 
 
 def load_state(path: str | Path) -> dict:
@@ -61,7 +61,7 @@ def _log_edges(values: np.ndarray, n_bins: int) -> np.ndarray:
     lo, hi = (np.log10(v.min()), np.log10(v.max())) if len(v) else (-1.0, 0.0)
     if hi <= lo:
         hi = lo + 1.0
-    return np.logspace(lo, hi + 1e-9, n_bins + 1)
+    return np.logspace(lo - 1e-9, hi + 1e-9, n_bins + 1)  # the margins keep the extreme values inside
 
 
 def histogram_table(syn: pd.DataFrame, prefix: str = "", p_bins: int = 40, log_bins: int = 50) -> pd.DataFrame:
@@ -77,9 +77,7 @@ def histogram_table(syn: pd.DataFrame, prefix: str = "", p_bins: int = 40, log_b
     for col in ("abs_w", "fisher"):
         if col not in syn:
             continue
-        vals = syn[col].to_numpy()
-        if col == "fisher":
-            vals = np.maximum(vals, FISHER_FLOOR)
+        vals = np.maximum(syn[col].to_numpy(), LOG_FLOOR)  # log axis: zeros are counted at the floor
         e = _log_edges(vals, log_bins)
         for g, m in groups.items():
             out.append(_hist(vals[m], e, f"{prefix}{col}", g, True))
