@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# GPU check (issue 9), for a lent GPU machine with a copy of the working tree; ~2-5 min in total.
+#   bash benchmarks/gpu_check.sh            (PYTHON=/path/to/python to choose the interpreter)
+# 1. environment: makes `presyn` importable (pip install -e . --no-deps, else PYTHONPATH=src) and
+#    names any missing package (the machine has no network: nothing is downloaded);
+# 2. batched vs unbatched training on CUDA: same numbers (tolerance) and seconds/epoch/network
+#    for 1..54 stacked networks (benchmarks/bench_batched.py, full-size MNIST epoch = 600 steps);
+# 3. one quick-config training job per (experiment, model kind) on CUDA, tiny synthetic data:
+#    prints seconds per epoch on the GPU and that the three run files were written.
+# The last line is one JSON object with everything measured.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+export DEV=${GPU_CHECK_DEVICE:-cuda}   # GPU_CHECK_DEVICE=cpu: dry run of this script on a machine without GPU
+T0=$(date +%s)
+OUT=${OUT:-$(mktemp -d)}
+echo "== gpu_check: $(date -u +%FT%TZ) in $(pwd), python $($PY -V 2>&1), output $OUT"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+
+# 1. environment ---------------------------------------------------------------------------------
+if ! $PY -c "import presyn" 2>/dev/null; then
+  $PY -m pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1 \
+    && echo "presyn: pip install -e . --no-deps done" \
+    || { export PYTHONPATH="$(pwd)/src${PYTHONPATH:+:$PYTHONPATH}"; echo "presyn: using PYTHONPATH=src"; }
+fi
+MISSING=$($PY - <<'EOF'
+import importlib.util
+need = ["torch", "numpy", "pandas", "pyarrow", "yaml", "scipy"]
+print(" ".join(m for m in need if importlib.util.find_spec(m) is None))
+EOF
+)
+if [ -n "$MISSING" ]; then
+  echo "MISSING Python packages: $MISSING (install them, e.g. pip install $MISSING, and rerun)"
+  echo "{\"gpu_check\": \"missing packages\", \"missing\": \"$MISSING\"}"
+  exit 2
+fi
+$PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'available', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
+[ "$DEV" = cpu ] || $PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 3)" || { echo '{"gpu_check": "no CUDA device visible to torch"}'; exit 3; }
+
+# 2. batched vs unbatched on CUDA -----------------------------------------------------------------
+BENCH_ARGS=${GPU_CHECK_BENCH_ARGS:---networks 1 6 18 54 --kinds presyn fixedp deterministic --steps 100 --warmup 10}
+timeout 150 $PY benchmarks/bench_batched.py --device "$DEV" --threads 1 $BENCH_ARGS | tee "$OUT/bench_batched.txt"
+echo "bench_batched exit ${PIPESTATUS[0]}"
+
+# 3. equality on CUDA + one quick-config job per (experiment, kind) ------------------------------
+timeout 150 $PY - "$OUT" <<'EOF'
+import json, os, sys, time, traceback
+from pathlib import Path
+
+import torch
+import yaml
+
+from presyn import batched, plan
+from presyn.data import make_synthetic, save_processed
+from presyn.experiments import run as run_one
+
+out = Path(sys.argv[1])
+dev = os.environ.get("DEV", "cuda")
+res = {"device": torch.cuda.get_device_name(0) if dev.startswith("cuda") else dev, "torch": torch.__version__}
+
+
+def merge(a, b):
+    for k, v in b.items():
+        a[k] = merge(a.get(k, {}), v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
+    return a
+
+
+cfg = merge(yaml.safe_load(open("config/config.yaml")), yaml.safe_load(open("config/quick.yaml")))
+cfg["device"] = dev
+data = {}
+for seed, name in enumerate(("mnist", "fashion")):
+    data[name] = out / "data" / f"{name}.npz"
+    save_processed(make_synthetic(2000, 500, seed=seed), data[name], {"synthetic": True})
+
+# batched == unbatched on CUDA (2 seeds x 2 weight decays of the presynaptic model)
+try:
+    specs = [s for s in plan.energy_runs(cfg) if s["model_name"] == "presyn" and not s.get("energy_group")][:4]
+    inputs = {"data": str(data["mnist"])}
+    for s in specs:
+        run_one(s, inputs, out / "single" / plan.run_key(s), device=dev)
+    batched.run(specs, inputs, [out / "batched" / plan.run_key(s) for s in specs], device=dev)
+    worst = {}
+    for s in specs:
+        a, b = torch.load(out / "single" / plan.run_key(s) / "state.pt"), torch.load(out / "batched" / plan.run_key(s) / "state.pt")
+        for k in ("w_bar", "p"):
+            worst[k] = max(worst.get(k, 0.0), max(float((x - y).abs().max()) for x, y in zip(a[k], b[k])))
+    res["batched_vs_unbatched_max_abs_diff"] = worst
+    print(f"batched vs unbatched on {dev}, max |diff| after 3 quick epochs:", worst, flush=True)
+except Exception as exc:
+    traceback.print_exc()
+    res["batched_vs_unbatched_error"] = repr(exc)
+
+# one quick-config job per (experiment, model kind)
+jobs = {}
+for key, spec in plan.all_runs(cfg).items():
+    kind = (spec.get("model") or {}).get("kind") or spec["method"]
+    jobs.setdefault((spec["experiment"], kind), (key, spec))
+res["jobs"] = []
+for (experiment, kind), (key, spec) in sorted(jobs.items()):
+    row = {"experiment": experiment, "kind": kind, "run": key}
+    t = time.perf_counter()
+    try:
+        run_one(spec, {"data": str(data[spec["dataset"]["name"]])}, out / "runs" / key, device=dev)
+        row["wall_s"] = round(time.perf_counter() - t, 2)
+        prov = json.loads((out / "runs" / key / "provenance.json").read_text())
+        row["device"] = prov.get("device")
+        row["seconds_per_epoch"] = prov.get("seconds_per_epoch")
+        row["files"] = sorted(p.name for p in (out / "runs" / key).iterdir())
+    except Exception as exc:
+        row["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        row["wall_s"] = round(time.perf_counter() - t, 2)
+    print(json.dumps(row), flush=True)
+    res["jobs"].append(row)
+(out / "gpu_jobs.json").write_text(json.dumps(res))
+EOF
+echo "quick jobs exit $?"
+
+$PY - "$OUT" "$T0" <<'EOF'
+import json, sys, time
+from pathlib import Path
+out = Path(sys.argv[1])
+res = {"gpu_check": "done", "total_s": round(time.time() - int(sys.argv[2]))}
+try:
+    res["bench_batched"] = json.loads((out / "bench_batched.txt").read_text().strip().splitlines()[-1])
+except Exception as exc:
+    res["bench_batched"] = f"not available: {exc}"
+try:
+    res.update(json.loads((out / "gpu_jobs.json").read_text()))
+except Exception as exc:
+    res["jobs"] = f"not available: {exc}"
+print(json.dumps(res))
+EOF
