@@ -32,9 +32,18 @@ log = logging.getLogger("presyn")
 METHOD_KINDS = ("standard", "presyn")
 
 
+DTYPE = torch.float64  # exact enough that an output which is 0 in exact arithmetic is seen as a tie
+TIE_TOL = 1e-9  # |x . w| at or below this is an output of 0 (rounding noise of float64 sums is ~1e-13)
+
+
+def output_sign(z: torch.Tensor) -> torch.Tensor:
+    """sign(z) with exact-arithmetic zeros kept at 0 (sums of +-1 x lattice weights round to ~1e-13, not 0)."""
+    return torch.where(z.abs() <= TIE_TOL, torch.zeros_like(z), torch.sign(z))
+
+
 def bernoulli_mask(p: torch.Tensor, generator: torch.Generator | None, out: torch.Tensor | None = None) -> torch.Tensor:
     """Float {0, 1} mask with P(1) = p elementwise: ceil(p - u), u ~ U[0, 1) (1 exactly when u < p)."""
-    u = torch.rand(p.shape, generator=generator, out=out)
+    u = torch.rand(p.shape, generator=generator, dtype=p.dtype, out=out)
     return torch.sub(p, u, out=u).ceil_()
 
 
@@ -65,14 +74,14 @@ class Tasks:
 
 def make_tasks(repetitions: int, n_tasks: int, n_patterns: int, n_inputs: int, generator: torch.Generator) -> Tasks:
     """Uniform random +-1 patterns and labels, independent per repetition and task."""
-    x = torch.randint(0, 2, (repetitions, n_tasks, n_patterns, n_inputs), generator=generator).float().mul_(2).sub_(1)
-    y = torch.randint(0, 2, (repetitions, n_tasks, n_patterns), generator=generator).float().mul_(2).sub_(1)
+    x = torch.randint(0, 2, (repetitions, n_tasks, n_patterns, n_inputs), generator=generator).to(DTYPE).mul_(2).sub_(1)
+    y = torch.randint(0, 2, (repetitions, n_tasks, n_patterns), generator=generator).to(DTYPE).mul_(2).sub_(1)
     return Tasks(x, y)
 
 
 def standard_update(w: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """One averaged Rosenblatt update in place. w (R, N), x (R, B, N), y (R, B). Returns the update."""
-    y_hat = torch.sign(torch.einsum("rbn,rn->rb", x, w))
+    y_hat = output_sign(torch.einsum("rbn,rn->rb", x, w))
     u = ((y - y_hat).unsqueeze(-1) * x).mean(1)
     w.add_(u)
     return u
@@ -87,7 +96,7 @@ def presyn_update(w: torch.Tensor, p: torch.Tensor, x: torch.Tensor, y: torch.Te
     if mask is None:
         mask = bernoulli_mask(p.unsqueeze(1).expand(x.shape).contiguous(), generator)
     xs = x * mask
-    y_hat = torch.sign(torch.einsum("rbn,rn->rb", xs, w / p))
+    y_hat = output_sign(torch.einsum("rbn,rn->rb", xs, w / p))
     u = ((y - y_hat).unsqueeze(-1) * xs).mean(1)
     w.add_(u * (1.0 - p) if rule.modulation else u)
     delta = torch.where(u.abs() > rule.g_lim, rule.p_up, -rule.p_down)
@@ -105,15 +114,15 @@ def accuracy(kind: str, w: torch.Tensor, p: torch.Tensor | None, x: torch.Tensor
     outputs (fresh mask per pattern and sample) == y. Zero outputs and tied votes are wrong.
     """
     if kind == "standard":
-        out = torch.sign(torch.einsum("rmn,rn->rm", x, w))
+        out = output_sign(torch.einsum("rmn,rn->rm", x, w))
     else:
         scaled = w / p
         out = torch.zeros_like(y)
         p_full = p.unsqueeze(1).expand(x.shape).contiguous()
-        buf = torch.empty_like(x)
+        buf = torch.empty_like(p_full)
         for _ in range(n_samples):
             mask = bernoulli_mask(p_full, generator, out=buf)
-            out += torch.sign(torch.einsum("rmn,rn->rm", x * mask, scaled))
+            out += output_sign(torch.einsum("rmn,rn->rm", x * mask, scaled))
         out = torch.sign(out)
     return (out == y).float().mean(1)
 
@@ -132,8 +141,9 @@ def run(kind: str, tasks: Tasks, passes: int, batch_size: int, rule: PerceptronR
     R, T, P, N = tasks.shape
     if P % batch_size:
         raise ValueError(f"{P} patterns per task do not split into batches of {batch_size}")
-    w = torch.zeros(R, N)
-    p = torch.full((R, N), float(rule.p_min)) if kind == "presyn" else torch.ones(R, N)
+    dtype = tasks.x.dtype
+    w = torch.zeros(R, N, dtype=dtype)
+    p = torch.full((R, N), float(rule.p_min), dtype=dtype) if kind == "presyn" else torch.ones(R, N, dtype=dtype)
     rows: list[dict] = []
     last: list[torch.Tensor] = []  # per-task accuracies (R,) of the latest evaluation
 
