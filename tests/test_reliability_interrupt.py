@@ -1,0 +1,165 @@
+"""Interruption: killing training jobs or Snakemake itself mid-run never leaves a partial result
+that is taken as complete, and rerunning resumes the rest of the DAG.
+
+What a user does after each kind of interruption (also in docs/reliability.md):
+- a training job killed (SIGKILL/SIGTERM: OOM killer, preempted job): rerun the same command.
+- Snakemake stopped with SIGTERM/Ctrl-C: it lets running jobs finish, then exits; rerun the same command.
+- Snakemake and its jobs SIGKILLed (node lost): the same command refuses (LockException: the directory
+  is still locked); run the same command with `--unlock` once, then the same command again. Killed jobs
+  left no output, so it resumes; a job that had finished writing just before the kill is still marked
+  incomplete and Snakemake says so (IncompleteFilesException): add `--rerun-incomplete`
+  (profiles/local sets rerun-incomplete: true).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from conftest import SNAKEFILE
+
+psutil = pytest.importorskip("psutil")
+
+TARGET = "results/tables/energy_final.csv"
+EPOCHS = 20
+RUNS = [f"results/runs/energy/{m}_wd0/mnist/seed2019" for m in ("presyn", "deterministic", "fixedp")]
+CONFIGS = ("config/quick.yaml", "config/small.yaml")
+
+
+def cmd(workdir, *extra):
+    return [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir.path), "--cores", "2",
+            TARGET, *extra, "--configfile", *CONFIGS]
+
+
+def start(workdir) -> subprocess.Popen:
+    workdir.overlay("small", {"seeds": [2019], "energy": {"epochs": EPOCHS, "weight_decays": [0.0]}})
+    log = open(workdir.path / "snakemake.out", "w")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.Popen(cmd(workdir), cwd=workdir.path, stdout=log, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
+
+
+def wait_mid_run(workdir, proc, epoch=4, timeout=240) -> None:
+    """Until some training job has logged epoch >= ``epoch`` (it is then mid-run)."""
+    deadline = time.time() + timeout
+    logs = workdir.path / "logs" / "train"
+    while time.time() < deadline:
+        assert proc.poll() is None, (workdir.path / "snakemake.out").read_text()[-3000:]
+        for f in logs.rglob("*.log") if logs.exists() else []:
+            text = f.read_text()
+            if any(f"epoch {e}/{EPOCHS}" in text for e in range(epoch, EPOCHS)):
+                return
+        time.sleep(0.2)
+    raise AssertionError("no training job reached mid-run in time")
+
+
+def train_jobs(proc) -> list:
+    return [c for c in psutil.Process(proc.pid).children(recursive=True) if "train.py" in " ".join(c.cmdline())]
+
+
+def run(workdir, *extra, check=True) -> subprocess.CompletedProcess:
+    res = subprocess.run(cmd(workdir, *extra), cwd=workdir.path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONHASHSEED": "0"})
+    if check and res.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+    return res
+
+
+def assert_no_partial_results(workdir) -> None:
+    """Each run folder holds either nothing or its three files, complete and readable."""
+    for r in RUNS:
+        d = workdir.path / r
+        names = sorted(p.name for p in d.iterdir()) if d.exists() else []
+        visible = [n for n in names if not n.startswith(".")]
+        assert visible in ([], ["metrics.parquet", "provenance.json", "state.pt"]), (r, names)
+        if visible:
+            assert pd.read_parquet(d / "metrics.parquet")["epoch"].max() == EPOCHS
+
+
+def assert_complete_and_consistent(workdir) -> None:
+    assert_no_partial_results(workdir)
+    table = pd.read_csv(workdir.path / TARGET)
+    assert len(table) == 3 and table["config_hash"].nunique() == 1
+    for r in RUNS:
+        m = pd.read_parquet(workdir.path / r / "metrics.parquet")
+        last = m[m["epoch"] == EPOCHS].set_index("metric")["value"]
+        row = table[table["method"] == r.split("/")[3]].iloc[0]
+        assert row["test_accuracy"] == pytest.approx(last["test_accuracy"], abs=0)
+    dry = run(workdir, "-n")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def finish(proc, timeout=240) -> int:
+    try:
+        return proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_training_job_then_rerun_same_command(workdir, sig):
+    proc = start(workdir)
+    try:
+        wait_mid_run(workdir, proc)
+        victims = train_jobs(proc)
+        assert victims
+        victim_dirs = {v.pid: v for v in victims}
+        for v in victims:
+            v.send_signal(sig)
+    finally:
+        rc = finish(proc)
+    assert rc != 0
+    assert_no_partial_results(workdir)
+    assert victim_dirs
+    # the killed jobs' outputs are missing, so the dry run plans them again
+    dry = run(workdir, "-n")
+    assert "rule train:" in dry.stdout
+    run(workdir)  # the very same command
+    assert_complete_and_consistent(workdir)
+
+
+@pytest.mark.e2e
+def test_snakemake_sigterm_finishes_running_jobs_then_rerun(workdir):
+    proc = start(workdir)
+    try:
+        wait_mid_run(workdir, proc)
+        proc.send_signal(signal.SIGTERM)
+    finally:
+        rc = finish(proc)
+    assert rc != 0
+    out = (workdir.path / "snakemake.out").read_text()
+    assert "Will exit after finishing currently running jobs" in out
+    assert_no_partial_results(workdir)
+    assert not (workdir.path / TARGET).exists()
+    run(workdir)
+    assert_complete_and_consistent(workdir)
+
+
+@pytest.mark.e2e
+def test_snakemake_and_jobs_sigkilled_then_unlock_and_rerun_incomplete(workdir):
+    proc = start(workdir)
+    try:
+        wait_mid_run(workdir, proc)
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole node goes: Snakemake and every job at once
+    finally:
+        finish(proc)
+    assert_no_partial_results(workdir)
+    res = run(workdir, check=False)  # the same command refuses rather than trusting anything
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and ("LockException" in out or "IncompleteFilesException" in out), out[-2000:]
+    subprocess.run(cmd(workdir, "--unlock"), cwd=workdir.path, check=True, capture_output=True)
+    # killed jobs left no output (atomic writes), so the same command now resumes; only a job that had
+    # written its files before the kill is still marked incomplete, which needs --rerun-incomplete
+    res = run(workdir, check=False)
+    if res.returncode != 0:
+        assert "IncompleteFilesException" in res.stdout + res.stderr, res.stderr[-2000:]
+        run(workdir, "--rerun-incomplete")
+    assert_complete_and_consistent(workdir)
