@@ -43,3 +43,23 @@ def test_threshold_is_inclusive_and_no_freeze_means_all_plastic():
 def test_learn_p_false_keeps_release_probabilities():
     w, p = run_rule(w=[1.0], p=[0.4], g=[0.3], lr=0.1, learn_p=False)
     assert p == pytest.approx([0.4]) and w == pytest.approx([0.97])
+
+
+@pytest.mark.parametrize("modulation,p_freeze,learn_p", [(True, 0.9, True), (False, 1.0, True), (False, 1.0, False)])
+def test_fused_update_equals_reference_rule(modulation, p_freeze, learn_p):
+    from presyn import fused
+
+    gen = torch.Generator().manual_seed(0)
+    n = 1000
+    w = torch.randn(n, generator=gen, dtype=torch.float64)
+    p = 0.25 + 0.75 * torch.rand(n, generator=gen, dtype=torch.float64)
+    grad = torch.randn(n, generator=gen, dtype=torch.float64) * 1e-3
+    scale = torch.rand(n, generator=gen, dtype=torch.float64) * 4
+    rule = PresynapticRule(lr=0.05, p_up=0.07, p_down=0.05, g_lim=1e-3, p_freeze=p_freeze, modulation=modulation,
+                           learn_p=learn_p, weight_decay=0.01)
+    w_new, p_new = fused.update(w, p, grad, scale, lr=0.05, p_up=0.07, p_down=0.05, g_lim=1e-3, p_min=0.25,
+                                p_freeze=p_freeze, weight_decay=0.01, modulation=modulation, learn_p=learn_p)
+    w_ref, p_ref = w.clone(), p.clone()
+    presynaptic_update(w_ref, p_ref, grad * scale, rule)
+    torch.testing.assert_close(w_new, w_ref, rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(p_new, p_ref, rtol=1e-12, atol=1e-15)

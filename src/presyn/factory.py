@@ -19,11 +19,11 @@ def build_learner(model: dict, sizes: list[int], gens: Generators, device: torch
         net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=model.get("p_init", "min"),
                           weight_scale=1.0 if normalise else 1.0 / p_min)
         rule = PresynapticRule(p_min=p_min, **{k: v for k, v in model.items() if k in RULE_KEYS})
-        return PresynapticLearner(net, rule, gens.masks)
+        return PresynapticLearner(net, rule, gens.masks, compile=model.get("compile", False))
     if kind == "fixedp":
         net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=float(model["p"]))
         rule = PresynapticRule(lr=model["lr"], weight_decay=model.get("weight_decay", 0.0), learn_p=False, p_min=p_min)
-        return PresynapticLearner(net, rule, gens.masks)
+        return PresynapticLearner(net, rule, gens.masks, compile=model.get("compile", False))
     if kind == "deterministic":
         net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=1.0)
         return DeterministicLearner(net, model.get("optimizer", "sgd"), model["lr"], model.get("weight_decay", 0.0))

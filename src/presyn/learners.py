@@ -13,7 +13,8 @@ from typing import Protocol
 
 import torch
 
-from presyn.models import SynapticMLP, bernoulli_mask
+from presyn import fused
+from presyn.models import SynapticMLP
 
 
 class Learner(Protocol):
@@ -76,30 +77,33 @@ def presynaptic_update(w: torch.Tensor, p: torch.Tensor, g: torch.Tensor, rule: 
 class PresynapticLearner:
     """The presynaptic model: one Bernoulli mask per forward pass, shared across the batch."""
 
-    def __init__(self, net: SynapticMLP, rule: PresynapticRule, mask_generator: torch.Generator) -> None:
+    def __init__(self, net: SynapticMLP, rule: PresynapticRule, mask_generator: torch.Generator, compile: bool = False) -> None:
         self.net = net
         self.rule = rule
         self.gen = mask_generator
         self._grad = torch.empty_like(net.w)
-        self._u = torch.empty_like(net.w)
+        self._words = torch.empty((net.w.numel() + 3) // 4, dtype=torch.int64, device=net.w.device)
         self._ghost_p = None if rule.sample_p is None else torch.full_like(net.w, float(rule.sample_p))
+        self._sample, self._update = fused.kernels(compile)
+        r = rule
+        self._consts = dict(lr=r.lr, p_up=r.p_up, p_down=r.p_down, g_lim=r.g_lim, p_min=r.p_min, p_freeze=r.p_freeze,
+                            weight_decay=r.weight_decay, modulation=r.modulation, learn_p=r.learn_p)
 
     def sampling_p(self) -> torch.Tensor:
         return self.net.p if self._ghost_p is None else self._ghost_p
 
     def sample_scale(self) -> torch.Tensor:
         """mask / p (normalised) or mask: the factor turning w_bar into effective weights."""
-        p_s = self.sampling_p()
-        mask = bernoulli_mask(p_s, self.gen, out=self._u)
-        return mask.div_(p_s) if self.rule.normalise else mask
+        bits = fused.random_u16(self.net.w.numel(), self.gen, self.net.w.device, out=self._words)
+        return self._sample(bits, self.sampling_p(), self.rule.normalise)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         scale = self.sample_scale()
         w_eff = self.net.w * scale
         fwd = self.net.forward(x, w_eff)
         loss, _ = self.net.backward(fwd, y, w_eff, self._grad)
-        g = self._grad.mul_(scale)  # dL/dw_bar = dL/dW_eff * mask / p
-        presynaptic_update(self.net.w, self.net.p, g, self.rule)
+        # dL/dw_bar = dL/dW_eff * mask / p, then eqs. 4-9 (same maths as presynaptic_update)
+        self.net.w, self.net.p = self._update(self.net.w, self.net.p, self._grad, scale, **self._consts)
         correct = (fwd.logits.argmax(1) == y).sum()
         return loss.detach(), correct
 

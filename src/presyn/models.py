@@ -130,11 +130,8 @@ class SynapticMLP:
             b.copy_(src.to(self.device))
 
 
-def bernoulli_mask(p: torch.Tensor, generator: torch.Generator, out: torch.Tensor | None = None) -> torch.Tensor:
-    """Float {0, 1} mask with P(1) = p, one draw per synapse.
+def bernoulli_mask(p: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Float {0, 1} mask with P(1) = p (to 1/65536), one draw per synapse: the model's sampling."""
+    from presyn.fused import random_u16, sample_scale
 
-    ceil(p - u) for u ~ U[0, 1) is 1 exactly when u < p and 0 (or -0) otherwise: the same
-    event as ``u < p`` without making a bool tensor (slow in this torch build).
-    """
-    u = torch.rand(p.shape, generator=generator, device=p.device, out=out)
-    return torch.sub(p, u, out=u).ceil_()
+    return sample_scale(random_u16(p.numel(), generator, p.device).view(p.shape), p, normalise=False)
