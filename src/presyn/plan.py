@@ -66,10 +66,14 @@ def base_spec(config: dict, experiment: str, method: str, benchmark: str, seed: 
     }
 
 
-def finalise(spec: dict, section: dict) -> dict:
-    """Attach the hash of the experiment's config section (what a figure may not mix)."""
-    spec["config_hash"] = config_hash({"section": section, "hidden": spec["hidden"], "dataset": spec["dataset"],
-                                       "batch_size": spec["batch_size"], "p_min": spec["p_min"]})
+def finalise(spec: dict, section: dict | None = None) -> dict:
+    """Attach the config hash: of everything the run is trained with except its seed.
+
+    All seeds of one method share it; a figure refuses to mix runs whose hashes differ (results of
+    an older config). ``section`` is accepted for the callers' clarity but the spec already holds
+    every setting that reaches the run, and nothing else (so unrelated config edits rerun nothing).
+    """
+    spec["config_hash"] = config_hash({k: v for k, v in spec.items() if k not in ("seed", "config_hash")})
     return spec
 
 
