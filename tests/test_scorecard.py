@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -273,19 +275,40 @@ def test_markdown_says_loudly_when_toy_size(hand_made):
     assert sum(c["number"].values()) == len(pub["numbers"]) and sum(c["claim"].values()) == len(pub["claims"])
 
 
+def test_html_shows_each_figure_with_its_tally(hand_made, tmp_path):
+    import base64
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(20, 10))  # 2000 px wide at dpi 100: must be shrunk
+    ax.plot([0, 1], [0, 1])
+    png = tmp_path / "fig1.png"
+    fig.savefig(png)
+    plt.close(fig)
+    card = sc.scorecard(sc.load_published(PUBLISHED), hand_made)
+    page = sc.to_html(card, sc.RunInfo(), {"fig1": str(png), "fig9": str(tmp_path / "missing.png")})
+    assert page.count("<img class='figure'") == 1 and "missing.png was not produced" in page
+    n_fig1 = int((card["figure"] == "fig1").sum())
+    assert n_fig1 > 0 and f"Scorecard items of fig1: {n_fig1} not run." in page  # no fig1 rows in hand_made
+    data = page.split("src='data:image/png;base64,")[1].split("'")[0]
+    from io import BytesIO
+
+    from PIL import Image
+
+    with Image.open(BytesIO(base64.b64decode(data))) as im:
+        assert max(im.size) <= 1000
+    md = sc.to_markdown(card, sc.RunInfo(), {"fig1": "figures/fig1.png"})
+    assert "[figures/fig1.png](../figures/fig1.png)" in md
+
+
 # ----------------------------------------------------------------------------- end to end
 
 
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
-def headless(browser: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.e2e
@@ -323,15 +346,29 @@ def test_quick_config_scorecard_and_html_report(workdir):
     browser = chromium()
     if browser is None:
         pytest.skip("chromium is not installed (Debian: apt-get install -y chromium); report.html built but not opened")
-    dom = headless(browser, "--virtual-time-budget=15000", "--dump-dom", report.as_uri())
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    # the report app rendered (its script replaced the no-javascript warning) and lists the figures and the scorecard
-    assert "Please enable Javascript" not in dom.stdout or "fig1.pdf" in dom.stdout
-    for name in ("fig1.pdf", "reproduction.html", "Scorecard"):
-        assert name in dom.stdout, name
-    shot = wd / "report_screenshot.png"
-    res = headless(browser, "--window-size=1400,1000", "--virtual-time-budget=15000", f"--screenshot={shot}", report.as_uri())
-    assert res.returncode == 0 and shot.stat().st_size > 10_000, res.stderr[-2000:]
-    scorecard_shot = wd / "scorecard_screenshot.png"
-    res = headless(browser, "--window-size=1400,1000", f"--screenshot={scorecard_shot}", (wd / "results/reproduction.html").as_uri())
-    assert res.returncode == 0 and scorecard_shot.stat().st_size > 10_000
+    check_dir = wd / "report_check"
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "scorecard_browser_check.py"), str(report), "--out",
+                          str(check_dir), "--chromium", browser], capture_output=True, text=True, timeout=1800)
+    summary = json.loads((check_dir / "check.json").read_text())
+    assert res.returncode == 0, res.stdout + res.stderr[-3000:]
+    assert summary["app_rendered"]
+    # the scorecard page is shown inside the report and painted; every figure is in the report
+    assert summary["results"]["results/reproduction.html"]["shown"] is True
+    assert summary["results"]["results/reproduction.html"]["category"] == "Scorecard"
+    names = {r["name"] for r in summary["results"].values()}
+    assert {"fig1.pdf", "reproduction.html"} <= names
+    for path, rec in summary["results"].items():
+        assert rec["shown"] is not False, path  # images/HTML painted; PDFs (None) at least embedded
+        if rec["mime"] == "application/pdf":
+            assert rec["embedded"], path
+    # the scorecard page itself shows every figure of the run (PNG thumbnails), looked at in the browser
+    card_html = (wd / "results/reproduction.html").read_text(encoding="utf-8")
+    pngs = [line.split()[1] for line in manifest.splitlines() if not line.startswith("#") and line.endswith(".png")]
+    assert card_html.count("<img class='figure'") == len(pngs) > 0
+    shot = wd / "scorecard_screenshot.png"
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        res = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                              f"--user-data-dir={profile}", "--window-size=1400,6000", f"--screenshot={shot}",
+                              (wd / "results/reproduction.html").as_uri()], capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0 and shot.stat().st_size > 50_000, res.stderr[-2000:]

@@ -529,7 +529,7 @@ VERDICT_MARK = {REPRODUCED: "reproduced", NOT_REPRODUCED: "**not reproduced**", 
                 INVALID: "**INVALID**"}
 
 
-def to_markdown(card: pd.DataFrame, info: RunInfo) -> str:
+def to_markdown(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | None = None) -> str:
     lines = ["# Reproduction scorecard", "",
              "Schug, Benzing & Steger (eLife 2021), *Presynaptic stochasticity improves energy efficiency and helps "
              "alleviate the stability-plasticity dilemma*: every published number and qualitative claim beside ours.", ""]
@@ -561,6 +561,8 @@ def to_markdown(card: pd.DataFrame, info: RunInfo) -> str:
               "number one can reproduce to a tolerance.",
               "- *not run*: the stats row does not exist (figure disabled or analysis not built), is NaN (too few "
               "replicates), or comes from synthetic stand-in data."]
+    if figures:
+        lines += ["", "## Figures", ""] + [f"- {name}: [{path}](../{path})" for name, path in figures.items()]
     if info.disabled:
         lines += ["", "Figures not built in this run: " + ", ".join(f"{k} ({v})" for k, v in sorted(info.disabled.items())) + "."]
     if info.stats_missing:
@@ -573,8 +575,43 @@ VERDICT_STYLE = {REPRODUCED: "background:#d4edda", NOT_REPRODUCED: "background:#
                  INVALID: "background:#ff9999;font-weight:bold"}
 
 
-def to_html(card: pd.DataFrame, info: RunInfo) -> str:
-    """A self-contained HTML page of the scorecard (no external resources)."""
+def figure_thumbnail(path: str | os.PathLike, max_px: int = 1000) -> bytes:
+    """A PNG of the figure at most ``max_px`` wide/high (keeps the self-contained page small enough for the
+    Snakemake report, which embeds it as a data URI)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        im.thumbnail((max_px, max_px))
+        buf = io.BytesIO()
+        im.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def _figure_sections(card: pd.DataFrame, figures: dict[str, str]) -> list[str]:
+    import base64
+
+    e = html.escape
+    out = ["<h2>Figures</h2>"]
+    for name, path in figures.items():
+        rows = card[card["figure"] == name]
+        c = {v: int((rows["verdict"] == v).sum()) for v in VERDICTS}
+        tally = ", ".join(f"{n} {v}" for v, n in c.items() if n) or "no published items"
+        out.append(f"<h3 id='figure-{e(name)}'>{e(name)}</h3><p>Scorecard items of {e(name)}: {e(tally)}.</p>")
+        if Path(path).exists():
+            data = base64.b64encode(figure_thumbnail(path)).decode()
+            out.append(f"<img class='figure' alt='{e(name)}' src='data:image/png;base64,{data}' "
+                       f"style='max-width:100%;border:1px solid #ddd'>")
+        else:
+            out.append(f"<p><i>{e(str(path))} was not produced.</i></p>")
+    return out
+
+
+def to_html(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | None = None) -> str:
+    """A self-contained HTML page of the scorecard (no external resources); with ``figures``
+    (name -> PNG path) each figure is shown below the tables with its items' verdict tally."""
     e = html.escape
     out = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'><title>Reproduction scorecard</title>",
            "<style>body{font-family:sans-serif;margin:1.5em;font-size:14px}table{border-collapse:collapse;margin:1em 0}"
@@ -604,6 +641,8 @@ def to_html(card: pd.DataFrame, info: RunInfo) -> str:
         out.append(f"<tr><td>{e(r['id'])}</td><td>{e(r['figure'])}</td><td>{e(r['statement'])}</td>"
                    f"<td style='{VERDICT_STYLE[r['verdict']]}'>{e(r['verdict'])}</td><td>{e(_text(r['detail']))}</td></tr>")
     out.append("</table>")
+    if figures:
+        out += _figure_sections(card, figures)
     if info.stats_missing:
         out.append("<p>Stats files expected but absent: " + e(", ".join(info.stats_missing)) + "</p>")
     out.append("<p>Stats files read: " + e(", ".join(info.stats_read) or "none") + "</p></body></html>")

@@ -29,10 +29,17 @@ def scorecard_stats(wildcards):
     return [p for p in scorecard_expected_stats() if os.path.exists(p) or any(r.is_producer(p) for r in workflow.rules)]
 
 
+def scorecard_figures():
+    """figure -> its PNG, for the enabled figures (shown in results/reproduction.html beside their verdicts)."""
+    return {name: png for name, spec in FIGURES.items() if section_enabled(spec["section"])
+            for png in spec["outputs"] if png.endswith(".png")}
+
+
 rule scorecard:
     input:
         stats=scorecard_stats,
         published="config/published.yaml",
+        figures=lambda wildcards: list(scorecard_figures().values()),
     output:
         md="results/reproduction.md",
         csv="results/reproduction.csv",
@@ -41,6 +48,7 @@ rule scorecard:
         expected_stats=lambda wildcards: scorecard_expected_stats(),
         disabled=lambda wildcards: left_out_figures(),
         registered=lambda wildcards: sorted(FIGURES),
+        figures=lambda wildcards: scorecard_figures(),
     log:
         "logs/scorecard.log",
     script:

@@ -1,0 +1,143 @@
+"""Open a Snakemake HTML report (``snakemake --report report.html``) in headless chromium and check it shows
+its results: the report app renders, and each image / HTML result (the scorecard page with every figure)
+is displayed and is not blank. PDF results are checked to be embedded (headless chromium does not paint
+PDFs, so they are not screenshot-checked).
+
+    python scripts/scorecard_browser_check.py report.html --out check_dir [--chromium /usr/bin/chromium]
+
+Writes ``check_dir/landing.png``, one ``check_dir/<result>.png`` per displayable result and
+``check_dir/check.json``; exits non-zero when something is not shown. Needs Debian's ``chromium``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+         "--hide-scrollbars"]
+
+
+def find_chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def run_chromium(browser: str, url: str, *args: str, timeout: int = 180) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        cmd = [browser, *FLAGS, f"--user-data-dir={profile}", *args, url]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def embedded_json(report_html: str, var: str) -> dict:
+    """The JSON the report embeds as ``var <var> = {...};`` (results, categories)."""
+    m = re.search(r"var " + re.escape(var) + r" = (\{.*?\});\s*</script>", report_html, re.S)
+    if not m:
+        raise ValueError(f"no 'var {var} = ...' in the report; is this a Snakemake HTML report?")
+    return json.loads(m.group(1))
+
+
+def show_script(result_path: str, kind: str) -> str:
+    """JS run after the report app mounted: open one result as if its eye button had been clicked."""
+    p = json.dumps(result_path)
+    return (f"<script>window.addEventListener('load', function() {{ setTimeout(function() {{"
+            f" app.showResultInfo({p}); app.setView({{content: {json.dumps(kind)}, contentPath: results[{p}].data_uri,"
+            f" resultPath: {p}}}); document.title = 'SHOWN ' + {p}; }}, 300); }});</script>")
+
+
+def blankness(png: Path, box: tuple[float, float, float, float] = (0.3, 0.0, 1.0, 1.0)) -> dict:
+    """How much is painted in the content part of a screenshot (right of the navbar)."""
+    from PIL import Image
+
+    with Image.open(png) as im:
+        im = im.convert("L")
+        w, h = im.size
+        crop = im.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
+        hist = crop.histogram()
+    total = sum(hist)
+    background = max(hist)
+    return {"painted_fraction": 1 - background / total, "distinct_levels": sum(1 for c in hist if c)}
+
+
+def check(report: Path, out: Path, browser: str) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    text = report.read_text(encoding="utf-8")
+    results = embedded_json(text, "results")
+    category_of = {path: cat for cat, subcats in embedded_json(text, "categories").items()
+                   for paths in subcats.values() for path in paths}
+    summary = {"report": str(report), "results": {}, "ok": True, "problems": []}
+
+    dom = run_chromium(browser, report.resolve().as_uri(), "--virtual-time-budget=15000", "--dump-dom")
+    categories = sorted(set(category_of.values()))
+    # the app replaced the empty <div id="app"> with its navigation, which lists the result categories
+    app_rendered = dom.returncode == 0 and bool(categories) and all(c in dom.stdout for c in categories)
+    summary["app_rendered"] = bool(app_rendered)
+    if not app_rendered:
+        summary["problems"].append("the report app did not render (no navigation in the DOM)")
+    landing = out / "landing.png"
+    run_chromium(browser, report.resolve().as_uri(), "--window-size=1400,1000", "--virtual-time-budget=15000",
+                 f"--screenshot={landing}")
+
+    for path, entry in results.items():
+        mime = entry.get("mime_type", "")
+        rec = {"mime": mime, "name": entry.get("name"), "category": category_of.get(path)}
+        uri = entry.get("data_uri", "")
+        if mime == "application/pdf":
+            payload = base64.b64decode(uri.split(",", 1)[1]) if "," in uri else b""
+            rec["embedded"] = payload.startswith(b"%PDF")
+            rec["shown"] = None  # headless chromium paints no PDFs
+            if not rec["embedded"]:
+                summary["problems"].append(f"{path}: PDF not embedded")
+        elif mime in ("image/png", "image/jpeg", "image/svg+xml", "text/html"):
+            kind = "html" if mime == "text/html" else "img"
+            page = out / (re.sub(r"[^A-Za-z0-9_.-]", "_", path) + ".report.html")
+            head, sep, tail = text.rpartition("</body>")  # the last one: the inlined libraries contain the string too
+            page.write_text(head + show_script(path, kind) + sep + tail, encoding="utf-8")
+            shot = out / (re.sub(r"[^A-Za-z0-9_.-]", "_", path) + ".png")
+            res = run_chromium(browser, page.resolve().as_uri(), "--window-size=1400,1000", "--virtual-time-budget=15000",
+                               f"--screenshot={shot}")
+            dom_one = run_chromium(browser, page.resolve().as_uri(), "--virtual-time-budget=15000", "--dump-dom")
+            tag = "<iframe" if kind == "html" else "<img"
+            rec["in_dom"] = f"SHOWN {path}" in dom_one.stdout and tag in dom_one.stdout
+            rec["screenshot"] = str(shot)
+            rec.update(blankness(shot) if res.returncode == 0 and shot.exists() else {"painted_fraction": 0.0,
+                                                                                      "distinct_levels": 0})
+            rec["shown"] = bool(rec["in_dom"] and rec["painted_fraction"] > 0.02 and rec["distinct_levels"] > 8)
+            page.unlink()
+            if not rec["shown"]:
+                summary["problems"].append(f"{path}: not shown ({rec})")
+        else:
+            rec["shown"] = None
+        summary["results"][path] = rec
+    summary["ok"] = not summary["problems"]
+    (out / "check.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("report", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--chromium", default=None)
+    args = ap.parse_args(argv)
+    browser = args.chromium or find_chromium()
+    if not browser:
+        print("chromium not found: apt-get install -y chromium (Debian)", file=sys.stderr)
+        return 2
+    summary = check(args.report, args.out, browser)
+    shown = sum(1 for r in summary["results"].values() if r.get("shown"))
+    print(f"{len(summary['results'])} results, {shown} shown and painted; app rendered: {summary['app_rendered']}")
+    for p in summary["problems"]:
+        print("PROBLEM:", p, file=sys.stderr)
+    return 0 if summary["ok"] and summary["app_rendered"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
