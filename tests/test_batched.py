@@ -95,3 +95,14 @@ def test_rejects_mixed_groups():
         s["model"]["optimizer"] = "adam"
     with pytest.raises(ValueError, match="not batchable"):
         batched.check_group(adam)
+
+
+@pytest.mark.parametrize("over, jobs", [("seeds", 9), ("seeds_and_weight_decays", 3)])
+def test_switch_gives_one_producer_per_run(workdir, over, jobs):
+    """With batched_training on, train_batched alone produces the Fig-1 energy runs (dry run)."""
+    overlay = workdir.overlay("batched", {"batched_training": {"enabled": True, "over": over}})
+    res = workdir.snakemake("figures/fig1.pdf", "--dry-run", configfiles=("config/quick.yaml", str(overlay)))
+    counts = dict(line.split()[:2] for line in res.stdout.splitlines()
+                  if line.split()[:1] and line.split()[0] in {"train", "train_batched"} and len(line.split()) == 2)
+    assert counts.get("train_batched") == str(jobs), res.stdout[-3000:]
+    assert "train" not in counts, res.stdout[-3000:]  # quick Fig 1: 3 models x 3 weight decays x 2 seeds, all batched
