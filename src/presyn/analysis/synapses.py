@@ -30,7 +30,8 @@ def release_probs(state: dict) -> list[np.ndarray]:
 def synapse_table(states: dict[int, dict], x: torch.Tensor | None = None, y: torch.Tensor | None = None,
                   important_p: float = 0.9, fisher_chunk: int = 500) -> pd.DataFrame:
     """One row per seed x synapse: seed, layer (1-based), post, pre, p, p_init, w_bar, abs_w, important
-    and, when test data ``x, y`` are given, the empirical Fisher information (all p = 1)."""
+    (p >= important_p), important_init (p_init >= important_p) and, when test data ``x, y`` are given,
+    the empirical Fisher information (all p = 1)."""
     frames = []
     for seed, st in states.items():
         fisher = empirical_fisher(st["w_bar"], st["biases"], x, y, chunk=fisher_chunk) if x is not None else None
@@ -43,6 +44,7 @@ def synapse_table(states: dict[int, dict], x: torch.Tensor | None = None, y: tor
                                "w_bar": W.reshape(-1).numpy().astype(np.float64)})
             df["abs_w"] = df["w_bar"].abs()
             df["important"] = df["p"] >= important_p
+            df["important_init"] = df["p_init"] >= important_p
             if fisher is not None:
                 df["fisher"] = fisher[li - 1].reshape(-1).numpy().astype(np.float64)
             frames.append(df)
@@ -94,8 +96,8 @@ def fig2_stats(syn: pd.DataFrame, lesion: pd.DataFrame, figure: str = "fig2") ->
     means, Mann-Whitney U over pooled synapses); Pearson r(F, p) pooled over seeds and per seed."""
     rows = []
     per_seed = syn.groupby("seed")
-    for stage, col in (("before", "p_init"), ("after", "p")):
-        frac = per_seed[col].apply(lambda s: float((s >= 0.9).mean())) if stage == "before" else per_seed["important"].mean()
+    for stage, col in (("before", "important_init"), ("after", "important")):
+        frac = per_seed[col].mean()
         rows.append(stats.summary(figure, f"{figure}.fraction_important.{stage}", frac, f"stage={stage}",
                                   detail="fraction of synapses with p >= important_p, per seed"))
     rows.append(stats.summary(figure, f"{figure}.mean_p.after", per_seed["p"].mean(), "stage=after"))
