@@ -38,6 +38,7 @@ from pathlib import Path
 
 import torch
 
+from presyn import checkpoint
 from presyn.data import Dataset, load_processed
 from presyn.factory import build_learner
 from presyn.learners import PresynapticLearner
@@ -98,7 +99,11 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
     progress = Progress(label, total)
     bs, n_eval = spec["batch_size"], spec["eval_samples"]
     epoch, t_train, t_eval, accs = 0, 0.0, 0.0, None
-    for task in phases:
+    start, ckpt = 0, checkpoint.load(out_dir, spec, device)  # resume after the last finished task (presyn.checkpoint)
+    if ckpt:
+        learner, gens, metrics.rows = ckpt["learner"], ckpt["gens"], ckpt["rows"]
+        start, epoch, t_train, t_eval, accs = (ckpt["position"][k] for k in ("next_phase", "epoch", "t_train", "t_eval", "accs"))
+    for task in phases[start:]:
         for task_epoch in range(epochs_per_task):
             epoch += 1
             t0 = time.perf_counter()
@@ -133,13 +138,17 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
             progress.epoch(epoch, {k: row[k] for k in ("current_task", "train_loss", "seen_tasks_accuracy", "mean_p") if k in row})
         if task is not None and hasattr(learner, "end_task"):
             learner.end_task(*stream.task_train_set(task))
+        if task is not None and task + 1 < len(phases):
+            checkpoint.save(out_dir, spec, learner, gens, metrics.rows,
+                            {"next_phase": task + 1, "epoch": epoch, "t_train": t_train, "t_eval": t_eval, "accs": accs})
     metrics.add(epoch, {"mean_accuracy": sum(accs) / len(accs)})
     state = learner.state_dict()
     if stream.perms is not None:
         state["permutations"] = stream.perms.cpu()
     save_run(out_dir, metrics.frame(), state, spec, device,
              {"train_seconds": t_train, "eval_seconds": t_eval, "seconds_per_epoch": t_train / total,
-              "eval_seconds_per_epoch": t_eval / total})
+              "eval_seconds_per_epoch": t_eval / total, **checkpoint.provenance(ckpt)})
+    checkpoint.remove(out_dir)
 
 
 # ---------------------------------------------------------------------------------------------- planner

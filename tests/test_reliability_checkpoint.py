@@ -1,0 +1,212 @@
+"""Checkpoint and resume of the lifelong task streams (presyn.checkpoint): a run killed (SIGKILL or
+SIGTERM) after some tasks resumes from its last checkpoint when rerun, and its final numbers are
+bit-identical on CPU to an uninterrupted run of the same seed; the checkpoint is removed at the end,
+is never a declared output, and is not resumed under a changed spec."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from presyn import checkpoint, plan
+from presyn.data import make_synthetic, save_processed
+from presyn.experiments import run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def merge(a: dict, b: dict) -> dict:
+    for k, v in b.items():
+        if isinstance(v, dict) and isinstance(a.get(k), dict):
+            merge(a[k], v)
+        else:
+            a[k] = copy.deepcopy(v)
+    return a
+
+
+def quick_config(*overlays) -> dict:
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    merge(cfg, yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
+    for o in overlays:
+        merge(cfg, o)
+    return cfg
+
+
+def lifelong_spec(method: str, benchmark: str) -> dict:
+    cfg = quick_config({"lifelong": {"epochs_per_task": 2, "n_tasks": {"split": 3, "perm": 3}}})
+    runs = plan.all_runs(cfg, ["lifelong"])
+    spec = next(s for s in runs.values() if s["method"] == method and s["benchmark"] == benchmark)
+    spec = copy.deepcopy(spec)
+    spec["dataset"]["subset"] = None
+    return spec
+
+
+# method, benchmark: the presynaptic rule, Adam (optimizer state), EWC (anchors + Fisher sums, optimizer), BGD (mu, sigma)
+CASES = [("presyn", "perm_mnist"), ("no_consolidation", "split_mnist"), ("ewc", "perm_mnist"), ("bgd", "split_mnist")]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("ckdata") / "mnist.npz"
+    save_processed(make_synthetic(400, 100, seed=0), path, {"synthetic": True})
+    return str(path)
+
+
+# The job, in a fresh interpreter, SIGKILLs/SIGTERMs itself at a chosen point: right after the
+# checkpoint after task 1 ("after_checkpoint"), or in the middle of task 2 (at its first evaluation).
+KILLED_JOB = r"""
+import json, os, signal, sys
+from pathlib import Path
+import presyn.checkpoint as ck
+import presyn.experiments.lifelong as L
+from presyn.experiments import run
+spec = json.loads(sys.argv[1]); data = sys.argv[2]; out = Path(sys.argv[3]); sig = getattr(signal, sys.argv[4]); where = sys.argv[5]
+real_save, real_eval, state = ck.save, L.evaluate_tasks, {"saved": 0, "evals_after": 0}
+def save(*a, **k):
+    path = real_save(*a, **k)
+    state["saved"] += path is not None
+    if path is not None and where == "after_checkpoint":
+        os.kill(os.getpid(), sig)
+    return path
+def evaluate(*a, **k):
+    if state["saved"]:
+        state["evals_after"] += 1
+        if where == "mid_task" and state["evals_after"] == 1:
+            os.kill(os.getpid(), sig)
+    return real_eval(*a, **k)
+ck.save, L.evaluate_tasks = save, evaluate
+run(spec, {"data": data}, out, "cpu")
+"""
+
+
+def killed_run(spec: dict, data: str, out: Path, sig: str, where: str) -> int:
+    res = subprocess.run([sys.executable, "-c", KILLED_JOB, json.dumps(spec), data, str(out), sig, where],
+                         capture_output=True, text=True, timeout=600)
+    return res.returncode
+
+
+def load_state(path: Path) -> dict:
+    state = torch.load(path, weights_only=False)
+    state.pop("provenance")
+    return state
+
+
+def assert_identical(a: Path, b: Path) -> None:
+    pd.testing.assert_frame_equal(pd.read_parquet(a / "metrics.parquet"), pd.read_parquet(b / "metrics.parquet"), check_exact=True)
+    sa, sb = load_state(a / "state.pt"), load_state(b / "state.pt")
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        va, vb = sa[k], sb[k]
+        if isinstance(va, torch.Tensor):
+            assert torch.equal(va, vb), k
+        elif isinstance(va, list) and va and isinstance(va[0], torch.Tensor):
+            assert all(torch.equal(x, y) for x, y in zip(va, vb)), k
+        else:
+            assert va == vb, k
+
+
+@pytest.mark.parametrize("method,benchmark", CASES)
+@pytest.mark.parametrize("sig,where", [("SIGKILL", "mid_task"), ("SIGTERM", "after_checkpoint")])
+def test_killed_lifelong_run_resumes_bit_identical(tmp_path, data, method, benchmark, sig, where):
+    spec = lifelong_spec(method, benchmark)
+    assert spec["n_tasks"] == 3 and not spec.get("joint")
+    ref = tmp_path / "uninterrupted"
+    run(spec, {"data": data}, ref, "cpu")
+    assert not checkpoint.path_for(ref).exists()
+    assert "resumed_from_checkpoint" not in json.loads((ref / "provenance.json").read_text())
+
+    out = tmp_path / "interrupted"
+    rc = killed_run(spec, data, out, sig, where)
+    assert rc == -getattr(signal, sig), rc
+    # killed: a checkpoint, and nothing that looks like a result
+    assert checkpoint.path_for(out).exists()
+    assert not any((out / f).exists() for f in ("metrics.parquet", "state.pt", "provenance.json"))
+    ck = torch.load(checkpoint.path_for(out), weights_only=False)
+    assert ck["position"]["next_phase"] == 1 and ck["rows"] and ck["generator_states"].keys() == {"init", "data", "masks"}
+
+    run(spec, {"data": data}, out, "cpu")  # the rerun: resumes at task 2
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["resumed_from_checkpoint"]["next_phase"] == 1
+    assert not checkpoint.path_for(out).exists()
+    assert_identical(ref, out)
+
+
+def test_checkpoint_of_other_spec_not_resumed(tmp_path, data):
+    spec = lifelong_spec("presyn", "perm_mnist")
+    out = tmp_path / "run"
+    assert killed_run(spec, data, out, "SIGKILL", "after_checkpoint") == -signal.SIGKILL
+    changed = merge(copy.deepcopy(spec), {"model": {"lr": spec["model"]["lr"] * 2}})
+    run(changed, {"data": data}, out, "cpu")
+    assert "resumed_from_checkpoint" not in json.loads((out / "provenance.json").read_text())
+    assert not checkpoint.path_for(out).exists() and not (out / "checkpoint.pt.stale").exists()
+    ref = tmp_path / "ref"
+    run(changed, {"data": data}, ref, "cpu")
+    assert_identical(ref, out)
+
+
+def test_corrupt_checkpoint_not_fatal(tmp_path, data):
+    spec = lifelong_spec("presyn", "perm_mnist")
+    out = tmp_path / "run"
+    out.mkdir()
+    checkpoint.path_for(out).write_bytes(b"not a checkpoint")
+    run(spec, {"data": data}, out, "cpu")
+    assert "resumed_from_checkpoint" not in json.loads((out / "provenance.json").read_text())
+    assert not checkpoint.path_for(out).exists()
+
+
+def test_checkpoints_can_be_switched_off(tmp_path, data):
+    spec = lifelong_spec("presyn", "perm_mnist")
+    out = tmp_path / "run"
+    env = {**os.environ, checkpoint.ENV: "0"}
+    res = subprocess.run([sys.executable, "-c", KILLED_JOB, json.dumps(spec), data, str(out), "SIGKILL", "mid_task"],
+                         capture_output=True, text=True, env=env)
+    assert res.returncode == 0  # no checkpoint is saved, so the kill hooks never fire
+    assert not checkpoint.path_for(out).exists()
+
+
+@pytest.mark.e2e
+def test_snakemake_lifelong_job_killed_resumes_from_checkpoint(workdir):
+    """The train rule: SIGKILL a lifelong job once its first checkpoint exists; the same command
+    resumes it from the checkpoint; numbers equal an uninterrupted in-process run."""
+    psutil = pytest.importorskip("psutil")
+    over = {"seeds": [2019], "lifelong": {"epochs_per_task": 4, "n_tasks": {"split": 3, "perm": 3}}}
+    workdir.overlay("ll", over)
+    run_dir = "results/runs/lifelong/presyn/perm_mnist/seed2019"
+    target = f"{run_dir}/metrics.parquet"
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"), "--directory", str(workdir.path),
+           "--cores", "1", target, "--configfile", "config/quick.yaml", "config/ll.yaml"]
+    proc = subprocess.Popen(cmd, cwd=workdir.path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ck = workdir.path / run_dir / "checkpoint.pt"
+    try:
+        deadline = time.time() + 300
+        while not ck.exists():
+            assert proc.poll() is None and time.time() < deadline, "job ended before its first checkpoint"
+            time.sleep(0.05)
+        for c in psutil.Process(proc.pid).children(recursive=True):
+            if "train.py" in " ".join(c.cmdline()):
+                c.kill()
+        assert proc.wait(timeout=120) != 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert ck.exists() and not (workdir.path / target).exists()
+    res = subprocess.run(cmd, cwd=workdir.path, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    prov = json.loads((workdir.path / run_dir / "provenance.json").read_text())
+    assert prov["resumed_from_checkpoint"]["next_phase"] >= 1
+    assert not ck.exists()
+    spec = prov["spec"]
+    ref = workdir.path / "ref"
+    run(spec, {"data": str(workdir.path / "data/processed/mnist.npz")}, ref, "cpu")
+    assert_identical(ref, workdir.path / run_dir)
