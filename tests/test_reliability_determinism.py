@@ -44,7 +44,22 @@ def one_job_per_kind() -> dict[str, dict]:
         method = spec.get("model_name") or spec["method"]
         kind = f"{spec['experiment']}:{method.split('_lam')[0]}"
         picked.setdefault(kind, spec)
+    try:  # the perceptron (Fig 5b, c) has its own rule and trainer
+        from presyn.perceptron import plan_runs as perceptron_runs
+    except ImportError:
+        return picked
+    for spec in perceptron_runs(quick_config()).values():
+        picked.setdefault(f"perceptron:{spec['method']}", spec)
     return picked
+
+
+def train_one(spec: dict, data: dict, out) -> None:
+    if spec["experiment"] == "perceptron":
+        from presyn.perceptron import train
+
+        train(spec, {}, out)
+    else:
+        run(spec, {"data": data[spec["dataset"]["name"]]}, out, "cpu", threads=1)
 
 
 JOBS = one_job_per_kind()
@@ -53,7 +68,8 @@ JOBS = one_job_per_kind()
 def shrink(spec: dict) -> dict:
     """Toy size for the test: fewer epochs where a spec has them (the code path is the same)."""
     s = copy.deepcopy(spec)
-    s["dataset"]["subset"] = None
+    if "dataset" in s:
+        s["dataset"]["subset"] = None
     if "epochs" in s:
         s["epochs"] = min(s["epochs"], 2)
     return s
@@ -62,10 +78,11 @@ def shrink(spec: dict) -> dict:
 RUN_ALL = r"""
 import json, sys
 from pathlib import Path
-from presyn.experiments import run
+sys.path.insert(0, sys.argv[4])
+from test_reliability_determinism import train_one
 jobs = json.loads(Path(sys.argv[1]).read_text()); data = json.loads(sys.argv[2]); out = Path(sys.argv[3])
 for kind, spec in jobs.items():
-    run(spec, {"data": data[spec["dataset"]["name"]]}, out / kind.replace(":", "__"), "cpu", threads=1)
+    train_one(spec, data, out / kind.replace(":", "__"))
 """
 
 
@@ -79,9 +96,9 @@ def two_runs(tmp_path_factory):
     jobs = {k: shrink(s) for k, s in JOBS.items()}
     (base / "jobs.json").write_text(json.dumps(jobs))
     for kind, spec in jobs.items():  # run A: here
-        run(spec, {"data": data[spec["dataset"]["name"]]}, base / "a" / kind.replace(":", "__"), "cpu", threads=1)
+        train_one(spec, data, base / "a" / kind.replace(":", "__"))
     env = {**os.environ, "PYTHONHASHSEED": "12345"}  # run B: a fresh interpreter
-    subprocess.run([sys.executable, "-c", RUN_ALL, str(base / "jobs.json"), json.dumps(data), str(base / "b")],
+    subprocess.run([sys.executable, "-c", RUN_ALL, str(base / "jobs.json"), json.dumps(data), str(base / "b"), str(Path(__file__).parent)],
                    check=True, env=env, capture_output=True)
     return base / "a", base / "b"
 
