@@ -135,3 +135,20 @@ def test_snakemake_table_with_section_disabled_says_no_runs(workdir):
     out = res.stdout + res.stderr
     assert "NoRunsError: no training runs" in out and "check the config section is enabled" in out
     assert not (workdir.path / "results/tables/energy_final.csv").exists()
+
+
+@pytest.mark.parametrize("method", ["presyn", "no_consolidation"])
+def test_diverging_lifelong_run_names_run_epoch_step(tmp_path, tiny_mnist, method):
+    """The lifelong trainer (and the ablation, which reuses it) stops too; no result, no checkpoint
+    of the diverged state (the last checkpoint, if any, is from before the divergence)."""
+    cfg = quick_config({"lifelong": {"n_tasks": {"split": 2, "perm": 2}}})
+    specs = plan.all_runs(cfg, ["lifelong"])
+    key, spec = next((k, s) for k, s in specs.items() if s["method"] == method and s["benchmark"] == "perm_mnist")
+    spec = copy.deepcopy(spec)
+    spec["model"]["lr"] = 1.0e8
+    out = tmp_path / key
+    with pytest.raises(FloatingPointError) as info:
+        run(spec, {"data": tiny_mnist}, out, "cpu")
+    msg = str(info.value)
+    assert key in msg and "at epoch 1, step" in msg, msg
+    assert not out.exists() or not [p for p in out.iterdir() if p.name in RUN_FILES or p.name == "checkpoint.pt"]
