@@ -53,6 +53,29 @@ BAD_OVERLAYS = {
     "unknown_data_source": ({"data": {"datasets": {"mnist": {"sources": ["torrent"]}}}}, "data.datasets.mnist.sources[0]", "is not one of"),
     "bad_device": ({"device": "gpu"}, "device", "does not match"),
     "bad_sha256": ({"data": {"datasets": {"mnist": {"sha256": {"train_images": "abc"}}}}}, "data.datasets.mnist.sha256.train_images", "does not match"),
+    "unknown_analysis_model": ({"energy": {"analysis": {"model": "presynn"}}}, "energy.analysis.model", "is not one of energy.models"),
+}
+
+# The sections other issues added (lifelong, ablation, perceptron, sjostrom): same classes, where the section exists.
+NEW_SECTION_OVERLAYS = {
+    "lifelong_negative_lr": ({"lifelong": {"methods": {"presyn": {"model": {"lr": -0.01}}}}}, "lifelong.methods.presyn.model.lr", "minimum of 0"),
+    "lifelong_p_freeze_above_1": ({"lifelong": {"methods": {"presyn": {"model": {"p_freeze": 1.3}}}}}, "lifelong.methods.presyn.model.p_freeze", "maximum of 1"),
+    "lifelong_unknown_kind": ({"lifelong": {"methods": {"presyn": {"model": {"kind": "sgd"}}}}}, "lifelong.methods.presyn.model.kind", "is not one of"),
+    "lifelong_unknown_benchmark": ({"lifelong": {"benchmarks": ["perm_cifar"]}}, "lifelong.benchmarks[0]", "does not match"),
+    "lifelong_empty_seeds": ({"lifelong": {"seeds": []}}, "lifelong.seeds", "should be non-empty"),
+    "lifelong_wrong_type": ({"lifelong": {"epochs_per_task": 1.5}}, "lifelong.epochs_per_task", "is not of type 'integer'"),
+    "lifelong_unknown_key": ({"lifelong": {"methods": {"bgd": {"modle": {}}}}}, "lifelong.methods.bgd.modle", "unknown key"),
+    "lifelong_unknown_continuous_method": ({"lifelong": {"continuous": {"methods": ["presynn"]}}}, "lifelong.continuous.methods[0]", "is not one of lifelong.methods"),
+    "lifelong_unknown_search_benchmark": ({"lifelong": {"ewc_search": {"benchmarks": ["perm_kmnist"]}}}, "lifelong.ewc_search.benchmarks[0]", "is not one of lifelong.benchmarks"),
+    "lifelong_unknown_per_benchmark": ({"lifelong": {"methods": {"presyn": {"per_benchmark": {"perm_mnst": {"lr": 0.1}}}}}}, "lifelong.methods.presyn.per_benchmark.perm_mnst", "unknown benchmark name"),
+    "ablation_unknown_variant": ({"ablation": {"run_variants": ["full", "nofreeze"]}}, "ablation.run_variants[1]", "is not one of ablation.variants"),
+    "ablation_probability": ({"ablation": {"variants": {"fixedP": {"sample_p": 0}}}}, "ablation.variants.fixedP.sample_p", "minimum of 0"),
+    "ablation_negative_lr": ({"ablation": {"lr": {"perm_mnist": -1}}}, "ablation.lr.perm_mnist", "minimum of 0"),
+    "ablation_unknown_benchmark": ({"ablation": {"benchmarks": ["perm_mnist", "split_cifar"]}}, "ablation.benchmarks[1]", "does not match"),
+    "perceptron_probability": ({"perceptron": {"methods": {"presyn": {"p_max": 1.5}}}}, "perceptron.methods.presyn.p_max", "maximum of 1"),
+    "perceptron_unknown_kind": ({"perceptron": {"methods": {"presyn": {"kind": "hebb"}}}}, "perceptron.methods.presyn.kind", "is not one of"),
+    "perceptron_empty_seeds": ({"perceptron": {"seeds": []}}, "perceptron.seeds", "should be non-empty"),
+    "sjostrom_unknown_source": ({"sjostrom": {"source": "zenodo"}}, "sjostrom.source", "is not one of"),
 }
 
 
@@ -82,6 +105,23 @@ def test_each_invalid_value_class_names_its_key_path(case):
     over, path, reason = BAD_OVERLAYS[case]
     with pytest.raises(ConfigError) as info:
         validate(overlay(base_config(), over), SCHEMA)
+    msg = str(info.value)
+    line = next((ln for ln in msg.splitlines() if f"config error at {path}:" in ln), None)
+    assert line is not None, f"{case}: no line names {path!r}:\n{msg}"
+    assert reason in line, f"{case}: {line!r} lacks {reason!r}"
+
+
+@pytest.mark.parametrize("case", sorted(NEW_SECTION_OVERLAYS))
+def test_new_sections_invalid_values_name_their_key_path(case):
+    over, path, reason = NEW_SECTION_OVERLAYS[case]
+    section = next(iter(over))
+    cfg = base_config()
+    if section not in cfg or section not in load_schema(SCHEMA)["properties"]:
+        pytest.skip(f"section {section} has not landed")
+    if case == "ablation_unknown_benchmark":  # give it a learning rate so that only the name is wrong
+        over = {"ablation": {**over["ablation"], "lr": {**cfg["ablation"]["lr"], "split_cifar": 0.1}}}
+    with pytest.raises(ConfigError) as info:
+        validate(overlay(cfg, over), SCHEMA)
     msg = str(info.value)
     line = next((ln for ln in msg.splitlines() if f"config error at {path}:" in ln), None)
     assert line is not None, f"{case}: no line names {path!r}:\n{msg}"

@@ -10,6 +10,7 @@ Called from ``workflow/rules/common.smk`` before any rule is planned.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,59 @@ def _describe(error: ValidationError) -> list[tuple[str, str]]:
     return [(_dotted(path), msg)]
 
 
+# Names that must refer to keys (or items) elsewhere in the config: JSON schema cannot say this.
+# (path of the name(s); "[]" = every item of a list, path of the mapping / list it must be in)
+REFERENCES = [
+    ("energy.analysis.model", "energy.models"),
+    ("energy.fixedp_sweep.model", "energy.models"),
+    ("energy.uniform_init.model", "energy.models"),
+    ("lifelong.continuous.methods[]", "lifelong.methods"),
+    ("lifelong.ewc_search.benchmarks[]", "lifelong.benchmarks"),
+    ("ablation.run_variants[]", "ablation.variants"),
+    ("ablation.search.variant", "ablation.variants"),
+    ("ablation.benchmarks[]", "ablation.lr"),
+]
+BENCHMARK = re.compile(r"^(split|perm|cont_perm)_(mnist|fashion)$")
+BENCHMARK_KEYED = ["lifelong.methods.*.per_benchmark", "ablation.lr", "ablation.tuned"]  # keys are benchmark names
+
+
+def _get(config: Any, dotted: str) -> list[tuple[str, Any]]:
+    """(concrete path, value) for a dotted path with '*' (every key) and a trailing '[]' (every item)."""
+    found = [("", config)]
+    items = dotted.endswith("[]")
+    for part in (dotted[:-2] if items else dotted).split("."):
+        nxt = []
+        for path, node in found:
+            if not isinstance(node, dict):
+                continue
+            keys = list(node) if part == "*" else [part] if part in node else []
+            nxt += [(f"{path}.{k}" if path else str(k), node[k]) for k in keys]
+        found = nxt
+    if items:
+        return [(f"{p}[{i}]", v) for p, lst in found if isinstance(lst, list) for i, v in enumerate(lst)]
+    return found
+
+
+def check_references(config: dict[str, Any]) -> list[str]:
+    """Unknown method / variant / model / benchmark names that the schema lets through."""
+    problems = []
+    for name_path, target_path in REFERENCES:
+        targets = _get(config, target_path)
+        if not targets or not isinstance(targets[0][1], (dict, list)):
+            continue
+        known = list(targets[0][1])
+        for path, name in _get(config, name_path):
+            if isinstance(name, str) and name not in known:
+                problems.append(f"config error at {path}: {name!r} is not one of {target_path} ({', '.join(map(str, known))})")
+    for keyed in BENCHMARK_KEYED:
+        for path, mapping in _get(config, keyed):
+            for key in mapping if isinstance(mapping, dict) else []:
+                if not BENCHMARK.match(str(key)):
+                    problems.append(f"config error at {path}.{key}: unknown benchmark name {key!r} "
+                                    "(split|perm|cont_perm)_(mnist|fashion)")
+    return problems
+
+
 def check(config: dict[str, Any], schema: dict) -> list[str]:
     """Every violation as 'config error at <key.path>: <message>' (empty list: valid)."""
     validator = Draft202012Validator(schema)
@@ -67,7 +121,8 @@ def check(config: dict[str, Any], schema: dict) -> list[str]:
     for err in validator.iter_errors(config):
         for path, msg in _describe(err):
             found[(path, msg)] = None
-    return [f"config error at {p}: {m}" for p, m in sorted(found)]
+    problems = [f"config error at {p}: {m}" for p, m in sorted(found)]
+    return problems + sorted(set(check_references(config)) - set(problems))
 
 
 def validate(config: dict[str, Any], schema_path: str | os.PathLike) -> None:
