@@ -10,6 +10,15 @@ import torch
 from presyn import perceptron as pc
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors: one torch thread (no oversubscription of a shared machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def t(rows) -> torch.Tensor:
     return torch.tensor(rows, dtype=torch.float64)
 

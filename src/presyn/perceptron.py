@@ -43,8 +43,8 @@ def output_sign(z: torch.Tensor) -> torch.Tensor:
 
 def bernoulli_mask(p: torch.Tensor, generator: torch.Generator | None, out: torch.Tensor | None = None) -> torch.Tensor:
     """Float {0, 1} mask with P(1) = p elementwise: ceil(p - u), u ~ U[0, 1) (1 exactly when u < p)."""
-    u = torch.rand(p.shape, generator=generator, dtype=p.dtype, out=out)
-    return torch.sub(p, u, out=u).ceil_()
+    u = torch.rand(p.shape, generator=generator, dtype=torch.float32, out=out)  # float32 draws: twice as fast
+    return torch.sub(p, u).ceil_()
 
 
 @dataclass
@@ -119,7 +119,7 @@ def accuracy(kind: str, w: torch.Tensor, p: torch.Tensor | None, x: torch.Tensor
         scaled = w / p
         out = torch.zeros_like(y)
         p_full = p.unsqueeze(1).expand(x.shape).contiguous()
-        buf = torch.empty_like(p_full)
+        buf = torch.empty(p_full.shape, dtype=torch.float32)
         for _ in range(n_samples):
             mask = bernoulli_mask(p_full, generator, out=buf)
             out += output_sign(torch.einsum("rmn,rn->rm", x * mask, scaled))
