@@ -204,6 +204,7 @@ def plan_runs(config: dict) -> list[dict]:
                     model = {**_model_block(mcfg, benchmark), "ewc_lambda": float(lam)}
                     spec = _spec(config, sec, method_name("ewcsearch", lam=lam), mcfg, benchmark, seed, model)
                     spec["holdout"] = int(search["holdout"])
+                    spec["eval_every"] = 0  # only the final accuracies matter (task ends are still evaluated)
                     spec["search"] = {"parameter": "ewc_lambda", "value": float(lam), "label": fmt_number(lam)}
                     runs.append(spec)
     return runs

@@ -1,0 +1,273 @@
+"""Lifelong learning: task streams, BGD, EWC, the planner, and one end-to-end quick run (Fig 4, App. fig 3, App. table 1)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from presyn.baselines import BGDLearner, EWCLearner, bgd_update, empirical_fisher, flat_params, unflatten
+from presyn.data import Dataset
+from presyn.experiments.lifelong import plan_runs
+from presyn.models import SynapticMLP
+from presyn.tasks import SPLIT_PAIRS, continuous_share, make_stream, permutations
+
+from conftest import ROOT
+
+
+def tiny_data(n_train=400, n_test=100, d=16, seed=0) -> Dataset:
+    g = torch.Generator().manual_seed(seed)
+    return Dataset(torch.randn(n_train, d, generator=g), torch.randint(0, 10, (n_train,), generator=g),
+                   torch.randn(n_test, d, generator=g), torch.randint(0, 10, (n_test,), generator=g))
+
+
+# ------------------------------------------------------------------------------------------- task streams
+def test_split_tasks_rows_labels_and_sizes():
+    data = tiny_data()
+    stream = make_stream("split_mnist", data, seed=1)
+    assert stream.n_tasks == 5 and stream.n_outputs == 2 and stream.perms is None
+    for t, (a, b) in enumerate(SPLIT_PAIRS):
+        rows = stream.train_rows[t]
+        digits = data.y_train[rows]
+        assert set(digits.tolist()) <= {a, b}
+        assert len(rows) == int(((data.y_train == a) | (data.y_train == b)).sum())
+        x, y = stream.test_set(t)
+        assert len(y) == int(((data.y_test == a) | (data.y_test == b)).sum())
+        assert torch.equal(y, data.y_test[stream.test_rows[t]] % 2)  # label = class % 2: even 0, odd 1
+        assert torch.equal(x, data.x_test[stream.test_rows[t]])
+        xb, yb = next(stream.task_batches(t, 7, torch.Generator().manual_seed(0)))
+        assert xb.shape == (7, 16) and set(yb.tolist()) <= {0, 1}
+    # every split item appears in exactly one task
+    assert sum(len(r) for r in stream.train_rows) == len(data.y_train)
+
+
+def test_permutations_are_seeded_and_applied_per_task():
+    data = tiny_data()
+    a, b = permutations(10, 16, seed=3), permutations(10, 16, seed=3)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, permutations(10, 16, seed=4))
+    assert all(torch.equal(torch.sort(p).values, torch.arange(16)) for p in a)
+    assert len({tuple(p.tolist()) for p in a}) == 10  # every task permuted differently (all 10 permuted)
+    stream = make_stream("perm_mnist", data, seed=3)
+    assert stream.n_tasks == 10 and stream.n_outputs == 10
+    for t in (0, 7):
+        x, y = stream.test_set(t)
+        assert torch.equal(x, data.x_test[:, a[t]]) and torch.equal(y, data.y_test)
+    # mixed-task batch (one gather) equals per-row permutation
+    rows = torch.tensor([0, 5, 9])
+    tasks = torch.tensor([2, 0, 9])
+    xb, yb = stream.train_batch(rows, tasks)
+    for i in range(3):
+        assert torch.equal(xb[i], data.x_train[rows[i], a[tasks[i]]])
+    assert torch.equal(yb, data.y_train[rows])
+
+
+def test_continuous_share_schedule():
+    n = 4
+    u = torch.tensor([0.0, 0.05, 0.5, 0.9375, 1.0, 1.0625, 1.5, 3.5, 3.99])
+    s = continuous_share(u, n)
+    assert torch.allclose(s.sum(1), torch.ones(len(u), dtype=torch.float64))
+    assert s[0, 0] == 1 and s[1, 0] == 1  # first task: no in-transition
+    assert s[2, 0] == 1  # middle of a task: pure
+    assert torch.allclose(s[3, :2], torch.tensor([0.75, 0.25], dtype=torch.float64))  # half-way through the out-ramp
+    assert torch.allclose(s[4, :2], torch.tensor([0.5, 0.5], dtype=torch.float64))  # at the boundary: half / half
+    assert torch.allclose(s[5, :2], torch.tensor([0.25, 0.75], dtype=torch.float64))  # half-way through the in-ramp
+    assert s[7, 3] == 1 and s[8, 3] == 1  # last task: no out-transition
+    # a middle task blends over 25% of its duration (1/8 in, 1/8 out)
+    grid = 1 + (torch.arange(8000, dtype=torch.float64) + 0.5) / 8000
+    mixed = (continuous_share(grid, n)[:, 1] < 1).double().mean()
+    assert abs(float(mixed) - 0.25) < 1e-3
+
+
+def test_continuous_batches_follow_the_mixture():
+    n, d = 4000, 16
+    # every image is 0..15, so a permuted image IS its task's permutation: each sample's task is readable
+    data = Dataset(torch.arange(d, dtype=torch.float32).repeat(n, 1), torch.zeros(n, dtype=torch.long),
+                   torch.zeros(10, d), torch.zeros(10, dtype=torch.long))
+    stream = make_stream("cont_perm_mnist", data, seed=0, n_tasks=3)
+    assert stream.continuous
+    perms = stream.perms.float()
+
+    def tasks_of(batches):
+        xs = torch.cat([x for x, _ in batches])
+        match = (xs[:, None, :] == perms[None]).all(-1)
+        assert (match.sum(1) == 1).all()
+        return match.float().argmax(1)
+
+    gen = torch.Generator().manual_seed(0)
+    first = tasks_of(stream.continuous_batches(0, 0, 4, 500, gen))
+    assert len(first) == n and (first == 0).all()  # start of the stream: task 0 only
+    late = tasks_of(stream.continuous_batches(0, 3, 4, 500, gen))
+    # last quarter of task 0: its last eighth blends towards task 1 (share 0 -> 0.5): 12.5% task-1 samples expected
+    frac = float((late == 1).float().mean())
+    assert 0.09 < frac < 0.16 and not (late == 2).any()
+    early1 = tasks_of(stream.continuous_batches(1, 0, 4, 500, gen))
+    assert 0.09 < float((early1 == 0).float().mean()) < 0.16 and not (early1 == 2).any()
+    last = tasks_of(stream.continuous_batches(2, 3, 4, 500, gen))
+    assert (last == 2).all()  # end of the stream: no out-transition
+
+
+def test_joint_batches_cover_every_task_once():
+    data = tiny_data()
+    stream = make_stream("perm_mnist", data, seed=0, n_tasks=3)
+    seen = sum(len(y) for _, y in stream.joint_batches(64, torch.Generator().manual_seed(0)))
+    assert seen == 3 * len(data.y_train)
+    split = make_stream("split_mnist", data, seed=0)
+    ys = torch.cat([y for _, y in split.joint_batches(64, torch.Generator().manual_seed(0))])
+    assert len(ys) == len(data.y_train) and set(ys.tolist()) <= {0, 1}
+
+
+# ------------------------------------------------------------------------------------------- BGD
+def test_bgd_update_hand_computed():
+    mu, sigma = torch.tensor([0.5, -1.0]), torch.tensor([0.1, 0.2])
+    g = torch.tensor([[1.0, 0.0], [3.0, 2.0]])  # K = 2 samples
+    eps = torch.tensor([[1.0, 0.5], [-1.0, 0.5]])
+    bgd_update(mu, sigma, g, eps, eta=1.0)
+    # E[g] = (2, 1); E[g eps] = ((1 - 3) / 2, (0 + 1) / 2) = (-1, 0.5)
+    assert torch.allclose(mu, torch.tensor([0.5 - 0.01 * 2, -1.0 - 0.04 * 1]))
+    s0 = 0.1 * math.sqrt(1 + (0.1 * -1 / 2) ** 2) - 0.01 * -1 / 2
+    s1 = 0.2 * math.sqrt(1 + (0.2 * 0.5 / 2) ** 2) - 0.04 * 0.5 / 2
+    assert torch.allclose(sigma, torch.tensor([s0, s1]))
+
+
+def test_bgd_batched_gradients_match_autograd():
+    torch.manual_seed(0)
+    net = SynapticMLP([6, 5, 4, 3], torch.Generator().manual_seed(1), p_init=1.0)
+    learner = BGDLearner(net, std_init=0.1, eta=1.0, mc_samples=3, generator=torch.Generator().manual_seed(2))
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    theta, _ = learner.sample(3)
+    g, loss, _ = learner.gradients(x, y, theta)
+    for k in range(3):
+        th = theta[k].clone().requires_grad_(True)
+        ws, bs = unflatten(net, th)
+        h = x
+        for i, (W, b) in enumerate(zip(ws, bs)):
+            h = h @ W.t() + b
+            if i < len(ws) - 1:
+                h = torch.relu(h)
+        torch.nn.functional.cross_entropy(h, y, reduction="sum").backward()  # g of the SUMMED batch loss
+        assert torch.allclose(g[k], th.grad, atol=1e-5)
+    # mu lives in the net (state_dict holds the means); a step moves it and keeps sigma positive
+    before = flat_params(net).clone()
+    learner.step(x, y)
+    assert not torch.equal(before, flat_params(net)) and torch.equal(flat_params(net), learner.mu)
+    assert (learner.sigma > 0).all()
+    acc = learner.sample_accuracy(x, y, 10)
+    assert 0 <= acc <= 1
+
+
+# ------------------------------------------------------------------------------------------- EWC
+def _ewc(lam=3.0):
+    net = SynapticMLP([6, 5, 3], torch.Generator().manual_seed(0), p_init=1.0)
+    return EWCLearner(net, "sgd", lr=0.1, ewc_lambda=lam)
+
+
+def test_empirical_fisher_matches_batch1_loop():
+    learner = _ewc()
+    x, y = torch.randn(20, 6, generator=torch.Generator().manual_seed(1)), torch.randint(0, 3, (20,), generator=torch.Generator().manual_seed(2))
+    fisher = empirical_fisher(learner.net, x, y, chunk=7)
+    theta = flat_params(learner.net)
+    direct = torch.zeros_like(theta)
+    for i in range(20):
+        th = theta.clone().requires_grad_(True)
+        ws, bs = unflatten(learner.net, th)
+        h = torch.relu(x[i] @ ws[0].t() + bs[0]) @ ws[1].t() + bs[1]
+        torch.log_softmax(h, -1)[y[i]].backward()
+        direct += th.grad.square()
+    assert torch.allclose(fisher, direct / 20, atol=1e-6)
+
+
+def test_ewc_penalty_and_gradient_against_direct_computation():
+    learner = _ewc(lam=2.5)
+    gen = torch.Generator().manual_seed(3)
+    xs = [torch.randn(15, 6, generator=gen) for _ in range(2)]
+    ys = [torch.randint(0, 3, (15,), generator=gen) for _ in range(2)]
+    anchors, fishers = [], []
+    for x, y in zip(xs, ys):
+        for _ in range(3):
+            learner.step(x, y)
+        anchors.append(flat_params(learner.net).clone())
+        fishers.append(empirical_fisher(learner.net, x, y))
+        learner.end_task(x, y)
+    theta = flat_params(learner.net) + 0.05
+    direct = 2.5 * sum((f * (theta - a) ** 2).sum() for f, a in zip(fishers, anchors))
+    assert torch.allclose(learner.penalty(theta), direct)
+    th = theta.clone().requires_grad_(True)
+    (2.5 * sum((f * (th - a) ** 2).sum() for f, a in zip(fishers, anchors))).backward()
+    assert torch.allclose(learner.penalty_grad(theta), th.grad, atol=1e-6)
+    # a step = CE gradient + penalty gradient (plain SGD, lr 0.1)
+    x, y = torch.randn(10, 6, generator=gen), torch.randint(0, 3, (10,), generator=gen)
+    before = flat_params(learner.net).clone()
+    th = before.clone().requires_grad_(True)
+    ws, bs = unflatten(learner.net, th)
+    logits = torch.relu(x @ ws[0].t() + bs[0]) @ ws[1].t() + bs[1]
+    (torch.nn.functional.cross_entropy(logits, y) + 2.5 * sum((f * (th - a) ** 2).sum() for f, a in zip(fishers, anchors))).backward()
+    learner.step(x, y)
+    assert torch.allclose(flat_params(learner.net), before - 0.1 * th.grad, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------- planner
+def test_planner_protocol():
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    runs = plan_runs(config)
+    main = [s for s in runs if not s.get("search")]
+    search = [s for s in runs if s.get("search")]
+    methods = {"presyn", "no_consolidation", "bgd", "ewc", "joint"}
+    assert {s["method"] for s in main} == methods
+    assert len(main) == 5 * 4 * 3 + 3  # + continuous permuted MNIST (presyn)
+    by = {(s["method"], s["benchmark"], s["seed"]): s for s in main}
+    assert by[("presyn", "split_mnist", 2019)]["model"]["lr"] == 0.001
+    assert by[("presyn", "perm_mnist", 2019)]["model"]["lr"] == 0.01
+    assert by[("presyn", "perm_mnist", 2019)]["model"]["modulation"] is True
+    assert by[("presyn", "cont_perm_mnist", 2019)]["n_tasks"] == 10
+    assert by[("bgd", "split_mnist", 2019)]["batch_size"] == 128 and by[("bgd", "split_mnist", 2019)]["model"]["mc_samples"] == 10
+    assert by[("bgd", "perm_fashion", 2019)]["model"]["eta"] == 0.1
+    assert by[("no_consolidation", "split_mnist", 2019)]["model"] == {"kind": "deterministic", "optimizer": "adam", "lr": 1e-6}
+    assert by[("joint", "perm_mnist", 2019)]["joint"] is True
+    assert by[("presyn", "split_mnist", 2019)]["n_tasks"] == 5
+    assert all(s["holdout"] > 0 and s["eval_every"] == 0 and s["method"].startswith("ewcsearch_lam") for s in search)
+    assert len({s["method"] for s in search}) == len(config["lifelong"]["ewc_search"]["lambdas"])
+
+
+# ------------------------------------------------------------------------------------------- end to end
+@pytest.mark.e2e
+def test_quick_config_builds_lifelong_figures(workdir):
+    # quick config, restricted to the two benchmarks the figures draw (App. table 1 then has two columns + continuous)
+    overlay = workdir.overlay("lifelong_test", {"lifelong": {"benchmarks": ["split_mnist", "perm_mnist"]}})
+    workdir.snakemake("figures/fig4.pdf", "figures/appfig3.pdf", "figures/apptable1.md", "results/lifelong/ewc_lambda.csv",
+                      configfiles=("config/quick.yaml", str(overlay)))
+    wd = workdir.path
+    for name in ("fig4", "appfig3"):
+        assert (wd / f"figures/{name}.pdf").stat().st_size > 1000 and (wd / f"figures/{name}.png").exists()
+    # one run's metrics: every task after every epoch, presynaptic summaries, final mean
+    m = pd.read_parquet(wd / "results/runs/lifelong/presyn/perm_mnist/seed2019/metrics.parquet")
+    acc = m[m["metric"] == "test_accuracy"]
+    assert set(acc["task"]) == {"1", "2", "3"} and set(acc["epoch"]) == {1, 2, 3}  # quick: 3 tasks x 1 epoch
+    assert {"mean_p", "fraction_frozen", "current_task"} <= set(m["metric"])
+    final = m[m["metric"] == "mean_accuracy"]["value"].iloc[0]
+    assert final == pytest.approx(acc[acc["epoch"] == 3]["value"].mean())
+    table = pd.read_csv(wd / "figures/apptable1.csv")
+    assert set(table["method"]) == {"presyn", "no_consolidation", "bgd", "ewc", "joint"}
+    assert set(table["benchmark"]) == {"split_mnist", "perm_mnist", "cont_perm_mnist"}
+    assert (table["n"] == 2).all() and table["mean_accuracy_percent"].between(0, 100).all()
+    row = table[(table["method"] == "presyn") & (table["benchmark"] == "split_mnist")].iloc[0]
+    assert row["published"] == pytest.approx(82.90)
+    assert list(table.columns) == ["method", "benchmark", "mean_accuracy_percent", "sem_percent", "n", "published"]
+    md = (wd / "figures/apptable1.md").read_text()
+    assert "QUICK" in md and "82.90 ± 0.01" in md
+    stats = pd.read_csv(wd / "results/stats/fig4.csv")
+    names = set(stats["name"])
+    assert {"fig4.ttest.split_mnist.presyn_vs_no_consolidation", "fig4.task1_final.presyn",
+            "fig4.final_mean_accuracy.split_mnist.joint", "fig4.task1_accuracy.presyn.e5"} <= names
+    ap = pd.read_csv(wd / "results/stats/apptable1.csv")
+    assert "apptable1.cont_perm_mnist.presyn" in set(ap["name"])
+    a3 = set(pd.read_csv(wd / "results/stats/appfig3.csv")["name"])
+    assert {"appfig3.fraction_frozen.last", "appfig3.mean_p.e3", "appfig3.final_accuracy.ewc.task5"} <= a3
+    search = pd.read_csv(wd / "results/lifelong/ewc_lambda.csv")
+    assert set(search["ewc_lambda"]) == {1.0, 100.0} and search.groupby("benchmark")["best"].sum().eq(1).all()
+    # figures/all does not include the search
+    assert not (wd / "figures/all").exists() or "ewc_lambda" not in (wd / "figures/all").read_text()
