@@ -43,9 +43,10 @@ PER_NETWORK_KEYS = {"seed", "method", "weight_decay", "config_hash"}
 
 
 def batchable(spec: dict) -> bool:
-    """Whether a run spec can join a batched job (energy Fig-1 runs; deterministic only with SGD)."""
+    """Whether a run spec can join a batched job (energy runs, incl. the App. fig 1c/1d groups;
+    deterministic only with SGD)."""
     model = spec.get("model", {})
-    if spec.get("experiment") != "energy" or spec.get("energy_group") or model.get("kind") not in BATCHABLE_KINDS:
+    if spec.get("experiment") != "energy" or model.get("kind") not in BATCHABLE_KINDS:
         return False
     return model.get("kind") != "deterministic" or model.get("optimizer", "sgd") == "sgd"
 

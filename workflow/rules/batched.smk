@@ -14,25 +14,31 @@ def _batched_specs():
 
 if BATCHED.get("enabled", False) and _batched_specs():
     _bspecs = _batched_specs()
-    _bseeds = sorted({s["seed"] for s in _bspecs.values()})
-    _bbench = sorted({s["benchmark"] for s in _bspecs.values()})
+    _bseeds = plan.seeds_for(config, "energy")
+    _bbench = lambda: sorted({s["benchmark"] for s in _bspecs.values()})  # noqa: E731
     _alt = lambda names: "|".join(_re.escape(n) for n in sorted(names))  # noqa: E731
     if BATCHED.get("over", "seeds") == "seeds":
-        # one job per model x weight decay (= method): all its seeds
+        # one job per method (model x weight decay, or a fixed-p sweep point, ...): all its seeds;
+        # a method whose runs use other seeds than energy's (e.g. fixedp_sweep.seeds) stays with `train`
+        _bmethods = {}
+        for s in _bspecs.values():
+            _bmethods.setdefault(s["method"], set()).add(s["seed"])
+        _bspecs = {k: s for k, s in _bspecs.items() if _bmethods[s["method"]] == set(_bseeds)}
         _btarget = "results/runs/energy/{{method}}/{{benchmark}}/seed{seed}/{file}"
         _bexpand = dict(seed=_bseeds)
-        _bconstraints = dict(method=_alt({s["method"] for s in _bspecs.values()}), benchmark=_alt(_bbench))
+        _bconstraints = dict(method=_alt({s["method"] for s in _bspecs.values()}), benchmark=_alt(_bbench()))
         _bname = "{method}/{benchmark}"
 
         def batched_group(wildcards):
             return [_bspecs[f"energy/{wildcards.method}/{wildcards.benchmark}/seed{seed}"] for seed in _bseeds]
 
     else:
-        # one job per model: all its weight decays x seeds
+        # one job per model: all its weight decays x seeds (the Fig-1 runs only)
+        _bspecs = {k: s for k, s in _bspecs.items() if not s.get("energy_group")}
         _bwds = sorted({s["weight_decay"] for s in _bspecs.values()})
         _btarget = "results/runs/energy/{method}/{{benchmark}}/seed{seed}/{file}"
         _bexpand = dict(method=[plan.method_name("{model}", wd=wd) for wd in _bwds], seed=_bseeds)
-        _bconstraints = dict(model=_alt({s["model_name"] for s in _bspecs.values()}), benchmark=_alt(_bbench))
+        _bconstraints = dict(model=_alt({s["model_name"] for s in _bspecs.values()}), benchmark=_alt(_bbench()))
         _bname = "{model}/{benchmark}"
 
         def batched_group(wildcards):
