@@ -9,7 +9,8 @@ fi
 tac "$R/started" | while read -r kind name value; do
   case $kind in
     pid)
-      if kill -0 "$value" 2>/dev/null; then
+      # only a live process that still is that daemon (a stale record's PID may have been reused)
+      if kill -0 "$value" 2>/dev/null && [ "$(cat /proc/"$value"/comm 2>/dev/null)" = "$name" ]; then
         kill "$value" && echo "stopped $name (pid $value)"
         for i in $(seq 40); do kill -0 "$value" 2>/dev/null || break; sleep 0.25; done
         kill -0 "$value" 2>/dev/null && { kill -9 "$value"; echo "killed $name (pid $value)"; }
