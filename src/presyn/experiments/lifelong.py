@@ -158,7 +158,7 @@ def _model_block(method_cfg: dict, benchmark: str) -> dict:
 
 
 def _spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str, seed: int, model: dict) -> dict:
-    from presyn.plan import base_spec, finalise
+    from presyn.plan import base_spec
     from presyn.tasks import kind_of
 
     spec = base_spec(config, "lifelong", method, benchmark, seed)
@@ -174,13 +174,12 @@ def _spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str
         eval_every=int(sec.get("eval_every", 1)),
         holdout=0,
     )
-    shared = {k: sec.get(k) for k in ("n_tasks", "epochs_per_task", "joint_epochs", "blend", "eval_every")}
-    return finalise(spec, {"method": method_cfg, **shared})
+    return spec
 
 
 def plan_runs(config: dict) -> list[dict]:
     """Every lifelong run: method x benchmark x seed (+ the continuous stream, + the EWC lambda search)."""
-    from presyn.plan import fmt_number, method_name, seeds_for
+    from presyn.plan import finalise, fmt_number, method_name, seeds_for
 
     sec = config.get("lifelong")
     if not sec or not sec.get("enabled", True):
@@ -207,4 +206,4 @@ def plan_runs(config: dict) -> list[dict]:
                     spec["eval_every"] = 0  # only the final accuracies matter (task ends are still evaluated)
                     spec["search"] = {"parameter": "ewc_lambda", "value": float(lam), "label": fmt_number(lam)}
                     runs.append(spec)
-    return runs
+    return [finalise(spec) for spec in runs]  # hash of everything the run is trained with (but its seed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from presyn import plotting
 from presyn.analysis.energy import parse_groups
@@ -29,7 +30,7 @@ def draw(stats_df: pd.DataFrame, pdf: str, png: str, epochs_per_task: int, title
     ax_a.set_xticks(range(len(tasks)), [f"task {t}" for t in tasks])
     ax_a.set_ylabel("final test accuracy")
     ax_a.set_ylim(0, 1.05)
-    ax_a.legend(frameon=False, fontsize=7, ncol=3, loc="lower left")
+    ax_a.legend(frameon=False, fontsize=7, ncol=len(methods) or 1, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     plotting.panel_letter(ax_a, "a")
 
     syn = s[s["name"].str.match(r"appfig3\.(mean_p|fraction_frozen)\.e\d+$")].copy()
@@ -49,6 +50,8 @@ def draw(stats_df: pd.DataFrame, pdf: str, png: str, epochs_per_task: int, title
         for boundary in range(epochs_per_task, last, epochs_per_task):
             ax_b.axvline(boundary + 0.5, color="#cccccc", lw=0.8, zorder=0)
     ax_f.spines["right"].set_visible(True)
+    ax_f.set_ylim(bottom=0, top=max(1.0, ax_f.get_ylim()[1]))
+    ax_b.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_b.set_xlabel("epoch (permuted MNIST tasks in turn)")
     plotting.panel_letter(ax_b, "b")
     fig.suptitle("Lifelong learning: per-task accuracy and release probabilities" + title_note, fontsize=11)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import gridspec
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from presyn import plotting
 from presyn.analysis.energy import parse_groups
@@ -77,6 +78,7 @@ def draw(stats_df: pd.DataFrame, npz_path: str, pdf: str, png: str, epochs_per_t
         last = int(curve["epoch"].max())
         for boundary in range(epochs_per_task, last, epochs_per_task):
             ax_b.axvline(boundary + 0.5, color="#cccccc", lw=0.8, zorder=0)
+    ax_b.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_b.set_xlabel("epoch (tasks 1..5 in turn)")
     ax_b.set_ylabel("test accuracy, task 1")
     ax_b.legend(frameon=False, fontsize=8, loc="lower left")
