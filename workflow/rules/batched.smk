@@ -3,12 +3,12 @@
 # generic `train` rule; `ruleorder` makes this rule their only producer while the switch is on.
 import re as _re
 
-from presyn import batched as _batched
-
 BATCHED = config.get("batched_training") or {}
 
 
 def _batched_specs():
+    from presyn import batched as _batched  # imports torch: only when the switch is on
+
     return {k: s for k, s in RUNS.items() if _batched.batchable(s)}
 
 
