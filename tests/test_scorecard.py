@@ -300,6 +300,9 @@ def test_html_shows_each_figure_with_its_tally(hand_made, tmp_path):
 
     with Image.open(BytesIO(base64.b64decode(data))) as im:
         assert max(im.size) <= 1000
+    # many figures together stay under the budget that keeps the page showable as a data: URI in the report
+    big = sc._thumbnails({f"fig{i}": str(png) for i in range(8)}, budget=40_000)
+    assert sum(map(len, big.values())) <= 40_000 and len(big) == 8
     md = sc.to_markdown(card, sc.RunInfo(), {"fig1": "figures/fig1.png"})
     assert "[figures/fig1.png](../figures/fig1.png)" in md
 

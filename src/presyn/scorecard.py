@@ -590,18 +590,34 @@ def figure_thumbnail(path: str | os.PathLike, max_px: int = 1000) -> bytes:
     return buf.getvalue()
 
 
-def _figure_sections(card: pd.DataFrame, figures: dict[str, str]) -> list[str]:
+# The Snakemake report shows an HTML result as a data: URI in an iframe; Chromium refuses URIs over 2 MB,
+# so the figures' thumbnails together stay below this many base64 characters.
+THUMBNAIL_BUDGET = 1_200_000
+
+
+def _thumbnails(figures: dict[str, str], budget: int = THUMBNAIL_BUDGET) -> dict[str, str]:
     import base64
 
+    present = {n: p for n, p in figures.items() if Path(p).exists()}
+    max_px = 1000
+    while True:
+        data = {n: base64.b64encode(figure_thumbnail(p, max_px)).decode() for n, p in present.items()}
+        if sum(map(len, data.values())) <= budget or max_px <= 200:
+            return data
+        max_px = int(max_px * 0.75)
+
+
+def _figure_sections(card: pd.DataFrame, figures: dict[str, str]) -> list[str]:
     e = html.escape
     out = ["<h2>Figures</h2>"]
+    thumbs = _thumbnails(figures)
     for name, path in figures.items():
         rows = card[card["figure"] == name]
         c = {v: int((rows["verdict"] == v).sum()) for v in VERDICTS}
         tally = ", ".join(f"{n} {v}" for v, n in c.items() if n) or "no published items"
         out.append(f"<h3 id='figure-{e(name)}'>{e(name)}</h3><p>Scorecard items of {e(name)}: {e(tally)}.</p>")
-        if Path(path).exists():
-            data = base64.b64encode(figure_thumbnail(path)).decode()
+        if name in thumbs:
+            data = thumbs[name]
             out.append(f"<img class='figure' alt='{e(name)}' src='data:image/png;base64,{data}' "
                        f"style='max-width:100%;border:1px solid #ddd'>")
         else:
