@@ -1,11 +1,16 @@
 # One training job per experiment x method x benchmark x seed (SPEC §5).
 
 
+from presyn.experiments import TRAINERS
+
+
 def train_threads(wildcards):
     return config.get("train_threads", 1)
 
 
 rule train:
+    wildcard_constraints:
+        experiment="|".join(sorted(TRAINERS)),  # network-training experiments only (not e.g. perceptron)
     input:
         data=get_run_data,
     output:
