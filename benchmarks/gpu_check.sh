@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 export DEV=${GPU_CHECK_DEVICE:-cuda}   # GPU_CHECK_DEVICE=cpu: dry run of this script on a machine without GPU
 T0=$(date +%s)
-OUT=${OUT:-$(mktemp -d)}
-echo "== gpu_check: $(date -u +%FT%TZ) in $(pwd), python $($PY -V 2>&1), output $OUT"
+OUT=${OUT:-$(mktemp -d)}       # summaries (bench_batched.txt, gpu_jobs.json); bulky run files go to WORK
+WORK=$(mktemp -d)
+echo "== gpu_check: $(date -u +%FT%TZ) in $(pwd), python $($PY -V 2>&1), summaries in $OUT, runs in $WORK"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 
 # 1. environment ---------------------------------------------------------------------------------
@@ -48,7 +49,7 @@ timeout 150 $PY benchmarks/bench_batched.py --device "$DEV" --threads 1 $BENCH_A
 echo "bench_batched exit ${PIPESTATUS[0]}"
 
 # 3. equality on CUDA + one quick-config job per (experiment, kind) ------------------------------
-[ -n "$MISSING_JOBS" ] || timeout 150 $PY - "$OUT" <<'EOF'
+[ -n "$MISSING_JOBS" ] || timeout 150 $PY - "$WORK" "$OUT" <<'EOF'
 import json, os, sys, time, traceback
 from pathlib import Path
 
@@ -59,7 +60,7 @@ from presyn import batched, plan
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import run as run_one
 
-out = Path(sys.argv[1])
+out, summary = Path(sys.argv[1]), Path(sys.argv[2])
 dev = os.environ.get("DEV", "cuda")
 res = {"device": torch.cuda.get_device_name(0) if dev.startswith("cuda") else dev, "torch": torch.__version__}
 
@@ -116,7 +117,7 @@ for (experiment, kind), (key, spec) in sorted(jobs.items()):
         row["wall_s"] = round(time.perf_counter() - t, 2)
     print(json.dumps(row), flush=True)
     res["jobs"].append(row)
-(out / "gpu_jobs.json").write_text(json.dumps(res))
+(summary / "gpu_jobs.json").write_text(json.dumps(res))
 EOF
 echo "quick jobs exit $?"
 
