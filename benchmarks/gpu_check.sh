@@ -78,23 +78,54 @@ for seed, name in enumerate(("mnist", "fashion")):
     data[name] = out / "data" / f"{name}.npz"
     save_processed(make_synthetic(2000, 500, seed=seed), data[name], {"synthetic": True})
 
-# batched == unbatched on CUDA (2 seeds x 2 weight decays of the presynaptic model)
+# batched vs unbatched on the device. (a) one step from the same weights and masks: the gradients
+# differ only by float32 rounding of bmm vs mm (different cuBLAS kernels); |g| within that distance
+# of g_lim may flip a release-probability decision. (b) 3 quick epochs (2 seeds x 2 weight decays)
+# per model kind: deterministic stays at rounding level; the stochastic models diverge once a flip
+# happened (chaotic dynamics), so on CUDA they are statistically, not numerically, equal.
 try:
-    specs = [s for s in plan.energy_runs(cfg) if s["model_name"] == "presyn" and not s.get("energy_group")][:4]
-    inputs = {"data": str(data["mnist"])}
-    for s in specs:
-        run_one(s, inputs, out / "single" / plan.run_key(s), device=dev)
-    batched.run(specs, inputs, [out / "batched" / plan.run_key(s) for s in specs], device=dev)
-    worst = {}
-    for s in specs:
-        a, b = torch.load(out / "single" / plan.run_key(s) / "state.pt"), torch.load(out / "batched" / plan.run_key(s) / "state.pt")
-        for k in ("w_bar", "p"):
-            worst[k] = max(worst.get(k, 0.0), max(float((x - y).abs().max()) for x, y in zip(a[k], b[k])))
-    res["batched_vs_unbatched_max_abs_diff"] = worst
-    print(f"batched vs unbatched on {dev}, max |diff| after 3 quick epochs:", worst, flush=True)
+    from presyn.factory import build_learner
+    from presyn.training import Generators
+    torch_dev = torch.device(dev)
+    gens = [Generators.from_seed(2019 + i, torch_dev) for i in range(2)]
+    ls = [build_learner({"kind": "presyn", "lr": 0.05}, [784, 200, 200, 10], g, torch_dev) for g in gens]
+    x = torch.randn(2, 100, 784, device=torch_dev); y = torch.randint(0, 10, (2, 100), device=torch_dev)
+    scales = torch.stack([l.sample_scale() for l in ls])
+    ref = []
+    for i, l in enumerate(ls):
+        grad = torch.empty_like(l.net.w)
+        l.net.backward(l.net.forward(x[i], l.net.w * scales[i]), y[i], l.net.w * scales[i], grad)
+        ref.append(grad * scales[i])
+    ref = torch.stack(ref)
+    bn = batched.BatchedNetworks(ls, True)
+    bn.forward_backward(x, y, bn.W * scales)
+    g = bn.grad * scales
+    d = (g - ref).abs()
+    near = int(((ref.abs() - 1e-3).abs() <= d.max()).sum())
+    res["one_step_grad"] = {"max_abs_diff": float(d.max()), "max_rel_diff": float((d / ref.abs().clamp_min(1e-12)).max()),
+                            "synapses_within_diff_of_g_lim": near, "flipped_decisions": int(((g.abs() >= 1e-3) != (ref.abs() >= 1e-3)).sum())}
+    print(f"one step on {dev}:", res["one_step_grad"], flush=True)
 except Exception as exc:
     traceback.print_exc()
-    res["batched_vs_unbatched_error"] = repr(exc)
+    res["one_step_grad_error"] = repr(exc)
+res["batched_vs_unbatched_max_abs_diff"] = {}
+for model in ("presyn", "deterministic"):
+    try:
+        specs = [s for s in plan.energy_runs(cfg) if s["model_name"] == model and not s.get("energy_group")][:4]
+        inputs = {"data": str(data["mnist"])}
+        for s in specs:
+            run_one(s, inputs, out / "single" / plan.run_key(s), device=dev)
+        batched.run(specs, inputs, [out / "batched" / plan.run_key(s) for s in specs], device=dev)
+        worst = {}
+        for s in specs:
+            a, b = torch.load(out / "single" / plan.run_key(s) / "state.pt"), torch.load(out / "batched" / plan.run_key(s) / "state.pt")
+            for k in ("w_bar", "p"):
+                worst[k] = max(worst.get(k, 0.0), max(float((x - y).abs().max()) for x, y in zip(a[k], b[k])))
+        res["batched_vs_unbatched_max_abs_diff"][model] = worst
+        print(f"batched vs unbatched on {dev}, {model}, max |diff| after 3 quick epochs:", worst, flush=True)
+    except Exception as exc:
+        traceback.print_exc()
+        res["batched_vs_unbatched_max_abs_diff"][model] = repr(exc)
 
 # one quick-config job per (experiment, model kind)
 jobs = {}
