@@ -66,6 +66,21 @@ def blankness(png: Path, box: tuple[float, float, float, float] = (0.3, 0.0, 1.0
     return {"painted_fraction": 1 - background / total, "distinct_levels": sum(1 for c in hist if c)}
 
 
+def images_in_html(browser: str, page_html: str, out: Path) -> dict:
+    """Load an HTML result (as the report's iframe does) and count the images the browser decoded."""
+    probe = ("<script>window.addEventListener('load', function() { var im = document.images, ok = 0;"
+             " for (var i = 0; i < im.length; i++) { if (im[i].complete && im[i].naturalWidth > 0) ok++; }"
+             " document.body.setAttribute('data-images', ok + '/' + im.length); });</script>")
+    head, sep, tail = page_html.rpartition("</body>")
+    page = out / "html_result_probe.html"
+    page.write_text(head + probe + sep + tail if sep else page_html + probe, encoding="utf-8")
+    dom = run_chromium(browser, page.resolve().as_uri(), "--virtual-time-budget=10000", "--dump-dom")
+    page.unlink()
+    m = re.search(r'data-images="(\d+)/(\d+)"', dom.stdout)
+    ok, total = (int(m.group(1)), int(m.group(2))) if m else (0, page_html.count("<img"))
+    return {"images_decoded": ok, "images_total": total}
+
+
 def check(report: Path, out: Path, browser: str) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     text = report.read_text(encoding="utf-8")
@@ -111,6 +126,10 @@ def check(report: Path, out: Path, browser: str) -> dict:
                                                                                       "distinct_levels": 0})
             rec["shown"] = bool(rec["in_dom"] and rec["painted_fraction"] > 0.02 and rec["distinct_levels"] > 8)
             page.unlink()
+            if kind == "html" and "," in uri:
+                rec.update(images_in_html(browser, base64.b64decode(uri.split(",", 1)[1]).decode("utf-8"), out))
+                if rec["images_decoded"] != rec["images_total"]:
+                    summary["problems"].append(f"{path}: {rec['images_total'] - rec['images_decoded']} images not decoded")
             if not rec["shown"]:
                 summary["problems"].append(f"{path}: not shown ({rec})")
         else:

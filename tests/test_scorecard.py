@@ -368,6 +368,9 @@ def test_quick_config_scorecard_and_html_report(workdir):
     card_html = (wd / "results/reproduction.html").read_text(encoding="utf-8")
     pngs = [line.split()[1] for line in manifest.splitlines() if not line.startswith("#") and line.endswith(".png")]
     assert card_html.count("<img class='figure'") == len(pngs) > 0
+    # ... and inside the report the browser decodes every one of them
+    rec = summary["results"]["results/reproduction.html"]
+    assert rec["images_decoded"] == rec["images_total"] == len(pngs)
     shot = wd / "scorecard_screenshot.png"
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         res = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
