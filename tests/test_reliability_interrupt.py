@@ -85,7 +85,10 @@ def assert_no_partial_results(workdir) -> None:
 def assert_complete_and_consistent(workdir) -> None:
     assert_no_partial_results(workdir)
     table = pd.read_csv(workdir.path / TARGET)
-    assert len(table) == 3 and table["config_hash"].nunique() == 1
+    assert len(table) == 3 and (table.groupby("method")["config_hash"].nunique() == 1).all()
+    for r in RUNS:  # each row comes from the run file now on disk (no stale table)
+        prov = pd.read_parquet(workdir.path / r / "metrics.parquet")["config_hash"].iloc[0]
+        assert table.loc[table["method"] == r.split("/")[3], "config_hash"].tolist() == [prov]
     for r in RUNS:
         m = pd.read_parquet(workdir.path / r / "metrics.parquet")
         last = m[m["epoch"] == EPOCHS].set_index("metric")["value"]
