@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from presyn import data as D
 from presyn.data import (IDX_NAMES, DatasetSpec, DataUnavailableError, SourceError, digests, encode_idx, fetch,
