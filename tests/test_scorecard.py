@@ -222,6 +222,17 @@ def test_all_of_claims(hand_made):
     assert ev({"all": [bad, missing]}) == sc.NOT_REPRODUCED
 
 
+def test_load_stats_reads_what_exists_and_lists_what_is_missing(tmp_path):
+    present = tmp_path / "fig1.csv"
+    stats.frame([summary("fig1.best.presyn", [0.1, 0.2])]).to_csv(present, index=False)
+    df, missing = sc.load_stats([present, tmp_path / "fig5.csv"])
+    assert list(df["name"]) == ["fig1.best.presyn"] and missing == [str(tmp_path / "fig5.csv")]
+    card = sc.scorecard(sc.load_published(PUBLISHED), df)  # fig5 items: not run, no exception
+    assert set(card[card["figure"] == "fig5"]["verdict"]) == {sc.NOT_RUN}
+    empty, missing = sc.load_stats([])
+    assert empty.empty and missing == []
+
+
 def test_malformed_published_file_is_rejected_naming_the_item():
     bad = {"tolerances": {"acc": {"abs": 2}},
            "numbers": [{"id": "n1", "figure": "f", "what": "w", "published": 1, "unit": "%", "tolerance": "nope", "ours": "a"}],
