@@ -97,7 +97,7 @@ rule fig5:
         stats="results/stats/fig5.csv",
     output:
         pdf=report("figures/fig5.pdf", caption="../report/fig5.rst", category="Ablation and perceptron"),
-        png="figures/fig5.png",
+        png=report("figures/fig5.png", caption="../report/fig5.rst", category="Ablation and perceptron"),
     params:
         note=config.get("run_label", ""),
     log:

@@ -36,7 +36,7 @@ rule fig1:
         stats="results/stats/fig1.csv",
     output:
         pdf=report("figures/fig1.pdf", caption="../report/fig1.rst", category="Energy"),
-        png="figures/fig1.png",
+        png=report("figures/fig1.png", caption="../report/fig1.rst", category="Energy"),
     params:
         note=config.get("run_label", ""),
     log:
@@ -243,7 +243,7 @@ rule fig2:
         stats="results/stats/fig2.csv",
     output:
         pdf=report("figures/fig2.pdf", caption="../report/fig2.rst", category="Energy"),
-        png="figures/fig2.png",
+        png=report("figures/fig2.png", caption="../report/fig2.rst", category="Energy"),
     params:
         note=config.get("run_label", ""),
         what=lambda w: f"presynaptic model, weight decay {energy_analysis()['weight_decay']:g}, {len(analysis_runs())} seeds",
@@ -260,7 +260,7 @@ rule fig3:
         stats="results/stats/fig3.csv",
     output:
         pdf=report("figures/fig3.pdf", caption="../report/fig3.rst", category="Energy"),
-        png="figures/fig3.png",
+        png=report("figures/fig3.png", caption="../report/fig3.rst", category="Energy"),
     params:
         note=config.get("run_label", ""),
         representative_seed=lambda w: representative_seed(),
@@ -276,7 +276,7 @@ rule appfig1:
         histograms="results/tables/energy_histograms.csv",
     output:
         pdf=report("figures/appfig1.pdf", caption="../report/appfig1.rst", category="Energy"),
-        png="figures/appfig1.png",
+        png=report("figures/appfig1.png", caption="../report/appfig1.rst", category="Energy"),
     params:
         note=config.get("run_label", ""),
         sweep_wd=config["energy"].get("fixedp_sweep", {}).get("weight_decay", 0.01),
@@ -293,7 +293,7 @@ rule appfig2:
         stats="results/stats/appfig2.csv",
     output:
         pdf=report("figures/appfig2.pdf", caption="../report/appfig2.rst", category="Energy"),
-        png="figures/appfig2.png",
+        png=report("figures/appfig2.png", caption="../report/appfig2.rst", category="Energy"),
     params:
         note=config.get("run_label", ""),
         representative_seed=lambda w: representative_seed(),

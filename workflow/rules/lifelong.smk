@@ -50,7 +50,7 @@ rule fig4:
         data="data/processed/mnist.npz",
     output:
         pdf=report("figures/fig4.pdf", caption="../report/fig4.rst", category="Lifelong learning"),
-        png="figures/fig4.png",
+        png=report("figures/fig4.png", caption="../report/fig4.rst", category="Lifelong learning"),
     params:
         note=config.get("run_label", ""),
         epochs_per_task=LIFELONG_EPT,
@@ -65,7 +65,7 @@ rule appfig3:
         stats="results/stats/appfig3.csv",
     output:
         pdf=report("figures/appfig3.pdf", caption="../report/appfig3.rst", category="Lifelong learning"),
-        png="figures/appfig3.png",
+        png=report("figures/appfig3.png", caption="../report/appfig3.rst", category="Lifelong learning"),
     params:
         note=config.get("run_label", ""),
         epochs_per_task=LIFELONG_EPT,

@@ -77,7 +77,7 @@ rule appfig4:
         stats="results/stats/appfig4.csv",
     output:
         pdf=report("figures/appfig4.pdf", caption="../report/appfig4.rst", category="Release probability"),
-        png="figures/appfig4.png",
+        png=report("figures/appfig4.png", caption="../report/appfig4.rst", category="Release probability"),
     params:
         note=config.get("run_label", ""),
     log:

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from presyn import plotting
-from presyn.sjostrom.analysis import PUBLISHED_R
 
 GROUP_LABELS = {"ltp": "LTP", "ltd": "LTD", "all": "all"}
 
@@ -54,7 +53,6 @@ def draw(recordings: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, t
     if "appfig4.shuffle_null_r" in st.index:
         null = st.loc["appfig4.shuffle_null_r"]
         text += f"\nshuffle null r = {null['value']:.3f} \u00b1 {st.loc['appfig4.shuffle_null_sd', 'value']:.3f}"
-    text += f"\npublished: r = {PUBLISHED_R}, p < 0.01"
     ax_a.text(0.98, 0.97, text, transform=ax_a.transAxes, ha="right", va="top", fontsize=8)
     ax_a.set_xlabel("release probability P before induction")
     ax_a.set_ylabel("relative change in strength P\u00b7q (%)")

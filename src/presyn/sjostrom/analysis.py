@@ -20,7 +20,6 @@ from scipy import stats as sps
 from presyn import stats
 
 FIGURE = "appfig4"
-PUBLISHED_R = -0.4416
 
 
 def rowwise_pearson(x: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -65,8 +64,7 @@ def appfig4_stats(rec: pd.DataFrame, n_shuffle: int = 10000, seed: int = 0, figu
         rows.append(stats._row(figure, f"{figure}.n_recordings.{key}", "summary", value=float(len(sub)), n=len(sub),
                                test="count", groups=groups, detail=f"{len(sub)} recordings ({tag} data)"))
         pear = stats.pearson(figure, f"{figure}.pearson.{key}", x, y, groups)
-        pear["detail"] = (pear.get("detail") or f"x = P before, y = relative change in P*q; {tag} data"
-                          + (f"; published r = {PUBLISHED_R}, p < 0.01" if key == "all" else ""))
+        pear["detail"] = pear.get("detail") or f"x = P before, y = relative change in P*q; {tag} data"
         rows.append(pear)
         absr = stats.pearson(figure, f"{figure}.pearson_abs.{key}", x, np.abs(y), groups)
         absr["detail"] = absr.get("detail") or f"x = P before, y = |relative change in P*q| (size of change, any sign); {tag} data"
