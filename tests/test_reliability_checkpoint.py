@@ -23,16 +23,10 @@ from presyn import checkpoint, plan
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import run
 
+from presyn.configs import deep_merge as merge  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def merge(a: dict, b: dict) -> dict:
-    for k, v in b.items():
-        if isinstance(v, dict) and isinstance(a.get(k), dict):
-            merge(a[k], v)
-        else:
-            a[k] = copy.deepcopy(v)
-    return a
 
 
 def quick_config(*overlays) -> dict:

@@ -11,23 +11,15 @@ import yaml
 
 from presyn.config_check import ConfigError, check, load_schema, validate
 
+from presyn.configs import deep_merge, load_config  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 
 def base_config() -> dict:
     """config.yaml deep-merged with quick.yaml, the way Snakemake merges overlays."""
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-
-    def merge(a, b):
-        for k, v in b.items():
-            if isinstance(v, dict) and isinstance(a.get(k), dict):
-                merge(a[k], v)
-            else:
-                a[k] = v
-
-    merge(cfg, yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
-    return cfg
+    return load_config(ROOT / "config" / "config.yaml", ROOT / "config" / "quick.yaml")
 
 
 # (overlay, key path expected in the message, fragment of the reason)
@@ -80,17 +72,7 @@ NEW_SECTION_OVERLAYS = {
 
 
 def overlay(cfg: dict, over: dict) -> dict:
-    out = copy.deepcopy(cfg)
-
-    def merge(a, b):
-        for k, v in b.items():
-            if isinstance(v, dict) and isinstance(a.get(k), dict):
-                merge(a[k], v)
-            else:
-                a[k] = v
-
-    merge(out, over)
-    return out
+    return deep_merge(copy.deepcopy(cfg), over)
 
 
 def test_shipped_configs_are_valid():

@@ -22,7 +22,6 @@ step does not grow with the number of past tasks.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch.func import grad, vmap
 
 from presyn.learners import DeterministicLearner
