@@ -138,6 +138,10 @@ def fig2_stats(syn: pd.DataFrame, lesion: pd.DataFrame, figure: str = "fig2") ->
 
 # ------------------------------------------------------------------ Appendix 1-fig 1
 
+SWEEP_COLUMNS = ["method", "seed", "p", "lr", "weight_decay", "mutual_information", "synaptic_energy", "neuronal_energy",
+                 "mi_per_energy", "mi_per_neuronal_energy"]
+
+
 def sweep_table(metric_paths: list[str], specs: dict[str, dict]) -> pd.DataFrame:
     """Final metrics of the fixed-p sweep runs: one row per run with p, lr, weight decay, MI per energy."""
     df = read_metrics(metric_paths)

@@ -43,7 +43,12 @@ def draw(stats_df: pd.DataFrame, hist: pd.DataFrame, pdf: str, png: str, sweep_w
     plotting.panel_letter(ax_b, "b")
 
     best = stats_df[stats_df["name"].str.match(r"^appfig1\.fixedp_mi_per_energy\.p[0-9.]+$")].copy()
-    best = best.join(parse_groups(best["groups"]))
+    if best.empty:  # energy.fixedp_sweep.enabled: false
+        ax_c.text(0.5, 0.5, "not run\n(energy.fixedp_sweep.enabled: false)", transform=ax_c.transAxes, ha="center",
+                  va="center", fontsize=9, color="#666666")
+        best = pd.DataFrame(columns=["groups", "value", "sem", "p", "lr"])
+    else:
+        best = best.join(parse_groups(best["groups"]))
     best["p_f"] = best["p"].astype(float)
     best = best.sort_values("p_f")
     ax_c.errorbar(best["p_f"], best["value"], yerr=best["sem"].fillna(0), marker="o", capsize=3, color=plotting.color("fixedp"),

@@ -34,6 +34,10 @@ def draw(stats_df: pd.DataFrame, pdf: str, png: str, epochs_per_task: int, title
     plotting.panel_letter(ax_a, "a")
 
     syn = s[s["name"].str.match(r"appfig3\.(mean_p|fraction_frozen)\.e\d+$")].copy()
+    if syn.empty:  # no permuted-MNIST presynaptic runs in this config (e.g. lifelong.benchmarks without perm_mnist)
+        ax_b.text(0.5, 0.5, "not run\n(needs perm_mnist in lifelong.benchmarks)", transform=ax_b.transAxes,
+                  ha="center", va="center", fontsize=9, color="#666666")
+        syn = syn.assign(metric=pd.Series(dtype=str), epoch=pd.Series(dtype=int))
     ax_p = ax_b
     ax_f = ax_b.twinx()
     for metric, ax, colour, lab, scale in (("mean_p", ax_p, plotting.color("presyn"), "mean release probability", 1.0),
