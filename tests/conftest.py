@@ -52,5 +52,16 @@ class Workdir:
 
 
 @pytest.fixture
+def one_torch_thread():
+    """Small tensors: one torch thread (no oversubscription of a shared machine)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture
 def workdir(tmp_path: Path) -> Workdir:
     return Workdir(tmp_path / "wd")

@@ -42,13 +42,7 @@ INTENT = {
 LR, G_LIM, P_MIN = 0.01, 0.001, 0.25
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one torch thread (no oversubscription of a shared machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ------------------------------------------------------------------------------- the rule itself

@@ -10,13 +10,7 @@ import torch
 from presyn import perceptron as pc
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one torch thread (no oversubscription of a shared machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def t(rows) -> torch.Tensor:

@@ -17,18 +17,3 @@ def setup(log_file: str | None = None, level: int = logging.INFO) -> logging.Log
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return logging.getLogger("presyn")
 
-
-def log_errors(logger: logging.Logger):
-    """Context-free decorator: log the exception (so it lands in the job log) then re-raise."""
-
-    def wrap(fn):
-        def inner(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except Exception:
-                logger.exception("failed")
-                raise
-
-        return inner
-
-    return wrap

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from presyn import stats
@@ -50,7 +49,3 @@ def parse_groups(groups: pd.Series) -> pd.DataFrame:
     """'model=presyn;wd=0.01' -> columns model, wd (used by figures to read stats rows)."""
     parsed = [dict(kv.split("=", 1) for kv in str(g).split(";") if "=" in kv) for g in groups]
     return pd.DataFrame(parsed, index=groups.index)
-
-
-def mean_of(values) -> float:
-    return float(np.mean(values))
