@@ -270,3 +270,39 @@ def test_quick_config_builds_lifelong_figures(workdir):
     assert set(search["ewc_lambda"]) == {1.0, 100.0} and search.groupby("benchmark")["best"].sum().eq(1).all()
     # figures/all does not include the search
     assert not (wd / "figures/all").exists() or "ewc_lambda" not in (wd / "figures/all").read_text()
+
+
+@pytest.mark.parametrize("curve_tasks, expected_mid", [([1], {"1"}), ([1, 3], {"1", "3"}), (None, {"1", "2", "3"})])
+def test_curve_tasks_limit_per_epoch_evaluation(tmp_path, curve_tasks, expected_mid):
+    """Between task ends only the curve tasks are evaluated; at every task end, every task is."""
+    import copy
+
+    from presyn import plan
+    from presyn.configs import deep_merge
+    from presyn.data import make_synthetic, save_processed
+    from presyn.experiments import run
+
+    data = tmp_path / "mnist.npz"
+    save_processed(make_synthetic(300, 60, seed=0), data, {"synthetic": True})
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    deep_merge(cfg, yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
+    deep_merge(cfg, {"lifelong": {"epochs_per_task": 2, "n_tasks": {"split": 3, "perm": 3}, "curve_tasks": curve_tasks}})
+    spec = copy.deepcopy(next(s for s in plan.all_runs(cfg, ["lifelong"]).values()
+                              if s["method"] == "no_consolidation" and s["benchmark"] == "perm_mnist"))
+    spec["dataset"]["subset"] = None
+    assert spec["curve_tasks"] == curve_tasks
+    run(spec, {"data": str(data)}, tmp_path / "run", "cpu")
+    df = pd.read_parquet(tmp_path / "run" / "metrics.parquet")
+    acc = df[df["metric"] == "test_accuracy"]
+    tasks_at = acc.groupby("epoch")["task"].apply(set).to_dict()
+    assert tasks_at == {1: expected_mid, 2: {"1", "2", "3"}, 3: expected_mid, 4: {"1", "2", "3"}, 5: expected_mid, 6: {"1", "2", "3"}}
+    seen = df[df["metric"] == "seen_tasks_accuracy"]
+    assert sorted(seen["epoch"]) == [2, 4, 6]
+
+
+def test_curve_tasks_out_of_range_is_a_clear_error():
+    from presyn.experiments.lifelong import curve_task_indices
+
+    assert curve_task_indices({"curve_tasks": [2, 1, 2]}, 5) == [0, 1]
+    with pytest.raises(ValueError, match=r"curve_tasks \[7\] outside 1..5"):
+        curve_task_indices({"curve_tasks": [1, 7]}, 5)

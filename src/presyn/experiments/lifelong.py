@@ -19,7 +19,9 @@ their own ``experiment`` name and ``model`` block. Spec layout (``plan.base_spec
     joint            true: train on the union of all tasks' data for ``joint_epochs`` epochs instead
     joint_epochs     epochs of joint training (only read when joint is true)
     blend            fraction of a task's duration spent blending at boundaries (continuous stream)
-    eval_every       evaluate every task every N epochs (task ends and the last epoch are always evaluated)
+    eval_every       evaluate the ``curve_tasks`` every N epochs (0: never between task ends)
+    curve_tasks      1-based tasks evaluated every ``eval_every`` epochs (Fig 4b plots task 1); null = all.
+                     Every task is evaluated at every task end (and so after the last epoch) regardless
     holdout          0, or N: the last N training items become the evaluation set (hyperparameter search;
                      the test set is then never read)
 
@@ -59,8 +61,21 @@ def task_accuracy(learner, x: torch.Tensor, y: torch.Tensor, n_samples: int) -> 
     return accuracy(probs, y)
 
 
-def evaluate_tasks(learner, stream: TaskStream, n_samples: int) -> list[float]:
-    return [task_accuracy(learner, *stream.test_set(t), n_samples) for t in range(stream.n_tasks)]
+def evaluate_tasks(learner, stream: TaskStream, n_samples: int, tasks: list[int] | None = None) -> list[float]:
+    """Test accuracy of the given 0-based tasks (all when None), in that order."""
+    tasks = range(stream.n_tasks) if tasks is None else tasks
+    return [task_accuracy(learner, *stream.test_set(t), n_samples) for t in tasks]
+
+
+def curve_task_indices(spec: dict, n_tasks: int) -> list[int] | None:
+    """0-based tasks evaluated between task ends (``curve_tasks``, 1-based in the spec; None = all)."""
+    tasks = spec.get("curve_tasks")
+    if tasks is None:
+        return None
+    bad = [t for t in tasks if not 1 <= int(t) <= n_tasks]
+    if bad:
+        raise ValueError(f"curve_tasks {bad} outside 1..{n_tasks}: list task numbers of this benchmark (or null for all)")
+    return sorted({int(t) - 1 for t in tasks})
 
 
 def synapse_summary(learner, important_p: float) -> dict[str, float]:
@@ -96,6 +111,7 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
     phases = [None] if joint else list(range(stream.n_tasks))
     total = len(phases) * epochs_per_task
     every = int(spec.get("eval_every", 1) or 0)
+    curve = curve_task_indices(spec, stream.n_tasks)
     progress = Progress(label, total)
     bs, n_eval = spec["batch_size"], spec["eval_samples"]
     epoch, t_train, t_eval, accs = 0, 0.0, 0.0, None
@@ -127,13 +143,19 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
             row = {"current_task": 0 if joint else task + 1, "train_loss": float(mean_loss),
                    "train_accuracy": float(correct) / max(seen, 1), **synapse_summary(learner, spec["important_p"])}
             last_of_task = task_epoch == epochs_per_task - 1
-            if last_of_task or (every and epoch % every == 0):
+            if last_of_task:  # every task: App. fig 3a, App. table 1 and the seen-tasks curve read these
                 t0 = time.perf_counter()
                 accs = evaluate_tasks(learner, stream, n_eval)
                 t_eval += time.perf_counter() - t0
                 for t, acc in enumerate(accs):
                     metrics.add(epoch, {"test_accuracy": acc}, task=str(t + 1))
                 row["seen_tasks_accuracy"] = sum(accs[: (stream.n_tasks if joint else task + 1)]) / (stream.n_tasks if joint else task + 1)
+            elif every and epoch % every == 0:  # only the tasks a curve plots (Fig 4b: task 1)
+                t0 = time.perf_counter()
+                tasks = list(range(stream.n_tasks)) if curve is None else curve
+                for t, acc in zip(tasks, evaluate_tasks(learner, stream, n_eval, tasks)):
+                    metrics.add(epoch, {"test_accuracy": acc}, task=str(t + 1))
+                t_eval += time.perf_counter() - t0
             metrics.add(epoch, row)
             progress.epoch(epoch, {k: row[k] for k in ("current_task", "train_loss", "seen_tasks_accuracy", "mean_p") if k in row})
         if task is not None and hasattr(learner, "end_task"):
@@ -172,6 +194,7 @@ def _spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str
         joint_epochs=int(sec["joint_epochs"]),
         blend=float(sec.get("blend", 0.25)),
         eval_every=int(sec.get("eval_every", 1)),
+        curve_tasks=sec.get("curve_tasks", [1]),
         holdout=0,
     )
     return spec
