@@ -105,14 +105,14 @@ def test_variant_step_matches_hand_rule(variant):
     w0, p0 = net.w.clone(), net.p.clone()
 
     scales = []
-    original = learner.sample_scale
+    original = learner.sample_weights
 
     def recording():
-        s = original()
+        s, w_eff = original()
         scales.append(s.clone())
-        return s
+        return s, w_eff
 
-    learner.sample_scale = recording
+    learner.sample_weights = recording
     learner.step(x, y)
     (scale,) = scales
 
