@@ -64,3 +64,47 @@ def test_update_kernel_matches_fused_update_on_edge_values():
     assert p_new[2] == 0.9 and p_new[4] == 1.0  # frozen synapses keep their p
     assert p_new[0] > 0.25 and p_new[1] > 0.25  # |g| = g_lim counts as important, either sign
     assert p_new[5] < p[5] and p_new[7] < p[7] and p_new[3] > p[3]  # masked (g = 0) or |g| just below g_lim: p falls; just below p_freeze: still learns
+
+
+# ------------------------------------------------------------------------------------------- BGD
+def test_bgd_loops_match_torch_bgd_update():
+    """The fused BGD sample and update agree with baselines.bgd_update (float32 rounding only)."""
+    from presyn.baselines import bgd_update
+
+    gen = torch.Generator().manual_seed(3)
+    k, sizes = 4, [7, 5, 3]  # the gradient in three column blocks
+    mu, sigma = torch.randn(15, generator=gen), torch.rand(15, generator=gen) * 0.1 + 0.01
+    eps, g = torch.randn(k, 15, generator=gen), torch.randn(k, 15, generator=gen) * 10
+    theta = cpu_kernels.bgd_theta(mu, sigma, eps, torch.empty(k, 15))
+    assert torch.equal(theta, mu + sigma * eps)
+    mu_ref, sigma_ref = mu.clone(), sigma.clone()
+    bgd_update(mu_ref, sigma_ref, g, eps, eta=0.7)
+    blocks = list(torch.split(g, sizes, dim=1))
+    before = mu.clone()
+    cpu_kernels.bgd_update_(mu, sigma, blocks, eps, eta=0.7)
+    assert torch.allclose(mu, mu_ref, rtol=1e-6, atol=1e-7) and torch.allclose(sigma, sigma_ref, rtol=1e-6, atol=1e-8)
+    assert not torch.allclose(mu, before)
+    with pytest.raises(ValueError, match="cover 12 of 15"):
+        cpu_kernels.bgd_update_(mu, sigma, blocks[:2], eps, eta=0.7)
+
+
+def test_bgd_learner_step_matches_the_torch_arithmetic():
+    """Ten BGD steps of the learner (loops) and of the same maths in torch end at the same mu and sigma."""
+    from presyn import baselines
+    from presyn.models import SynapticMLP
+
+    x = torch.randn(10, 16, 12, generator=torch.Generator().manual_seed(4))
+    y = torch.randint(0, 3, (10, 16), generator=torch.Generator().manual_seed(5))
+
+    def learner():
+        net = SynapticMLP([12, 8, 6, 3], torch.Generator().manual_seed(1), p_init=1.0)
+        return baselines.BGDLearner(net, std_init=0.05, eta=1.0, mc_samples=5, generator=torch.Generator().manual_seed(2))
+
+    fast, slow = learner(), learner()
+    for i in range(10):
+        fast.step(x[i], y[i])
+        eps = torch.randn((slow.k, slow.mu.numel()), generator=slow.gen)
+        g, _, _ = slow.gradients(x[i], y[i], slow.mu + slow.sigma * eps)
+        baselines.bgd_update(slow.mu, slow.sigma, g, eps, slow.eta)
+    assert torch.allclose(fast.mu, slow.mu, rtol=1e-5, atol=1e-6) and torch.allclose(fast.sigma, slow.sigma, rtol=1e-5, atol=1e-7)
+    assert not torch.allclose(fast.sigma, torch.full_like(fast.sigma, 0.05))  # sigma moved: the comparison is not trivial

@@ -24,6 +24,7 @@ from __future__ import annotations
 import torch
 from torch.func import grad, vmap
 
+from presyn import cpu_kernels
 from presyn.learners import DeterministicLearner
 from presyn.models import SynapticMLP
 
@@ -94,6 +95,8 @@ class BGDLearner:
 
     def sample(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         eps = torch.randn((k, self.mu.numel()), generator=self.gen, device=self.mu.device)
+        if self.mu.device.type == "cpu":
+            return cpu_kernels.bgd_theta(self.mu, self.sigma, eps, torch.empty_like(eps)), eps
         return self.mu + self.sigma * eps, eps
 
     def forward(self, x: torch.Tensor, theta: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
@@ -110,6 +113,11 @@ class BGDLearner:
 
     def gradients(self, x: torch.Tensor, y: torch.Tensor, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Gradient of the summed batch cross-entropy for each of the K networks (K, P); mean loss; logits."""
+        parts, loss, logits = self.gradient_blocks(x, y, theta)
+        return torch.cat(parts, dim=1), loss, logits
+
+    def gradient_blocks(self, x: torch.Tensor, y: torch.Tensor, theta: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
+        """As ``gradients``, the (K, P) gradient as its column blocks in flat order (weights, then biases)."""
         acts, logits = self.forward(x, theta)
         k, n, c = logits.shape
         log_probs = torch.log_softmax(logits, -1)
@@ -123,12 +131,16 @@ class BGDLearner:
             gb[i] = d.sum(1)
             if i > 0:
                 d = torch.bmm(d, weights[i]) * (acts[i] > 0)
-        return torch.cat([*gw, *gb], dim=1), loss, logits
+        return [*gw, *gb], loss, logits
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         theta, eps = self.sample(self.k)
-        g, loss, logits = self.gradients(x, y, theta)
-        bgd_update(self.mu, self.sigma, g, eps, self.eta)
+        if self.mu.device.type == "cpu":
+            blocks, loss, logits = self.gradient_blocks(x, y, theta)
+            cpu_kernels.bgd_update_(self.mu, self.sigma, blocks, eps, self.eta)
+        else:
+            g, loss, logits = self.gradients(x, y, theta)
+            bgd_update(self.mu, self.sigma, g, eps, self.eta)
         correct = (logits.argmax(-1) == y).float().sum() / self.k
         return loss.detach(), correct
 

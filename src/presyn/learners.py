@@ -13,7 +13,7 @@ from typing import Protocol
 
 import torch
 
-from presyn import fused
+from presyn import cpu_kernels, fused
 from presyn.models import SynapticMLP
 
 
@@ -86,7 +86,7 @@ class PresynapticLearner:
         self._ghost_p = None if rule.sample_p is None else torch.full_like(net.w, float(rule.sample_p))
         self._sample, self._update = fused.kernels(compile)
         # CPU without torch.compile: one numba loop per half-step (same numbers, ~3x fewer passes)
-        self._cpu_loops = net.w.device.type == "cpu" and not compile and _numba_kernels() is not None
+        self._cpu_loops = net.w.device.type == "cpu" and not compile
         self._scale = torch.empty_like(net.w)
         self._w_eff = torch.empty_like(net.w)
         r = rule
@@ -107,7 +107,7 @@ class PresynapticLearner:
             scale = self.sample_scale()
             return scale, self.net.w * scale
         bits = fused.random_u16(self.net.w.numel(), self.gen, self.net.w.device, out=self._words)
-        return _numba_kernels().sample(bits, self.sampling_p(), self.net.w, self.rule.normalise, self._scale, self._w_eff)
+        return cpu_kernels.sample(bits, self.sampling_p(), self.net.w, self.rule.normalise, self._scale, self._w_eff)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         scale, w_eff = self.sample_weights()
@@ -115,7 +115,7 @@ class PresynapticLearner:
         loss, _ = self.net.backward(fwd, y, w_eff, self._grad)
         # dL/dw_bar = dL/dW_eff * mask / p, then eqs. 4-9 (same maths as presynaptic_update)
         if self._cpu_loops:
-            _numba_kernels().update_(self.net.w, self.net.p, self._grad, scale, **self._consts)
+            cpu_kernels.update_(self.net.w, self.net.p, self._grad, scale, **self._consts)
         else:
             self.net.w, self.net.p = self._update(self.net.w, self.net.p, self._grad, scale, **self._consts)
         correct = (fwd.logits.argmax(1) == y).sum()
@@ -174,12 +174,3 @@ class DeterministicLearner:
 
     def state_dict(self) -> dict:
         return self.net.state_dict()
-
-
-def _numba_kernels():
-    """presyn.cpu_kernels, or None where numba is not installed (then the torch kernels run)."""
-    try:
-        from presyn import cpu_kernels
-    except ImportError:  # pragma: no cover - numba is a declared dependency
-        return None
-    return cpu_kernels
