@@ -1,29 +1,55 @@
-"""Summarise Snakemake benchmark files (results/benchmarks/) per job kind.
+"""Summarise Snakemake benchmark files (results/benchmarks/) per job kind, and project what is left.
 
-A job kind is the rule, plus for training jobs the experiment and the method family
-(e.g. train:energy:presyn, train:lifelong:bgd). Prints a table of count, median / max wall
-seconds and peak memory per kind, and as its LAST line one JSON object:
-{"jobs", "summed_job_s", "wall_span_s", "peak_rss_mb", "kinds": {kind: {"n", "median_s", "max_s", "max_rss_mb"}}}
+A job kind is the rule, plus for training jobs the experiment, the method family and, for task
+streams, the benchmark family (e.g. train:energy:presyn, train:lifelong:bgd:perm, train:ablation:full:split):
+jobs of one kind cost about the same. Prints a table of count, median / max wall seconds and peak
+memory per kind, and as its LAST line one JSON object:
+
+    {"jobs", "summed_job_s", "wall_span_s", "peak_rss_mb", "kinds": {kind: {"n", "median_s", "max_s", "max_rss_mb"}},
+     "projection": {...}}   # only with --config
+
 summed_job_s adds every job's wall time (what a resumed run cost in total); wall_span_s is the span
 between the first job's start and the last job's end (file times), i.e. the wall time of the run.
-Usage: python benchmarks/summarize_jobs.py [results/benchmarks]
+With --config (the config and overlays the run used), every training run of that config without a
+benchmark file is "pending"; its cost is the median of its kind where that kind has been measured.
+The projection gives pending jobs per kind, their estimated seconds, the kinds not measured yet, and
+projected_wall_s = (summed + pending estimate) / cores for one-thread jobs on `--cores` cores.
+
+Usage: python benchmarks/summarize_jobs.py [results/benchmarks] [--config config/config.yaml [overlay ...]] [--cores 2]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 
 
+def benchmark_family(benchmark: str) -> str | None:
+    """split / perm / cont for task streams (their cost differs ~10x); None for single-task data."""
+    for family in ("cont", "split", "perm"):
+        if benchmark.startswith(family):
+            return family
+    return None
+
+
+def run_kind(rule: str, experiment: str, method: str, benchmark: str) -> str:
+    if experiment == "energy":
+        family = method.split("_wd")[0].split("_p")[0]
+    else:
+        family = method.split("_lam")[0].removeprefix("ablation-")
+    kind = f"{rule}:{experiment}:{family}"
+    bench = benchmark_family(benchmark)
+    return f"{kind}:{bench}" if bench else kind
+
+
 def job_kind(path: Path, root: Path) -> str:
     parts = path.relative_to(root).parts
     rule = parts[0]
-    if rule in ("train", "train_batched") and len(parts) >= 3:
-        family = parts[2].split("_wd")[0].split("_p")[0] if parts[1] == "energy" else parts[2].split("_lam")[0]
-        return f"{rule}:{parts[1]}:{family}"
+    if rule in ("train", "train_batched") and len(parts) >= 4:
+        return run_kind(rule, parts[1], parts[2], parts[3])
     return rule
 
 
@@ -43,22 +69,62 @@ def collect(root: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def main() -> None:
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "results/benchmarks")
-    df = collect(root)
-    if df.empty:
-        print(json.dumps({"jobs": 0, "error": f"no benchmark files under {root}"}))
-        return
-    per = df.groupby("kind").agg(n=("s", "size"), median_s=("s", "median"), max_s=("s", "max"), max_rss_mb=("max_rss_mb", "max"))
-    per = per.sort_values("max_s", ascending=False)
-    print(per.round(1).to_string())
-    out = {
-        "jobs": int(len(df)),
-        "summed_job_s": round(float(df["s"].sum()), 1),
-        "wall_span_s": round(float(df["end"].max() - df["start"].min()), 1),
-        "peak_rss_mb": round(float(df["max_rss_mb"].max()), 1),
-        "kinds": {k: {kk: (round(float(v), 1) if kk != "n" else int(v)) for kk, v in row.items()} for k, row in per.iterrows()},
+def pending_runs(config_paths: list[str], root: Path) -> pd.DataFrame:
+    """Training runs of figures/all (hyperparameter searches excluded) without a benchmark file yet: (key, kind)."""
+    from presyn import plan
+    from presyn.configs import load_config
+
+    rows = []
+    for key, spec in plan.all_runs(load_config(*config_paths)).items():
+        if spec.get("search"):  # e.g. the EWC lambda search: its own target, not part of figures/all
+            continue
+        tsv = root / "train" / spec["experiment"] / spec["method"] / spec["benchmark"] / f"seed{spec['seed']}.tsv"
+        if not tsv.exists():
+            rows.append({"run": key, "kind": run_kind("train", spec["experiment"], spec["method"], spec["benchmark"])})
+    return pd.DataFrame(rows, columns=["run", "kind"])
+
+
+def projection(done: pd.DataFrame, pending: pd.DataFrame, cores: int) -> dict:
+    medians = done.groupby("kind")["s"].median() if not done.empty else pd.Series(dtype=float)
+    per = pending.groupby("kind").size() if not pending.empty else pd.Series(dtype=int)
+    estimated = {k: int(n) * float(medians[k]) for k, n in per.items() if k in medians}
+    unmeasured = {k: int(n) for k, n in per.items() if k not in medians}
+    summed = float(done["s"].sum()) if not done.empty else 0.0
+    total = summed + sum(estimated.values())
+    return {
+        "pending_jobs": int(len(pending)),
+        "pending_by_kind": {k: int(n) for k, n in per.items()},
+        "pending_estimated_s": round(sum(estimated.values()), 1),
+        "unmeasured_kinds": unmeasured,
+        "projected_total_job_s": round(total, 1),
+        "cores": cores,
+        "projected_wall_s": round(total / cores, 1),
     }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("root", nargs="?", default="results/benchmarks")
+    ap.add_argument("--config", nargs="+", help="config.yaml and overlays of the run, to project the pending jobs")
+    ap.add_argument("--cores", type=int, default=2, help="cores running one-thread jobs side by side (projection)")
+    args = ap.parse_args()
+    root = Path(args.root)
+    df = collect(root)
+    out: dict = {"jobs": int(len(df))}
+    if df.empty:
+        out["error"] = f"no benchmark files under {root}"
+    else:
+        per = df.groupby("kind").agg(n=("s", "size"), median_s=("s", "median"), max_s=("s", "max"), max_rss_mb=("max_rss_mb", "max"))
+        per = per.sort_values("max_s", ascending=False)
+        print(per.round(1).to_string())
+        out.update({
+            "summed_job_s": round(float(df["s"].sum()), 1),
+            "wall_span_s": round(float(df["end"].max() - df["start"].min()), 1),
+            "peak_rss_mb": round(float(df["max_rss_mb"].max()), 1),
+            "kinds": {k: {kk: (round(float(v), 1) if kk != "n" else int(v)) for kk, v in row.items()} for k, row in per.iterrows()},
+        })
+    if args.config:
+        out["projection"] = projection(df, pending_runs(args.config, root), args.cores)
     print(json.dumps(out))
 
 
