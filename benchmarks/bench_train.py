@@ -1,6 +1,7 @@
 """Time one training epoch and one evaluation pass (10-sample accuracy + MI) of the presynaptic model.
 
-Full MNIST, 784-200-200-10, batch 100, the energy protocol's presynaptic hyperparameters.
+Full MNIST, 784-200-200-10, batch 100, the energy protocol's presynaptic hyperparameters (``--model``:
+or the deterministic MLP, the fixed-p model, BGD with K = 10 samples and batch 128 as in the lifelong runs).
 Usage: python benchmarks/bench_train.py [--threads N] [--device auto|cpu|cuda] [--compile] [--epochs K]
 The LAST line printed is one JSON object: {"epoch_s", "eval_s", "peak_rss_mb", "threads", "device", ...}.
 epoch_s / eval_s are the medians over the timed epochs (the first, warm-up epoch is not timed).
@@ -36,7 +37,7 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--compile", action="store_true", help="torch.compile the fused sampling/update kernels")
     ap.add_argument("--epochs", type=int, default=3, help="timed epochs (after one warm-up epoch)")
-    ap.add_argument("--model", default="presyn", choices=["presyn", "deterministic", "fixedp"])
+    ap.add_argument("--model", default="presyn", choices=["presyn", "deterministic", "fixedp", "bgd"])
     args = ap.parse_args()
     if not Path(args.data).exists():
         sys.exit(f"{args.data} not found: run `snakemake --cores 1 {args.data}` first")
@@ -47,7 +48,9 @@ def main() -> None:
         "presyn": {"kind": "presyn", "lr": 0.05, "p_up": 0.07, "p_down": 0.07, "g_lim": 1e-3, "weight_decay": 0.01},
         "deterministic": {"kind": "deterministic", "lr": 0.08, "weight_decay": 0.01},
         "fixedp": {"kind": "fixedp", "lr": 0.05, "p": 0.4, "weight_decay": 0.01},
+        "bgd": {"kind": "bgd", "std_init": 0.05, "eta": 1.0, "mc_samples": 10},  # permuted-MNIST BGD, K = 10
     }
+    batch = 128 if args.model == "bgd" else 100
     model = dict(models[args.model], compile=args.compile)
     gens = Generators.from_seed(2019, device)
     t0 = time.perf_counter()
@@ -56,7 +59,7 @@ def main() -> None:
     for epoch in range(args.epochs + 1):
         sync(device)
         t = time.perf_counter()
-        for idx in minibatches(data.x_train.shape[0], 100, gens.data, device):
+        for idx in minibatches(data.x_train.shape[0], batch, gens.data, device):
             learner.step(data.x_train[idx], data.y_train[idx])
         sync(device)
         t_train = time.perf_counter() - t
