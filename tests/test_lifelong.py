@@ -272,9 +272,11 @@ def test_quick_config_builds_lifelong_figures(workdir):
     assert not (wd / "figures/all").exists() or "ewc_lambda" not in (wd / "figures/all").read_text()
 
 
-@pytest.mark.parametrize("curve_tasks, expected_mid", [([1], {"1"}), ([1, 3], {"1", "3"}), (None, {"1", "2", "3"})])
-def test_curve_tasks_limit_per_epoch_evaluation(tmp_path, curve_tasks, expected_mid):
-    """Between task ends only the curve tasks are evaluated; at every task end, every task is."""
+@pytest.mark.parametrize("curve_tasks, expected_mid, task_end_eval", [
+    ([1], {"1"}, False), ([1, 3], {"1", "3"}, False), (None, {"1", "2", "3"}, False), ([1], {"1"}, True)])
+def test_curve_tasks_limit_per_epoch_evaluation(tmp_path, curve_tasks, expected_mid, task_end_eval):
+    """Between task ends only the curve tasks are evaluated; every task after the last epoch, and at
+    every task end when task_end_eval is on."""
     import copy
 
     from presyn import plan
@@ -286,7 +288,8 @@ def test_curve_tasks_limit_per_epoch_evaluation(tmp_path, curve_tasks, expected_
     save_processed(make_synthetic(300, 60, seed=0), data, {"synthetic": True})
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     deep_merge(cfg, yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
-    deep_merge(cfg, {"lifelong": {"epochs_per_task": 2, "n_tasks": {"split": 3, "perm": 3}, "curve_tasks": curve_tasks}})
+    deep_merge(cfg, {"lifelong": {"epochs_per_task": 2, "n_tasks": {"split": 3, "perm": 3}, "curve_tasks": curve_tasks,
+                                  "task_end_eval": task_end_eval}})
     spec = copy.deepcopy(next(s for s in plan.all_runs(cfg, ["lifelong"]).values()
                               if s["method"] == "no_consolidation" and s["benchmark"] == "perm_mnist"))
     spec["dataset"]["subset"] = None
@@ -295,9 +298,11 @@ def test_curve_tasks_limit_per_epoch_evaluation(tmp_path, curve_tasks, expected_
     df = pd.read_parquet(tmp_path / "run" / "metrics.parquet")
     acc = df[df["metric"] == "test_accuracy"]
     tasks_at = acc.groupby("epoch")["task"].apply(set).to_dict()
-    assert tasks_at == {1: expected_mid, 2: {"1", "2", "3"}, 3: expected_mid, 4: {"1", "2", "3"}, 5: expected_mid, 6: {"1", "2", "3"}}
+    end = {"1", "2", "3"} if task_end_eval else expected_mid
+    assert tasks_at == {1: expected_mid, 2: end, 3: expected_mid, 4: end, 5: expected_mid, 6: {"1", "2", "3"}}
     seen = df[df["metric"] == "seen_tasks_accuracy"]
-    assert sorted(seen["epoch"]) == [2, 4, 6]
+    assert sorted(seen["epoch"]) == ([2, 4, 6] if task_end_eval else [6])
+    assert df[df["metric"] == "mean_accuracy"]["epoch"].tolist() == [6]
 
 
 def test_curve_tasks_out_of_range_is_a_clear_error():

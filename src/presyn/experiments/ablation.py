@@ -101,6 +101,7 @@ def base_run_spec(config: dict, benchmark: str, seed: int, method: str, model: d
         joint_epochs=1,
         blend=0.25,
         eval_every=int(sec.get("eval_every", 0)),
+        task_end_eval=bool(sec.get("task_end_eval", False)),
         holdout=0,
     )
     return spec
@@ -113,7 +114,7 @@ def plan_runs(config: dict) -> list[dict]:
     sec = config.get(EXPERIMENT)
     if not sec or not sec.get("enabled", True):
         return []
-    shared = {k: sec.get(k) for k in ("n_tasks", "epochs_per_task", "eval_every", "model", "lr")}
+    shared = {k: sec.get(k) for k in ("n_tasks", "epochs_per_task", "eval_every", "task_end_eval", "model", "lr")}
     runs = []
     for benchmark in sec["benchmarks"]:
         for variant in selected_variants(sec):

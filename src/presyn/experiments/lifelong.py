@@ -21,7 +21,8 @@ their own ``experiment`` name and ``model`` block. Spec layout (``plan.base_spec
     blend            fraction of a task's duration spent blending at boundaries (continuous stream)
     eval_every       evaluate the ``curve_tasks`` every N epochs (0: never between task ends)
     curve_tasks      1-based tasks evaluated every ``eval_every`` epochs (Fig 4b plots task 1); null = all.
-                     Every task is evaluated at every task end (and so after the last epoch) regardless
+    task_end_eval    true: every task is evaluated at every task end (the full accuracy matrix); false: only
+                     after the last epoch (all any figure reads). Every task is evaluated after the last epoch
     holdout          0, or N: the last N training items become the evaluation set (hyperparameter search;
                      the test set is then never read)
 
@@ -112,6 +113,7 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
     total = len(phases) * epochs_per_task
     every = int(spec.get("eval_every", 1) or 0)
     curve = curve_task_indices(spec, stream.n_tasks)
+    task_end_eval = bool(spec.get("task_end_eval", True))
     progress = Progress(label, total)
     bs, n_eval = spec["batch_size"], spec["eval_samples"]
     epoch, t_train, t_eval, accs = 0, 0.0, 0.0, None
@@ -143,7 +145,7 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
             row = {"current_task": 0 if joint else task + 1, "train_loss": float(mean_loss),
                    "train_accuracy": float(correct) / max(seen, 1), **synapse_summary(learner, spec["important_p"])}
             last_of_task = task_epoch == epochs_per_task - 1
-            if last_of_task:  # every task: App. fig 3a, App. table 1 and the seen-tasks curve read these
+            if epoch == total or (last_of_task and task_end_eval):  # every task (App. table 1, App. fig 3a, Fig 5a)
                 t0 = time.perf_counter()
                 accs = evaluate_tasks(learner, stream, n_eval)
                 t_eval += time.perf_counter() - t0
@@ -195,6 +197,7 @@ def _spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str
         blend=float(sec.get("blend", 0.25)),
         eval_every=int(sec.get("eval_every", 1)),
         curve_tasks=sec.get("curve_tasks", [1]),
+        task_end_eval=bool(sec.get("task_end_eval", False)),
         holdout=0,
     )
     return spec
