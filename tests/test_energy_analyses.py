@@ -177,11 +177,11 @@ def test_quick_config_builds_energy_figures(workdir):
                 "appfig1.best_mi_per_neuronal_energy.presyn", "appfig1.fraction_important.uniform_init"}
     assert expected <= names, expected - names
     assert stats["n"].notna().all() and stats["test"].notna().all()
-    # the Fig 1 table holds only the Fig 1 grid; the sweep has its own (quick: 3 p x 1 lr x 2 seeds)
+    # the Fig 1 table holds only the Fig 1 grid; the sweep has its own (quick: 3 p x 1 lr x its one seed, 2019)
     final = pd.read_csv(wd / "results/tables/energy_final.csv")
     assert len(final) == 18 and set(final["model"]) == {"presyn", "deterministic", "fixedp"}
     sweep = pd.read_csv(wd / "results/tables/energy_fixedp_sweep.csv")
-    assert len(sweep) == 6 and sorted(sweep["p"].unique()) == [0.2, 0.6, 1.0]
+    assert len(sweep) == 3 and sorted(sweep["p"].unique()) == [0.2, 0.6, 1.0] and set(sweep["seed"]) == {2019}
     assert (wd / "results/runs/energy/fixedp_p0.2_lr0.02_wd0.01/mnist/seed2019/state.pt").exists()
     assert (wd / "results/runs/energy/presyn-uniform_wd0.01/mnist/seed2020/state.pt").exists()
     lesion_tab = pd.read_csv(wd / "results/tables/energy_lesion.csv")
