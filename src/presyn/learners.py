@@ -98,16 +98,18 @@ class PresynapticLearner:
 
     def sample_scale(self) -> torch.Tensor:
         """mask / p (normalised) or mask: the factor turning w_bar into effective weights."""
-        bits = fused.random_u16(self.net.w.numel(), self.gen, self.net.w.device, out=self._words)
-        return self._sample(bits, self.sampling_p(), self.rule.normalise)
+        return self._sample(self._draw_bits(), self.sampling_p(), self.rule.normalise)
+
+    def _draw_bits(self) -> torch.Tensor:
+        """One 16-bit uniform per synapse from the mask generator (fused.random_u16)."""
+        return fused.random_u16(self.net.w.numel(), self.gen, self.net.w.device, out=self._words)
 
     def sample_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(scale, effective weights w_bar * scale) of one sampled network."""
         if not self._cpu_loops:
             scale = self.sample_scale()
             return scale, self.net.w * scale
-        bits = fused.random_u16(self.net.w.numel(), self.gen, self.net.w.device, out=self._words)
-        return cpu_kernels.sample(bits, self.sampling_p(), self.net.w, self.rule.normalise, self._scale, self._w_eff)
+        return cpu_kernels.sample(self._draw_bits(), self.sampling_p(), self.net.w, self.rule.normalise, self._scale, self._w_eff)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         scale, w_eff = self.sample_weights()

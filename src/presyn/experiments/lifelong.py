@@ -68,11 +68,11 @@ def evaluate_tasks(learner, stream: TaskStream, n_samples: int, tasks: list[int]
     return [task_accuracy(learner, *stream.test_set(t), n_samples) for t in tasks]
 
 
-def curve_task_indices(spec: dict, n_tasks: int) -> list[int] | None:
+def curve_task_indices(spec: dict, n_tasks: int) -> list[int]:
     """0-based tasks evaluated between task ends (``curve_tasks``, 1-based in the spec; None = all)."""
     tasks = spec.get("curve_tasks")
     if tasks is None:
-        return None
+        return list(range(n_tasks))
     bad = [t for t in tasks if not 1 <= int(t) <= n_tasks]
     if bad:
         raise ValueError(f"curve_tasks {bad} outside 1..{n_tasks}: list task numbers of this benchmark (or null for all)")
@@ -154,8 +154,7 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
                 row["seen_tasks_accuracy"] = sum(accs[: (stream.n_tasks if joint else task + 1)]) / (stream.n_tasks if joint else task + 1)
             elif every and epoch % every == 0:  # only the tasks a curve plots (Fig 4b: task 1)
                 t0 = time.perf_counter()
-                tasks = list(range(stream.n_tasks)) if curve is None else curve
-                for t, acc in zip(tasks, evaluate_tasks(learner, stream, n_eval, tasks)):
+                for t, acc in zip(curve, evaluate_tasks(learner, stream, n_eval, curve)):
                     metrics.add(epoch, {"test_accuracy": acc}, task=str(t + 1))
                 t_eval += time.perf_counter() - t0
             metrics.add(epoch, row)
