@@ -5,11 +5,14 @@ streams, the benchmark family (e.g. train:energy:presyn, train:lifelong:bgd:perm
 jobs of one kind cost about the same. Prints a table of count, median / max wall seconds and peak
 memory per kind, and as its LAST line one JSON object:
 
-    {"jobs", "summed_job_s", "wall_span_s", "peak_rss_mb", "kinds": {kind: {"n", "median_s", "max_s", "max_rss_mb"}},
+    {"jobs", "summed_job_s", "wall_span_s", "sittings_wall_s", "sittings": [{"start", "end", "wall_s", "jobs"}], "peak_rss_mb", "kinds": {kind: {"n", "median_s", "max_s", "max_rss_mb"}},
      "projection": {...}}   # only with --config
 
 summed_job_s adds every job's wall time (what a resumed run cost in total); wall_span_s is the span
 between the first job's start and the last job's end (file times), i.e. the wall time of the run.
+A run resumed over several sittings has idle gaps in that span: ``sittings`` splits the jobs wherever
+no job ran for more than --gap seconds (default 600), and sittings_wall_s adds the sittings' spans,
+i.e. the wall time the pipeline actually ran.
 With --config (the config and overlays the run used), every training run of that config without a
 benchmark file is "pending"; its cost is the median of its kind where that kind has been measured.
 The projection gives pending jobs per kind, their estimated seconds, the kinds not measured yet, and
@@ -84,6 +87,20 @@ def pending_runs(config_paths: list[str], root: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "kind"])
 
 
+def sittings(df: pd.DataFrame, gap_s: float) -> list[dict]:
+    """Busy periods: jobs grouped wherever no job ran for more than ``gap_s`` (a stopped and resumed run)."""
+    periods: list[dict] = []
+    for start, end in sorted(zip(df["start"], df["end"])):
+        if periods and start - periods[-1]["end"] <= gap_s:
+            periods[-1]["end"] = max(periods[-1]["end"], end)
+            periods[-1]["jobs"] += 1
+        else:
+            periods.append({"start": start, "end": end, "jobs": 1})
+    iso = lambda t: pd.Timestamp(t, unit="s", tz="UTC").isoformat(timespec="seconds")  # noqa: E731
+    return [{"start": iso(p["start"]), "end": iso(p["end"]), "wall_s": round(p["end"] - p["start"], 1), "jobs": p["jobs"]}
+            for p in periods]
+
+
 def projection(done: pd.DataFrame, pending: pd.DataFrame, cores: int) -> dict:
     medians = done.groupby("kind")["s"].median() if not done.empty else pd.Series(dtype=float)
     per = pending.groupby("kind").size() if not pending.empty else pd.Series(dtype=int)
@@ -107,6 +124,7 @@ def main() -> None:
     ap.add_argument("root", nargs="?", default="results/benchmarks")
     ap.add_argument("--config", nargs="+", help="config.yaml and overlays of the run, to project the pending jobs")
     ap.add_argument("--cores", type=int, default=2, help="cores running one-thread jobs side by side (projection)")
+    ap.add_argument("--gap", type=float, default=600.0, help="idle seconds that end a sitting (a stopped, later resumed run)")
     args = ap.parse_args()
     root = Path(args.root)
     df = collect(root)
@@ -116,10 +134,13 @@ def main() -> None:
     else:
         per = df.groupby("kind").agg(n=("s", "size"), median_s=("s", "median"), max_s=("s", "max"), max_rss_mb=("max_rss_mb", "max"))
         per = per.sort_values("max_s", ascending=False)
+        periods = sittings(df, args.gap)
         print(per.round(1).to_string())
         out.update({
             "summed_job_s": round(float(df["s"].sum()), 1),
             "wall_span_s": round(float(df["end"].max() - df["start"].min()), 1),
+            "sittings_wall_s": round(sum(p["wall_s"] for p in periods), 1),
+            "sittings": periods,
             "peak_rss_mb": round(float(df["max_rss_mb"].max()), 1),
             "kinds": {k: {kk: (round(float(v), 1) if kk != "n" else int(v)) for kk, v in row.items()} for k, row in per.iterrows()},
         })

@@ -68,3 +68,15 @@ def test_projection_uses_kind_medians():
     assert proj["pending_estimated_s"] == 40.0  # 2 x median(a) = 2 x 20
     assert proj["unmeasured_kinds"] == {"c": 1}
     assert proj["projected_total_job_s"] == 165.0 and proj["projected_wall_s"] == 82.5
+
+
+def test_sittings_split_at_idle_gaps():
+    """A run stopped and resumed later: its wall time is the sum of the busy periods, not the whole span."""
+    import pandas as pd
+
+    # sitting 1: two overlapping jobs (0-100, 50-120) and one after a 30 s gap (150-200); sitting 2 starts 1 h later
+    df = pd.DataFrame({"start": [0.0, 50.0, 150.0, 3800.0], "end": [100.0, 120.0, 200.0, 3900.0]})
+    periods = sj.sittings(df, gap_s=600)
+    assert [(p["wall_s"], p["jobs"]) for p in periods] == [(200.0, 3), (100.0, 1)]
+    assert periods[0]["start"] == "1970-01-01T00:00:00+00:00" and periods[1]["end"] == "1970-01-01T01:05:00+00:00"
+    assert [p["jobs"] for p in sj.sittings(df, gap_s=10)] == [2, 1, 1]  # a 30 s gap ends a sitting when gap_s = 10
