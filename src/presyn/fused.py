@@ -23,7 +23,12 @@ def random_u16(n: int, generator: torch.Generator, device: torch.device, out: to
     words = (n + 3) // 4
     if out is None or out.numel() != words:
         out = torch.empty(words, dtype=torch.int64, device=device)
-    out.random_(-(2**63), 2**63 - 1, generator=generator)  # all 64 bits random (plain random_() leaves the top bit 0)
+    # All 64 bits random (plain random_() leaves the top bit 0). from = int64 min with to = None is
+    # torch's full-range draw: the generator's 64-bit word as is, no modulo. The XOR keeps the numbers of
+    # the former random_(-2**63, 2**63 - 1), i.e. word % (2**64 - 1) - 2**63 (equal unless a word is
+    # 2**64 - 1, probability 2**-64), ~15% faster on the CPU (tests/test_fused.py).
+    out.random_(-(2**63), None, generator=generator)
+    out.bitwise_xor_(-(2**63))
     return out.view(torch.int16)[:n]
 
 
