@@ -130,7 +130,7 @@ class BGDLearner:
             gw[i] = torch.bmm(d.transpose(1, 2), acts[i]).reshape(k, -1)
             gb[i] = d.sum(1)
             if i > 0:
-                d = torch.bmm(d, weights[i]) * (acts[i] > 0)
+                d = torch.ops.aten.threshold_backward(torch.bmm(d, weights[i]), acts[i], 0.0)  # ReLU'; one pass
         return [*gw, *gb], loss, logits
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
