@@ -242,10 +242,14 @@ def test_quick_config_builds_lifelong_figures(workdir):
     wd = workdir.path
     for name in ("fig4", "appfig3"):
         assert (wd / f"figures/{name}.pdf").stat().st_size > 1000 and (wd / f"figures/{name}.png").exists()
-    # one run's metrics: every task after every epoch, presynaptic summaries, final mean
+    # a run no figure plots per epoch: every task after the last epoch only, presynaptic summaries, final mean
     m = pd.read_parquet(wd / "results/runs/lifelong/presyn/perm_mnist/seed2019/metrics.parquet")
     acc = m[m["metric"] == "test_accuracy"]
-    assert set(acc["task"]) == {"1", "2", "3"} and set(acc["epoch"]) == {1, 2, 3}  # quick: 3 tasks x 1 epoch
+    assert set(acc["task"]) == {"1", "2", "3"} and set(acc["epoch"]) == {3}  # quick: 3 tasks x 1 epoch
+    # a Fig 4b run: task 1 after every epoch (quick: 5 tasks x 1 epoch), every task after the last
+    curve = pd.read_parquet(wd / "results/runs/lifelong/presyn/split_mnist/seed2019/metrics.parquet")
+    curve = curve[curve["metric"] == "test_accuracy"]
+    assert curve.groupby("epoch")["task"].apply(set).to_dict() == {1: {"1"}, 2: {"1"}, 3: {"1"}, 4: {"1"}, 5: {"1", "2", "3", "4", "5"}}
     assert {"mean_p", "fraction_frozen", "current_task"} <= set(m["metric"])
     final = m[m["metric"] == "mean_accuracy"]["value"].iloc[0]
     assert final == pytest.approx(acc[acc["epoch"] == 3]["value"].mean())
@@ -289,7 +293,7 @@ def test_curve_tasks_limit_per_epoch_evaluation(tmp_path, curve_tasks, expected_
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     deep_merge(cfg, yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
     deep_merge(cfg, {"lifelong": {"epochs_per_task": 2, "n_tasks": {"split": 3, "perm": 3}, "curve_tasks": curve_tasks,
-                                  "task_end_eval": task_end_eval}})
+                                  "task_end_eval": task_end_eval, "curve_benchmarks": None}})
     spec = copy.deepcopy(next(s for s in plan.all_runs(cfg, ["lifelong"]).values()
                               if s["method"] == "no_consolidation" and s["benchmark"] == "perm_mnist"))
     spec["dataset"]["subset"] = None
@@ -311,3 +315,19 @@ def test_curve_tasks_out_of_range_is_a_clear_error():
     assert curve_task_indices({"curve_tasks": [2, 1, 2]}, 5) == [0, 1]
     with pytest.raises(ValueError, match=r"curve_tasks \[7\] outside 1..5"):
         curve_task_indices({"curve_tasks": [1, 7]}, 5)
+
+
+def test_only_the_runs_fig4b_plots_evaluate_every_epoch():
+    """Fig 4b plots presyn and no_consolidation on Split MNIST per epoch: only those runs evaluate between
+    task ends; every other run (other methods, benchmarks, the continuous stream) after the last epoch only."""
+    from presyn import plan
+    from presyn.configs import deep_merge, load_config
+
+    runs = plan.all_runs(load_config(ROOT / "config" / "config.yaml"), ["lifelong"])
+    curve = {(s["method"], s["benchmark"]) for s in runs.values() if s["eval_every"]}
+    assert curve == {("presyn", "split_mnist"), ("no_consolidation", "split_mnist")}
+    assert {s["eval_every"] for s in runs.values() if (s["method"], s["benchmark"]) in curve} == {1}
+    every = plan.all_runs(deep_merge(load_config(ROOT / "config" / "config.yaml"),
+                                     {"lifelong": {"curve_benchmarks": None, "curve_methods": ["bgd"]}}), ["lifelong"])
+    assert {s["benchmark"] for s in every.values() if s["eval_every"]} == {"split_mnist", "split_fashion", "perm_mnist", "perm_fashion"}
+    assert {s["method"] for s in every.values() if s["eval_every"]} == {"bgd"}

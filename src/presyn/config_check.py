@@ -69,6 +69,7 @@ REFERENCES = [
     ("energy.uniform_init.model", "energy.models"),
     ("lifelong.continuous.methods[]", "lifelong.methods"),
     ("lifelong.ewc_search.benchmarks[]", "lifelong.benchmarks"),
+    ("lifelong.curve_methods[]", "lifelong.methods"),
     ("ablation.run_variants[]", "ablation.variants"),
     ("ablation.search.variant", "ablation.variants"),
     ("ablation.benchmarks[]", "ablation.lr"),
@@ -111,6 +112,33 @@ def check_references(config: dict[str, Any]) -> list[str]:
                 if not BENCHMARK.match(str(key)):
                     problems.append(f"config error at {path}.{key}: unknown benchmark name {key!r} "
                                     "(split|perm|cont_perm)_(mnist|fashion)")
+    for path, name in _get(config, "lifelong.curve_benchmarks[]"):
+        if not BENCHMARK.match(str(name)):
+            problems.append(f"config error at {path}: unknown benchmark name {name!r} (split|perm|cont_perm)_(mnist|fashion)")
+    problems += check_fig4_curve(config)
+    return problems
+
+
+def check_fig4_curve(config: dict[str, Any]) -> list[str]:
+    """Fig 4b plots the task-1 curve of presyn and no_consolidation on Split MNIST: the curve settings must keep it."""
+    sec = config.get("lifelong")
+    if not isinstance(sec, dict) or not sec.get("enabled", True) or "split_mnist" not in (sec.get("benchmarks") or []):
+        return []
+    problems = []
+    benchmarks, methods, tasks = (sec.get(k, d) for k, d in (("curve_benchmarks", ["split_mnist"]),
+                                                            ("curve_methods", ["presyn", "no_consolidation"]), ("curve_tasks", [1])))
+    if isinstance(benchmarks, list) and "split_mnist" not in benchmarks:
+        problems.append("config error at lifelong.curve_benchmarks: Fig 4b plots the Split MNIST task-1 curve; "
+                        "add split_mnist (or null = every benchmark)")
+    if isinstance(methods, list):
+        missing = [m for m in ("presyn", "no_consolidation") if m in (sec.get("methods") or {}) and m not in methods]
+        if missing:
+            problems.append(f"config error at lifelong.curve_methods: Fig 4b plots the curves of {', '.join(missing)}; "
+                            "add them (or null = every method)")
+    if isinstance(tasks, list) and 1 not in tasks:
+        problems.append("config error at lifelong.curve_tasks: Fig 4b plots task 1; add 1 (or null = every task)")
+    if not sec.get("eval_every", 1):
+        problems.append("config error at lifelong.eval_every: 0 leaves Fig 4b without its per-epoch curve; use 1")
     return problems
 
 

@@ -19,7 +19,8 @@ their own ``experiment`` name and ``model`` block. Spec layout (``plan.base_spec
     joint            true: train on the union of all tasks' data for ``joint_epochs`` epochs instead
     joint_epochs     epochs of joint training (only read when joint is true)
     blend            fraction of a task's duration spent blending at boundaries (continuous stream)
-    eval_every       evaluate the ``curve_tasks`` every N epochs (0: never between task ends)
+    eval_every       evaluate the ``curve_tasks`` every N epochs (0: never between task ends); the planner
+                     sets 0 for runs outside ``lifelong.curve_benchmarks`` x ``curve_methods`` (no figure reads them)
     curve_tasks      1-based tasks evaluated every ``eval_every`` epochs (Fig 4b plots task 1); null = all.
     task_end_eval    true: every task is evaluated at every task end (the full accuracy matrix); false: only
                      after the last epoch (all any figure reads). Every task is evaluated after the last epoch
@@ -180,6 +181,13 @@ def _model_block(method_cfg: dict, benchmark: str) -> dict:
     return {**method_cfg["model"], **(per.get(benchmark) or {})}
 
 
+def records_curve(sec: dict, method: str, benchmark: str) -> bool:
+    """Whether a run evaluates its curve tasks between task ends: only the benchmarks and methods a figure
+    plots per epoch (Fig 4b: presyn and no_consolidation on Split MNIST); null lists = every run."""
+    benchmarks, methods = sec.get("curve_benchmarks", ["split_mnist"]), sec.get("curve_methods", ["presyn", "no_consolidation"])
+    return (benchmarks is None or benchmark in benchmarks) and (methods is None or method in methods)
+
+
 def _spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str, seed: int, model: dict) -> dict:
     from presyn.plan import base_spec
     from presyn.tasks import kind_of
@@ -194,7 +202,7 @@ def _spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str
         joint=bool(method_cfg.get("joint", False)),
         joint_epochs=int(sec["joint_epochs"]),
         blend=float(sec.get("blend", 0.25)),
-        eval_every=int(sec.get("eval_every", 1)),
+        eval_every=int(sec.get("eval_every", 1)) if records_curve(sec, method, benchmark) else 0,
         curve_tasks=sec.get("curve_tasks", [1]),
         task_end_eval=bool(sec.get("task_end_eval", False)),
         holdout=0,
