@@ -38,7 +38,9 @@ def quick_config(*overlays) -> dict:
 
 
 def lifelong_spec(method: str, benchmark: str) -> dict:
-    cfg = quick_config({"lifelong": {"epochs_per_task": 2, "n_tasks": {"split": 3, "perm": 3}}})
+    # every run records the task-1 curve here: the mid-task kill happens at an evaluation between task ends
+    cfg = quick_config({"lifelong": {"epochs_per_task": 2, "n_tasks": {"split": 3, "perm": 3}, "curve_benchmarks": None,
+                                     "curve_methods": None}})
     runs = plan.all_runs(cfg, ["lifelong"])
     spec = next(s for s in runs.values() if s["method"] == method and s["benchmark"] == benchmark)
     spec = copy.deepcopy(spec)
