@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from summarize_jobs import collect, run_kind  # noqa: E402
+from summarize_jobs import collect, run_kind, workflow_config  # noqa: E402
 
 Shape = tuple[int, int, int, int]  # (K networks, M, K_inner, N): K x (M x Kin) @ (Kin x N)
 SPLIT_PAIRS = [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
@@ -168,9 +168,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from presyn import plan
-    from presyn.configs import load_config
 
-    runs = {key: spec for key, spec in plan.all_runs(load_config(*args.config)).items() if not spec.get("search")}
+    runs = {key: spec for key, spec in plan.all_runs(workflow_config(args.config)).items() if not spec.get("search")}
     per_run = {key: run_products(spec, Path(args.data)) for key, spec in runs.items()}
     shapes = sorted({s for tr, ev in per_run.values() for s in (*tr, *ev)})
     seconds = {s: time_product(s, args.threads, args.reps) for s in shapes}

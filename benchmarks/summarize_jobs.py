@@ -14,7 +14,7 @@ A run resumed over several sittings has idle gaps in that span: ``sittings`` spl
 no job ran for more than --gap seconds (default 600), and sittings_wall_s adds the sittings' spans,
 i.e. the wall time the pipeline actually ran.
 With --config (the config and overlays the run used), every training run of that config without a
-benchmark file is "pending"; its cost is the median of its kind where that kind has been measured.
+benchmark file, or whose result in --runs was trained with another config hash (stale), is "pending"; its cost is the median of its kind where that kind has been measured.
 The projection gives pending jobs per kind, their estimated seconds, the kinds not measured yet, and
 projected_wall_s = (summed + pending estimate) / cores for one-thread jobs on `--cores` cores.
 
@@ -72,19 +72,47 @@ def collect(root: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def pending_runs(config_paths: list[str], root: Path) -> pd.DataFrame:
-    """Training runs of figures/all (hyperparameter searches excluded) without a benchmark file yet: (key, kind)."""
-    from presyn import plan
+def is_current(run_dir: Path, config_hash: str | None) -> bool:
+    """The run's result was trained with this spec (its provenance records the same config hash)."""
+    try:
+        return json.loads((run_dir / "provenance.json").read_text()).get("config_hash") == config_hash
+    except (OSError, ValueError):
+        return False
+
+
+def workflow_config(config_paths: list[str]) -> dict:
+    """The config as the Snakefile sees it (workflow/rules/common.smk): overlays merged, checked, and the
+    schema's defaults filled in by snakemake.utils.validate, so that run specs and config hashes match."""
+    from snakemake.utils import validate
+
+    from presyn import config_check
     from presyn.configs import load_config
 
+    schema = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+    config = load_config(*config_paths)
+    config_check.validate(config, schema)
+    validate(config, schema=str(schema))
+    return config
+
+
+def pending_runs(config_paths: list[str], root: Path, runs_root: Path | None = None) -> pd.DataFrame:
+    """Training runs of figures/all (hyperparameter searches excluded) still to do: (key, kind, stale).
+
+    Pending: no benchmark file, or (when ``runs_root`` holds the run) a result trained with another spec
+    (stale = True: Snakemake retrains it, e.g. after a config change); its old time still counts as measured."""
+    from presyn import plan
+
     rows = []
-    for key, spec in plan.all_runs(load_config(*config_paths)).items():
+    for key, spec in plan.all_runs(workflow_config(config_paths)).items():
         if spec.get("search"):  # e.g. the EWC lambda search: its own target, not part of figures/all
             continue
-        tsv = root / "train" / spec["experiment"] / spec["method"] / spec["benchmark"] / f"seed{spec['seed']}.tsv"
-        if not tsv.exists():
-            rows.append({"run": key, "kind": run_kind("train", spec["experiment"], spec["method"], spec["benchmark"])})
-    return pd.DataFrame(rows, columns=["run", "kind"])
+        parts = (spec["experiment"], spec["method"], spec["benchmark"])
+        tsv = root.joinpath("train", *parts, f"seed{spec['seed']}.tsv")
+        run_dir = runs_root.joinpath(*parts, f"seed{spec['seed']}") if runs_root is not None else None
+        stale = tsv.exists() and run_dir is not None and run_dir.exists() and not is_current(run_dir, spec.get("config_hash"))
+        if not tsv.exists() or stale:
+            rows.append({"run": key, "kind": run_kind("train", *parts), "stale": stale})
+    return pd.DataFrame(rows, columns=["run", "kind", "stale"])
 
 
 def sittings(df: pd.DataFrame, gap_s: float) -> list[dict]:
@@ -101,15 +129,18 @@ def sittings(df: pd.DataFrame, gap_s: float) -> list[dict]:
             for p in periods]
 
 
-def projection(done: pd.DataFrame, pending: pd.DataFrame, cores: int) -> dict:
+def projection(done: pd.DataFrame, pending: pd.DataFrame, cores: int, stale_s: float = 0.0) -> dict:
+    """Measured + estimated cost of the whole grid; ``stale_s``: measured seconds of stale runs (retrained,
+    so their old time is not part of the grid's total; it still informs the kind medians)."""
     medians = done.groupby("kind")["s"].median() if not done.empty else pd.Series(dtype=float)
     per = pending.groupby("kind").size() if not pending.empty else pd.Series(dtype=int)
     estimated = {k: int(n) * float(medians[k]) for k, n in per.items() if k in medians}
     unmeasured = {k: int(n) for k, n in per.items() if k not in medians}
-    summed = float(done["s"].sum()) if not done.empty else 0.0
+    summed = (float(done["s"].sum()) if not done.empty else 0.0) - stale_s
     total = summed + sum(estimated.values())
     return {
         "pending_jobs": int(len(pending)),
+        "stale_jobs": int(pending["stale"].sum()) if "stale" in pending else 0,
         "pending_by_kind": {k: int(n) for k, n in per.items()},
         "pending_estimated_s": round(sum(estimated.values()), 1),
         "unmeasured_kinds": unmeasured,
@@ -124,6 +155,7 @@ def main() -> None:
     ap.add_argument("root", nargs="?", default="results/benchmarks")
     ap.add_argument("--config", nargs="+", help="config.yaml and overlays of the run, to project the pending jobs")
     ap.add_argument("--cores", type=int, default=2, help="cores running one-thread jobs side by side (projection)")
+    ap.add_argument("--runs", default="results/runs", help="trained runs: a result with another config hash is pending (stale)")
     ap.add_argument("--gap", type=float, default=600.0, help="idle seconds that end a sitting (a stopped, later resumed run)")
     args = ap.parse_args()
     root = Path(args.root)
@@ -145,7 +177,10 @@ def main() -> None:
             "kinds": {k: {kk: (round(float(v), 1) if kk != "n" else int(v)) for kk, v in row.items()} for k, row in per.iterrows()},
         })
     if args.config:
-        out["projection"] = projection(df, pending_runs(args.config, root), args.cores)
+        pending = pending_runs(args.config, root, Path(args.runs))
+        stale_files = {str(root / "train" / f"{run}.tsv") for run in pending.loc[pending["stale"], "run"]}
+        stale_s = float(df.loc[df["file"].isin(stale_files), "s"].sum()) if not df.empty else 0.0
+        out["projection"] = projection(df, pending, args.cores, stale_s)
     print(json.dumps(out))
 
 

@@ -80,3 +80,33 @@ def test_sittings_split_at_idle_gaps():
     assert [(p["wall_s"], p["jobs"]) for p in periods] == [(200.0, 3), (100.0, 1)]
     assert periods[0]["start"] == "1970-01-01T00:00:00+00:00" and periods[1]["end"] == "1970-01-01T01:05:00+00:00"
     assert [p["jobs"] for p in sj.sittings(df, gap_s=10)] == [2, 1, 1]  # a 30 s gap ends a sitting when gap_s = 10
+
+
+def test_stale_runs_are_pending_and_leave_the_total(tmp_path):
+    """A run trained with another spec (config hash) is retrained by Snakemake: pending again, and its old
+    time leaves the projected total (but still informs its kind's median)."""
+    from presyn import plan
+
+    bench, runs = tmp_path / "benchmarks", tmp_path / "runs"
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump({
+        "seeds": [2019, 2020], "lifelong": {"enabled": False}, "ablation": {"enabled": False},
+        "energy": {"weight_decays": [0.01], "fixedp_sweep": {"enabled": False}, "uniform_init": {"enabled": False},
+                   "models": {"presyn": {"lr": 0.05}, "deterministic": {"lr": 0.08}}},
+    }))
+    specs = plan.all_runs(sj.workflow_config([str(ROOT / "config" / "config.yaml"), str(overlay)]))
+    for seed, seconds, config_hash in ((2019, 100.0, "current"), (2020, 300.0, "an older spec")):
+        key = f"energy/presyn_wd0.01/mnist/seed{seed}"
+        write_tsv(bench / "train" / f"{key}.tsv", seconds)
+        (runs / key).mkdir(parents=True)
+        h = specs[key]["config_hash"] if config_hash == "current" else "0123456789abcdef"
+        (runs / key / "provenance.json").write_text(json.dumps({"config_hash": h}))
+    pending = sj.pending_runs([str(ROOT / "config" / "config.yaml"), str(overlay)], bench, runs)
+    assert pending.loc[pending["stale"], "run"].tolist() == ["energy/presyn_wd0.01/mnist/seed2020"]
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "summarize_jobs.py"), str(bench), "--runs", str(runs), "--config",
+                          str(ROOT / "config" / "config.yaml"), str(overlay), "--cores", "2"],
+                         capture_output=True, text=True, check=True, cwd=tmp_path)
+    proj = json.loads(res.stdout.strip().splitlines()[-1])["projection"]
+    assert proj["stale_jobs"] == 1 and proj["pending_by_kind"]["train:energy:presyn"] == 1
+    # measured 100 (current) + the stale run again at the kind's median (200); its old 300 s are not counted
+    assert proj["projected_total_job_s"] == 100.0 + 200.0
