@@ -34,8 +34,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from summarize_jobs import collect, run_kind, workflow_config  # noqa: E402
 
+from presyn.tasks import SPLIT_PAIRS  # noqa: E402
+
 Shape = tuple[int, int, int, int]  # (K networks, M, K_inner, N): K x (M x Kin) @ (Kin x N)
-SPLIT_PAIRS = [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
 
 
 def label_counts(data_dir: Path, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -76,6 +76,7 @@ REFERENCES = [
 ]
 BENCHMARK = re.compile(r"^(split|perm|cont_perm)_(mnist|fashion)$")
 BENCHMARK_KEYED = ["lifelong.methods.*.per_benchmark", "ablation.lr", "ablation.tuned"]  # keys are benchmark names
+BENCHMARK_LISTED = ["lifelong.curve_benchmarks[]"]  # items are benchmark names
 
 
 def _get(config: Any, dotted: str) -> list[tuple[str, Any]]:
@@ -106,32 +107,30 @@ def check_references(config: dict[str, Any]) -> list[str]:
         for path, name in _get(config, name_path):
             if isinstance(name, str) and name not in known:
                 problems.append(f"config error at {path}: {name!r} is not one of {target_path} ({', '.join(map(str, known))})")
-    for keyed in BENCHMARK_KEYED:
-        for path, mapping in _get(config, keyed):
-            for key in mapping if isinstance(mapping, dict) else []:
-                if not BENCHMARK.match(str(key)):
-                    problems.append(f"config error at {path}.{key}: unknown benchmark name {key!r} "
-                                    "(split|perm|cont_perm)_(mnist|fashion)")
-    for path, name in _get(config, "lifelong.curve_benchmarks[]"):
-        if not BENCHMARK.match(str(name)):
-            problems.append(f"config error at {path}: unknown benchmark name {name!r} (split|perm|cont_perm)_(mnist|fashion)")
+    named = [(f"{path}.{key}", key) for keyed in BENCHMARK_KEYED for path, mapping in _get(config, keyed)
+             for key in (mapping if isinstance(mapping, dict) else [])]
+    named += [item for listed in BENCHMARK_LISTED for item in _get(config, listed)]
+    problems += [f"config error at {path}: unknown benchmark name {name!r} (split|perm|cont_perm)_(mnist|fashion)"
+                 for path, name in named if not BENCHMARK.match(str(name))]
     problems += check_fig4_curve(config)
     return problems
 
 
 def check_fig4_curve(config: dict[str, Any]) -> list[str]:
     """Fig 4b plots the task-1 curve of presyn and no_consolidation on Split MNIST: the curve settings must keep it."""
+    from presyn.experiments.lifelong import FIG4B_BENCHMARK, FIG4B_CURVE_METHODS
+
     sec = config.get("lifelong")
-    if not isinstance(sec, dict) or not sec.get("enabled", True) or "split_mnist" not in (sec.get("benchmarks") or []):
+    if not isinstance(sec, dict) or not sec.get("enabled", True) or FIG4B_BENCHMARK not in (sec.get("benchmarks") or []):
         return []
     problems = []
-    benchmarks, methods, tasks = (sec.get(k, d) for k, d in (("curve_benchmarks", ["split_mnist"]),
-                                                            ("curve_methods", ["presyn", "no_consolidation"]), ("curve_tasks", [1])))
-    if isinstance(benchmarks, list) and "split_mnist" not in benchmarks:
+    benchmarks, methods, tasks = (sec.get(k, d) for k, d in (("curve_benchmarks", [FIG4B_BENCHMARK]),
+                                                            ("curve_methods", list(FIG4B_CURVE_METHODS)), ("curve_tasks", [1])))
+    if isinstance(benchmarks, list) and FIG4B_BENCHMARK not in benchmarks:
         problems.append("config error at lifelong.curve_benchmarks: Fig 4b plots the Split MNIST task-1 curve; "
-                        "add split_mnist (or null = every benchmark)")
+                        f"add {FIG4B_BENCHMARK} (or null = every benchmark)")
     if isinstance(methods, list):
-        missing = [m for m in ("presyn", "no_consolidation") if m in (sec.get("methods") or {}) and m not in methods]
+        missing = [m for m in FIG4B_CURVE_METHODS if m in (sec.get("methods") or {}) and m not in methods]
         if missing:
             problems.append(f"config error at lifelong.curve_methods: Fig 4b plots the curves of {', '.join(missing)}; "
                             "add them (or null = every method)")

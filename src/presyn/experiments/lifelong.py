@@ -51,6 +51,8 @@ from presyn.tasks import TaskStream, make_stream
 from presyn.training import Generators, MetricsLog, Progress, check_finite, save_run
 
 METHODS = ("presyn", "no_consolidation", "bgd", "ewc", "joint")
+FIG4B_BENCHMARK = "split_mnist"  # Fig 4b: the task-1 curve per epoch of these runs (curve_benchmarks, curve_methods)
+FIG4B_CURVE_METHODS = ("presyn", "no_consolidation")
 
 
 @torch.no_grad()
@@ -184,7 +186,8 @@ def _model_block(method_cfg: dict, benchmark: str) -> dict:
 def records_curve(sec: dict, method: str, benchmark: str) -> bool:
     """Whether a run evaluates its curve tasks between task ends: only the benchmarks and methods a figure
     plots per epoch (Fig 4b: presyn and no_consolidation on Split MNIST); null lists = every run."""
-    benchmarks, methods = sec.get("curve_benchmarks", ["split_mnist"]), sec.get("curve_methods", ["presyn", "no_consolidation"])
+    benchmarks = sec.get("curve_benchmarks", [FIG4B_BENCHMARK])
+    methods = sec.get("curve_methods", list(FIG4B_CURVE_METHODS))
     return (benchmarks is None or benchmark in benchmarks) and (methods is None or method in methods)
 
 
