@@ -18,6 +18,8 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from presyn.curves import FIG4B_BENCHMARK, FIG4B_CURVE_METHODS
+
 
 class ConfigError(ValueError):
     """The config does not satisfy workflow/schemas/config.schema.yaml."""
@@ -118,8 +120,6 @@ def check_references(config: dict[str, Any]) -> list[str]:
 
 def check_fig4_curve(config: dict[str, Any]) -> list[str]:
     """Fig 4b plots the task-1 curve of presyn and no_consolidation on Split MNIST: the curve settings must keep it."""
-    from presyn.experiments.lifelong import FIG4B_BENCHMARK, FIG4B_CURVE_METHODS
-
     sec = config.get("lifelong")
     if not isinstance(sec, dict) or not sec.get("enabled", True) or FIG4B_BENCHMARK not in (sec.get("benchmarks") or []):
         return []

@@ -21,6 +21,7 @@ import pandas as pd
 
 from presyn import stats
 from presyn.analysis.collect import check_single_config, read_metrics
+from presyn.curves import FIG4B_BENCHMARK, FIG4B_CURVE_METHODS
 
 KEYS = ["method", "benchmark", "seed"]
 EPOCH_METRICS = ("test_accuracy", "current_task", "train_loss", "mean_p", "fraction_frozen")
@@ -67,8 +68,8 @@ def apptable1_stats(final: pd.DataFrame, figure: str = "apptable1") -> pd.DataFr
     return stats.frame(rows)
 
 
-def fig4_stats(epochs: pd.DataFrame, final: pd.DataFrame, benchmark: str = "split_mnist", figure: str = "fig4",
-               curve_methods: tuple[str, ...] = ("presyn", "no_consolidation")) -> pd.DataFrame:
+def fig4_stats(epochs: pd.DataFrame, final: pd.DataFrame, benchmark: str = FIG4B_BENCHMARK, figure: str = "fig4",
+               curve_methods: tuple[str, ...] = FIG4B_CURVE_METHODS) -> pd.DataFrame:
     """Fig 4b: task-1 accuracy after every epoch (curve methods); Fig 4c: final mean accuracy per method, t-tests."""
     rows = []
     e = epochs[(epochs["benchmark"] == benchmark) & (epochs["metric"] == "test_accuracy") & (epochs["task"] == "1")]

@@ -43,6 +43,7 @@ from pathlib import Path
 import torch
 
 from presyn import checkpoint
+from presyn.curves import FIG4B_BENCHMARK, FIG4B_CURVE_METHODS
 from presyn.data import Dataset, load_processed
 from presyn.factory import build_learner
 from presyn.learners import PresynapticLearner
@@ -51,8 +52,6 @@ from presyn.tasks import TaskStream, make_stream
 from presyn.training import Generators, MetricsLog, Progress, check_finite, save_run
 
 METHODS = ("presyn", "no_consolidation", "bgd", "ewc", "joint")
-FIG4B_BENCHMARK = "split_mnist"  # Fig 4b: the task-1 curve per epoch of these runs (curve_benchmarks, curve_methods)
-FIG4B_CURVE_METHODS = ("presyn", "no_consolidation")
 
 
 @torch.no_grad()
