@@ -18,7 +18,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from presyn.curves import FIG4B_BENCHMARK, FIG4B_CURVE_METHODS
+from presyn.curves import FIG4B_BENCHMARK, FIG4B_CURVE_METHODS, curve_lists
 
 
 class ConfigError(ValueError):
@@ -124,8 +124,7 @@ def check_fig4_curve(config: dict[str, Any]) -> list[str]:
     if not isinstance(sec, dict) or not sec.get("enabled", True) or FIG4B_BENCHMARK not in (sec.get("benchmarks") or []):
         return []
     problems = []
-    benchmarks, methods, tasks = (sec.get(k, d) for k, d in (("curve_benchmarks", [FIG4B_BENCHMARK]),
-                                                            ("curve_methods", list(FIG4B_CURVE_METHODS)), ("curve_tasks", [1])))
+    (benchmarks, methods), tasks = curve_lists(sec), sec.get("curve_tasks", [1])
     if isinstance(benchmarks, list) and FIG4B_BENCHMARK not in benchmarks:
         problems.append("config error at lifelong.curve_benchmarks: Fig 4b plots the Split MNIST task-1 curve; "
                         f"add {FIG4B_BENCHMARK} (or null = every benchmark)")

@@ -8,3 +8,8 @@ torch, pandas and scipy so that all three, and the Snakefile, can import it chea
 
 FIG4B_BENCHMARK = "split_mnist"
 FIG4B_CURVE_METHODS = ("presyn", "no_consolidation")
+
+
+def curve_lists(sec: dict) -> tuple[list | None, list | None]:
+    """``lifelong.curve_benchmarks`` and ``curve_methods`` with their defaults (Fig 4b's runs); None = every."""
+    return sec.get("curve_benchmarks", [FIG4B_BENCHMARK]), sec.get("curve_methods", list(FIG4B_CURVE_METHODS))

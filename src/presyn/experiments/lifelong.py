@@ -43,7 +43,7 @@ from pathlib import Path
 import torch
 
 from presyn import checkpoint
-from presyn.curves import FIG4B_BENCHMARK, FIG4B_CURVE_METHODS
+from presyn.curves import curve_lists
 from presyn.data import Dataset, load_processed
 from presyn.factory import build_learner
 from presyn.learners import PresynapticLearner
@@ -185,8 +185,7 @@ def _model_block(method_cfg: dict, benchmark: str) -> dict:
 def records_curve(sec: dict, method: str, benchmark: str) -> bool:
     """Whether a run evaluates its curve tasks between task ends: only the benchmarks and methods a figure
     plots per epoch (Fig 4b: presyn and no_consolidation on Split MNIST); null lists = every run."""
-    benchmarks = sec.get("curve_benchmarks", [FIG4B_BENCHMARK])
-    methods = sec.get("curve_methods", list(FIG4B_CURVE_METHODS))
+    benchmarks, methods = curve_lists(sec)
     return (benchmarks is None or benchmark in benchmarks) and (methods is None or method in methods)
 
 
