@@ -260,8 +260,8 @@ def main() -> None:
               f"   gemm share {row.get('gemm_share', float('nan')):.2f}   floor share {row.get('floor_share', float('nan')):.2f}")
     print(json.dumps({
         "runs": len(runs), "gemm_floor_job_s": round(total, 3), "gemm_floor_wall_s": round(total / parallel, 3),
-        "train_s": round(train_s, 3), "eval_s": round(eval_s, 3), "rng_floor_job_s": round(rng_s, 3),
-        "floor_job_s": round(total + rng_s, 3), "floor_wall_s": round((total + rng_s) / parallel, 3),
+        "train_s": round(train_s, 3), "eval_s": round(eval_s, 3), "rng_floor_job_s": round(rng_s, 6),
+        "floor_job_s": round(total + rng_s, 6), "floor_wall_s": round((total + rng_s) / parallel, 3),
         "cores": args.cores, "threads": args.threads,
         "gflops": round(flops / total / 1e9, 1) if total else None, "target_wall_s": args.target_min * 60, "kinds": kinds,
     }))
