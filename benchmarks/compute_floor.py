@@ -34,6 +34,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -163,6 +164,19 @@ def run_products(spec: dict, data_dir: Path) -> tuple[Counter, Counter, Counter]
     return train, evals, draws
 
 
+def best_of(fn: Callable[[], object], calls: int, reps: int, warmup: int) -> float:
+    """Seconds per call of ``fn``: the best of ``reps`` timings of ``calls`` calls each, after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    best = math.inf
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return best
+
+
 def time_product(shape: Shape, threads: int, reps: int) -> float:
     """Best-of-``reps`` seconds of one product of this shape (bmm for K > 1), fp32, ``threads`` threads."""
     torch.set_num_threads(threads)
@@ -172,15 +186,7 @@ def time_product(shape: Shape, threads: int, reps: int) -> float:
     out = torch.empty(k, m, n)
     fn = (lambda: torch.mm(a[0], b[0], out=out[0])) if k == 1 else (lambda: torch.bmm(a, b, out=out))
     calls = max(1, min(50, int(2e8 // max(1, k * m * kin * n))))  # ~0.2 GFLOP per timing, at least one call
-    for _ in range(3):
-        fn()
-    best = math.inf
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / calls)
-    return best
+    return best_of(fn, calls, reps, warmup=3)
 
 
 def time_draw(draw: Draw, threads: int, reps: int) -> float:
@@ -197,15 +203,7 @@ def time_draw(draw: Draw, threads: int, reps: int) -> float:
         fn = lambda: torch.randn(n, generator=gen)  # noqa: E731
     else:
         raise ValueError(f"unknown draw {what!r}")
-    calls = max(1, min(50, int(2e7 // n)))
-    fn()
-    best = math.inf
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / calls)
-    return best
+    return best_of(fn, max(1, min(50, int(2e7 // n))), reps, warmup=1)
 
 
 def main() -> None:
