@@ -1,4 +1,4 @@
-"""Snakemake entry: App. fig 4 statistics (Pearson r of relative change vs initial P, shuffle control)."""
+"""Snakemake entry: App. fig 4 statistics (Pearson r of the size of the relative change vs initial Pr)."""
 from presyn import logs
 from presyn.io import read_table, write_table
 from presyn.sjostrom.analysis import appfig4_stats

@@ -1,18 +1,19 @@
-"""Snakemake entry: fetch the Sjöström recordings by DOI (Dryad, then Mendeley Data), record checksums."""
+"""Snakemake entry: the two Sjöström files from the first source that gives sha256-verified copies."""
 import sys
 
 from presyn import logs
-from presyn.sjostrom.download import SjostromUnavailableError, fetch
+from presyn.sjostrom.sources import SjostromUnavailableError, fetch
 
 log = logs.setup(snakemake.log[0])
 try:
-    record, failures = fetch(snakemake.params.cfg, snakemake.params.raw_dir)
+    record = fetch(snakemake.params.cfg, snakemake.params.raw_dir, snakemake.params.repo_root)
 except SjostromUnavailableError as exc:  # the message is the instruction; no traceback needed
     log.error("%s", exc)
     sys.exit(1)
 except Exception:
     log.exception("Sjöström data")
     raise
-for failure in failures:
+for failure in record["failures"]:
     log.warning("sjostrom: %s", failure)
-log.info("sjostrom: %d file(s) from %s recorded in %s", len(record["files"]), record["source"], snakemake.output[0])
+for name, meta in record["files"].items():
+    log.info("sjostrom: %s (%s) from %s (%s), sha256 %s", name, meta["group"].upper(), meta["source"], meta["from"], meta["sha256"])

@@ -73,7 +73,7 @@ NEW_SECTION_OVERLAYS = {
     "perceptron_probability": ({"perceptron": {"methods": {"presyn": {"p_max": 1.5}}}}, "perceptron.methods.presyn.p_max", "maximum of 1"),
     "perceptron_unknown_kind": ({"perceptron": {"methods": {"presyn": {"kind": "hebb"}}}}, "perceptron.methods.presyn.kind", "is not one of"),
     "perceptron_empty_seeds": ({"perceptron": {"seeds": []}}, "perceptron.seeds", "should be non-empty"),
-    "sjostrom_unknown_source": ({"sjostrom": {"source": "zenodo"}}, "sjostrom.source", "is not one of"),
+    "sjostrom_unknown_source": ({"sjostrom": {"sources": ["zenodo"]}}, "sjostrom.sources[0]", "is not one of"),
 }
 
 

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 
-from presyn.io import atomic_path
+from presyn.io import atomic_path, sha256_file
 from presyn.provenance import code_version
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_manifest(files: list[str], out: str | Path, config: dict, left_out: dict[str, str] | None = None) -> None:

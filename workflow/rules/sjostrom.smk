@@ -1,26 +1,21 @@
-# Release probability and stability (App. fig 4; SPEC §3): Sjöström et al. 2001 recordings ->
+# Release probability and stability (App. fig 4; SPEC §3): the two processed Sjöström et al. 2001 files
+# (pinned GitHub raw URLs, else the vendored copy in vendor/sjostrom/; sha256-verified) ->
 # results/tables/sjostrom_recordings.csv -> results/stats/appfig4.csv -> figures/appfig4.pdf.
-# sjostrom.source: download = Dryad / Mendeley Data by DOI (or a file placed in data/raw/sjostrom/);
-# synthetic = a made-up stand-in (tests, quick config), flagged SYNTHETIC in the table and the figure.
 
 SJOSTROM = config.get("sjostrom", {})
 SJOSTROM_RAW = "data/raw/sjostrom"
-SJOSTROM_SYNTHETIC = "data/raw/sjostrom_synthetic/sjostrom_synthetic.csv"
-SJOSTROM_IS_SYNTHETIC = SJOSTROM.get("source", "download") == "synthetic"
-
-
-def sjostrom_raw_input(wildcards):
-    if SJOSTROM_IS_SYNTHETIC:
-        return {"raw": SJOSTROM_SYNTHETIC}
-    return {"checksums": f"{SJOSTROM_RAW}/checksums.json"}
+SJOSTROM_FILES = [f"{SJOSTROM_RAW}/{f['name']}" for f in SJOSTROM.get("files", {}).values()]
+REPO_ROOT = str(Path(workflow.basedir).parent)  # the vendored copy ships with the code, wherever the working directory is
 
 
 rule fetch_sjostrom:
     output:
-        f"{SJOSTROM_RAW}/checksums.json",
+        files=SJOSTROM_FILES,
+        record=f"{SJOSTROM_RAW}/sources.json",
     params:
         cfg=SJOSTROM,
         raw_dir=SJOSTROM_RAW,
+        repo_root=REPO_ROOT,
     log:
         "logs/data/sjostrom.log",
     resources:
@@ -29,28 +24,14 @@ rule fetch_sjostrom:
         "../../scripts/fetch_sjostrom.py"
 
 
-rule synthetic_sjostrom:
-    output:
-        SJOSTROM_SYNTHETIC,
-    params:
-        n=SJOSTROM.get("synthetic", {}).get("n", 40),
-        seed=SJOSTROM.get("synthetic", {}).get("seed", 0),
-        n_sites=SJOSTROM.get("n_sites", 5.5),
-    log:
-        "logs/data/sjostrom_synthetic.log",
-    script:
-        "../../scripts/make_synthetic_sjostrom.py"
-
-
 rule sjostrom_table:
     input:
-        unpack(sjostrom_raw_input),
+        SJOSTROM_FILES,
     output:
         "results/tables/sjostrom_recordings.csv",
     params:
         cfg=SJOSTROM,
         raw_dir=SJOSTROM_RAW,
-        synthetic=SJOSTROM_IS_SYNTHETIC,
     log:
         "logs/tables/sjostrom_recordings.log",
     script:
@@ -64,7 +45,7 @@ rule appfig4_stats:
         "results/stats/appfig4.csv",
     params:
         n_shuffle=SJOSTROM.get("n_shuffle", 10000),
-        seed=SJOSTROM.get("seed", 0),
+        seed=SJOSTROM.get("seed", 2019),
     log:
         "logs/stats/appfig4.log",
     script:

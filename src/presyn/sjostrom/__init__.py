@@ -1,9 +1,7 @@
-"""Sjöström et al. 2001 STDP recordings (as published with Costa et al.): App. fig 4.
+"""App. fig 4: the Sjöström et al. 2001 release-probability estimates, as processed for the paper.
 
-download  -> data/raw/sjostrom/ (+ checksums.json), resolved via Dryad / Mendeley Data public APIs
-parse     -> results/tables/sjostrom_recordings.csv (tidy, one row per recording, config column mapping)
-analysis  -> results/stats/appfig4.csv (Pearson r of relative change vs initial P, shuffle control)
-synthetic -> a small made-up file in the raw layout, for tests and the quick config only (never real data)
+sources  -> data/raw/sjostrom/Sjostrom2001_{LTP,LTD}_schug.csv (+ sources.json): pinned GitHub raw URLs,
+            else the vendored copy (vendor/sjostrom/), every file checked against its recorded sha256
+parse    -> results/tables/sjostrom_recordings.csv (one row per synapse; w = Pr q recomputed and checked)
+analysis -> results/stats/appfig4.csv (Pearson r of the size of the relative change vs initial Pr)
 """
-
-RAW_SUFFIXES = (".csv", ".xls", ".xlsx")
