@@ -213,7 +213,7 @@ def test_ewc_penalty_and_gradient_against_direct_computation():
 def test_planner_protocol():
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     runs = plan_runs(config)
-    main = [s for s in runs if not s.get("search")]
+    main = [s for s in runs if not s.get("search") and not s.get("diagnostic")]
     search = [s for s in runs if s.get("search")]
     methods = {"presyn", "no_consolidation", "bgd", "ewc", "joint"}
     assert {s["method"] for s in main} == methods
@@ -228,8 +228,18 @@ def test_planner_protocol():
     assert by[("no_consolidation", "split_mnist", 2019)]["model"] == {"kind": "deterministic", "optimizer": "adam", "lr": 1e-6}
     assert by[("joint", "perm_mnist", 2019)]["joint"] is True
     assert by[("presyn", "split_mnist", 2019)]["n_tasks"] == 5
-    assert all(s["holdout"] > 0 and s["eval_every"] == 0 and s["method"].startswith("ewcsearch_lam") for s in search)
-    assert len({s["method"] for s in search}) == len(config["lifelong"]["ewc_search"]["lambdas"])
+    assert by[("bgd", "perm_mnist", 2019)]["model"]["init"] == "fork"  # the fork's initial means (issue 18)
+    assert all(s["holdout"] > 0 and s["eval_every"] == 0 and s["method"].startswith("ewcsearch-") for s in search)
+    grid = config["lifelong"]["ewc_search"]["grid"]
+    n_points = sum(len(grid["ewc_lambda"]) * len(grid["fisher"]) * (len(grid["reset_optimizer"]) if opt == "adam" else 1)
+                   for opt, _ in grid["optimizer_lr"])
+    assert n_points == 80 and len(search) == 2 * n_points * len(config["lifelong"]["benchmarks"])
+    screen = [s for s in search if s["search"]["stage"] == "screen" and s["benchmark"] == "perm_mnist"]
+    assert {s["epochs_per_task"] for s in screen} == {5} and {s["n_tasks"] for s in screen} == {3}
+    assert not any(s["model"]["reset_optimizer"] and s["model"]["optimizer"] == "sgd" for s in search)
+    evidence = {s["method"]: s for s in runs if s.get("diagnostic") == "bgd_evidence"}
+    assert evidence["bgd-fork-init-raw"]["dataset"]["std"] == 1.0 and evidence["bgd-pytorch-init"]["model"]["init"] == "pytorch"
+    assert evidence["bgd-fork-init-padded32"]["dataset"]["pad"] == 2
 
 
 # ------------------------------------------------------------------------------------------- end to end
@@ -331,3 +341,154 @@ def test_only_the_runs_fig4b_plots_evaluate_every_epoch():
                                      {"lifelong": {"curve_benchmarks": None, "curve_methods": ["bgd"]}}), ["lifelong"])
     assert {s["benchmark"] for s in every.values() if s["eval_every"]} == {"split_mnist", "split_fashion", "perm_mnist", "perm_fashion"}
     assert {s["method"] for s in every.values() if s["eval_every"]} == {"bgd"}
+
+
+# ------------------------------------------------------------------------------------------- issue 18: BGD as the fork, EWC search
+def test_bgd_first_step_hand_computed_on_the_smallest_softmax_net():
+    """784-... is too big to do by hand: a 1-input, 2-class net (2 weights + 2 biases, all BGD parameters),
+    K = 2 samples, one input. Summed-loss gradient; mu and sigma both updated with the OLD sigma."""
+    net = SynapticMLP([1, 2], torch.Generator().manual_seed(0), p_init=1.0)
+    mu0 = flat_params(net).clone().double()  # (W0, W1, b0, b1)
+    gen = torch.Generator().manual_seed(5)
+    learner = BGDLearner(net, std_init=0.3, eta=1.0, mc_samples=2, generator=gen)
+    eps = torch.randn((2, 4), generator=torch.Generator().manual_seed(5)).double()  # what the step draws
+    x, y = torch.tensor([[2.0]]), torch.tensor([1])
+    sigma0 = 0.3
+    grads = []
+    for k in range(2):
+        w0, w1, b0, b1 = (mu0 + sigma0 * eps[k]).tolist()
+        z0, z1 = w0 * 2.0 + b0, w1 * 2.0 + b1
+        p0 = math.exp(z0) / (math.exp(z0) + math.exp(z1))
+        d0, d1 = p0, (1 - p0) - 1.0  # dL/dz for the true class 1 (batch of one: summed = mean)
+        grads.append([d0 * 2.0, d1 * 2.0, d0, d1])
+    g = torch.tensor(grads, dtype=torch.float64)
+    e_g, e_ge = g.mean(0), (g * eps).mean(0)
+    mu1 = mu0 - sigma0**2 * e_g
+    sigma1 = sigma0 * torch.sqrt(1 + (sigma0 * e_ge / 2) ** 2) - sigma0**2 * e_ge / 2
+    learner.step(x, y)
+    assert torch.allclose(learner.mu.double(), mu1, atol=1e-6)
+    assert torch.allclose(learner.sigma.double(), sigma1, atol=1e-6)
+    # the other order (sigma first, then mu with the new sigma) would differ measurably here
+    assert not torch.allclose(mu0 - sigma1**2 * e_g, mu1, atol=1e-4)
+
+
+def test_fork_initialisation_statistics_on_the_full_network():
+    from presyn.baselines import fork_init_
+
+    sizes = [784, 200, 200, 10]
+    net = SynapticMLP(sizes, torch.Generator().manual_seed(2019), p_init=1.0)
+    fork_init_(net, torch.Generator().manual_seed(2019))
+    for W, (fan_out, fan_in) in zip(net.weights, net.shapes):
+        target = math.sqrt(2.0 / (fan_in + fan_out))
+        assert abs(float(W.std()) / target - 1) < 0.05 and abs(float(W.mean())) < 0.05 * target
+    # biases N(0, sqrt(2)/sqrt(1 + fan_out)): pooled over seeds so that each layer has >= 2000 draws
+    pooled = [[] for _ in net.shapes]
+    for seed in range(200):
+        n = SynapticMLP(sizes, torch.Generator().manual_seed(seed), p_init=1.0)
+        fork_init_(n, torch.Generator().manual_seed(seed))
+        for i, b in enumerate(n.biases):
+            pooled[i].append(b)
+    for biases, (fan_out, _) in zip(pooled, net.shapes):
+        b = torch.cat(biases)
+        assert abs(float(b.std()) / (math.sqrt(2.0) / math.sqrt(1 + fan_out)) - 1) < 0.05
+    # the default differs: PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the first layer has std 0.0206, not 0.0446
+    default = SynapticMLP(sizes, torch.Generator().manual_seed(2019), p_init=1.0)
+    assert float(default.weights[0].std()) < 0.6 * math.sqrt(2.0 / (784 + 200))
+
+
+def test_exact_fisher_two_class_hand_computed():
+    from presyn.baselines import exact_fisher
+
+    net = SynapticMLP([1, 2], torch.Generator().manual_seed(3), p_init=1.0)
+    x = torch.tensor([[0.5], [-1.5], [2.0]])
+    (w0, w1), (b0, b1) = net.weights[0][:, 0].tolist(), net.biases[0].tolist()
+    fw, fb = [0.0, 0.0], [0.0, 0.0]
+    for (xi,) in x.tolist():
+        z0, z1 = w0 * xi + b0, w1 * xi + b1
+        p0 = math.exp(z0) / (math.exp(z0) + math.exp(z1))
+        p1 = 1 - p0
+        # sum_c p_c (d log p_c / d z_j)^2 = p0 (1 - p0)^2 + p1 p0^2 = p0 p1 for both logits
+        for j in range(2):
+            fb[j] += p0 * p1 / 3
+            fw[j] += xi**2 * p0 * p1 / 3
+    fisher = exact_fisher(net, x)
+    assert torch.allclose(fisher, torch.tensor([*fw, *fb]), atol=1e-6)
+    # the empirical Fisher with one label differs from it
+    assert not torch.allclose(empirical_fisher(net, x, torch.tensor([0, 0, 0])), fisher, atol=1e-3)
+
+
+def test_ewc_optimizer_reset_at_task_boundary():
+    net = SynapticMLP([6, 5, 3], torch.Generator().manual_seed(0), p_init=1.0)
+    learner = EWCLearner(net, "adam", lr=0.01, ewc_lambda=1.0, reset_optimizer=True)
+    x, y = torch.randn(12, 6, generator=torch.Generator().manual_seed(1)), torch.randint(0, 3, (12,), generator=torch.Generator().manual_seed(2))
+    learner.step(x, y)
+    old = learner.optimizer
+    assert old.state  # Adam moments exist
+    learner.end_task(x, y)
+    assert learner.optimizer is not old and not learner.optimizer.state
+    keep = EWCLearner(SynapticMLP([6, 5, 3], torch.Generator().manual_seed(0), p_init=1.0), "adam", lr=0.01, ewc_lambda=1.0)
+    keep.step(x, y)
+    opt = keep.optimizer
+    keep.end_task(x, y)
+    assert keep.optimizer is opt and opt.state
+
+
+def test_ewc_search_never_reads_the_test_split(tmp_path, monkeypatch):
+    """A search run (holdout > 0) trained in-process with np.load patched so that reading a test array fails."""
+    import numpy as np
+
+    from conftest import write_tiny_dataset
+    from presyn.experiments import lifelong as ll
+
+    data = tmp_path / "mnist.npz"
+    write_tiny_dataset(data, n_train=400, n_test=100)
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["lifelong"]["ewc_search"]["grid"] = {"optimizer_lr": [["adam", 1e-3]], "ewc_lambda": [10], "fisher": ["exact"],
+                                                "reset_optimizer": [True]}
+    config["lifelong"]["ewc_search"]["holdout"] = 100
+    config["lifelong"]["ewc_search"]["screen"] = {"epochs_per_task": 1, "n_tasks": {"split": 2, "perm": 2}}
+    spec = next(s for s in plan_runs(config) if s.get("search") and s["benchmark"] == "split_mnist" and s["search"]["stage"] == "screen")
+    real_load = np.load
+
+    class NoTest:
+        def __init__(self, z):
+            self.z = z
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            self.z.close()
+
+        def __getitem__(self, key):
+            assert key not in ("x_test", "y_test"), f"the search read {key}"
+            return self.z[key]
+
+    monkeypatch.setattr(np, "load", lambda *a, **k: NoTest(real_load(*a, **k)))
+    ll.train(spec, {"data": str(data)}, tmp_path / "run", torch.device("cpu"))
+    monkeypatch.setattr(np, "load", real_load)
+    m = pd.read_parquet(tmp_path / "run" / "metrics.parquet")
+    assert np.isfinite(m.loc[m.metric == "mean_accuracy", "value"]).all() and (m.metric == "diverged").any()
+    # and the patch bites: a figure run (holdout 0) reads the test split and is refused
+    monkeypatch.setattr(np, "load", lambda *a, **k: NoTest(real_load(*a, **k)))
+    figure_spec = next(s for s in plan_runs(config) if not s.get("search") and s["method"] == "ewc" and s["benchmark"] == "split_mnist")
+    with pytest.raises(AssertionError, match="the search read x_test"):
+        ll.train(figure_spec, {"data": str(data)}, tmp_path / "run2", torch.device("cpu"))
+
+
+def test_ewc_search_choice_ties_to_the_smaller_lambda_then_empirical_then_no_reset():
+    from presyn.experiments.ewc_search import choose, scores_table, top_points
+
+    def row(stage, index, lam, fisher, reset, score, bench="split_mnist"):
+        return {"benchmark": bench, "stage": stage, "seed": 2019, "grid_index": index, "optimizer": "adam", "lr": 1e-3,
+                "ewc_lambda": lam, "fisher": fisher, "reset_optimizer": reset, "score": score, "diverged": score != score}
+
+    rows = [row("screen", 0, 100.0, "exact", False, 0.70), row("screen", 1, 10.0, "exact", True, 0.70),
+            row("screen", 2, 10.0, "empirical", True, 0.70), row("screen", 3, 10.0, "empirical", False, 0.70),
+            row("screen", 4, 1.0, "empirical", False, float("nan")), row("screen", 5, 1000.0, "empirical", False, 0.60)]
+    screen = scores_table(rows)
+    top = top_points(screen, 3)
+    assert list(top["grid_index"]) == [3, 2, 1]  # equal scores: smaller lambda, then empirical, then no reset; NaN never
+    confirm = scores_table([row("confirm", 3, 10.0, "empirical", False, 0.81), row("confirm", 1, 10.0, "exact", True, 0.83),
+                            row("confirm", 2, 10.0, "empirical", True, 0.83)])
+    assert int(choose(confirm)["grid_index"].iloc[0]) == 2  # 0.83 tie: empirical before exact

@@ -21,6 +21,8 @@ step does not grow with the number of past tasks.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch.func import grad, vmap
 
@@ -66,6 +68,49 @@ def empirical_fisher(net: SynapticMLP, x: torch.Tensor, y: torch.Tensor, chunk: 
         g = per_example(theta, x[start:start + chunk], y[start:start + chunk], net)
         total += g.square().sum(0)
     return total / x.shape[0]
+
+
+def log_probs_all(theta: torch.Tensor, x: torch.Tensor, net: SynapticMLP) -> torch.Tensor:
+    """log p(c | x, theta) for every class c of one example (for torch.func)."""
+    weights, biases = unflatten(net, theta)
+    h = x
+    for i, (W, b) in enumerate(zip(weights, biases)):
+        h = W @ h + b
+        if i < len(weights) - 1:
+            h = torch.relu(h)
+    return torch.log_softmax(h, -1)
+
+
+def exact_fisher(net: SynapticMLP, x: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+    """Diagonal Fisher at the current parameters with the expectation over the model's own predictive
+    distribution taken exactly: mean over examples of sum_c p(c|x) (d log p(c|x) / d theta)^2 (no labels)."""
+    theta = flat_params(net).detach()
+    per_class = vmap(torch.func.jacrev(log_probs_all), in_dims=(None, 0, None))  # (B, C, P)
+    total = torch.zeros_like(theta)
+    for start in range(0, x.shape[0], chunk):
+        xb = x[start:start + chunk]
+        jac = per_class(theta, xb, net)
+        probs = log_probs_all_batch(theta, xb, net).exp()  # (B, C)
+        total += torch.einsum("bc,bcp->p", probs, jac.square())
+    return total / x.shape[0]
+
+
+def log_probs_all_batch(theta: torch.Tensor, x: torch.Tensor, net: SynapticMLP) -> torch.Tensor:
+    """log p(c | x, theta) for a batch (B, C)."""
+    return vmap(log_probs_all, in_dims=(None, 0, None))(theta, x, net)
+
+
+FISHERS = {"empirical": lambda net, x, y: empirical_fisher(net, x, y), "exact": lambda net, x, y: exact_fisher(net, x)}
+
+
+def fork_init_(net: SynapticMLP, generator: torch.Generator) -> None:
+    """Initial BGD means as the authors' BGD fork sets them (nn_utils/init_utils.py, main.py defaults):
+    every weight matrix ``xavier_normal_`` (std sqrt(2 / (fan_in + fan_out))), every bias
+    N(0, sqrt(2) / sqrt(1 + fan_out)); drawn on the run's init generator, weights first, then biases."""
+    parts = [torch.randn(o * i, generator=generator) * math.sqrt(2.0 / (i + o)) for o, i in net.shapes]
+    net.w.copy_(torch.cat(parts).to(net.w.device))
+    for b, (o, _) in zip(net.biases, net.shapes):
+        b.copy_((torch.randn(o, generator=generator) * (math.sqrt(2.0) / math.sqrt(1 + o))).to(b.device))
 
 
 # ------------------------------------------------------------------ BGD
@@ -176,10 +221,13 @@ class EWCLearner(DeterministicLearner):
     """Deterministic MLP + the EWC penalty of every past task (Fisher and anchor taken at ``end_task``)."""
 
     def __init__(self, net: SynapticMLP, optimizer: str, lr: float, ewc_lambda: float, fisher_samples: int | None = None,
-                 weight_decay: float = 0.0) -> None:
+                 weight_decay: float = 0.0, fisher: str = "empirical", reset_optimizer: bool = False) -> None:
         super().__init__(net, optimizer, lr, weight_decay)
+        if fisher not in FISHERS:
+            raise ValueError(f"EWC fisher must be one of {sorted(FISHERS)}, not {fisher!r}")
         self.ewc_lambda = float(ewc_lambda)
         self.fisher_samples = fisher_samples
+        self.fisher_kind, self.reset_optimizer = fisher, bool(reset_optimizer)
         self.tasks: list[tuple[torch.Tensor, torch.Tensor]] = []  # (F_t, theta*_t) per finished task
         n = flat_params(net).numel()
         self._f_sum = torch.zeros(n, device=net.w.device)  # sum_t F_t
@@ -217,11 +265,13 @@ class EWCLearner(DeterministicLearner):
         """Consolidate the task just finished: its Fisher (on x, y) and the current parameters."""
         if self.fisher_samples:
             x, y = x[: self.fisher_samples], y[: self.fisher_samples]
-        fisher = empirical_fisher(self.net, x, y)
+        fisher = FISHERS[self.fisher_kind](self.net, x, y)
         anchor = flat_params(self.net).detach().clone()
         self.tasks.append((fisher, anchor))
         self._f_sum += fisher
         self._f_anchor += fisher * anchor
+        if self.reset_optimizer:  # a fresh optimiser (Adam moments / SGD state) for the next task
+            self.optimizer = self.make_optimizer()
 
     def state_dict(self) -> dict:
         return {**self.net.state_dict(), "ewc_lambda": self.ewc_lambda,
@@ -232,8 +282,15 @@ def build(model: dict, net_factory, gens, device: torch.device):
     """Factory hook for the kinds defined here (``bgd``, ``ewc``); ``net_factory(p_init)`` makes the MLP."""
     kind = model["kind"]
     if kind == "bgd":
-        return BGDLearner(net_factory(1.0), model["std_init"], model["eta"], model.get("mc_samples", 10), gens.masks)
+        net = net_factory(1.0)
+        init = model.get("init", "pytorch")
+        if init == "fork":
+            fork_init_(net, gens.init)
+        elif init != "pytorch":
+            raise ValueError(f"BGD init must be 'pytorch' or 'fork', not {init!r}")
+        return BGDLearner(net, model["std_init"], model["eta"], model.get("mc_samples", 10), gens.masks)
     if kind == "ewc":
         return EWCLearner(net_factory(1.0), model.get("optimizer", "adam"), model["lr"], model["ewc_lambda"],
-                          model.get("fisher_samples"), model.get("weight_decay", 0.0))
+                          model.get("fisher_samples"), model.get("weight_decay", 0.0), model.get("fisher", "empirical"),
+                          model.get("reset_optimizer", False))
     raise ValueError(f"unknown baseline kind {kind!r}")

@@ -327,17 +327,23 @@ def load_processed(
     std: float,
     device: torch.device | str = "cpu",
     subset: dict | None = None,
+    pad: int = 0,
+    holdout: int = 0,
 ) -> Dataset:
     """Load ``data/processed/<dataset>.npz`` whole, normalise once, move to ``device``.
 
-    ``subset`` ({"train": n, "test": m}) keeps the first n / m items (quick config).
+    ``subset`` ({"train": n, "test": m}) keeps the first n / m items (quick config). ``pad`` adds that many
+    zero pixels on every side of each (square) image before normalising (the BGD fork's early 32 x 32 inputs).
+    ``holdout`` = N: the last N training items become the evaluation set and the test split is never read
+    (hyperparameter searches score on held-out training data only).
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `snakemake --cores 1 {path}` to fetch and process it")
+    splits = ("x_train", "y_train") if holdout else ("x_train", "y_train", "x_test", "y_test")
     try:
         with np.load(path) as z:
-            xs = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+            xs = {k: z[k] for k in splits}
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
         raise RuntimeError(f"{path} is unreadable ({type(exc).__name__}: {exc}); it was changed after it was written: "
                            f"delete it and rerun the same command to rebuild it from data/raw/") from exc
@@ -345,18 +351,34 @@ def load_processed(
         n_tr, n_te = subset.get("train"), subset.get("test")
         if n_tr:
             xs["x_train"], xs["y_train"] = xs["x_train"][:n_tr], xs["y_train"][:n_tr]
-        if n_te:
+        if n_te and not holdout:
             xs["x_test"], xs["y_test"] = xs["x_test"][:n_te], xs["y_test"][:n_te]
+    if holdout:
+        n = len(xs["y_train"])
+        if holdout >= n:
+            raise ValueError(f"holdout {holdout} >= {n} training items")
+        xs = {"x_train": xs["x_train"][:-holdout], "y_train": xs["y_train"][:-holdout],
+              "x_test": xs["x_train"][-holdout:], "y_test": xs["y_train"][-holdout:]}
     device = torch.device(device)
 
     def images(a: np.ndarray) -> torch.Tensor:
         t = torch.from_numpy(a.reshape(len(a), -1).astype(np.float32) / 255.0)
+        if pad:
+            side = int(round(t.shape[1] ** 0.5))
+            t = torch.nn.functional.pad(t.view(len(a), side, side), (pad, pad, pad, pad)).reshape(len(a), -1)
         return ((t - mean) / std).to(device)
 
     def labels(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(a.astype(np.int64)).to(device)
 
     return Dataset(images(xs["x_train"]), labels(xs["y_train"]), images(xs["x_test"]), labels(xs["y_test"]))
+
+
+def load_for_spec(path: str | os.PathLike, spec: dict, device: torch.device | str = "cpu") -> Dataset:
+    """``load_processed`` with a run spec's ``dataset`` block (mean, std, subset, pad) and ``holdout``."""
+    ds = spec["dataset"]
+    return load_processed(path, ds["mean"], ds["std"], device, ds.get("subset"), int(ds.get("pad", 0)),
+                          int(spec.get("holdout", 0) or 0))
 
 
 def make_synthetic(n_train: int = 2000, n_test: int = 500, n_classes: int = 10, seed: int = 0) -> Arrays:

@@ -155,7 +155,13 @@ class DeterministicLearner:
         opt_cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}.get(optimizer)
         if opt_cls is None:
             raise ValueError(f"unknown optimizer {optimizer!r}; use 'sgd' or 'adam'")
-        self.optimizer = opt_cls(self.params, lr=lr, weight_decay=weight_decay)
+        self._opt = (opt_cls, {"lr": lr, "weight_decay": weight_decay})
+        self.optimizer = self.make_optimizer()
+
+    def make_optimizer(self) -> torch.optim.Optimizer:
+        """A fresh optimiser over the parameters (EWC may reset it at task boundaries)."""
+        opt_cls, kwargs = self._opt
+        return opt_cls(self.params, **kwargs)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         fwd = self.net.forward(x, self.net.w)

@@ -1,6 +1,7 @@
 # Lifelong learning (SPEC §3 "Lifelong"): runs -> results/tables/lifelong_{epochs,final}.csv ->
 # results/stats/{fig4,appfig3,apptable1}.csv -> figures/fig4.pdf, figures/appfig3.pdf, figures/apptable1.{csv,md}.
-# The EWC lambda search (results/lifelong/ewc_lambda.csv) is a separate target, not part of figures/all.
+# The EWC search (results/lifelong/ewc_search.csv) and the BGD evidence (results/lifelong/bgd_evidence.csv) are
+# separate targets, not part of figures/all.
 
 from presyn.curves import FIG4B_BENCHMARK  # noqa: E402
 
@@ -9,11 +10,38 @@ LIFELONG_EPT = LIFELONG.get("epochs_per_task", 10)
 
 
 def lifelong_runs(search=False):
-    return {k: s for k, s in RUNS.items() if s["experiment"] == "lifelong" and bool(s.get("search")) == search}
+    """The figure runs (search=False), or the EWC search runs; never the diagnostic (BGD evidence) runs."""
+    return {k: s for k, s in RUNS.items()
+            if s["experiment"] == "lifelong" and bool(s.get("search")) == search and not s.get("diagnostic")}
 
 
 def lifelong_metrics(search=False):
     return [f"{run_dir(s)}/metrics.parquet" for s in lifelong_runs(search).values()]
+
+
+def ewc_search_runs(stage):
+    return {k: s for k, s in lifelong_runs(search=True).items() if s["search"]["stage"] == stage}
+
+
+def ewc_confirm_runs(wildcards):
+    """The confirm-stage runs of the points the screen ranked best (read from the screen checkpoint)."""
+    import pandas as pd
+
+    top = pd.read_csv(checkpoints.ewc_screen.get().output.top)
+    wanted = set(zip(top["benchmark"], top["grid_index"]))
+    return {k: s for k, s in ewc_search_runs("confirm").items() if (s["benchmark"], s["search"]["index"]) in wanted}
+
+
+def ewc_confirm_metrics(wildcards):
+    return [f"{run_dir(s)}/metrics.parquet" for s in ewc_confirm_runs(wildcards).values()]
+
+
+def bgd_evidence_specs():
+    """The BGD evidence runs plus the default bgd runs of the same benchmark and seeds."""
+    ev = LIFELONG.get("bgd_evidence") or {}
+    return {k: s for k, s in RUNS.items() if s["experiment"] == "lifelong" and (
+        s.get("diagnostic") == "bgd_evidence"
+        or (s["method"] == "bgd" and s["benchmark"] == ev.get("benchmark") and s["seed"] in ev.get("seeds", [])))}
 
 
 rule lifelong_tables:
@@ -94,17 +122,49 @@ rule apptable1:
         "../../scripts/apptable1.py"
 
 
-rule ewc_lambda_search:
+checkpoint ewc_screen:
     input:
-        metrics=lifelong_metrics(search=True),
+        metrics=[f"{run_dir(s)}/metrics.parquet" for s in ewc_search_runs("screen").values()],
     output:
-        "results/lifelong/ewc_lambda.csv",
+        screen="results/lifelong/ewc_screen.csv",
+        top="results/lifelong/ewc_screen_top.csv",
     params:
-        specs=lifelong_runs(search=True),
+        specs=ewc_search_runs("screen"),
+        confirm_top=(LIFELONG.get("ewc_search") or {}).get("confirm_top", 3),
     log:
-        "logs/tables/ewc_lambda_search.log",
+        "logs/tables/ewc_screen.log",
     script:
-        "../../scripts/ewc_lambda_search.py"
+        "../../scripts/ewc_screen.py"
+
+
+rule ewc_search:
+    input:
+        screen="results/lifelong/ewc_screen.csv",
+        metrics=ewc_confirm_metrics,
+    output:
+        csv="results/lifelong/ewc_search.csv",
+        md="results/lifelong/ewc_search.md",
+    params:
+        specs=ewc_confirm_runs,
+    log:
+        "logs/tables/ewc_search.log",
+    script:
+        "../../scripts/ewc_search.py"
+
+
+rule bgd_evidence:
+    input:
+        metrics=[f"{run_dir(s)}/metrics.parquet" for s in bgd_evidence_specs().values()],
+        fork_logs="config/reference/bgd_fork_logs.yaml",
+    output:
+        csv="results/lifelong/bgd_evidence.csv",
+        md="results/lifelong/bgd_evidence.md",
+    params:
+        specs=bgd_evidence_specs(),
+    log:
+        "logs/tables/bgd_evidence.log",
+    script:
+        "../../scripts/bgd_evidence.py"
 
 
 register_figure("fig4", "lifelong", ["figures/fig4.pdf", "figures/fig4.png"])

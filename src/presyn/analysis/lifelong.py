@@ -112,19 +112,41 @@ def appfig3_stats(epochs: pd.DataFrame, final: pd.DataFrame, split_benchmark: st
     return stats.frame(rows)
 
 
-def ewc_search_table(metric_paths: list[str], specs: dict[str, dict]) -> pd.DataFrame:
-    """Validation mean accuracy per benchmark x lambda (mean over search seeds); column ``best`` marks the
-    lambda with the highest mean per benchmark (ties: the smaller lambda)."""
+def ewc_search_rows(metric_paths: list[str], specs: dict[str, dict]) -> list[dict]:
+    """One row per EWC search run: benchmark, stage, seed, grid point, held-out score (mean accuracy over
+    tasks after the last task; NaN if the run diverged)."""
     df = read_metrics(metric_paths)
-    lam = {(s["method"], s["benchmark"], s["seed"]): s["search"]["value"] for s in specs.values()}
-    means = df[df["metric"] == "mean_accuracy"].copy()
-    means["ewc_lambda"] = [lam[(m, b, s)] for m, b, s in zip(means["method"], means["benchmark"], means["seed"])]
-    table = (means.groupby(["benchmark", "ewc_lambda"])["value"].agg(["mean", "count"]).reset_index()
-             .rename(columns={"mean": "validation_mean_accuracy", "count": "n_seeds"}))
-    table = table.sort_values(["benchmark", "ewc_lambda"]).reset_index(drop=True)
-    best = table.loc[table.groupby("benchmark")["validation_mean_accuracy"].idxmax()]
-    table["best"] = table.index.isin(best.index)
-    return table
+    by_run = {(s["method"], s["benchmark"], s["seed"]): s for s in specs.values()}
+    rows = []
+    for (method, benchmark, seed), g in df.groupby(["method", "benchmark", "seed"]):
+        spec = by_run[(method, benchmark, seed)]
+        values = dict(zip(g["metric"], g["value"]))
+        rows.append({"benchmark": benchmark, "stage": spec["search"]["stage"], "seed": int(seed),
+                     "grid_index": int(spec["search"]["index"]), **spec["search"]["point"],
+                     "epochs_per_task": spec["epochs_per_task"], "n_tasks": spec["n_tasks"],
+                     "score": float(values.get("mean_accuracy", float("nan"))), "diverged": bool(values.get("diverged", 0.0))})
+    return rows
+
+
+def bgd_evidence_table(metric_paths: list[str], labels: dict[str, str], fork_logs: dict) -> pd.DataFrame:
+    """Per run (method x seed): final accuracy of every task and their mean, beside the fork's logged runs.
+
+    ``labels``: method -> what the variant is; ``fork_logs``: config/reference/bgd_fork_logs.yaml (per-task
+    accuracies of the fork's committed logs, in %)."""
+    df = read_metrics(metric_paths)
+    rows = []
+    for (method, seed), g in df.groupby(["method", "seed"]):
+        last = g[g["metric"] == "test_accuracy"]
+        last = last[last["epoch"] == last["epoch"].max()]
+        tasks = {f"task{int(t)}": 100 * float(v) for t, v in zip(last["task"], last["value"])}
+        mean = 100 * float(g.loc[g["metric"] == "mean_accuracy", "value"].iloc[0])
+        rows.append({"source": "ours", "run": f"{method}/seed{seed}", "setting": labels.get(method, method),
+                     "mean_accuracy": mean, **dict(sorted(tasks.items(), key=lambda kv: int(kv[0][4:])))})
+    for log in fork_logs.get("runs", []):
+        tasks = {f"task{i + 1}": float(v) for i, v in enumerate(log.get("tasks") or [])}
+        rows.append({"source": "fork log", "run": log["log"], "setting": log["setting"],
+                     "mean_accuracy": float(log["mean"]), **tasks})
+    return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------------------------------ App. table 1

@@ -161,15 +161,14 @@ def search_trial(spec: dict, data_path: str, device: torch.device | str = "cpu")
     last one; an early-stopped trial scores task-1 accuracy / n_tasks (what it would score with every
     later task at 0), which ranks it below any finished trial in practice.
     """
-    from presyn.data import load_processed
-    from presyn.experiments.lifelong import evaluate_tasks, task_accuracy, with_holdout
+    from presyn.data import load_for_spec
+    from presyn.experiments.lifelong import evaluate_tasks, task_accuracy
     from presyn.factory import build_learner
     from presyn.tasks import make_stream
     from presyn.training import Generators, check_finite
 
     device = torch.device(device)
-    ds = spec["dataset"]
-    data = with_holdout(load_processed(data_path, ds["mean"], ds["std"], device, ds.get("subset")), spec["holdout"])
+    data = load_for_spec(data_path, spec, device)
     gens = Generators.from_seed(spec["seed"], device)
     stream = make_stream(spec["benchmark"], data, spec["seed"], spec.get("n_tasks"))
     learner = build_learner(spec["model"], [data.x_train.shape[1], *spec["hidden"], stream.n_outputs], gens, device, spec["p_min"])

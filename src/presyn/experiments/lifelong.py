@@ -37,6 +37,7 @@ per epoch; ``mean_p``, ``fraction_frozen``, ``fraction_important`` per epoch for
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -44,12 +45,14 @@ import torch
 
 from presyn import checkpoint
 from presyn.curves import curve_lists
-from presyn.data import Dataset, load_processed
+from presyn.data import load_for_spec
 from presyn.factory import build_learner
 from presyn.learners import PresynapticLearner
 from presyn.metrics import accuracy
 from presyn.tasks import TaskStream, make_stream
 from presyn.training import Generators, MetricsLog, Progress, check_finite, save_run
+
+log = logging.getLogger("presyn")
 
 METHODS = ("presyn", "no_consolidation", "bgd", "ewc", "joint")
 
@@ -91,18 +94,8 @@ def synapse_summary(learner, important_p: float) -> dict[str, float]:
     return {"mean_p": float(p.mean()), "fraction_frozen": frozen, "fraction_important": float((p >= important_p).float().mean())}
 
 
-def with_holdout(data: Dataset, n: int) -> Dataset:
-    """Train on all but the last ``n`` training items and evaluate on those (validation for searches)."""
-    if not n:
-        return data
-    if n >= data.x_train.shape[0]:
-        raise ValueError(f"holdout {n} >= {data.x_train.shape[0]} training items")
-    return Dataset(data.x_train[:-n], data.y_train[:-n], data.x_train[-n:], data.y_train[-n:])
-
-
 def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None:
-    ds = spec["dataset"]
-    data = with_holdout(load_processed(inputs["data"], ds["mean"], ds["std"], device, ds.get("subset")), spec.get("holdout", 0))
+    data = load_for_spec(inputs["data"], spec, device)  # holdout: the test split is never read
     gens = Generators.from_seed(spec["seed"], device)
     stream = make_stream(spec["benchmark"], data, spec["seed"], spec.get("n_tasks"), spec.get("blend", 0.25))
     sizes = [data.x_train.shape[1], *spec["hidden"], stream.n_outputs]
@@ -118,12 +111,14 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
     task_end_eval = bool(spec.get("task_end_eval", True))
     progress = Progress(label, total)
     bs, n_eval = spec["batch_size"], spec["eval_samples"]
-    epoch, t_train, t_eval, accs = 0, 0.0, 0.0, None
+    epoch, t_train, t_eval, accs, diverged = 0, 0.0, 0.0, None, False
     start, ckpt = 0, checkpoint.load(out_dir, spec, device)  # resume after the last finished task (presyn.checkpoint)
     if ckpt:
         learner, gens, metrics.rows = ckpt["learner"], ckpt["gens"], ckpt["rows"]
         start, epoch, t_train, t_eval, accs = (ckpt["position"][k] for k in ("next_phase", "epoch", "t_train", "t_eval", "accs"))
     for task in phases[start:]:
+        if diverged:
+            break
         for task_epoch in range(epochs_per_task):
             epoch += 1
             t0 = time.perf_counter()
@@ -142,6 +137,10 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
                 correct += ok
                 seen += y.numel()
             mean_loss = loss_sum / max(seen, 1)
+            if spec.get("search") and not bool(torch.isfinite(mean_loss)):  # a search point that diverges scores NaN
+                log.warning("%s: loss is %s at epoch %d: diverged, scored NaN (search run)", label, float(mean_loss), epoch)
+                diverged = True
+                break
             check_finite(mean_loss, label, epoch, step)
             t_train += time.perf_counter() - t0
             row = {"current_task": 0 if joint else task + 1, "train_loss": float(mean_loss),
@@ -161,12 +160,15 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
                 t_eval += time.perf_counter() - t0
             metrics.add(epoch, row)
             progress.epoch(epoch, {k: row[k] for k in ("current_task", "train_loss", "seen_tasks_accuracy", "mean_p") if k in row})
+        if diverged:
+            break
         if task is not None and hasattr(learner, "end_task"):
             learner.end_task(*stream.task_train_set(task))
         if task is not None and task + 1 < len(phases):
             checkpoint.save(out_dir, spec, learner, gens, metrics.rows,
                             {"next_phase": task + 1, "epoch": epoch, "t_train": t_train, "t_eval": t_eval, "accs": accs})
-    metrics.add(epoch, {"mean_accuracy": sum(accs) / len(accs)})
+    metrics.add(epoch, {"mean_accuracy": float("nan") if diverged else sum(accs) / len(accs),
+                        **({"diverged": float(diverged)} if spec.get("search") else {})})
     state = learner.state_dict()
     if stream.perms is not None:
         state["permutations"] = stream.perms.cpu()
@@ -189,6 +191,23 @@ def records_curve(sec: dict, method: str, benchmark: str) -> bool:
     return (benchmarks is None or benchmark in benchmarks) and (methods is None or method in methods)
 
 
+# Inputs as the BGD fork fed them at other commits (its utils/datasets.py): raw pixels in [0, 1]; or 28 x 28
+# images zero-padded to 32 x 32 and normalised with the padded images' statistics (fork before 61cd41a).
+PADDED32_NORMALISATION = {"mnist": (0.1000, 0.2752), "fashion": (72.94035223214286 / 255, 90.0211833054075 / 255)}
+
+
+def inputs_block(dataset: dict, inputs: str | None) -> dict:
+    """The run's dataset block for a method's ``inputs``: normalised (default: unchanged), raw, padded32."""
+    if inputs in (None, "normalised"):
+        return dataset
+    if inputs == "raw":
+        return {**dataset, "mean": 0.0, "std": 1.0}
+    if inputs == "padded32":
+        mean, std = PADDED32_NORMALISATION[dataset["name"]]
+        return {**dataset, "mean": mean, "std": std, "pad": 2}
+    raise ValueError(f"inputs must be normalised, raw or padded32, not {inputs!r}")
+
+
 def _spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str, seed: int, model: dict) -> dict:
     from presyn.plan import base_spec
     from presyn.tasks import kind_of
@@ -208,12 +227,33 @@ def _spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str
         task_end_eval=bool(sec.get("task_end_eval", False)),
         holdout=0,
     )
+    spec["dataset"] = inputs_block(spec["dataset"], method_cfg.get("inputs"))
     return spec
 
 
+def bgd_evidence_runs(config: dict, sec: dict) -> list[dict]:
+    """BGD variants of ``lifelong.bgd_evidence`` (method ``bgd-<variant>``): the BGD block of ``methods.bgd``
+    with the variant's model keys and inputs, on one benchmark; target results/lifelong/bgd_evidence.csv."""
+    ev = sec.get("bgd_evidence")
+    if not ev or "bgd" not in sec["methods"]:
+        return []
+    base = sec["methods"]["bgd"]
+    runs = []
+    for name, variant in ev["variants"].items():
+        mcfg = {**base, "inputs": variant.get("inputs", base.get("inputs"))}
+        model = {**_model_block(base, ev["benchmark"]), **(variant.get("model") or {})}
+        for seed in ev["seeds"]:
+            spec = _spec(config, sec, f"bgd-{name}", mcfg, ev["benchmark"], seed, model)
+            spec["diagnostic"] = "bgd_evidence"
+            runs.append(spec)
+    return runs
+
+
 def plan_runs(config: dict) -> list[dict]:
-    """Every lifelong run: method x benchmark x seed (+ the continuous stream, + the EWC lambda search)."""
-    from presyn.plan import finalise, fmt_number, method_name, seeds_for
+    """Every lifelong run: method x benchmark x seed (+ the continuous stream, + the EWC search and the BGD
+    evidence runs, which are targets outside figures/all)."""
+    from presyn.experiments.ewc_search import plan_search_runs
+    from presyn.plan import finalise, seeds_for
 
     sec = config.get("lifelong")
     if not sec or not sec.get("enabled", True):
@@ -228,16 +268,8 @@ def plan_runs(config: dict) -> list[dict]:
         for benchmark in benchmarks:
             for seed in seeds:
                 runs.append(_spec(config, sec, method, mcfg, benchmark, seed, _model_block(mcfg, benchmark)))
-    search = sec.get("ewc_search")
-    if search and "ewc" in sec["methods"]:
-        mcfg = sec["methods"]["ewc"]
-        for benchmark in search.get("benchmarks") or sec["benchmarks"]:
-            for lam in search["lambdas"]:
-                for seed in search["seeds"]:
-                    model = {**_model_block(mcfg, benchmark), "ewc_lambda": float(lam)}
-                    spec = _spec(config, sec, method_name("ewcsearch", lam=lam), mcfg, benchmark, seed, model)
-                    spec["holdout"] = int(search["holdout"])
-                    spec["eval_every"] = 0  # only the final accuracies matter (task ends are still evaluated)
-                    spec["search"] = {"parameter": "ewc_lambda", "value": float(lam), "label": fmt_number(lam)}
-                    runs.append(spec)
+    ewc = sec["methods"].get("ewc", {})
+    runs += plan_search_runs(config, sec, lambda method, benchmark, seed, model: _spec(config, sec, method, ewc, benchmark,
+                                                                                       seed, model))
+    runs += bgd_evidence_runs(config, sec)
     return [finalise(spec) for spec in runs]  # hash of everything the run is trained with (but its seed)
