@@ -235,7 +235,7 @@ def test_planner_protocol():
                    for opt, _ in grid["optimizer_lr"])
     assert n_points == 80 and len(search) == 2 * n_points * len(config["lifelong"]["benchmarks"])
     screen = [s for s in search if s["search"]["stage"] == "screen" and s["benchmark"] == "perm_mnist"]
-    assert {s["epochs_per_task"] for s in screen} == {5} and {s["n_tasks"] for s in screen} == {3}
+    assert {s["epochs_per_task"] for s in screen} == {3} and {s["n_tasks"] for s in screen} == {3}
     assert not any(s["model"]["reset_optimizer"] and s["model"]["optimizer"] == "sgd" for s in search)
     evidence = {s["method"]: s for s in runs if s.get("diagnostic") == "bgd_evidence"}
     assert evidence["bgd-fork-init-raw"]["dataset"]["std"] == 1.0 and evidence["bgd-pytorch-init"]["model"]["init"] == "pytorch"
