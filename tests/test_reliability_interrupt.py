@@ -217,20 +217,58 @@ def test_killed_training_job_then_rerun_same_command(workdir, sig):
     assert_complete_and_consistent(workdir)
 
 
+def running_runs(proc) -> set[str]:
+    """The run folders of the training jobs running now (each job holds its log file open)."""
+    runs = set()
+    for child in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            files = child.open_files()
+        except psutil.Error:  # the process ended meanwhile
+            continue
+        for f in files:
+            parts = Path(f.path).parts
+            if "train" in parts and parts[-1].endswith(".log") and parts[parts.index("train") - 1] == "logs":
+                experiment, method, benchmark, seed = parts[parts.index("train") + 1:]
+                runs.add(f"results/runs/{experiment}/{method}/{benchmark}/{seed[:-len('.log')]}")
+    return runs
+
+
+def stamps(workdir, run: str) -> dict[str, tuple[int, int]]:
+    """(inode, mtime in ns) of a run's three files and of its benchmark file: any rewrite changes them."""
+    bench = run.replace("results/runs/", "results/benchmarks/train/") + ".tsv"
+    paths = [f"{run}/{f}" for f in RUN_FILES] + [bench]
+    return {p: ((workdir.path / p).stat().st_ino, (workdir.path / p).stat().st_mtime_ns) for p in paths}
+
+
 @pytest.mark.e2e
 def test_snakemake_sigterm_finishes_running_jobs_then_rerun(workdir):
+    """SIGTERM to Snakemake mid-run: the jobs running then finish with all their files (and Snakemake's
+    benchmark files), nothing new starts, and the rerun trains only the rest: the finished runs' files
+    are the same files (inode and mtime), and only the other jobs appear in the rerun's log."""
     proc = start(workdir)
     try:
         wait_mid_run(workdir, proc)
+        running = running_runs(proc)
         proc.send_signal(signal.SIGTERM)
     finally:
         rc = finish(proc)
     assert rc != 0
     out = (workdir.path / "snakemake.out").read_text()
     assert "Will exit after finishing currently running jobs" in out
+    assert running and running < set(RUNS), running  # 2 cores, 1-thread jobs: 1 or 2 of the 3 were running
     assert_no_partial_results(workdir)
+    for r in RUNS:
+        done = [f for f in RUN_FILES if (workdir.path / r / f).exists()]
+        assert done == (list(RUN_FILES) if r in running else []), (r, done, running)  # running: finished; others: not started
     assert not (workdir.path / TARGET).exists()
-    run(workdir)
+    before = {r: stamps(workdir, r) for r in running}
+    res = run(workdir)
+    log = res.stdout + res.stderr
+    assert log.count("rule train:") == len(RUNS) - len(running), log[-3000:]
+    for r in RUNS:  # planned again: only the jobs that had not started (the table job lists every run as input)
+        assert (f"output: {r}/metrics.parquet" in log) == (r not in running), (r, running)
+    for r in running:
+        assert stamps(workdir, r) == before[r], r  # not rewritten
     assert_complete_and_consistent(workdir)
 
 
