@@ -371,7 +371,16 @@ def test_mendeley_doi_parsing_and_safe_names():
 
 
 # --------------------------------------------------------------------------- analysis
-def test_stats_rows_and_pearson_match_scipy():
+def pearson_by_hand(x, y) -> tuple[float, float]:
+    """r from centred sums; two-sided p from t = r sqrt(n - 2) / sqrt(1 - r^2) with n - 2 degrees of freedom."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    xc, yc = x - x.mean(), y - y.mean()
+    r = float((xc * yc).sum() / np.sqrt((xc**2).sum() * (yc**2).sum()))
+    t = r * np.sqrt(len(x) - 2) / np.sqrt(1 - r**2)
+    return r, float(2 * sps.t.sf(abs(t), len(x) - 2))
+
+
+def test_stats_rows_and_pearson_match_the_formula():
     rec = parse_recordings(make_synthetic(40, seed=2).astype(str), pq_mapping(), "s.csv")
     st = appfig4_stats(rec, n_shuffle=500, seed=0).set_index("name")
     for name in ("appfig4.pearson.all", "appfig4.pearson.ltp", "appfig4.pearson.ltd", "appfig4.shuffle_null_r",
@@ -379,11 +388,13 @@ def test_stats_rows_and_pearson_match_scipy():
                  "appfig4.regression.slope", "appfig4.regression.intercept", "appfig4.n_recordings.all",
                  "appfig4.pearson_abs.all"):
         assert name in st.index, name
-    ref = sps.pearsonr(rec["P_before"], rec["rel_change"])
-    assert st.loc["appfig4.pearson.all", "value"] == pytest.approx(ref.statistic)
-    assert st.loc["appfig4.pearson.all", "p_value"] == pytest.approx(ref.pvalue)
+    r, p = pearson_by_hand(rec["P_before"], rec["rel_change"])
+    assert st.loc["appfig4.pearson.all", "value"] == pytest.approx(r, rel=1e-9)
+    assert st.loc["appfig4.pearson.all", "p_value"] == pytest.approx(p, rel=1e-6)
     ltd = rec[rec["group"] == "ltd"]
-    assert st.loc["appfig4.pearson.ltd", "value"] == pytest.approx(sps.pearsonr(ltd["P_before"], ltd["rel_change"]).statistic)
+    assert st.loc["appfig4.pearson.ltd", "value"] == pytest.approx(pearson_by_hand(ltd["P_before"], ltd["rel_change"])[0], rel=1e-9)
+    assert st.loc["appfig4.pearson_abs.all", "value"] == pytest.approx(pearson_by_hand(rec["P_before"], rec["rel_change"].abs())[0],
+                                                                      rel=1e-9)
     assert st.loc["appfig4.n_recordings.ltp", "value"] == 20
     assert "data=synthetic" in st.loc["appfig4.pearson.all", "groups"]
     assert st.loc["appfig4.r_minus_null", "value"] == pytest.approx(
@@ -409,11 +420,14 @@ def test_shuffle_null_measures_the_built_in_correlation():
     assert lo < r < hi
 
 
-def test_shuffle_null_shapes():
+def test_shuffle_null_is_r_of_each_permutation():
     rng = np.random.default_rng(0)
-    x = rng.uniform(size=10)
-    null = shuffle_null(x, x, x * 2, 50, rng)
-    assert null.shape == (50,) and np.all(np.abs(null) <= 1 + 1e-12)
+    p, s_before, s_after = rng.uniform(size=10), rng.uniform(1, 2, size=10), rng.uniform(1, 2, size=10)
+    null = shuffle_null(p, s_before, s_after, 50, np.random.default_rng(5))
+    perms = np.random.default_rng(5).permuted(np.tile(np.arange(10), (50, 1)), axis=1)  # the same draws
+    ref = [np.corrcoef(p, s_after[perm] / s_before - 1)[0, 1] for perm in perms]
+    assert null.shape == (50,) and len(set(perms[:, 0])) > 1
+    np.testing.assert_allclose(null, ref, rtol=1e-10)
 
 
 def test_figure_title_says_synthetic(tmp_path):
@@ -444,7 +458,8 @@ def test_quick_config_builds_appfig4_from_synthetic(workdir):
 def test_offline_full_config_fails_at_fetch_with_instruction_then_runs_from_placed_file(workdir):
     offline = workdir.overlay("offline", {"sjostrom": {
         "source": "download", "timeout_s": 2,
-        "dryad": {"api": "http://dryad.invalid/api/v2"}, "mendeley": {"api": "http://mendeley.invalid/public-api"}}})
+        # a closed local port: refused at once, no DNS look-up
+        "dryad": {"api": "http://127.0.0.1:9/api/v2"}, "mendeley": {"api": "http://127.0.0.1:9/public-api"}}})
     res = workdir.snakemake("figures/appfig4.pdf", configfiles=("config/quick.yaml", str(offline)), check=False)
     wd = workdir.path
     assert res.returncode != 0
