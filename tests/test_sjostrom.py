@@ -21,6 +21,8 @@ from presyn.sjostrom.parse import (ColumnMapping, ParseError, binomial_pq, choos
                                    parse_recordings, read_raw, verify_checksums)
 from presyn.sjostrom.synthetic import make_synthetic, write_synthetic
 
+from conftest import pearson_by_hand
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "sjostrom"
 SAMPLE = DATA / "sample_recordings.csv"
@@ -371,15 +373,6 @@ def test_mendeley_doi_parsing_and_safe_names():
 
 
 # --------------------------------------------------------------------------- analysis
-def pearson_by_hand(x, y) -> tuple[float, float]:
-    """r from centred sums; two-sided p from t = r sqrt(n - 2) / sqrt(1 - r^2) with n - 2 degrees of freedom."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    xc, yc = x - x.mean(), y - y.mean()
-    r = float((xc * yc).sum() / np.sqrt((xc**2).sum() * (yc**2).sum()))
-    t = r * np.sqrt(len(x) - 2) / np.sqrt(1 - r**2)
-    return r, float(2 * sps.t.sf(abs(t), len(x) - 2))
-
-
 def test_stats_rows_and_pearson_match_the_formula():
     rec = parse_recordings(make_synthetic(40, seed=2).astype(str), pq_mapping(), "s.csv")
     st = appfig4_stats(rec, n_shuffle=500, seed=0).set_index("name")
