@@ -140,11 +140,15 @@ def test_killed_lifelong_run_resumes_bit_identical(tmp_path, data, method, bench
     assert_identical(ref, out)
 
 
-def test_checkpoint_of_other_spec_not_resumed(tmp_path, data):
+def test_checkpoint_of_other_spec_set_aside_not_resumed(tmp_path, data):
     spec = lifelong_spec("presyn", "perm_mnist")
     out = tmp_path / "run"
     assert killed_run(spec, data, out, "SIGKILL", "after_checkpoint") == -signal.SIGKILL
     changed = merge(copy.deepcopy(spec), {"model": {"lr": spec["model"]["lr"] * 2}})
+    written = checkpoint.path_for(out).read_bytes()
+    assert checkpoint.load(out, changed, "cpu") is None  # the config changed: set aside, not resumed
+    assert not checkpoint.path_for(out).exists() and (out / "checkpoint.pt.stale").read_bytes() == written
+    os.replace(out / "checkpoint.pt.stale", checkpoint.path_for(out))  # the job itself meets it the same way
     run(changed, {"data": data}, out, "cpu")
     assert "resumed_from_checkpoint" not in json.loads((out / "provenance.json").read_text())
     assert not checkpoint.path_for(out).exists() and not (out / "checkpoint.pt.stale").exists()
