@@ -6,7 +6,8 @@ staging folder and swaps it in by one rename; the first tests fail or kill it be
 
 What a user does after each kind of interruption (also in docs/reliability.md):
 - a training job killed (SIGKILL/SIGTERM: OOM killer, preempted job): rerun the same command.
-- Snakemake stopped with SIGTERM/Ctrl-C: it lets running jobs finish, then exits; rerun the same command.
+- Snakemake stopped with SIGTERM: it lets running jobs finish, then exits; rerun the same command.
+- Ctrl-C (SIGINT to the whole process group): the running jobs are interrupted too; rerun the same command.
 - Snakemake and its jobs SIGKILLed (node lost): the same command refuses (LockException: the directory
   is still locked); run the same command with `--unlock` once, then the same command again. Killed jobs
   left no output, so it resumes; a job that had finished writing just before the kill is still marked
@@ -269,6 +270,26 @@ def test_snakemake_sigterm_finishes_running_jobs_then_rerun(workdir):
         assert (f"output: {r}/metrics.parquet" in log) == (r not in running), (r, running)
     for r in running:
         assert stamps(workdir, r) == before[r], r  # not rewritten
+    assert_complete_and_consistent(workdir)
+
+
+@pytest.mark.e2e
+def test_ctrl_c_interrupts_running_jobs_then_rerun(workdir):
+    """Ctrl-C in a terminal sends SIGINT to the whole foreground process group, the jobs included: unlike
+    a SIGTERM to Snakemake alone, the running jobs are interrupted (KeyboardInterrupt) and leave none of
+    their files; the same command then trains every run."""
+    proc = start(workdir)
+    try:
+        wait_mid_run(workdir, proc)
+        running = running_runs(proc)
+        os.killpg(proc.pid, signal.SIGINT)
+    finally:
+        rc = finish(proc)
+    assert rc != 0 and running
+    assert_no_partial_results(workdir)
+    assert not [f"{r}/{f}" for r in RUNS for f in RUN_FILES if (workdir.path / r / f).exists()]
+    res = run(workdir)
+    assert (res.stdout + res.stderr).count("rule train:") == len(RUNS)
     assert_complete_and_consistent(workdir)
 
 
