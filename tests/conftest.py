@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny synthetic datasets and an isolated Snakemake working directory."""
+"""Shared fixtures and helpers: tiny synthetic datasets, an isolated Snakemake working directory, Pearson r by hand."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 import requests
 import yaml
-from scipy import stats as sps
 
 from presyn.figures import appfig4 as fig
 from presyn.sjostrom import download as dl
