@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import glob
 import json
 import os
 import shutil
@@ -90,7 +91,8 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (*path.parent.glob(f".{path.name}.*.staging"), *path.parent.glob(f".{path.name}.*.old")):
+    name = glob.escape(path.name)
+    for stale in (*path.parent.glob(f".{name}.*.staging"), *path.parent.glob(f".{name}.*.old")):
         shutil.rmtree(stale, ignore_errors=True)  # left by a killed attempt (one job per path at a time)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".staging", dir=path.parent))
     try:
