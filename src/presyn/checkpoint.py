@@ -7,8 +7,9 @@ biases, optimiser state, EWC anchors / BGD means and variances, ...), the random
 position (next task, epoch counter, timers, last accuracies). A rerun of the same job finds it,
 checks it belongs to the same run spec, and continues from the next task; the final numbers are
 bit-identical on CPU to an uninterrupted run of the same seed. The file is not a declared
-Snakemake output (a killed job never leaves a result that looks complete); it is deleted once
-the run's results are written.
+Snakemake output (a killed job never leaves a result that looks complete); it goes when the
+run's results are written (``training.save_run`` replaces the whole run folder, checkpoint and
+any set-aside ``checkpoint.pt.stale`` included).
 
 ``PRESYN_CHECKPOINT=0`` in the environment turns saving and resuming off (a run then always
 starts from scratch); delete ``checkpoint.pt`` to restart one run from scratch.
@@ -98,9 +99,3 @@ def provenance(payload: dict | None) -> dict:
         return {}
     return {"resumed_from_checkpoint": {k: v for k, v in payload["position"].items() if not isinstance(v, list)}
             | {"checkpoint_code_version": payload["code_version"]}}
-
-
-def remove(out_dir: str | os.PathLike) -> None:
-    """Delete the checkpoint once the run's results are written."""
-    for p in (path_for(out_dir), path_for(out_dir).with_name(FILENAME + ".stale")):
-        p.unlink(missing_ok=True)

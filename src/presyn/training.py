@@ -1,5 +1,5 @@
 """Pieces every training job shares: device and threads, seeded generators, batches,
-a tidy metrics log, progress lines and the atomic write of a run's three outputs."""
+a tidy metrics log, progress lines and the atomic write of a run's three outputs (all or none)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from presyn.io import atomic_path, write_json, write_table
+from presyn.io import atomic_dir, write_json, write_table
 from presyn.provenance import record
 
 log = logging.getLogger("presyn")
@@ -116,13 +116,14 @@ class FiniteWatch:
 
 
 def save_run(out_dir: str | Path, metrics: pd.DataFrame, state: dict, spec: dict, device: torch.device, extra: dict | None = None) -> None:
-    """Write metrics.parquet, state.pt and provenance.json, each atomically."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write metrics.parquet, state.pt and provenance.json as one unit: into a hidden staging folder
+    beside ``out_dir``, which then replaces ``out_dir`` by one rename (``presyn.io.atomic_dir``). A kill
+    at any point leaves the run folder with all three files or none, never one or two; anything else in
+    the old run folder (the lifelong checkpoint) goes with it."""
     prov = record(spec, spec["seed"], str(device), extra)
     metrics = metrics.assign(config_hash=prov["config_hash"])
     metrics.attrs["provenance"] = prov  # stored in the parquet file's metadata (pd.read_parquet(...).attrs)
-    write_table(metrics, out_dir / "metrics.parquet")
-    with atomic_path(out_dir / "state.pt") as tmp:
-        torch.save({**state, "provenance": prov}, tmp)
-    write_json(prov, out_dir / "provenance.json")
+    with atomic_dir(out_dir) as stage:
+        write_table(metrics, stage / "metrics.parquet")
+        torch.save({**state, "provenance": prov}, stage / "state.pt")
+        write_json(prov, stage / "provenance.json")

@@ -174,8 +174,7 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
         state["permutations"] = stream.perms.cpu()
     save_run(out_dir, metrics.frame(), state, spec, device,
              {"train_seconds": t_train, "eval_seconds": t_eval, "seconds_per_epoch": t_train / total,
-              "eval_seconds_per_epoch": t_eval / total, **checkpoint.provenance(ckpt)})
-    checkpoint.remove(out_dir)
+              "eval_seconds_per_epoch": t_eval / total, **checkpoint.provenance(ckpt)})  # drops the checkpoint too
 
 
 # ---------------------------------------------------------------------------------------------- planner
