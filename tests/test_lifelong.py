@@ -271,7 +271,7 @@ def test_planner_protocol():
 def test_quick_config_builds_lifelong_figures(workdir):
     # quick config, restricted to the two benchmarks the figures draw (App. table 1 then has two columns + continuous)
     overlay = workdir.overlay("lifelong_test", {"lifelong": {"benchmarks": ["split_mnist", "perm_mnist"]}})
-    workdir.snakemake("figures/fig4.pdf", "figures/appfig3.pdf", "figures/apptable1.md", "results/lifelong/ewc_lambda.csv",
+    workdir.snakemake("figures/fig4.pdf", "figures/appfig3.pdf", "figures/apptable1.md", "results/lifelong/ewc_search.csv",
                       configfiles=("config/quick.yaml", str(overlay)))
     wd = workdir.path
     for name in ("fig4", "appfig3"):
@@ -304,10 +304,17 @@ def test_quick_config_builds_lifelong_figures(workdir):
     assert "apptable1.cont_perm_mnist.presyn" in set(ap["name"])
     a3 = set(pd.read_csv(wd / "results/stats/appfig3.csv")["name"])
     assert {"appfig3.fraction_frozen.last", "appfig3.mean_p.e3", "appfig3.final_accuracy.ewc.task5"} <= a3
-    search = pd.read_csv(wd / "results/lifelong/ewc_lambda.csv")
-    assert set(search["ewc_lambda"]) == {1.0, 100.0} and search.groupby("benchmark")["best"].sum().eq(1).all()
+    # the two-stage EWC search: every quick grid point screened, the top one confirmed, one choice per benchmark
+    search = pd.read_csv(wd / "results/lifelong/ewc_search.csv")
+    screen = search[search["stage"] == "screen"]
+    assert set(screen["ewc_lambda"]) == {1.0, 100.0} and set(screen["fisher"]) == {"empirical", "exact"}
+    assert screen.groupby("benchmark").size().eq(4).all()
+    confirm = search[search["stage"] == "confirm"]
+    assert confirm.groupby("benchmark").size().eq(1).all()  # quick: confirm_top 1
+    assert search.groupby("benchmark")["chosen"].sum().eq(1).all() and not screen["chosen"].any()
+    assert "| perm_mnist |" in (wd / "results/lifelong/ewc_search.md").read_text()
     # figures/all does not include the search
-    assert not (wd / "figures/all").exists() or "ewc_lambda" not in (wd / "figures/all").read_text()
+    assert not (wd / "figures/all").exists() or "ewc_search" not in (wd / "figures/all").read_text()
 
 
 @pytest.mark.parametrize("curve_tasks, expected_mid, task_end_eval", [
