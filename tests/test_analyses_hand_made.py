@@ -6,6 +6,7 @@ neuronal energy (summed hidden ReLU activity) of a network small enough to compu
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import torch
 from scipy import stats as sps
 
 from conftest import pearson_by_hand
+from presyn import scorecard as sc
 from presyn import stats
 from presyn.analysis import lifelong
 from presyn.analysis.energy import fig1_stats, final_table
@@ -21,6 +23,8 @@ from presyn.baselines import BGDLearner
 from presyn.learners import DeterministicLearner, PresynapticLearner, PresynapticRule
 from presyn.metrics import evaluate
 from presyn.models import SynapticMLP
+
+PUBLISHED = Path(__file__).resolve().parents[1] / "config" / "published.yaml"
 
 # Fixed samples, large enough for finite statistics and a clear difference (A: higher mean, B: more spread;
 # a few values tie across the two). A_AFTER: A a little lower on the same replicates; NEAR_2A: about 2 A.
@@ -145,7 +149,20 @@ def test_fig1_best_weight_decay_by_mean_mi_per_energy_and_t_test_directions():
     cell = st.loc["fig1.mi_per_energy.presyn.wd0.1"]
     assert cell["value"] == pytest.approx(4.0 / 3) and cell["groups"] == "model=presyn;wd=0.1"
     assert st.loc["fig1.mutual_information.fixedp.wd0", "value"] == pytest.approx(np.mean([260.0, 264.0, 300.0]))
-    assert len(st) == 9 * 6 + 3 + 2
+    assert len(st) == 9 * 6 + 3 + 2 + 1
+
+
+def test_fig1_margin_at_every_weight_decay_by_hand():
+    """Fig 1a's 'more efficient than both controls at every weight decay': min over wd of presyn - best control.
+    Means (hand): presyn 1.0 / 2.0 / 4/3, deterministic 0.5 / 0.7 / 0.9, fixed p 2.5 / 1.2 / 0.2 at wd 0 / 0.01 / 0.1."""
+    row = by_name(fig1_stats(fig1_table())).loc["fig1.presyn_margin_every_wd"]
+    assert row["value"] == pytest.approx(1.0 - 2.5) and row["groups"] == "wd=0"  # fixed p wins at wd 0: claim fails
+    without_fixedp = by_name(fig1_stats(fig1_table().query("model != 'fixedp'"))).loc["fig1.presyn_margin_every_wd"]
+    assert without_fixedp["value"] == pytest.approx(4.0 / 3 - 0.9) and without_fixedp["groups"] == "wd=0.1"
+    card = sc.scorecard(sc.load_published(PUBLISHED), fig1_stats(fig1_table().query("model != 'fixedp'")))
+    assert card.set_index("id").loc["fig1.presyn_more_efficient_every_weight_decay", "verdict"] == sc.REPRODUCED
+    card = sc.scorecard(sc.load_published(PUBLISHED), fig1_stats(fig1_table()))
+    assert card.set_index("id").loc["fig1.presyn_more_efficient_every_weight_decay", "verdict"] == sc.NOT_REPRODUCED
 
 
 def test_fig1_without_the_presynaptic_model_has_no_t_tests():
@@ -274,6 +291,32 @@ def test_fig4_curve_final_task1_and_t_tests():
     ref = sps.ttest_ind(FINAL_MEAN[("split_mnist", "presyn")], FINAL_MEAN[("split_mnist", "no_consolidation")])
     assert t["statistic"] == pytest.approx(ref.statistic) and t["statistic"] > 0 and t["p_value"] == pytest.approx(ref.pvalue)
     assert t["value"] == pytest.approx(0.83 - 0.65)
+
+
+def test_fig4_task1_learned_is_read_at_the_last_epoch_on_task1():
+    """'Both models learn the first task': task-1 accuracy at the last epoch whose current_task is 1 (epoch 2
+    here: 2 epochs per task), not at the first epoch nor after the last task; mean over seeds."""
+    rows = []
+    acc = {("presyn", 0): [0.6, 0.95, 0.9, 0.85], ("presyn", 1): [0.7, 0.97, 0.9, 0.8],
+           ("no_consolidation", 0): [0.5, 0.91, 0.6, 0.55], ("no_consolidation", 1): [0.5, 0.93, 0.6, 0.5]}
+    for (method, seed), values in acc.items():
+        for epoch, value in enumerate(values, start=1):
+            ids = {"method": method, "seed": seed, "epoch": epoch, "benchmark": "split_mnist"}
+            rows.append({**ids, "task": "1", "metric": "test_accuracy", "value": value})
+            rows.append({**ids, "task": "all", "metric": "current_task", "value": 1 if epoch <= 2 else 2})
+    st = by_name(lifelong.fig4_stats(pd.DataFrame(rows), final_table_by_hand(), "split_mnist",
+                                     curve_methods=("presyn", "no_consolidation")))
+    assert st.loc["fig4.task1_learned.presyn", "value"] == pytest.approx((0.95 + 0.97) / 2)
+    assert st.loc["fig4.task1_learned.no_consolidation", "value"] == pytest.approx((0.91 + 0.93) / 2)
+    assert st.loc["fig4.task1_learned.presyn", "n"] == 2
+    card = sc.scorecard(sc.load_published(PUBLISHED), stats.frame([]))
+    assert card.set_index("id").loc["fig4.both_learn_first_task", "verdict"] == sc.NOT_RUN
+    card = sc.scorecard(sc.load_published(PUBLISHED), st.reset_index())
+    assert card.set_index("id").loc["fig4.both_learn_first_task", "verdict"] == sc.REPRODUCED
+    low = st.reset_index()
+    low.loc[low["name"] == "fig4.task1_learned.no_consolidation", "value"] = 0.6  # a model that never learned task 1
+    assert sc.scorecard(sc.load_published(PUBLISHED), low).set_index("id").loc[
+        "fig4.both_learn_first_task", "verdict"] == sc.NOT_REPRODUCED
 
 
 def test_appfig3_final_accuracy_per_task_and_synapse_summaries():

@@ -233,6 +233,35 @@ def test_load_stats_reads_what_exists_and_lists_what_is_missing(tmp_path):
     assert empty.empty and missing == []
 
 
+def test_published_source_and_claim_basis_are_required_and_checked():
+    tol = {"acc": {"abs": 2}, "eye": {"abs": 5, "figure_read": True}}
+    num = {"id": "n1", "figure": "f", "what": "w", "published": 1, "unit": "%", "tolerance": "acc", "ours": "a",
+           "source": {"kind": "table", "where": "App. table 1"}}
+    claim = {"id": "c1", "figure": "f", "claim": "c", "basis": "paper", "check": {"left": "f.a", "op": ">", "value": 0}}
+    sc.check_published({"tolerances": tol, "numbers": [num], "claims": [claim]})  # well formed: no error
+    cases = [
+        ({**num, "source": {"kind": "figure", "where": "Fig 4b"}}, claim, "figure_read"),   # eye-read, strict tolerance
+        ({k: v for k, v in num.items() if k != "source"}, claim, "missing key 'source'"),
+        ({**num, "source": {"kind": "blog", "where": "x"}}, claim, "source must be"),
+        (num, {k: v for k, v in claim.items() if k != "basis"}, "exactly one of basis"),
+        (num, {**claim, "our_test": "a t-test"}, "exactly one of basis"),
+        (num, {**claim, "basis": "ours"}, "basis must be 'paper'"),
+    ]
+    for n, c, words in cases:
+        with pytest.raises(sc.PublishedFileError, match=words):
+            sc.check_published({"tolerances": tol, "numbers": [n], "claims": [c]})
+    sc.check_published({"tolerances": tol, "numbers": [{**num, "tolerance": "eye", "source": {"kind": "figure", "where": "Fig 4b"}}],
+                        "claims": [claim]})  # a figure-read value with a figure_read tolerance is fine
+    st = table(summary("f.a", [0.1, 0.2]))
+    ours = sc.evaluate_claim({**{k: v for k, v in claim.items() if k != "basis"}, "our_test": "mean > 0"}, st)
+    assert ours["statement"] == "c. Our test: mean > 0" and ours["verdict"] == sc.REPRODUCED
+    assert sc.evaluate_claim(claim, st)["statement"] == "c [the paper's own test]"
+    row = sc.evaluate_number(num, table(summary("a", [0.8])), tol)
+    assert row["published_source"] == "App. table 1 (table)"
+    eye = sc.evaluate_number({**num, "tolerance": "eye"}, table(summary("a", [0.8])), tol)
+    assert "read off a figure" in eye["tolerance"]
+
+
 def test_malformed_published_file_is_rejected_naming_the_item():
     bad = {"tolerances": {"acc": {"abs": 2}},
            "numbers": [{"id": "n1", "figure": "f", "what": "w", "published": 1, "unit": "%", "tolerance": "nope", "ours": "a"}],
@@ -258,8 +287,17 @@ def test_published_file_holds_every_number_of_the_spec():
     assert nums["apptable1.split_mnist.ewc"]["published_sem"] == 4.20
     assert all(nums[i]["unit"] == "%" and nums[i]["ours"]["unit"] == "fraction" for i in table_ids)
     published = {round(float(n["published"]), 4) for n in nums.values()}
-    for value in (1.4, 5.6, 3.44, 6.72, 0.886, 0.917, 0.8539, 0.505, 0.41, 0.939, 0.7999, -0.4416):
+    for value in (1.4, 5.6, 3.44, 6.72, 0.8862, 0.9174, 0.8539, 0.505, 0.41, 0.939, 0.7999, -0.4416):
         assert value in published, value
+    # every published value says where it is printed; the perceptron's come from the authors' notebook
+    assert {nums[i]["source"]["kind"] for i in table_ids} == {"table"}
+    assert nums["fig5.perceptron.final.presyn"]["source"]["kind"] == "code"
+    assert "run_lifelong-perceptron.ipynb" in nums["fig5.perceptron.final.standard"]["source"]["where"]
+    # a claim either applies the paper's own test or says what ours is
+    claims = {c["id"]: c for c in pub["claims"]}
+    assert claims["fig4.presyn_beats_bgd"]["basis"] == "paper"
+    assert "t-test" in claims["fig1.presyn_vs_fixedp_significant"]["our_test"]
+    assert "5 points" in claims["apptable1.presyn_similar_to_bgd"]["our_test"]
     assert len(pub["claims"]) >= 30
     figures = {"fig1", "fig2", "fig3", "fig4", "fig5", "appfig1", "appfig2", "appfig3", "appfig4", "apptable1"}
     assert {i["figure"] for i in pub["numbers"] + pub["claims"]} <= figures

@@ -14,7 +14,10 @@ Verdicts:
 
 Published-file grammar (see the header of ``config/published.yaml``):
 
-numbers: ``{id, figure, what, published, published_sem?, n_published?, unit, tolerance, ours}``
+numbers: ``{id, figure, what, published, published_sem?, n_published?, unit, tolerance, ours, source}``
+    ``source``: where the published value is printed, ``{kind: table|text|caption|figure|code, where: "..."}``
+    (``figure``: read off a plot by eye; its tolerance must be one marked ``figure_read: true``, looser;
+    ``code``: the printed output of the authors' code, the paper itself prints no number).
     ``ours``: a stats name (or a list of alternative names, the first present wins), or ``{stat: name | [alternatives], field?: value|statistic|p_value|sem,
     unit?: fraction|%|points|..., scale?: float}``, or ``{diff: [a, b], unit?, scale?}`` (value of a
     minus value of b, SEM combined in quadrature).
@@ -22,7 +25,9 @@ numbers: ``{id, figure, what, published, published_sem?, n_published?, unit, tol
     ``{abs: x, sem_mult: k}`` (reproduced iff |ours - published| <= x or <= k * combined SEM),
     ``{criterion: significance, alpha: a}`` (same sign as published and our p < a),
     ``{criterion: nonsignificant, alpha: a}`` (our p >= a).
-claims: ``{id, figure, claim, source?, check}`` with check one of
+claims: ``{id, figure, claim, basis: paper | our_test: "...", check}``: ``basis: paper`` when the paper itself
+    states the test and threshold that ``check`` applies; otherwise ``our_test`` says in words how we
+    operationalise the statement (a test, threshold or reading the paper does not give). Check one of
     ``{left: operand, op: OP, right: operand | value: number, margin?: m}``, OP in > >= < <= ~
     (``>``: l > r + m; ``>=``: l >= r - m; ``<``: l < r - m; ``<=``: l <= r + m; ``~``: |l - r| <= m);
     ``{test: operand, p_below: a, sign?: positive|negative|any}`` (sign of the statistic);
@@ -67,8 +72,11 @@ UNIT_RANGES = {"fraction": (-1.0, 1.0), "%": (-100.0, 100.0), "points": (-100.0,
 OPS = (">", ">=", "<", "<=", "~")
 FIELDS = ("value", "statistic", "p_value", "sem")
 
-CSV_COLUMNS = ["kind", "id", "figure", "statement", "unit", "published", "published_sem", "ours", "ours_sem", "n",
-               "difference", "tolerance", "verdict", "source", "detail"]
+CSV_COLUMNS = ["kind", "id", "figure", "statement", "unit", "published", "published_sem", "published_source", "ours",
+               "ours_sem", "n", "difference", "tolerance", "verdict", "source", "detail"]
+SOURCE_KINDS = ("table", "text", "caption", "figure", "code")
+SOURCE_LABELS = {"table": "table", "text": "text", "caption": "caption", "figure": "read off a figure",
+                 "code": "authors' code output"}
 
 
 class PublishedFileError(ValueError):
@@ -99,19 +107,57 @@ def check_published(pub: dict) -> None:
             if item.get("id") in seen:
                 errors.append(f"{where}: duplicate id")
             seen.add(item.get("id"))
-            need = ("id", "figure", "what", "published", "unit", "tolerance", "ours") if section == "numbers" \
+            need = ("id", "figure", "what", "published", "unit", "tolerance", "ours", "source") if section == "numbers" \
                 else ("id", "figure", "claim", "check")
             errors += [f"{where}: missing key {k!r}" for k in need if k not in item]
             if section == "numbers":
                 tol = item.get("tolerance")
                 if isinstance(tol, str) and tol not in tolerances:
                     errors.append(f"{where}: tolerance {tol!r} is not defined under tolerances")
+                if "source" in item:
+                    errors += [f"{where}: {e}" for e in _check_source(item["source"], tolerances.get(tol, {})
+                                                                       if isinstance(tol, str) else tol)]
                 if "ours" in item:
                     errors += [f"{where}: {e}" for e in _check_operand(item["ours"])]
-            elif "check" in item:
-                errors += [f"{where}: {e}" for e in _check_check(item["check"])]
+            else:
+                errors += [f"{where}: {e}" for e in _check_basis(item)]
+                if "check" in item:
+                    errors += [f"{where}: {e}" for e in _check_check(item["check"])]
     if errors:
         raise PublishedFileError("config/published.yaml: " + "; ".join(errors))
+
+
+def _check_source(src: Any, tol: Any) -> list[str]:
+    """A published number says where it is printed; one read off a figure has a tolerance marked figure_read."""
+    if not isinstance(src, dict) or src.get("kind") not in SOURCE_KINDS or not str(src.get("where") or "").strip():
+        return [f"source must be {{kind: {'|'.join(SOURCE_KINDS)}, where: <text>}}, got {src!r}"]
+    if src["kind"] == "figure" and not (isinstance(tol, dict) and tol.get("figure_read")):
+        return ["a value read off a figure needs a tolerance marked figure_read: true (looser, stated)"]
+    return []
+
+
+def _check_basis(item: dict) -> list[str]:
+    """A claim says whether the paper states its test (basis: paper) or how we operationalise it (our_test)."""
+    has_basis, has_ours = "basis" in item, bool(str(item.get("our_test") or "").strip())
+    if has_basis == has_ours:
+        return ["a claim needs exactly one of basis: paper (the paper states the test) or our_test: <how we test it>"]
+    if has_basis and item["basis"] != "paper":
+        return [f"basis must be 'paper', got {item['basis']!r} (use our_test: ... for a test of ours)"]
+    return []
+
+
+def source_text(src: dict | None) -> str:
+    """'App. table 1 (table)': the published value's place in the paper (or the authors' code) and its kind."""
+    if not src:
+        return ""
+    return f"{src['where']} ({SOURCE_LABELS.get(src['kind'], src['kind'])})"
+
+
+def claim_statement(item: dict) -> str:
+    """The claim as the scorecard prints it: the paper's statement, then how it is tested."""
+    if item.get("our_test"):
+        return f"{item['claim']}. Our test: {item['our_test']}"
+    return f"{item['claim']} [the paper's own test]"
 
 
 def _check_operand(op: Any) -> list[str]:
@@ -300,7 +346,7 @@ def describe_tolerance(tol: dict, unit: str) -> str:
         parts.append(f"+-{100 * tol['rel']:g}%")
     if "sem_mult" in tol:
         parts.append(f"{tol['sem_mult']:g} combined SEM")
-    return " or ".join(parts)
+    return " or ".join(parts) + (" (looser: read off a figure)" if tol.get("figure_read") else "")
 
 
 def judge(published: float, published_sem: float | None, ours: Observed, tol: dict) -> tuple[str, str]:
@@ -347,7 +393,7 @@ def evaluate_number(item: dict, stats: pd.DataFrame, tolerances: dict, disabled:
     tol = tolerance_of(item, tolerances)
     row = {"kind": "number", "id": item["id"], "figure": item["figure"], "statement": item["what"], "unit": unit,
            "published": float(item["published"]), "published_sem": _f(item.get("published_sem")),
-           "ours": float("nan"), "ours_sem": float("nan"), "n": "", "difference": float("nan"),
+           "published_source": source_text(item.get("source")), "ours": float("nan"), "ours_sem": float("nan"), "n": "", "difference": float("nan"),
            "tolerance": describe_tolerance(tol, unit), "verdict": NOT_RUN, "source": "", "detail": ""}
     try:
         ours = resolve(stats, item["ours"], unit)
@@ -429,8 +475,8 @@ def evaluate_claim(item: dict, stats: pd.DataFrame, disabled: dict[str, str] | N
         detail = _why_missing(item["figure"], found, disabled)
     if synthetic and verdict != INVALID:
         verdict, detail = NOT_RUN, detail + "; SYNTHETIC stand-in data: not a reproduction"
-    return {"kind": "claim", "id": item["id"], "figure": item["figure"], "statement": item["claim"], "unit": "",
-            "published": float("nan"), "published_sem": float("nan"), "ours": float("nan"), "ours_sem": float("nan"),
+    return {"kind": "claim", "id": item["id"], "figure": item["figure"], "statement": claim_statement(item), "unit": "",
+            "published": float("nan"), "published_sem": float("nan"), "published_source": "", "ours": float("nan"), "ours_sem": float("nan"),
             "n": "", "difference": float("nan"), "tolerance": "", "verdict": verdict,
             "source": ", ".join(dict.fromkeys(n for n in names if n)), "detail": detail}
 
@@ -541,11 +587,11 @@ def to_markdown(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | Non
               f"**Generated:** {info.generated} by code {info.code_version or '?'}; seeds {info.seeds}", ""]
     numbers, claims = card[card["kind"] == "number"], card[card["kind"] == "claim"]
     lines += ["## Published numbers", "",
-              "| id | figure | quantity | unit | published | ours (mean ± SEM, n) | difference | tolerance | verdict | detail |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| id | figure | quantity | unit | published | published where | ours (mean ± SEM, n) | difference | tolerance | verdict | detail |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for _, r in numbers.iterrows():
         lines.append("| " + " | ".join(_md_escape(x) for x in (
-            r["id"], r["figure"], r["statement"], r["unit"], _pub_cell(r), _ours_cell(r),
+            r["id"], r["figure"], r["statement"], r["unit"], _pub_cell(r), r["published_source"], _ours_cell(r),
             _fmt_num(r["difference"], r["unit"]), r["tolerance"], VERDICT_MARK[r["verdict"]],
             r["detail"])) + " |")
     lines += ["", "## Qualitative claims", "", "| id | figure | claim | verdict | what we found |", "|---|---|---|---|---|"]
@@ -559,6 +605,11 @@ def to_markdown(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | Non
               "permuted MNIST as fractions); correlations and KS D absolutely; t statistics and p-values by "
               "significance (same sign, p below the published bound), because a t or p from 3 seeds is not a "
               "number one can reproduce to a tolerance.",
+              "- *published where*: the table, text or caption that prints the number (or the authors' code, "
+              "where the paper prints none); a value read off a figure would say so and carry a looser tolerance.",
+              "- A claim ends with *Our test: ...* where the paper states no test or threshold and the check is our "
+              "reading of its words (stricter or looser than the paper may mean); *[the paper's own test]* where the "
+              "paper states the test and threshold applied.",
               "- *not run*: the stats row does not exist (figure disabled or analysis not built), is NaN (too few "
               "replicates), or comes from synthetic stand-in data."]
     if figures:
@@ -644,10 +695,10 @@ def to_html(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | None = 
             f"<b>Generated:</b> {e(info.generated)} by code {e(info.code_version or '?')}; seeds {e(str(info.seeds))}</p>"]
     numbers, claims = card[card["kind"] == "number"], card[card["kind"] == "claim"]
     out.append("<h2>Published numbers</h2><table id='numbers'><tr>" + "".join(
-        f"<th>{h}</th>" for h in ("id", "figure", "quantity", "unit", "published", "ours (mean ± SEM, n)",
-                                  "difference", "tolerance", "verdict", "detail")) + "</tr>")
+        f"<th>{h}</th>" for h in ("id", "figure", "quantity", "unit", "published", "published where",
+                                  "ours (mean ± SEM, n)", "difference", "tolerance", "verdict", "detail")) + "</tr>")
     for _, r in numbers.iterrows():
-        cells = (r["id"], r["figure"], r["statement"], r["unit"], _pub_cell(r), _ours_cell(r),
+        cells = (r["id"], r["figure"], r["statement"], r["unit"], _pub_cell(r), _text(r["published_source"]), _ours_cell(r),
                  _fmt_num(r["difference"], r["unit"]), r["tolerance"])
         out.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells)
                    + f"<td style='{VERDICT_STYLE[r['verdict']]}'>{e(r['verdict'])}</td><td>{e(_text(r['detail']))}</td></tr>")

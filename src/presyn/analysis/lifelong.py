@@ -9,6 +9,7 @@ Stats names (accuracies are fractions in [0, 1]; config/published.yaml refers to
   apptable1.ttest.<benchmark>.presyn_vs_<method> independent t-test (value = presyn - other)
   fig4.task1_accuracy.<method>.e<epoch>          task-1 accuracy after each epoch (Fig 4b)
   fig4.task1_final.<method>                      task-1 accuracy after the last task
+  fig4.task1_learned.<method>                    task-1 accuracy at the end of training on task 1 (curve methods)
   fig4.final_mean_accuracy.<benchmark>.<method>  as apptable1 for the Fig 4 benchmark (Fig 4c bars)
   fig4.ttest.<benchmark>.presyn_vs_<method>      Fig 4c stars
   appfig3.final_accuracy.<method>.task<t>        App. fig 3a
@@ -77,6 +78,7 @@ def fig4_stats(epochs: pd.DataFrame, final: pd.DataFrame, benchmark: str = FIG4B
         if method in curve_methods:
             rows.append(stats.summary(figure, f"{figure}.task1_accuracy.{method}.e{epoch}", g["value"],
                                       f"benchmark={benchmark};method={method};epoch={epoch}"))
+    rows += _task1_learned(figure, epochs, benchmark, curve_methods)
     fin = final[(final["benchmark"] == benchmark) & (final["task"] == "1")]
     for method, g in fin.groupby("method"):
         rows.append(stats.summary(figure, f"{figure}.task1_final.{method}", g["accuracy"], f"benchmark={benchmark};method={method}",
@@ -87,6 +89,23 @@ def fig4_stats(epochs: pd.DataFrame, final: pd.DataFrame, benchmark: str = FIG4B
                                   f"benchmark={benchmark};method={method}"))
     rows += _ttests(figure, f"{figure}.ttest", means, benchmark)
     return stats.frame(rows)
+
+
+def _task1_learned(figure: str, epochs: pd.DataFrame, benchmark: str, curve_methods: tuple[str, ...]) -> list[dict]:
+    """Fig 4b "both models learn the first task": per curve method, task-1 test accuracy at the last epoch
+    trained on task 1 (read from each run's ``current_task``), mean +- SEM over seeds."""
+    b = epochs[epochs["benchmark"] == benchmark]
+    on_task1 = b[(b["metric"] == "current_task") & (b["value"] == 1)]
+    end = on_task1.groupby(KEYS)["epoch"].max().rename("end").reset_index()
+    acc = b[(b["metric"] == "test_accuracy") & (b["task"] == "1")].merge(end, on=KEYS)
+    acc = acc[acc["epoch"] == acc["end"]]
+    rows = []
+    for method, g in acc.groupby("method"):
+        if method in curve_methods:
+            rows.append(stats.summary(figure, f"{figure}.task1_learned.{method}", g["value"],
+                                      f"benchmark={benchmark};method={method}",
+                                      detail="task-1 accuracy at the end of training on task 1"))
+    return rows
 
 
 def appfig3_stats(epochs: pd.DataFrame, final: pd.DataFrame, split_benchmark: str = "split_mnist",
