@@ -300,6 +300,8 @@ def test_published_file_holds_every_number_of_the_spec():
     assert "5 points" in claims["apptable1.presyn_similar_to_bgd"]["our_test"]
     assert len(pub["claims"]) >= 30
     figures = {"fig1", "fig2", "fig3", "fig4", "fig5", "appfig1", "appfig2", "appfig3", "appfig4", "apptable1"}
+    figures |= {"perceptron_capacity"}  # issue 21: the perceptron near capacity (figures/perceptron_capacity)
+    figures |= {"appfig_robustness"}  # issue 21: model robustness, p_up / p_down +- 25 % (figures/appfig_robustness)
     assert {i["figure"] for i in pub["numbers"] + pub["claims"]} <= figures
     assert {c["figure"] for c in pub["claims"]} == figures
 

@@ -44,6 +44,7 @@ def test_summary_and_projection(tmp_path):
     overlay.write_text(yaml.safe_dump({
         "seeds": [2019, 2020], "lifelong": {"enabled": False}, "ablation": {"enabled": False},
         "energy": {"weight_decays": [0.01], "fixedp_sweep": {"enabled": False}, "uniform_init": {"enabled": False},
+                   "robustness": {"enabled": False},
                    "models": {"presyn": {"lr": 0.05}, "deterministic": {"lr": 0.08}}},
     }))
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "summarize_jobs.py"), str(bench), "--config",
@@ -92,6 +93,7 @@ def test_stale_runs_are_pending_and_leave_the_total(tmp_path):
     overlay.write_text(yaml.safe_dump({
         "seeds": [2019, 2020], "lifelong": {"enabled": False}, "ablation": {"enabled": False},
         "energy": {"weight_decays": [0.01], "fixedp_sweep": {"enabled": False}, "uniform_init": {"enabled": False},
+                   "robustness": {"enabled": False},
                    "models": {"presyn": {"lr": 0.05}, "deterministic": {"lr": 0.08}}},
     }))
     specs = plan.all_runs(sj.workflow_config([str(ROOT / "config" / "config.yaml"), str(overlay)]))

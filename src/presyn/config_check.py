@@ -69,6 +69,7 @@ REFERENCES = [
     ("energy.analysis.model", "energy.models"),
     ("energy.fixedp_sweep.model", "energy.models"),
     ("energy.uniform_init.model", "energy.models"),
+    ("energy.robustness.model", "energy.models"),
     ("lifelong.continuous.methods[]", "lifelong.methods"),
     ("lifelong.ewc_search.benchmarks[]", "lifelong.benchmarks"),
     ("lifelong.curve_methods[]", "lifelong.methods"),

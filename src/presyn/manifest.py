@@ -9,6 +9,22 @@ from presyn.io import atomic_path, sha256_file
 from presyn.provenance import code_version
 
 
+def section_disabled_reason(config: dict, section: str) -> str | None:
+    """Why a figure's config section is off, or None when it is on. ``section`` may be dotted
+    (``energy.robustness``): every level must be present and enabled (``enabled`` defaults to true), and the
+    first level that is not gives the reason: its ``left_out_reason``, else a default sentence."""
+    node = config
+    parts = section.split(".")
+    for i, part in enumerate(parts, start=1):
+        path = ".".join(parts[:i])
+        node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            return f"config has no {path} section"
+        if not node.get("enabled", True):
+            return node.get("left_out_reason") or f"config {path}.enabled is false"
+    return None
+
+
 def write_manifest(files: list[str], out: str | Path, config: dict, left_out: dict[str, str] | None = None) -> None:
     lines = [
         "# presyn-repro figures manifest",

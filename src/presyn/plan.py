@@ -77,13 +77,15 @@ def finalise(spec: dict, section: dict | None = None) -> dict:
     return spec
 
 
-ENERGY_EXTRA_KEYS = ("analysis", "fixedp_sweep", "uniform_init")  # analysis settings and App. fig 1c/1d runs
+ENERGY_EXTRA_KEYS = ("analysis", "fixedp_sweep", "uniform_init", "robustness")  # analysis settings, App. fig 1c/1d
+# runs and the model-robustness variants
 
 
 def energy_runs(config: dict) -> list[dict]:
     """Energy experiment: every model x weight decay x seed, single-task MNIST (Fig 1), plus the
     fixed-p sweep (App. fig 1c: ``energy_group`` = fixedp_sweep) and the uniform-initial-p runs
-    (App. fig 1d: ``energy_group`` = uniform_init). Fig 1 specs carry no ``energy_group``; their hash
+    (App. fig 1d: ``energy_group`` = uniform_init) and the model-robustness variants (``energy_group`` =
+    robustness, ``robustness_runs``). Fig 1 specs carry no ``energy_group``; their hash
     ignores the analysis/sweep keys, so adding or changing those never retrains the Fig 1 runs."""
     sec = config["energy"]
     if not sec.get("enabled", True):
@@ -100,6 +102,7 @@ def energy_runs(config: dict) -> list[dict]:
                             epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
                 runs.append(finalise(spec, core))
     runs += energy_sweep_runs(config, core)
+    runs += robustness_runs(config, core)
     return runs
 
 
@@ -131,6 +134,49 @@ def energy_sweep_runs(config: dict, core: dict) -> list[dict]:
                         model_name="presyn-uniform", weight_decay=wd, energy_group="uniform_init",
                         epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
             runs.append(finalise(spec, core))
+    return runs
+
+
+def robustness_method(model_name: str, variant: dict, wd: float) -> str:
+    """Method of a model-robustness run: 'presyn' + {p_up: 0.0525, p_down: 0.0525} at wd 0.01 ->
+    'presyn_pup0.0525_pdown0.0525_wd0.01'. The path spells the values, not the variant's name: renaming a
+    variant moves nothing, and two variants with the same values collide (``all_runs`` refuses that)."""
+    return method_name(model_name, pup=variant["p_up"], pdown=variant["p_down"], wd=wd)
+
+
+def robustness_variants(config: dict) -> dict[str, dict]:
+    """``energy.robustness.variants`` when the section (and the energy experiment) is enabled, else {}."""
+    sec = config.get("energy") or {}
+    rob = sec.get("robustness") or {}
+    if not sec.get("enabled", True) or not rob or not rob.get("enabled", True):
+        return {}
+    return dict(rob.get("variants") or {})
+
+
+def robustness_runs(config: dict, core: dict | None = None) -> list[dict]:
+    """Model robustness (Methods): the presynaptic model (``energy.robustness.model``, a block of
+    ``energy.models``) with p_up / p_down replaced by each variant's, at every Fig 1 weight decay x seed
+    (``energy_group`` = robustness). The controls are the Fig 1 runs of the other models: p_up / p_down
+    never reach them (config/README.md), so no control is retrained."""
+    sec = config["energy"]
+    variants = robustness_variants(config)
+    if not variants:
+        return []
+    model_name = sec["robustness"].get("model", "presyn")
+    base = sec["models"][model_name]
+    if base.get("kind") != "presyn":
+        raise ValueError(f"energy.robustness.model {model_name!r} is of kind {base.get('kind')!r}; p_up / p_down "
+                         f"variants need a model of kind presyn")
+    runs = []
+    for variant in variants.values():
+        for wd in sec["weight_decays"]:
+            for seed in seeds_for(config, "energy"):
+                spec = base_spec(config, "energy", robustness_method(model_name, variant, wd), sec["benchmark"], seed)
+                spec.update(model={**copy.deepcopy(base), "p_up": float(variant["p_up"]), "p_down": float(variant["p_down"]),
+                                   "weight_decay": float(wd)},
+                            model_name=model_name, weight_decay=float(wd), energy_group="robustness",
+                            epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
+                runs.append(finalise(spec, core))
     return runs
 
 

@@ -5,6 +5,8 @@ import presyn.experiments.ablation as ablation_plan  # noqa: E402
 import presyn.perceptron as perceptron_plan  # noqa: E402
 
 PERCEPTRON_RUNS = perceptron_plan.plan_runs(config)
+# the near-capacity series (perceptron.capacity): the Fig 5 runs at its n_patterns, new runs at the others
+PERCEPTRON_CAPACITY = perceptron_plan.capacity_series(config)
 
 
 def ablation_specs():
@@ -17,9 +19,11 @@ def perceptron_outputs(filename="metrics.parquet"):
 
 def get_perceptron_spec(wildcards):
     key = f"perceptron/{wildcards.method}/{perceptron_plan.BENCHMARK}/seed{wildcards.seed}"
-    if key not in PERCEPTRON_RUNS:
-        raise ValueError(f"results/runs/{key} is not a perceptron run of this config (perceptron.methods / seeds)")
-    return PERCEPTRON_RUNS[key]
+    if key in PERCEPTRON_RUNS:
+        return PERCEPTRON_RUNS[key]
+    if key in PERCEPTRON_CAPACITY:
+        return PERCEPTRON_CAPACITY[key]["spec"]
+    raise ValueError(f"results/runs/{key} is not a perceptron run of this config (perceptron.methods / seeds / capacity)")
 
 
 def fig5_inputs(wildcards):
@@ -107,6 +111,50 @@ rule fig5:
 
 
 register_figure("fig5", "ablation", ["figures/fig5.pdf", "figures/fig5.png"])
+
+
+# ---------------------------------------------------------------- the perceptron near capacity (Methods; perceptron.capacity)
+# runs (perceptron_run) -> results/tables/perceptron_capacity.csv -> results/stats/perceptron_capacity.csv
+# -> figures/perceptron_capacity.pdf (section perceptron.capacity: on only when perceptron is on too).
+rule perceptron_capacity_table:
+    input:
+        metrics=[f"results/runs/{key}/metrics.parquet" for key in PERCEPTRON_CAPACITY],
+    output:
+        "results/tables/perceptron_capacity.csv",
+    params:
+        series=PERCEPTRON_CAPACITY,
+    log:
+        "logs/tables/perceptron_capacity.log",
+    script:
+        "../../scripts/perceptron_capacity_table.py"
+
+
+rule perceptron_capacity_stats:
+    input:
+        "results/tables/perceptron_capacity.csv",
+    output:
+        "results/stats/perceptron_capacity.csv",
+    log:
+        "logs/stats/perceptron_capacity.log",
+    script:
+        "../../scripts/perceptron_capacity_stats.py"
+
+
+rule perceptron_capacity:
+    input:
+        stats="results/stats/perceptron_capacity.csv",
+    output:
+        pdf=report("figures/perceptron_capacity.pdf", caption="../report/perceptron_capacity.rst", category="Ablation and perceptron"),
+        png=report("figures/perceptron_capacity.png", caption="../report/perceptron_capacity.rst", category="Ablation and perceptron"),
+    params:
+        note=config.get("run_label", ""),
+    log:
+        "logs/figures/perceptron_capacity.log",
+    script:
+        "../../scripts/plot_perceptron_capacity.py"
+
+
+register_figure("perceptron_capacity", "perceptron.capacity", ["figures/perceptron_capacity.pdf", "figures/perceptron_capacity.png"])
 
 
 # ---------------------------------------------------------------- random search (not part of figures/all)

@@ -68,13 +68,22 @@ FIGURES = {}
 
 
 def register_figure(name, section, outputs, stats=None):
-    """stats: the stats table(s) the scorecard reads for this figure; default results/stats/<name>.csv, [] for none."""
+    """section: the config section that switches the figure (dotted for a nested one: energy.robustness);
+    stats: the stats table(s) the scorecard reads for this figure; default results/stats/<name>.csv, [] for none."""
     stats = [f"results/stats/{name}.csv"] if stats is None else [stats] if isinstance(stats, str) else list(stats)
     FIGURES[name] = {"section": section, "outputs": outputs, "stats": stats}
 
 
+from presyn.manifest import section_disabled_reason as _section_disabled_reason  # noqa: E402
+
+
+def section_disabled_reason(section):
+    """None when a (dotted) config section and every level above it is enabled, else why not."""
+    return _section_disabled_reason(config, section)
+
+
 def section_enabled(section):
-    return section in config and config[section].get("enabled", True)
+    return section_disabled_reason(section) is None
 
 
 def all_figures():

@@ -8,10 +8,9 @@ def left_out_figures():
     """figure -> why, for each registered figure whose config section is disabled (listed in the manifest)."""
     out = {}
     for name, spec in FIGURES.items():
-        section = spec["section"]
-        if not section_enabled(section):
-            default = f"config {section}.enabled is false" if section in config else f"config has no {section} section"
-            out[name] = config.get(section, {}).get("left_out_reason") or default
+        why = section_disabled_reason(spec["section"])  # a dotted section (energy.robustness) checks each level
+        if why is not None:
+            out[name] = why
     return out
 
 

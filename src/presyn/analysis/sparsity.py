@@ -161,3 +161,80 @@ def sparsity_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_s
             fig3.append(stats.ttest("fig3", f"fig3.neuron_class.{cls}.true_vs_shuffled", vals["true"], vals["shuffled"],
                                     f"class={cls};a=true;b=shuffled"))
     return {"fig3": stats.frame(fig3), "appfig2": stats.frame(app2)}
+
+
+# ----------------------------------------------------------------------------- other importance cutoffs
+# The paper: the neuron-level findings are "robust with respect to the precise value of p" (the 0.9 that
+# makes a synapse important). The same KS and in/out Pearson statistics at other cutoffs, on the same runs,
+# with the same shuffles (the permutation of matrix l of seed s is the one the 0.9 analysis uses).
+
+
+def cutoff_label(cutoff: float) -> str:
+    """The stable spelling of a cutoff in stats names: 0.8 -> 'cut0.8', 0.95 -> 'cut0.95', 1.0 -> 'cut1'."""
+    return f"cut{float(cutoff):g}"
+
+
+def cutoff_tables(release_probs: dict[int, list[np.ndarray]], cutoffs, shuffle_seed: int,
+                  n_sd: float = 2.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``neuron_table`` and ``in_out_table`` at every cutoff, stacked, with a leading ``cutoff`` column."""
+    if not len(cutoffs):
+        raise ValueError("no importance cutoffs given (energy.analysis.importance_cutoffs is empty)")
+    neurons, in_out = [], []
+    for c in cutoffs:
+        neurons.append(neuron_table(release_probs, float(c), shuffle_seed, n_sd))
+        in_out.append(in_out_table(release_probs, float(c)))
+        neurons[-1].insert(0, "cutoff", float(c))
+        in_out[-1].insert(0, "cutoff", float(c))
+    return pd.concat(neurons, ignore_index=True), pd.concat(in_out, ignore_index=True)
+
+
+def cutoff_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_seed: int,
+                 figure: str = "appfig2") -> pd.DataFrame:
+    """Stats rows of the neuron-sparsity tests at each cutoff (``results/stats/sparsity_cutoffs.csv``).
+
+    ``neurons`` / ``in_out``: ``cutoff_tables`` output. Per cutoff c (``cut = cutoff_label(c)``), named as
+    the 0.9 rows of ``sparsity_stats`` with ``.<cut>`` after the layer:
+
+    - ``<figure>.ks.layer<l>.<cut>``: KS test, important inputs per neuron, true vs shuffled, of the
+      representative run; ``.seed<s>`` every seed, ``.seeds`` D mean +- SEM over seeds;
+    - ``<figure>.pearson_in_out.layer<h>.<cut>``: Pearson r, important inputs vs outputs per hidden
+      neuron, same suffixes;
+    - ``<figure>.fraction_important.layer<l>.<cut>``: fraction of the layer's synapses with p >= c,
+      mean +- SEM over seeds (how much the cutoff thins the important set).
+    """
+    rows = []
+    for cutoff, gn in neurons.groupby("cutoff", sort=True):
+        cut = cutoff_label(cutoff)
+        ks_by_layer: dict[int, list[float]] = {}
+        for (seed, layer), g in gn.groupby(["seed", "layer"]):
+            true = g[g["connectivity"] == "true"]["important_in"]
+            shuf = g[g["connectivity"] == "shuffled"]["important_in"]
+            groups = f"cutoff={cutoff:g};layer={layer};seed={seed};a=true;b=shuffled"
+            row = stats.ks_2samp(figure, f"{figure}.ks.layer{layer}.{cut}.seed{seed}", true, shuf, groups)
+            rows.append(row)
+            ks_by_layer.setdefault(layer, []).append(row["statistic"])
+            if seed == representative_seed:
+                rows.append({**row, "name": f"{figure}.ks.layer{layer}.{cut}"})
+        for layer, ds in ks_by_layer.items():
+            rows.append(stats.summary(figure, f"{figure}.ks.layer{layer}.{cut}.seeds", ds, f"cutoff={cutoff:g};layer={layer}",
+                                      detail="KS D over seeds (mean +- SEM)"))
+        true = gn[gn["connectivity"] == "true"]
+        for layer, g in true.groupby("layer"):
+            per_seed = [float(s["important_in"].sum() / (len(s) * s["n_in"].iloc[0])) for _, s in g.groupby("seed")]
+            rows.append(stats.summary(figure, f"{figure}.fraction_important.layer{layer}.{cut}", per_seed,
+                                      f"cutoff={cutoff:g};layer={layer}",
+                                      detail=f"fraction of synapses with p >= {cutoff:g}, per seed (mean +- SEM)"))
+    for cutoff, gi in in_out.groupby("cutoff", sort=True):
+        cut = cutoff_label(cutoff)
+        r_by_layer: dict[int, list[float]] = {}
+        for (seed, h), g in gi.groupby(["seed", "hidden_layer"]):
+            row = _safe_pearson(figure, f"{figure}.pearson_in_out.layer{h}.{cut}.seed{seed}", g["important_in"],
+                                g["important_out"], f"cutoff={cutoff:g};hidden_layer={h};seed={seed}")
+            rows.append(row)
+            r_by_layer.setdefault(h, []).append(row["value"])
+            if seed == representative_seed:
+                rows.append({**row, "name": f"{figure}.pearson_in_out.layer{h}.{cut}"})
+        for h, rs in r_by_layer.items():
+            rows.append(stats.summary(figure, f"{figure}.pearson_in_out.layer{h}.{cut}.seeds", rs,
+                                      f"cutoff={cutoff:g};hidden_layer={h}", detail="Pearson r over seeds (mean +- SEM)"))
+    return stats.frame(rows)

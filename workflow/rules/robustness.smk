@@ -1,0 +1,137 @@
+# Model robustness (Methods "Model robustness"; issue 21): the presynaptic model with p_up / p_down 25 % lower
+# and higher (energy.robustness.variants), trained by the generic `train` rule (or `train_batched`) at every
+# Fig 1 weight decay x seed, against the Fig 1 control runs.
+# runs -> results/tables/energy_robustness.csv (final metrics), results/tables/robustness/<variant>/
+# {synapses.parquet, lesion.csv} (at energy.analysis.weight_decay) -> results/stats/robustness.csv
+# -> figures/appfig_robustness.{pdf,png} (beside the default model's Fig 1 / Fig 2 stats).
+
+
+def robustness_variants():
+    return plan.robustness_variants(config)
+
+
+def robustness_model():
+    return config["energy"].get("robustness", {}).get("model", "presyn")
+
+
+def robustness_runs_of(variant=None):
+    """The robustness runs (of one variant: its p_up / p_down), sorted by seed; a clear error when none."""
+    variants = robustness_variants()
+    if not variants:
+        raise ValueError("the robustness analysis needs energy.robustness.enabled (and energy.enabled) true")
+    runs = _by_seed(energy_specs("robustness"))
+    if variant is not None:
+        if variant not in variants:
+            raise ValueError(f"{variant!r} is not a variant of energy.robustness.variants ({', '.join(variants)})")
+        v = variants[variant]
+        runs = [s for s in runs if s["model"]["p_up"] == float(v["p_up"]) and s["model"]["p_down"] == float(v["p_down"])]
+    return runs
+
+
+def robustness_analysis_runs(variant):
+    """One variant's runs at energy.analysis.weight_decay (the weight decay Fig 2 analyses), sorted by seed."""
+    wd = float(energy_analysis()["weight_decay"])
+    runs = [s for s in robustness_runs_of(variant) if s["weight_decay"] == wd]
+    if not runs:
+        raise ValueError(f"robustness variant {variant!r} has no run at energy.analysis.weight_decay {wd:g}: "
+                         f"it must be one of energy.weight_decays")
+    return runs
+
+
+def robustness_specs():
+    return {plan.run_key(s): s for s in robustness_runs_of()}
+
+
+rule robustness_table:
+    input:
+        metrics=lambda w: run_files(robustness_runs_of(), "metrics.parquet"),
+    output:
+        "results/tables/energy_robustness.csv",
+    params:
+        specs=lambda w: robustness_specs(),
+    log:
+        "logs/tables/energy_robustness.log",
+    script:
+        "../../scripts/energy_table.py"
+
+
+rule robustness_synapses:
+    wildcard_constraints:
+        variant="[A-Za-z][A-Za-z0-9_]*",
+    input:
+        states=lambda w: run_files(robustness_analysis_runs(w.variant), "state.pt"),
+        data=analysis_data,
+    output:
+        "results/tables/robustness/{variant}/synapses.parquet",
+    params:
+        seeds=lambda w: run_seeds(robustness_analysis_runs(w.variant)),
+        dataset=lambda w: robustness_analysis_runs(w.variant)[0]["dataset"],
+        important_p=config["model"]["important_p"],
+        fisher=True,
+        fisher_chunk=lambda w: energy_analysis().get("fisher_chunk", 500),
+    threads: 2
+    log:
+        "logs/tables/robustness/{variant}_synapses.log",
+    script:
+        "../../scripts/energy_synapses.py"
+
+
+rule robustness_lesion:
+    wildcard_constraints:
+        variant="[A-Za-z][A-Za-z0-9_]*",
+    input:
+        states=lambda w: run_files(robustness_analysis_runs(w.variant), "state.pt"),
+        data=analysis_data,
+    output:
+        "results/tables/robustness/{variant}/lesion.csv",
+    params:
+        seeds=lambda w: run_seeds(robustness_analysis_runs(w.variant)),
+        dataset=lambda w: robustness_analysis_runs(w.variant)[0]["dataset"],
+        fractions=lambda w: energy_analysis().get("lesion_fractions", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+        n_samples=lambda w: energy_analysis().get("lesion_samples", 10),
+        jitter=lambda w: energy_analysis().get("lesion_jitter", 1e-9),
+    threads: 2
+    log:
+        "logs/tables/robustness/{variant}_lesion.log",
+    script:
+        "../../scripts/energy_lesion.py"
+
+
+rule robustness_stats:
+    input:
+        energy_final="results/tables/energy_final.csv",
+        robustness_final="results/tables/energy_robustness.csv",
+        synapses=lambda w: [f"results/tables/robustness/{v}/synapses.parquet" for v in robustness_variants()],
+        lesion=lambda w: [f"results/tables/robustness/{v}/lesion.csv" for v in robustness_variants()],
+    output:
+        "results/stats/robustness.csv",
+    params:
+        variants=lambda w: robustness_variants(),
+        model=lambda w: robustness_model(),
+    log:
+        "logs/stats/robustness.log",
+    script:
+        "../../scripts/robustness_stats.py"
+
+
+rule appfig_robustness:
+    input:
+        stats="results/stats/robustness.csv",
+        fig1="results/stats/fig1.csv",
+        fig2="results/stats/fig2.csv",
+    output:
+        pdf=report("figures/appfig_robustness.pdf", caption="../report/appfig_robustness.rst", category="Energy"),
+        png=report("figures/appfig_robustness.png", caption="../report/appfig_robustness.rst", category="Energy"),
+    params:
+        note=config.get("run_label", ""),
+        variants=lambda w: robustness_variants(),
+        default=lambda w: {k: config["energy"]["models"][robustness_model()].get(k) for k in ("p_up", "p_down")},
+        analysis_wd=lambda w: float(energy_analysis()["weight_decay"]),
+    log:
+        "logs/figures/appfig_robustness.log",
+    script:
+        "../../scripts/plot_appfig_robustness.py"
+
+
+register_figure("appfig_robustness", "energy.robustness", ["figures/appfig_robustness.pdf", "figures/appfig_robustness.png"],
+                stats="results/stats/robustness.csv")
