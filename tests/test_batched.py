@@ -29,7 +29,7 @@ def tiny_config() -> dict:
     cfg["data"]["subset"] = {"train": 600, "test": 200}
     e = cfg["energy"]
     e.update(epochs=2, eval_every=1, weight_decays=[0.0, 0.01])
-    for extra in ("fixedp_sweep", "uniform_init"):
+    for extra in ("fixedp_sweep", "uniform_init", "robustness"):
         if extra in e:
             e[extra]["enabled"] = False
     return cfg

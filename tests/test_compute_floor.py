@@ -63,7 +63,8 @@ def test_floor_script_prints_summary(tmp_path):
     overlay.write_text(yaml.safe_dump({
         "seeds": [2019], "lifelong": {"enabled": False}, "ablation": {"enabled": False}, "sjostrom": {"enabled": False},
         "data": {"subset": {"train": 200, "test": 100}}, "model": {"hidden": [8, 8]},
-        "energy": {"epochs": 1, "weight_decays": [0.01], "fixedp_sweep": {"enabled": False}, "uniform_init": {"enabled": False}},
+        "energy": {"epochs": 1, "weight_decays": [0.01], "fixedp_sweep": {"enabled": False}, "uniform_init": {"enabled": False},
+                   "robustness": {"enabled": False}},
     }))
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compute_floor.py"), "--config", str(ROOT / "config" / "config.yaml"),
                           str(overlay), "--reps", "2", "--benchmarks", str(tmp_path / "none"), "--cores", "4", "--threads", "2"],
