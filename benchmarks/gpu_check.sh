@@ -7,7 +7,13 @@
 #    for 1..54 stacked networks (benchmarks/bench_batched.py, full-size MNIST epoch = 600 steps);
 # 3. one quick-config training job per (experiment, model kind) on CUDA, tiny synthetic data:
 #    prints seconds per epoch on the GPU and that the three run files were written.
-# The last line is one JSON object with everything measured.
+# 2b/3b (issue 20). stacked lifelong training (presyn.batched_lifelong): seconds per epoch per network,
+#    unbatched vs stacked, for the lifelong kinds presyn / ablation variants / SGD / Adam / BGD on a Permuted MNIST
+#    task (benchmarks/bench_batched_lifelong.py, GPU_CHECK_LIFELONG_ARGS), and stacked vs unbatched max |diff|
+#    of quick lifelong runs on the device. NOT MEASURED ON A GPU YET: no H200 numbers exist for these parts;
+#    only the GPU_CHECK_DEVICE=cpu dry run has been run.
+# The last line is one JSON object with everything measured (keys bench_batched_lifelong and
+# stacked_lifelong_vs_unbatched_max_abs_diff for the lifelong parts).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -48,8 +54,13 @@ BENCH_ARGS=${GPU_CHECK_BENCH_ARGS:---networks 1 6 18 54 --kinds presyn fixedp de
 timeout 150 $PY benchmarks/bench_batched.py --device "$DEV" --threads 1 $BENCH_ARGS | tee "$OUT/bench_batched.txt"
 echo "bench_batched exit ${PIPESTATUS[0]}"
 
+# 2b. stacked lifelong vs unbatched, seconds per epoch per network --------------------------------
+LIFELONG_ARGS=${GPU_CHECK_LIFELONG_ARGS:---networks 1 6 21 42 --kinds presyn ablation sgd adam bgd --steps 40 --warmup 10}
+timeout 150 $PY benchmarks/bench_batched_lifelong.py --device "$DEV" --threads 1 $LIFELONG_ARGS | tee "$OUT/bench_batched_lifelong.txt"
+echo "bench_batched_lifelong exit ${PIPESTATUS[0]}"
+
 # 3. equality on CUDA + one quick-config job per (experiment, kind) ------------------------------
-[ -n "$MISSING_JOBS" ] || timeout 150 $PY - "$WORK" "$OUT" <<'EOF'
+[ -n "$MISSING_JOBS" ] || timeout 180 $PY - "$WORK" "$OUT" <<'EOF'
 import json, os, sys, time, traceback
 from pathlib import Path
 
@@ -127,6 +138,43 @@ for model in ("presyn", "deterministic"):
         traceback.print_exc()
         res["batched_vs_unbatched_max_abs_diff"][model] = repr(exc)
 
+# 3b. stacked lifelong (presyn.batched_lifelong) vs one job per run on the device: quick lifelong runs, 2 seeds,
+# max |diff| of w, p and the final mean accuracy per group (CPU: 0; CUDA: see presyn.batched_lifelong)
+res["stacked_lifelong_vs_unbatched_max_abs_diff"] = {}
+try:
+    from presyn import batched_lifelong
+    lruns = plan.all_runs(cfg, ["lifelong", "ablation"])
+    groups = {"presyn_perm_mnist": [s for s in lruns.values() if s["method"] == "presyn" and s["benchmark"] == "perm_mnist"],
+              "no_consolidation_split_mnist_adam": [s for s in lruns.values() if s["method"] == "no_consolidation"
+                                                    and s["benchmark"] == "split_mnist"],
+              "bgd_split_mnist": [s for s in lruns.values() if s["method"] == "bgd" and s["benchmark"] == "split_mnist"],
+              "ewc_perm_mnist": [s for s in lruns.values() if s["method"] == "ewc" and s["benchmark"] == "perm_mnist"]}
+except Exception as exc:
+    traceback.print_exc()
+    groups = {}
+    res["stacked_lifelong_vs_unbatched_max_abs_diff"] = repr(exc)
+for name, specs in groups.items():
+    try:
+        inputs = {"data": str(data["mnist"])}
+        for s in specs:
+            run_one(s, inputs, out / "lsingle" / plan.run_key(s), device=dev)
+        t = time.perf_counter()
+        batched_lifelong.run(specs, inputs, [out / "lstacked" / plan.run_key(s) for s in specs], device=dev)
+        worst = {"stacked_job_wall_s": round(time.perf_counter() - t, 2)}
+        for s in specs:
+            a = torch.load(out / "lsingle" / plan.run_key(s) / "state.pt")
+            b = torch.load(out / "lstacked" / plan.run_key(s) / "state.pt")
+            for k in ("w_bar", "p"):
+                worst[k] = max(worst.get(k, 0.0), max(float((x - y).abs().max()) for x, y in zip(a[k], b[k])))
+            ma = json.loads((out / "lsingle" / plan.run_key(s) / "provenance.json").read_text())
+            mb = json.loads((out / "lstacked" / plan.run_key(s) / "provenance.json").read_text())
+            worst["same_spec_and_hash"] = worst.get("same_spec_and_hash", True) and ma["spec"] == mb["spec"]
+        res["stacked_lifelong_vs_unbatched_max_abs_diff"][name] = worst
+        print(f"stacked lifelong vs unbatched on {dev}, {name}:", worst, flush=True)
+    except Exception as exc:
+        traceback.print_exc()
+        res["stacked_lifelong_vs_unbatched_max_abs_diff"][name] = repr(exc)
+
 # one quick-config job per (experiment, model kind)
 jobs = {}
 for key, spec in plan.all_runs(cfg).items():
@@ -161,6 +209,10 @@ try:
     res["bench_batched"] = json.loads((out / "bench_batched.txt").read_text().strip().splitlines()[-1])
 except Exception as exc:
     res["bench_batched"] = f"not available: {exc}"
+try:
+    res["bench_batched_lifelong"] = json.loads((out / "bench_batched_lifelong.txt").read_text().strip().splitlines()[-1])
+except Exception as exc:
+    res["bench_batched_lifelong"] = f"not available: {exc}"
 try:
     res.update(json.loads((out / "gpu_jobs.json").read_text()))
 except Exception as exc:

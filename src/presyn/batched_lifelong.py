@@ -1,0 +1,595 @@
+"""Several lifelong runs trained in one job as stacked weights (issue 20; GPU throughput).
+
+The lifelong counterpart of ``presyn.batched`` (energy runs): S networks that see the same kind of task
+stream share every kernel of a training step; their weights are stacked into (S, P) tensors and the
+layers run as ``torch.baddbmm`` / ``torch.bmm`` (``batched.BatchedNetworks.forward_backward``).
+
+What may be stacked (``refusal`` / ``check_group``):
+- runs of ``experiment`` lifelong or ablation (the Fig 5a variants use the lifelong trainer), not the
+  hyperparameter-search trials;
+- model kinds presyn / fixedp (``PresynapticLearner``: lifelong presyn, every ablation variant),
+  deterministic with SGD (no momentum) or Adam (no_consolidation, joint), and bgd (``StackedBGD``: the K Monte
+  Carlo samples of S networks as one (S * K)-network bmm) and ewc (the deterministic stack plus each
+  network's penalty gradient; its end-of-task Fisher runs per network between tasks, where the learners
+  are unbatched). One kind and one optimizer per job;
+- per network may differ: seed, method, experiment, variant, the evaluation schedule (eval_every,
+  curve_tasks, task_end_eval, eval_samples, important_p) and the model block's rule constants and flags
+  (presynaptic: lr, p_up, p_down, g_lim, p_freeze, modulation, learn_p, sample_p, normalise, weight_decay,
+  p_init; deterministic: lr, weight_decay; ewc: lr, weight_decay, ewc_lambda, fisher_samples, fisher; bgd: eta,
+  std_init, init). Everything else (benchmark, data, sizes, batch size, p_min, tasks, epochs, joint, blend,
+  holdout, BGD's mc_samples, EWC's reset_optimizer) must be equal, so that all networks take the same number
+  of steps (and Adam's step counts stay equal).
+- EWC stacks cleanly: its state is per network and elementwise -- the running sums sum_t F_t and
+  sum_t F_t theta*_t (penalty gradient 2 lambda (sum F theta - sum F theta*)) are stacked (S, P) tensors,
+  constant within a task, Adam's moments stack as for the deterministic model -- and the end-of-task Fisher
+  (per-example vmap(grad) on each network's own task data) and the optional optimiser reset run per network
+  in ``end_task`` between tasks, exactly as unbatched.
+- not stacked: the hyperparameter-search trials (Fig 5a ablation search, EWC search: a trial may diverge
+  and is scored NaN; one job each).
+
+Same numbers as ``experiments.lifelong.train``, per network (tests/test_batched_lifelong.py):
+- each network is built by ``factory.build_learner`` from its own ``Generators.from_seed(seed)`` and has its
+  own ``tasks.make_stream`` (its own permutations for the permuted benchmarks), so initial weights, data
+  order (``task_batches`` / ``continuous_batches`` / ``joint_batches`` on its own data generator) and masks
+  (16-bit uniforms from its own mask generator, the numba loops on the CPU exactly as the unbatched
+  learner) are the random numbers of the unbatched job, drawn in the same order: training steps, then that
+  epoch's evaluations through the learner's own ``predict_proba`` (``lifelong.evaluate_tasks``);
+- the updates are the unbatched elementwise rules on the stacked tensors: ``cpu_kernels.update_`` /
+  ``fused.update`` for the presynaptic model (one call for the stack when all rules are equal, else one
+  per group of equal rules), ``torch.optim.SGD``'s and ``torch.optim.Adam``'s single-tensor arithmetic
+  (op by op) for the deterministic model (Adam: per-network first and second moments, one shared step count),
+  ``cpu_kernels.bgd_theta`` / ``bgd_update_`` per network (CPU) or ``baselines.bgd_update``'s arithmetic
+  over the stack (elsewhere) for BGD;
+- metrics rows, evaluation schedule (curve runs between task ends, every task at task ends when
+  ``task_end_eval``, every task after the last epoch), ``mean_accuracy``, the state (with the permutations)
+  and the three run files (``training.save_run``) are those of the unbatched trainer.
+Only the matrix products (bmm vs mm) and the loss reduction may sum in another order. On this CPU the
+weights, release probabilities, biases, BGD's means and deviations and all accuracies came out bit-identical,
+train_loss within float32 rounding (<= 5e-7; the test allows rtol 1e-4 / atol 1e-5, as tests/test_batched.py). On CUDA bmm and mm are
+different kernels: the deterministic runs then agree to rounding, the stochastic ones are statistically, not
+numerically, equal (a gradient at g_lim may flip a release-probability decision, see ``presyn.batched``).
+
+Between tasks the stacked tensors are copied back into each network's own learner (and Adam's state into
+its own ``torch.optim.Adam``), so the learners are ordinary unbatched learners at every task boundary:
+- checkpoints are per run, after every task, in the unbatched format (``checkpoint.save``): a run's
+  checkpoint can be resumed by this job or by the one-job-per-run trainer alike;
+- on resume each run loads its own checkpoint; runs at different positions (a job killed while writing
+  its S checkpoints, or a run whose checkpoint was deleted) train the lagging runs alone, task by task,
+  until all are at the same task, then continue stacked. The result equals an uninterrupted job.
+Stacking is not part of what a run is: the spec and config_hash of every run are unchanged; provenance
+records ``batched_networks`` (S of the job), and its train_seconds / seconds_per_epoch are the job's (all S
+networks together, as ``presyn.batched``). A network whose loss is not finite stops the whole job (no run of it
+is written; the others resume from their checkpoints).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from presyn import checkpoint, cpu_kernels, fused
+from presyn.baselines import BGDLearner, EWCLearner
+from presyn.batched import BatchedNetworks
+from presyn.data import load_for_spec
+from presyn.experiments.lifelong import curve_task_indices, evaluate_tasks, synapse_summary
+from presyn.factory import RULE_KEYS, build_learner
+from presyn.learners import DeterministicLearner
+from presyn.tasks import make_stream
+from presyn.training import Generators, MetricsLog, Progress, check_finite, save_run
+
+log = logging.getLogger("presyn")
+
+EXPERIMENTS = ("lifelong", "ablation")
+KINDS = {"presyn": "presynaptic", "fixedp": "presynaptic", "deterministic": "deterministic", "ewc": "ewc", "bgd": "bgd"}
+OPTIMIZERS = ("sgd", "adam")
+# spec keys that may differ between the networks of one job (evaluation is per network anyway)
+PER_NETWORK_KEYS = {"experiment", "method", "seed", "config_hash", "variant", "eval_every", "curve_tasks",
+                    "task_end_eval", "eval_samples", "important_p", "model"}
+# model-block keys that may differ (rule constants and flags; the update runs per group of equal rules)
+PER_NETWORK_MODEL_KEYS = {"presynaptic": set(RULE_KEYS) | {"p_init", "p"}, "deterministic": {"lr", "weight_decay"},
+                          "ewc": {"lr", "weight_decay", "ewc_lambda", "fisher_samples", "fisher"},
+                          "bgd": {"std_init", "eta", "init"}}
+
+
+def refusal(spec: dict) -> str | None:
+    """Why a run spec cannot join a stacked lifelong job, or None when it can."""
+    if spec.get("search"):
+        return "a hyperparameter-search trial (it may diverge and score NaN: one job per trial)"
+    if spec.get("experiment") not in EXPERIMENTS:
+        return f"experiment {spec.get('experiment')!r} (only {', '.join(EXPERIMENTS)})"
+    model = spec.get("model") or {}
+    kind = model.get("kind")
+    if kind not in KINDS:
+        return f"model kind {kind!r} (only presyn, fixedp, deterministic, ewc, bgd)"
+    if kind in ("deterministic", "ewc") and model.get("optimizer", "sgd" if kind == "deterministic" else "adam") not in OPTIMIZERS:
+        return f"optimizer {model.get('optimizer')!r} (only sgd, adam)"
+    return None
+
+
+def stackable(spec: dict) -> bool:
+    """Whether a run spec can join a stacked lifelong job (``refusal`` says why not)."""
+    return refusal(spec) is None
+
+
+def shared_part(spec: dict) -> dict:
+    """What every network of one job must share (two specs stack together iff these are equal)."""
+    kind = KINDS.get((spec.get("model") or {}).get("kind"), "?")
+    out = {k: v for k, v in spec.items() if k not in PER_NETWORK_KEYS}
+    out.pop("epochs_per_task" if spec.get("joint") else "joint_epochs", None)  # the trainer reads only one of them
+    out["model"] = {k: v for k, v in (spec.get("model") or {}).items() if k not in PER_NETWORK_MODEL_KEYS.get(kind, ())}
+    return out
+
+
+def check_group(specs: list[dict]) -> None:
+    """Raise ValueError naming the run and the reason when ``specs`` cannot be trained as one job."""
+    if not specs:
+        raise ValueError("a stacked lifelong job needs at least one run spec")
+    bad = [(s, refusal(s)) for s in specs if refusal(s)]
+    if bad:
+        s, why = bad[0]
+        raise ValueError(f"run {s.get('experiment')}/{s.get('method')}/{s.get('benchmark')}/seed{s.get('seed')} cannot be "
+                         f"stacked: {why}")
+    keys = [(s["experiment"], s["method"], s["benchmark"], s["seed"]) for s in specs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a stacked lifelong job lists one run twice")
+    first = shared_part(specs[0])
+    for s in specs[1:]:
+        other = shared_part(s)
+        if other != first:
+            diff = sorted(k for k in set(first) | set(other) if first.get(k) != other.get(k))
+            if "model" in diff:
+                m0, m1 = first.get("model", {}), other.get("model", {})
+                diff = [d for d in diff if d != "model"] + [f"model.{k}" for k in sorted(set(m0) | set(m1)) if m0.get(k) != m1.get(k)]
+            raise ValueError(f"runs {specs[0]['method']} and {s['method']} ({s['benchmark']}, seed {s['seed']}) differ in "
+                             f"{diff}: cannot stack them in one job")
+
+
+def group_specs(specs: list[dict], networks_per_job: int) -> list[list[dict]]:
+    """Stackable specs -> jobs: runs with equal ``shared_part``, in run-key order, at most ``networks_per_job``
+    per job (a deterministic function of the specs: the Snakemake rules are built from it)."""
+    import json
+
+    if networks_per_job < 1:
+        raise ValueError(f"networks_per_job must be >= 1, not {networks_per_job}")
+    classes: dict[str, list[dict]] = {}
+    for s in specs:
+        if stackable(s):
+            classes.setdefault(json.dumps(shared_part(s), sort_keys=True, default=str), []).append(s)
+    key = lambda s: (s["experiment"], s["method"], s["benchmark"], s["seed"])  # noqa: E731
+    jobs = []
+    for members in sorted(classes.values(), key=lambda m: key(min(m, key=key))):
+        members = sorted(members, key=key)
+        jobs += [members[i:i + networks_per_job] for i in range(0, len(members), networks_per_job)]
+    return jobs
+
+
+# ---------------------------------------------------------------------------------------------- the stack
+class StackedLearners(BatchedNetworks):
+    """Copies of S learners' weights as stacked (S, ...) tensors for the steps of one task.
+
+    Unlike ``batched.BatchedNetworks`` the learners keep their own tensors: ``sync`` copies the stack back
+    into them (every epoch for evaluation, and, with ``optimizer=True``, Adam's state at the end of the task).
+    """
+
+    def __init__(self, learners: list) -> None:
+        super().__init__(learners, rules_equal=_rules_equal(learners))  # stacks copies; _bind is a no-op here
+        l0, dev = learners[0], self.W.device
+        self.w_eff = torch.empty_like(self.W)
+        if self.kind == "presynaptic":
+            n = l0.net.w.numel()
+            self.words = torch.empty(self.S, (n + 3) // 4, dtype=torch.int64, device=dev)
+            self.cpu = all(l._cpu_loops for l in learners)
+            # networks with equal rules share one update call
+            groups: dict[tuple, list[int]] = {}
+            for s, l in enumerate(learners):
+                groups.setdefault(tuple(sorted(l._consts.items())), []).append(s)
+            self.rule_groups = [(dict(k), torch.tensor(v, device=dev)) for k, v in groups.items()]
+            self.same_sampling = all(l.rule.normalise == l0.rule.normalise and l._ghost_p is None for l in learners)
+        else:
+            opt = l0.optimizer
+            self.optimizer = "adam" if isinstance(opt, torch.optim.Adam) else "sgd"
+            for l in learners:
+                g = l.optimizer.param_groups[0]
+                if type(l.optimizer) is not type(opt) or len(l.optimizer.param_groups) != 1:
+                    raise ValueError("stacked deterministic networks need one optimizer type with one parameter group")
+                if self.optimizer == "sgd" and (g["momentum"] or g["nesterov"] or g["maximize"]):
+                    raise ValueError("stacked SGD supports plain SGD only (no momentum, nesterov, maximize)")
+                if self.optimizer == "adam" and (g["amsgrad"] or g["maximize"] or g.get("decoupled_weight_decay")):
+                    raise ValueError("stacked Adam supports plain Adam only (no amsgrad, maximize, decoupled weight decay)")
+            if self.optimizer == "adam":
+                self._stack_adam_state()
+            # EWC: the penalty's running sums sum_t F_t and sum_t F_t theta*_t (constant within a task)
+            self.ewc = isinstance(l0, EWCLearner)
+            if self.ewc:
+                if len({len(l.tasks) for l in learners}) != 1 or not all(isinstance(l, EWCLearner) for l in learners):
+                    raise ValueError("stacked EWC networks must all be EWC learners with the same number of finished tasks")
+                self.f_sum = torch.stack([l._f_sum for l in learners])
+                self.f_anchor = torch.stack([l._f_anchor for l in learners])
+                self.penalised = bool(l0.tasks)
+                self.lambdas = [l.ewc_lambda for l in learners]
+
+    def _bind(self) -> None:  # the learners keep their own tensors (see sync)
+        pass
+
+    # ------------------------------------------------------------------ Adam state
+    def _stack_adam_state(self) -> None:
+        # states[i][s]: Adam's state of parameter i (w, then each bias) of network s ({} before its first step)
+        states = [[l.optimizer.state.get(l.params[i]) or {} for l in self.learners] for i in range(1 + len(self.B))]
+        steps = {int(st["step"]) if st else 0 for sts in states for st in sts}
+        if len(steps) != 1:
+            raise ValueError(f"stacked Adam needs one step count for all networks, found {sorted(steps)}")
+        self.adam_step = steps.pop()
+        stacked = [self.W, *self.B]
+        if self.adam_step == 0:
+            self.exp_avg = [torch.zeros_like(t) for t in stacked]
+            self.exp_avg_sq = [torch.zeros_like(t) for t in stacked]
+        else:
+            self.exp_avg = [torch.stack([st["exp_avg"].reshape(-1) if i == 0 else st["exp_avg"] for st in sts])
+                            for i, sts in enumerate(states)]
+            self.exp_avg_sq = [torch.stack([st["exp_avg_sq"].reshape(-1) if i == 0 else st["exp_avg_sq"] for st in sts])
+                               for i, sts in enumerate(states)]
+
+    def _adam(self, grads: list[torch.Tensor]) -> None:
+        """torch.optim.Adam's single-tensor step (amsgrad off), op by op, on the stacked tensors."""
+        self.adam_step += 1
+        step = float(self.adam_step)
+        groups = [l.optimizer.param_groups[0] for l in self.learners]
+        rows = [slice(None)] if self.rules_equal else [s for s in range(self.S)]
+        for r in rows:
+            g0 = groups[0 if self.rules_equal else r]
+            lr, wd, eps = g0["lr"], g0["weight_decay"], g0["eps"]
+            beta1, beta2 = g0["betas"]
+            for t, g, m, v in zip([self.W, *self.B], grads, self.exp_avg, self.exp_avg_sq):
+                t, g, m, v = t[r], g[r], m[r], v[r]
+                if wd != 0:
+                    g = g.add(t, alpha=wd)
+                m.lerp_(g, 1 - beta1)
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2**0.5
+                denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)
+                t.addcdiv_(m, denom, value=-step_size)
+
+    # ------------------------------------------------------------------ one step
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One minibatch update of every network; x (S, B, in), y (S, B); (loss, correct) per network, (S,)."""
+        if self.kind == "deterministic":
+            loss, correct, grad_b = self.forward_backward(x, y, self.W)
+            if self.ewc and self.penalised:
+                grad_b = self._ewc_penalty(grad_b)
+            if self.optimizer == "adam":
+                self._adam([self.grad, *grad_b])
+            else:
+                self._sgd(grad_b)
+            return loss.detach(), correct
+        self._sample()
+        loss, correct, _ = self.forward_backward(x, y, self.w_eff)
+        self._update()
+        return loss.detach(), correct
+
+    def _ewc_penalty(self, grad_b: list[torch.Tensor]) -> list[torch.Tensor]:
+        """``EWCLearner.step``'s penalty gradient 2 lambda (sum_t F_t theta - sum_t F_t theta*_t), per network."""
+        theta = torch.cat([self.W, *self.B], dim=1)
+        if len(set(self.lambdas)) == 1:
+            pg = 2 * self.lambdas[0] * (self.f_sum * theta - self.f_anchor)
+        else:
+            pg = torch.stack([2 * lam * (self.f_sum[s] * theta[s] - self.f_anchor[s]) for s, lam in enumerate(self.lambdas)])
+        n_w = self.W.shape[1]
+        self.grad.add_(pg[:, :n_w])
+        out, offset = [], n_w
+        for gb in grad_b:
+            out.append(gb + pg[:, offset:offset + gb.shape[1]])
+            offset += gb.shape[1]
+        return out
+
+    def _sampling_p(self, s: int) -> torch.Tensor:
+        ghost = self.learners[s]._ghost_p
+        return self.Pr[s] if ghost is None else ghost
+
+    def _sample(self) -> None:
+        """scale = mask / p (or mask) and w_eff = W * scale, each network from its own mask generator."""
+        n = self.W.shape[1]
+        bits = [fused.random_u16(n, l.gen, self.W.device, out=self.words[s]) for s, l in enumerate(self.learners)]
+        if self.cpu:  # the unbatched CPU learner's numba loop, row by row (in place)
+            for s, l in enumerate(self.learners):
+                cpu_kernels.sample(bits[s], self._sampling_p(s), self.W[s], l.rule.normalise, self.scale[s], self.w_eff[s])
+            return
+        l0 = self.learners[0]
+        if self.same_sampling:  # one kernel for the stack
+            self.scale = l0._sample(self.words.view(torch.int16)[:, :n], self.Pr, l0.rule.normalise)
+        else:
+            for s, l in enumerate(self.learners):
+                self.scale[s].copy_(l._sample(bits[s], self._sampling_p(s), l.rule.normalise))
+        torch.mul(self.W, self.scale, out=self.w_eff)
+
+    def _update(self) -> None:
+        """The presynaptic rule (eqs. 4-9) with each network's constants; one call per group of equal rules."""
+        if self.cpu:
+            if len(self.rule_groups) == 1:
+                cpu_kernels.update_(self.W.view(-1), self.Pr.view(-1), self.grad.view(-1), self.scale.view(-1),
+                                    **self.rule_groups[0][0])
+            else:
+                for s, l in enumerate(self.learners):
+                    cpu_kernels.update_(self.W[s], self.Pr[s], self.grad[s], self.scale[s], **l._consts)
+            return
+        update = self.learners[0]._update
+        if len(self.rule_groups) == 1:
+            self.W, self.Pr = update(self.W, self.Pr, self.grad, self.scale, **self.rule_groups[0][0])
+            return
+        W, Pr = self.W.clone(), self.Pr.clone()
+        for consts, idx in self.rule_groups:
+            W[idx], Pr[idx] = update(self.W[idx], self.Pr[idx], self.grad[idx], self.scale[idx], **consts)
+        self.W, self.Pr = W, Pr
+
+    # ------------------------------------------------------------------ back into the learners
+    def sync(self, optimizer: bool = False) -> None:
+        """Copy the stacked weights (and with ``optimizer`` Adam's state) into each learner's own tensors."""
+        for s, l in enumerate(self.learners):
+            l.net.w.copy_(self.W[s])
+            l.net.p.copy_(self.Pr[s])
+            for b, stacked in zip(l.net.biases, self.B):
+                b.copy_(stacked[s])
+            if optimizer and self.kind == "deterministic" and self.optimizer == "adam" and self.adam_step:
+                for i, t in enumerate(l.params):
+                    st = l.optimizer.state[t]
+                    m, v = self.exp_avg[i][s].view_as(t), self.exp_avg_sq[i][s].view_as(t)
+                    if not st:
+                        st["step"] = torch.tensor(float(self.adam_step), dtype=torch.get_default_dtype())
+                        st["exp_avg"], st["exp_avg_sq"] = m.clone(), v.clone()
+                    else:
+                        st["step"].fill_(float(self.adam_step))
+                        st["exp_avg"].copy_(m)
+                        st["exp_avg_sq"].copy_(v)
+
+
+class StackedBGD:
+    """S ``baselines.BGDLearner`` s (K Monte Carlo samples each) as one (S * K)-network bmm per step.
+
+    Each network draws its K x P normal samples from its own generator (``BGDLearner.sample``) and is updated
+    by the unbatched rule (``cpu_kernels.bgd_update_`` row by row on the CPU, ``baselines.bgd_update``'s
+    arithmetic on the stacked (S, P) means and deviations elsewhere); ``sync`` copies mu and sigma back.
+    """
+
+    kind = "bgd"
+
+    def __init__(self, learners: list) -> None:
+        self.learners, self.S = learners, len(learners)
+        self.net = learners[0].net  # shapes only
+        ks = {l.k for l in learners}
+        if len(ks) != 1:
+            raise ValueError(f"stacked BGD networks need one number of Monte Carlo samples, found {sorted(ks)}")
+        self.K = ks.pop()
+        self.MU = torch.stack([l.mu for l in learners])
+        self.SIGMA = torch.stack([l.sigma for l in learners])
+        self.cpu = self.MU.device.type == "cpu"
+        self.etas = [l.eta for l in learners]
+        self.theta = torch.empty(self.S, self.K, self.MU.shape[1], device=self.MU.device)
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (S, B, in), y (S, B): one BGD step of every network; (mean loss, correct / K) per network."""
+        from presyn.baselines import unflatten
+
+        S, K, P = self.S, self.K, self.MU.shape[1]
+        eps = torch.stack([torch.randn((K, P), generator=l.gen, device=self.MU.device) for l in self.learners])
+        if self.cpu:
+            for s in range(S):
+                cpu_kernels.bgd_theta(self.MU[s], self.SIGMA[s], eps[s], self.theta[s])
+            theta = self.theta
+        else:
+            theta = self.MU.unsqueeze(1) + self.SIGMA.unsqueeze(1) * eps
+        weights, biases = unflatten(self.net, theta.view(S * K, P))
+        n = x.shape[1]
+        h = x.unsqueeze(1).expand(S, K, *x.shape[1:]).reshape(S * K, *x.shape[1:])
+        acts = [h]
+        for i, (W, b) in enumerate(zip(weights, biases)):  # BGDLearner.forward over S * K networks
+            h = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2))
+            if i < len(weights) - 1:
+                h = torch.relu(h)
+                acts.append(h)
+        logits = h
+        yk = y.unsqueeze(1).expand(S, K, n).reshape(S * K, n)
+        log_probs = torch.log_softmax(logits, -1)
+        loss = -log_probs.gather(2, yk.unsqueeze(2)).view(S, K * n).mean(1)
+        d = log_probs.exp()
+        d.scatter_add_(2, yk.unsqueeze(2), torch.full((S * K, n, 1), -1.0, device=d.device))
+        gw, gb = [None] * len(weights), [None] * len(weights)
+        for i in range(len(weights) - 1, -1, -1):  # BGDLearner.gradient_blocks: summed-loss gradients
+            gw[i] = torch.bmm(d.transpose(1, 2), acts[i]).reshape(S * K, -1)
+            gb[i] = d.sum(1)
+            if i > 0:
+                d = torch.ops.aten.threshold_backward(torch.bmm(d, weights[i]), acts[i], 0.0)
+        blocks = [*gw, *gb]
+        if self.cpu:
+            for s in range(S):
+                cpu_kernels.bgd_update_(self.MU[s], self.SIGMA[s], [g[s * K:(s + 1) * K] for g in blocks], eps[s], self.etas[s])
+        else:
+            g = torch.cat(blocks, dim=1).view(S, K, P)
+            if len(set(self.etas)) == 1:
+                self._bgd_update(self.MU, self.SIGMA, g, eps, self.etas[0])
+            else:
+                for s in range(S):
+                    self._bgd_update(self.MU[s:s + 1], self.SIGMA[s:s + 1], g[s:s + 1], eps[s:s + 1], self.etas[s])
+        correct = (logits.argmax(-1) == yk).float().view(S, K * n).sum(1) / K
+        return loss.detach(), correct
+
+    @staticmethod
+    def _bgd_update(mu: torch.Tensor, sigma: torch.Tensor, g: torch.Tensor, eps: torch.Tensor, eta: float) -> None:
+        """``baselines.bgd_update`` with a leading network dimension: mu, sigma (S, P); g, eps (S, K, P)."""
+        e_g = g.mean(1)
+        e_ge = (g * eps).mean(1)
+        s2 = sigma.square()
+        mu.sub_(eta * s2 * e_g)
+        half = sigma * e_ge / 2
+        sigma.copy_(sigma * torch.sqrt(1 + half.square()) - s2 * e_ge / 2)
+
+    def sync(self, optimizer: bool = False) -> None:
+        """Copy the stacked means and deviations into each learner (its net.w / biases are views of mu)."""
+        for s, l in enumerate(self.learners):
+            l.mu.copy_(self.MU[s])
+            l.sigma.copy_(self.SIGMA[s])
+
+
+def _rules_equal(learners: list) -> bool:
+    if isinstance(learners[0], DeterministicLearner):
+        keys = ("lr", "weight_decay", "betas", "eps")
+        g0 = learners[0].optimizer.param_groups[0]
+        return all(all(l.optimizer.param_groups[0].get(k) == g0.get(k) for k in keys) for l in learners)
+    return all(l._consts == learners[0]._consts for l in learners)
+
+
+# ---------------------------------------------------------------------------------------------- one run
+@dataclass
+class _Run:
+    """One network of the job: what ``lifelong.train`` keeps in local variables."""
+
+    spec: dict
+    out_dir: Path
+    label: str
+    learner: object
+    gens: Generators
+    stream: object
+    metrics: MetricsLog
+    ckpt: dict | None
+    next_phase: int = 0
+    epoch: int = 0
+    t_train: float = 0.0
+    t_eval: float = 0.0
+    accs: list | None = None
+
+    def batches(self, task, task_epoch: int, epochs_per_task: int, joint: bool):
+        s, stream, gen = self.spec, self.stream, self.gens.data
+        if joint:
+            return stream.joint_batches(s["batch_size"], gen)
+        if stream.continuous:
+            return stream.continuous_batches(task, task_epoch, epochs_per_task, s["batch_size"], gen)
+        return stream.task_batches(task, s["batch_size"], gen)
+
+
+def _train_phase(runs: list[_Run], task, epochs_per_task: int, joint: bool, total: int, progress: Progress) -> None:
+    """One task (or the joint phase) of every run in ``runs`` (all at the same position), stacked."""
+    learners = [r.learner for r in runs]
+    stack = StackedBGD(learners) if isinstance(learners[0], BGDLearner) else StackedLearners(learners)
+    device = learners[0].net.w.device
+    S = len(runs)
+    for task_epoch in range(epochs_per_task):
+        for r in runs:
+            r.epoch += 1
+        epoch = runs[0].epoch
+        t0 = time.perf_counter()
+        iters = [r.batches(task, task_epoch, epochs_per_task, joint) for r in runs]
+        loss_sum = torch.zeros(S, device=device)
+        correct = torch.zeros(S, device=device)
+        seen, step = 0, 0
+        for step, pairs in enumerate(zip(*iters, strict=True)):
+            x = torch.stack([p[0] for p in pairs])
+            y = torch.stack([p[1] for p in pairs])
+            loss, ok = stack.step(x, y)
+            loss_sum += loss * y.shape[1]
+            correct += ok
+            seen += y.shape[1]
+        mean_loss = loss_sum / max(seen, 1)
+        for s, r in enumerate(runs):
+            check_finite(mean_loss[s], r.label, epoch, step)
+        dt = time.perf_counter() - t0
+        stack.sync(optimizer=task_epoch == epochs_per_task - 1)
+        losses, corrects = mean_loss.tolist(), correct.tolist()
+        last_of_task = task_epoch == epochs_per_task - 1
+        for s, r in enumerate(runs):
+            spec, stream, n_eval = r.spec, r.stream, r.spec["eval_samples"]
+            r.t_train += dt
+            row = {"current_task": 0 if joint else task + 1, "train_loss": losses[s],
+                   "train_accuracy": corrects[s] / max(seen, 1), **synapse_summary(r.learner, spec["important_p"])}
+            every = int(spec.get("eval_every", 1) or 0)
+            if epoch == total or (last_of_task and bool(spec.get("task_end_eval", True))):
+                t1 = time.perf_counter()
+                r.accs = evaluate_tasks(r.learner, stream, n_eval)
+                r.t_eval += time.perf_counter() - t1
+                for t, acc in enumerate(r.accs):
+                    r.metrics.add(epoch, {"test_accuracy": acc}, task=str(t + 1))
+                seen_tasks = stream.n_tasks if joint else task + 1
+                row["seen_tasks_accuracy"] = sum(r.accs[:seen_tasks]) / seen_tasks
+            elif every and epoch % every == 0:
+                t1 = time.perf_counter()
+                curve = curve_task_indices(spec, stream.n_tasks)
+                for t, acc in zip(curve, evaluate_tasks(r.learner, stream, n_eval, curve)):
+                    r.metrics.add(epoch, {"test_accuracy": acc}, task=str(t + 1))
+                r.t_eval += time.perf_counter() - t1
+            r.metrics.add(epoch, row)
+        first = runs[0].metrics.rows
+        shown = {m["metric"]: m["value"] for m in first if m["epoch"] == epoch and m["task"] == "all"}
+        progress.epoch(epoch, {k: shown[k] for k in ("current_task", "train_loss", "seen_tasks_accuracy", "mean_p") if k in shown})
+
+
+def train(specs: list[dict], inputs: dict, out_dirs: list[str | Path], device: torch.device) -> dict:
+    """Train the lifelong runs of ``specs`` together; write each run to its ``out_dirs`` entry.
+
+    Mirrors ``experiments.lifelong.train`` network by network; returns timing numbers of the job.
+    """
+    check_group(specs)
+    if len(out_dirs) != len(specs):
+        raise ValueError(f"{len(specs)} specs but {len(out_dirs)} output folders")
+    s0 = specs[0]
+    data = load_for_spec(inputs["data"], s0, device)  # shared: same dataset block and holdout for all
+    runs = []
+    for spec, out_dir in zip(specs, out_dirs):
+        gens = Generators.from_seed(spec["seed"], device)
+        stream = make_stream(spec["benchmark"], data, spec["seed"], spec.get("n_tasks"), spec.get("blend", 0.25))
+        sizes = [data.x_train.shape[1], *spec["hidden"], stream.n_outputs]
+        learner = build_learner(spec["model"], sizes, gens, device, spec["p_min"])
+        label = f"{spec['experiment']}/{spec['method']}/{spec['benchmark']}/seed{spec['seed']}"
+        metrics = MetricsLog({k: spec[k] for k in ("experiment", "method", "benchmark", "seed")})
+        run = _Run(spec, Path(out_dir), label, learner, gens, stream, metrics, checkpoint.load(out_dir, spec, device))
+        if run.ckpt:  # resume after this run's last finished task (presyn.checkpoint)
+            run.learner, run.gens, run.metrics.rows = run.ckpt["learner"], run.ckpt["gens"], run.ckpt["rows"]
+            pos = run.ckpt["position"]
+            run.next_phase, run.epoch, run.t_train, run.t_eval, run.accs = (
+                pos[k] for k in ("next_phase", "epoch", "t_train", "t_eval", "accs"))
+        runs.append(run)
+    joint = bool(s0.get("joint", False))
+    epochs_per_task = int(s0["joint_epochs"] if joint else s0["epochs_per_task"])
+    phases = [None] if joint else list(range(runs[0].stream.n_tasks))
+    total = len(phases) * epochs_per_task
+    progress = Progress(f"stacked x{len(runs)} {runs[0].label}..", total)
+    t_job = time.perf_counter()
+    while True:
+        pending = [r for r in runs if r.next_phase < len(phases)]
+        if not pending:
+            break
+        position = min(r.next_phase for r in pending)
+        active = [r for r in pending if r.next_phase == position]  # laggards (mixed resume) catch up first
+        task = phases[position]
+        _train_phase(active, task, epochs_per_task, joint, total, progress)
+        for r in active:
+            r.next_phase = position + 1
+            if task is not None and hasattr(r.learner, "end_task"):  # EWC: Fisher + anchor of the task just finished
+                r.learner.end_task(*r.stream.task_train_set(task))
+            if task is not None and task + 1 < len(phases):
+                checkpoint.save(r.out_dir, r.spec, r.learner, r.gens, r.metrics.rows,
+                                {"next_phase": r.next_phase, "epoch": r.epoch, "t_train": r.t_train, "t_eval": r.t_eval,
+                                 "accs": r.accs})
+    job_seconds = time.perf_counter() - t_job
+    for r in runs:
+        r.metrics.add(r.epoch, {"mean_accuracy": sum(r.accs) / len(r.accs)})
+        state = r.learner.state_dict()
+        if r.stream.perms is not None:
+            state["permutations"] = r.stream.perms.cpu()
+        save_run(r.out_dir, r.metrics.frame(), state, r.spec, device,
+                 {"train_seconds": r.t_train, "eval_seconds": r.t_eval, "seconds_per_epoch": r.t_train / total,
+                  "eval_seconds_per_epoch": r.t_eval / total, "batched_networks": len(runs),
+                  **checkpoint.provenance(r.ckpt)})
+    return {"job_seconds": job_seconds, "batched_networks": len(runs),
+            "train_seconds": max(r.t_train for r in runs), "seconds_per_epoch": max(r.t_train for r in runs) / total}
+
+
+def run(specs: list[dict], inputs: dict, out_dirs: list, device: str = "auto", threads: int = 1) -> dict:
+    """Entry point of the stacked lifelong rules (like ``presyn.experiments.run`` for one run)."""
+    from presyn.training import resolve_device, set_threads
+
+    set_threads(threads)
+    return train(specs, inputs, [Path(d) for d in out_dirs], resolve_device(device))
