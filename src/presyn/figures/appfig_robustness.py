@@ -118,7 +118,10 @@ def bars(ax, sets: list[dict], groups: list[tuple[str, str]], ylabel: str, scale
     ax.set_xlabel("p_up = p_down")
     ax.set_ylabel(ylabel, fontsize=8)
     if len(groups) > 1:
-        ax.legend(frameon=False, fontsize=6, loc="lower right" if not log else "best")
+        if log:  # below the significance marks at the top, above the bars (the log axis leaves a decade free)
+            ax.legend(frameon=False, fontsize=6, loc="upper right", bbox_to_anchor=(1.0, 0.9))
+        else:
+            ax.legend(frameon=False, fontsize=6, loc="lower right")
 
 
 def draw(stats_df: pd.DataFrame, fig1_df: pd.DataFrame, fig2_df: pd.DataFrame, variants: dict[str, dict], default: dict,
