@@ -429,3 +429,52 @@ def test_quick_config_scorecard_and_html_report(workdir):
                               f"--user-data-dir={profile}", "--window-size=1400,6000", f"--screenshot={shot}",
                               (wd / "results/reproduction.html").as_uri()], capture_output=True, text=True, timeout=180)
     assert res.returncode == 0 and shot.stat().st_size > 50_000, res.stderr[-2000:]
+
+
+# ----------------------------------------------------------------------------- issue 21: each new claim both ways
+
+def _ttest(name, a, b):
+    return stats.ttest(name.split(".")[0], name, a, b, "a;b")
+
+
+def _mw(name, a, b):
+    return stats.mannwhitney(name.split(".")[0], name, a, b, "a;b")
+
+
+FIG5_VARIANTS = ("noFreeze", "noFreezeNoMod", "noMod", "fixedP", "noNorm")
+HIGH, LOW = [0.9, 0.91, 0.92, 0.93], [0.5, 0.51, 0.52, 0.53]
+NEW_CLAIMS = {
+    # claim id: (rows where it holds, rows where it fails)
+    "fig2.high_p_considerably_more_energy": (
+        [_mw("fig2.abs_w.high_vs_low", [0.02 + 0.001 * i for i in range(30)], [0.002 + 0.0001 * i for i in range(30)])],
+        [_mw("fig2.abs_w.high_vs_low", [0.002 + 0.0001 * i for i in range(30)], [0.02 + 0.001 * i for i in range(30)])]),
+    "appfig1.sparsity_same_for_both_inits": (
+        [summary("appfig1.fraction_important.uniform_init", [0.20, 0.22, 0.21]),
+         summary("appfig1.fraction_important.min_init", [0.21, 0.20, 0.22]),
+         _ttest("appfig1.fraction_important.uniform_vs_min_init", [0.20, 0.22, 0.21], [0.21, 0.20, 0.22])],
+        [summary("appfig1.fraction_important.uniform_init", [0.60, 0.61, 0.62]),  # most synapses high: not sparse
+         summary("appfig1.fraction_important.min_init", [0.21, 0.20, 0.22]),
+         _ttest("appfig1.fraction_important.uniform_vs_min_init", [0.60, 0.61, 0.62], [0.21, 0.20, 0.22])]),
+    "appfig1.best_fixed_p_below_one": (
+        [summary("appfig1.fixedp_best_p", [0.4])], [summary("appfig1.fixedp_best_p", [1.0])]),
+    "fig5.all_pairwise_significant.split_mnist": (
+        [_ttest(f"fig5.ablation_ttest.split_mnist.{v}_vs_full", HIGH, LOW) for v in FIG5_VARIANTS],
+        [_ttest(f"fig5.ablation_ttest.split_mnist.{v}_vs_full", HIGH if v != "noMod" else [0.5, 0.6, 0.7, 0.8],
+                LOW if v != "noMod" else [0.55, 0.65, 0.6, 0.7]) for v in FIG5_VARIANTS]),  # one pair not significant
+    "fig5.all_pairwise_significant.perm_mnist": (
+        [_ttest(f"fig5.ablation_ttest.perm_mnist.{v}_vs_full", HIGH, LOW) for v in FIG5_VARIANTS],
+        [_ttest(f"fig5.ablation_ttest.perm_mnist.{v}_vs_full", LOW if v == "fixedP" else HIGH,
+                HIGH if v == "fixedP" else LOW) for v in FIG5_VARIANTS]),  # one variant better than the full model
+}
+
+
+@pytest.mark.parametrize("claim_id", sorted(NEW_CLAIMS))
+def test_new_claims_hold_and_fail_on_hand_made_rows(claim_id):
+    """Each claim added for issue 21 on existing stats, on a tiny stats table where it holds and one where it fails
+    (Fig 1 every-weight-decay and Fig 4b both-learn are tested from hand-made runs in test_analyses_hand_made)."""
+    pub = sc.load_published(PUBLISHED)
+    holds, fails = NEW_CLAIMS[claim_id]
+    for rows, verdict in ((holds, sc.REPRODUCED), (fails, sc.NOT_REPRODUCED)):
+        card = sc.scorecard(pub, table(*rows)).set_index("id")
+        assert card.loc[claim_id, "verdict"] == verdict, card.loc[claim_id, "detail"]
+        assert "Our test:" in card.loc[claim_id, "statement"]
