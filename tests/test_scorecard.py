@@ -380,6 +380,14 @@ def test_quick_config_scorecard_and_html_report(workdir):
     # Fig 1 ran: its claims were evaluated from results/stats/fig1.csv (whatever the toy outcome)
     fig1 = card[card["figure"] == "fig1"]
     assert len(fig1) and (fig1["verdict"] != sc.NOT_RUN).all()
+    # App. fig 4 runs on the real (vendored) recordings in the quick config too: its number and claims are judged
+    appfig4 = card[card["figure"] == "appfig4"].set_index("id")
+    assert len(appfig4) == 3 and (appfig4["verdict"] == sc.REPRODUCED).all(), appfig4[["verdict", "detail"]]
+    # issue 21: the new checks are listed (toy-size verdicts)
+    assert {"appfig_robustness", "perceptron_capacity"} <= set(card["figure"])
+    numbers = card[card["kind"] == "number"]
+    assert card["statement"].str.contains("Our test:").any() and numbers["published_source"].notna().all()
+    assert "| published where |" in md and "App. table 1 (table)" in md
     fig1_stats = pd.read_csv(wd / "results/stats/fig1.csv").set_index("name")
     row = card.set_index("id").loc["fig1.presyn_more_efficient_than_deterministic"]
     holds = fig1_stats.loc["fig1.best_mi_per_energy.presyn", "value"] > fig1_stats.loc["fig1.best_mi_per_energy.deterministic", "value"]
