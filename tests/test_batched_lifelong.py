@@ -160,8 +160,7 @@ def test_torch_kernel_path(group, runs, data_file, tmp_path, monkeypatch):
             return learner
         return wrapped
 
-    monkeypatch.setattr(lifelong, "build_learner", torch_kernels(lifelong.build_learner))
-    monkeypatch.setattr(bl, "build_learner", torch_kernels(bl.build_learner))
+    monkeypatch.setattr(lifelong, "build_learner", torch_kernels(lifelong.build_learner))  # both trainers build here (setup_run)
     if group == "presyn-split":
         specs = select(runs, "lifelong", ["presyn"], "split_mnist")
     elif group == "bgd-perm":

@@ -75,10 +75,9 @@ from presyn import checkpoint, cpu_kernels, fused
 from presyn.baselines import BGDLearner, EWCLearner
 from presyn.batched import BatchedNetworks
 from presyn.data import load_for_spec
-from presyn.experiments.lifelong import curve_task_indices, evaluate_tasks, synapse_summary
-from presyn.factory import RULE_KEYS, build_learner
+from presyn.experiments.lifelong import curve_task_indices, evaluate_tasks, setup_run, synapse_summary
+from presyn.factory import RULE_KEYS
 from presyn.learners import DeterministicLearner
-from presyn.tasks import make_stream
 from presyn.training import Generators, MetricsLog, Progress, check_finite, save_run
 
 log = logging.getLogger("presyn")
@@ -538,12 +537,7 @@ def train(specs: list[dict], inputs: dict, out_dirs: list[str | Path], device: t
     data = load_for_spec(inputs["data"], s0, device)  # shared: same dataset block and holdout for all
     runs = []
     for spec, out_dir in zip(specs, out_dirs):
-        gens = Generators.from_seed(spec["seed"], device)
-        stream = make_stream(spec["benchmark"], data, spec["seed"], spec.get("n_tasks"), spec.get("blend", 0.25))
-        sizes = [data.x_train.shape[1], *spec["hidden"], stream.n_outputs]
-        learner = build_learner(spec["model"], sizes, gens, device, spec["p_min"])
-        label = f"{spec['experiment']}/{spec['method']}/{spec['benchmark']}/seed{spec['seed']}"
-        metrics = MetricsLog({k: spec[k] for k in ("experiment", "method", "benchmark", "seed")})
+        gens, stream, learner, label, metrics = setup_run(spec, data, device)
         run = _Run(spec, Path(out_dir), label, learner, gens, stream, metrics, checkpoint.load(out_dir, spec, device))
         if run.ckpt:  # resume after this run's last finished task (presyn.checkpoint)
             run.learner, run.gens, run.metrics.rows = run.ckpt["learner"], run.ckpt["gens"], run.ckpt["rows"]

@@ -94,14 +94,21 @@ def synapse_summary(learner, important_p: float) -> dict[str, float]:
     return {"mean_p": float(p.mean()), "fraction_frozen": frozen, "fraction_important": float((p >= important_p).float().mean())}
 
 
-def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None:
-    data = load_for_spec(inputs["data"], spec, device)  # holdout: the test split is never read
+def setup_run(spec: dict, data, device: torch.device) -> tuple:
+    """(gens, stream, learner, label, metrics) of one run, built in the order that fixes its random streams;
+    shared with the stacked trainer (presyn.batched_lifelong) so both draw the same numbers."""
     gens = Generators.from_seed(spec["seed"], device)
     stream = make_stream(spec["benchmark"], data, spec["seed"], spec.get("n_tasks"), spec.get("blend", 0.25))
     sizes = [data.x_train.shape[1], *spec["hidden"], stream.n_outputs]
     learner = build_learner(spec["model"], sizes, gens, device, spec["p_min"])
     label = f"{spec['experiment']}/{spec['method']}/{spec['benchmark']}/seed{spec['seed']}"
     metrics = MetricsLog({k: spec[k] for k in ("experiment", "method", "benchmark", "seed")})
+    return gens, stream, learner, label, metrics
+
+
+def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None:
+    data = load_for_spec(inputs["data"], spec, device)  # holdout: the test split is never read
+    gens, stream, learner, label, metrics = setup_run(spec, data, device)
     joint = bool(spec.get("joint", False))
     epochs_per_task = int(spec["joint_epochs"] if joint else spec["epochs_per_task"])
     phases = [None] if joint else list(range(stream.n_tasks))
