@@ -36,7 +36,7 @@ from presyn.training import RUN_FILES, save_run
 psutil = pytest.importorskip("psutil")
 
 TARGET = "results/tables/energy_final.csv"
-EPOCHS = 20
+EPOCHS = 60  # long enough that a job is still mid-run when the signal lands, even on a loaded machine
 RUNS = [f"results/runs/energy/{m}_wd0/mnist/seed2019" for m in ("presyn", "deterministic", "fixedp")]
 CONFIGS = ("config/quick.yaml", "config/small.yaml")
 
@@ -149,7 +149,15 @@ def wait_mid_run(workdir, proc, epoch=4, timeout=240) -> None:
 
 
 def train_jobs(proc) -> list:
-    return [c for c in psutil.Process(proc.pid).children(recursive=True) if "train.py" in " ".join(c.cmdline())]
+    """The training jobs alive now (an exited job can linger as a zombie until Snakemake reaps it)."""
+    jobs = []
+    for c in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            if c.status() != psutil.STATUS_ZOMBIE and "train.py" in " ".join(c.cmdline()):
+                jobs.append(c)
+        except psutil.Error:  # ended meanwhile
+            continue
+    return jobs
 
 
 def run(workdir, *extra, check=True) -> subprocess.CompletedProcess:
