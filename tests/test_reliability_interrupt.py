@@ -131,7 +131,13 @@ def start(workdir) -> subprocess.Popen:
     log = open(workdir.path / "snakemake.out", "w")
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     return subprocess.Popen(cmd(workdir), cwd=workdir.path, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=interactive_signals)
+
+
+def interactive_signals() -> None:
+    """Snakemake as a terminal starts it: a test suite run in the background (``cmd &`` in a script, nohup)
+    inherits SIGINT ignored, and Python then never turns Ctrl-C into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_mid_run(workdir, proc, epoch=4, timeout=240) -> None:
