@@ -115,9 +115,10 @@ def fork_init_(net: SynapticMLP, generator: torch.Generator) -> None:
 
 # ------------------------------------------------------------------ BGD
 def bgd_update(mu: torch.Tensor, sigma: torch.Tensor, g: torch.Tensor, eps: torch.Tensor, eta: float) -> None:
-    """One BGD step in place; ``g`` and ``eps`` are (K, P): the K Monte Carlo samples of this batch."""
-    e_g = g.mean(0)
-    e_ge = (g * eps).mean(0)
+    """One BGD step in place; ``g`` and ``eps`` are (..., K, P): the K Monte Carlo samples of this batch, with
+    ``mu``, ``sigma`` (..., P) (a leading network dimension for the stacked trainer)."""
+    e_g = g.mean(-2)
+    e_ge = (g * eps).mean(-2)
     s2 = sigma.square()
     mu.sub_(eta * s2 * e_g)
     half = sigma * e_ge / 2

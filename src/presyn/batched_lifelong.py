@@ -72,7 +72,7 @@ from pathlib import Path
 import torch
 
 from presyn import checkpoint, cpu_kernels, fused
-from presyn.baselines import BGDLearner, EWCLearner
+from presyn.baselines import BGDLearner, EWCLearner, bgd_update
 from presyn.batched import BatchedNetworks
 from presyn.data import load_for_spec
 from presyn.experiments.lifelong import curve_task_indices, evaluate_tasks, setup_run, synapse_summary
@@ -410,22 +410,12 @@ class StackedBGD:
         else:
             g = torch.cat(blocks, dim=1).view(S, K, P)
             if len(set(self.etas)) == 1:
-                self._bgd_update(self.MU, self.SIGMA, g, eps, self.etas[0])
+                bgd_update(self.MU, self.SIGMA, g, eps, self.etas[0])
             else:
                 for s in range(S):
-                    self._bgd_update(self.MU[s:s + 1], self.SIGMA[s:s + 1], g[s:s + 1], eps[s:s + 1], self.etas[s])
+                    bgd_update(self.MU[s:s + 1], self.SIGMA[s:s + 1], g[s:s + 1], eps[s:s + 1], self.etas[s])
         correct = (logits.argmax(-1) == yk).float().view(S, K * n).sum(1) / K
         return loss.detach(), correct
-
-    @staticmethod
-    def _bgd_update(mu: torch.Tensor, sigma: torch.Tensor, g: torch.Tensor, eps: torch.Tensor, eta: float) -> None:
-        """``baselines.bgd_update`` with a leading network dimension: mu, sigma (S, P); g, eps (S, K, P)."""
-        e_g = g.mean(1)
-        e_ge = (g * eps).mean(1)
-        s2 = sigma.square()
-        mu.sub_(eta * s2 * e_g)
-        half = sigma * e_ge / 2
-        sigma.copy_(sigma * torch.sqrt(1 + half.square()) - s2 * e_ge / 2)
 
     def sync(self, optimizer: bool = False) -> None:
         """Copy the stacked means and deviations into each learner (its net.w / biases are views of mu)."""
