@@ -30,16 +30,18 @@ def per_wd(ax, stats_df: pd.DataFrame, metric: str, ylabel: str) -> None:
     ax.set_xticks(range(len(wds)), [f"{w:g}" for w in wds])
     ax.set_xlabel("weight decay")
     ax.set_ylabel(ylabel)
-    ax.legend(frameon=False, fontsize=7)
+    # above the axes: inside, the legend sat on the bars
+    ax.legend(frameon=False, fontsize=7, ncol=len(models) or 1, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              columnspacing=1.2, handlelength=1.5)
 
 
 def draw(stats_df: pd.DataFrame, hist: pd.DataFrame, pdf: str, png: str, sweep_wd: float = 0.01, title_note: str = "") -> None:
     plotting.style()
     fig, axes = plt.subplots(2, 2, figsize=(10, 7))
     ax_a, ax_b, ax_c, ax_d = axes.ravel()
-    per_wd(ax_a, stats_df, "mi_per_energy", "MI per synaptic energy (bits / a.u.)")
+    per_wd(ax_a, stats_df, "mi_per_energy", "MI per synaptic energy\n(bits / a.u.)")
     plotting.panel_letter(ax_a, "a")
-    per_wd(ax_b, stats_df, "mi_per_neuronal_energy", "MI per neuronal energy (bits / a.u.)")
+    per_wd(ax_b, stats_df, "mi_per_neuronal_energy", "MI per neuronal energy\n(bits / a.u.)")
     plotting.panel_letter(ax_b, "b")
 
     best = stats_df[stats_df["name"].str.match(r"^appfig1\.fixedp_mi_per_energy\.p[0-9.]+$")].copy()
@@ -57,13 +59,13 @@ def draw(stats_df: pd.DataFrame, hist: pd.DataFrame, pdf: str, png: str, sweep_w
         ax_c.annotate(f"lr {float(r['lr']):g}", (r["p_f"], r["value"]), textcoords="offset points", xytext=(0, 6),
                       ha="center", fontsize=6)
     ax_c.set_xlabel("fixed release probability p")
-    ax_c.set_ylabel("best MI per synaptic energy (bits / a.u.)")
+    ax_c.set_ylabel("best MI per synaptic energy\n(bits / a.u.)")
     ax_c.set_title(f"weight decay {sweep_wd:g}, best learning rate per p", fontsize=8)
     plotting.panel_letter(ax_c, "c")
 
     draw_p_hist(ax_d, hist, "uniform_p", stat(stats_df, "appfig1.fraction_important.uniform_init"))
-    ax_d.set_title("initial p uniform in [0.25, 1]; " + ax_d.get_title(), fontsize=8)
+    ax_d.set_title("initial p uniform in [0.25, 1]\n" + ax_d.get_title(), fontsize=8)
     plotting.panel_letter(ax_d, "d")
     fig.suptitle("Energy efficiency: all weight decays, fixed p sweep, uniform initial p" + title_note, fontsize=10)
-    fig.tight_layout()
+    plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)

@@ -37,5 +37,5 @@ def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, se
     for j in range(len(hidden), ncol):
         axes[1, j].axis("off")
     fig.suptitle(f"Neuron-level sparsity, every layer (seed {seed})" + title_note, fontsize=10)
-    fig.tight_layout()
+    plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)

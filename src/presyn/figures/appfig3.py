@@ -30,7 +30,8 @@ def draw(stats_df: pd.DataFrame, pdf: str, png: str, epochs_per_task: int, title
     ax_a.set_xticks(range(len(tasks)), [f"task {t}" for t in tasks])
     ax_a.set_ylabel("final test accuracy")
     ax_a.set_ylim(0, 1.05)
-    ax_a.legend(frameon=False, fontsize=7, ncol=len(methods) or 1, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax_a.legend(frameon=False, fontsize=7, ncol=len(methods) or 1, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                columnspacing=1.0, handlelength=1.2, handletextpad=0.5)  # one row no wider than the axes
     plotting.panel_letter(ax_a, "a")
 
     syn = s[s["name"].str.match(r"appfig3\.(mean_p|fraction_frozen)\.e\d+$")].copy()
@@ -59,5 +60,5 @@ def draw(stats_df: pd.DataFrame, pdf: str, png: str, epochs_per_task: int, title
     ax_b.set_xlabel("epoch (permuted MNIST tasks in turn)")
     plotting.panel_letter(ax_b, "b")
     fig.suptitle("Lifelong learning: per-task accuracy and release probabilities" + title_note, fontsize=11)
-    fig.tight_layout()
+    plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)

@@ -120,8 +120,9 @@ def bars(ax, sets: list[dict], groups: list[tuple[str, str]], ylabel: str, scale
     if len(groups) > 1:
         if log:  # below the significance marks at the top, above the bars (the log axis leaves a decade free)
             ax.legend(frameon=False, fontsize=6, loc="upper right", bbox_to_anchor=(1.0, 0.9))
-        else:
-            ax.legend(frameon=False, fontsize=6, loc="lower right")
+        else:  # above the axes: inside, a linear axis has no free corner (the bars fill its lower part)
+            ax.legend(frameon=False, fontsize=6, ncol=len(groups), loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                      columnspacing=1.0, handlelength=1.5)
 
 
 def draw(stats_df: pd.DataFrame, fig1_df: pd.DataFrame, fig2_df: pd.DataFrame, variants: dict[str, dict], default: dict,
@@ -157,5 +158,5 @@ def draw(stats_df: pd.DataFrame, fig1_df: pd.DataFrame, fig2_df: pd.DataFrame, v
     where = f"weight decay {analysis_wd:g}" if analysis_wd is not None else "the analysis weight decay"
     bottom[0].set_title(f"Fig 2 quantities at {where}", fontsize=8, loc="left")
     fig.suptitle("Model robustness: p_up, p_down 25% lower / higher" + title_note, fontsize=11)
-    fig.tight_layout()
+    plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from presyn import plotting
 from presyn.analysis.energy import parse_groups
@@ -11,6 +13,20 @@ from presyn.analysis.energy import parse_groups
 
 def stars(p: float) -> str:
     return "**" if p < 0.01 else "*" if p < 0.05 else "n.s."
+
+
+def energy_ticks(ax) -> None:
+    """Labels on the log energy axis at 1, 2, 5 x 10^k in plain numbers, or (less than two of those in view, e.g.
+    the quick config's narrow range) at a few round values. Matplotlib's default labels every minor tick of
+    a short log range, and those ran into each other."""
+    lo, hi = ax.get_xlim()
+    ticks = [m * 10.0 ** k for k in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+             for m in (1, 2, 5) if lo <= m * 10.0 ** k <= hi]
+    if len(ticks) < 2:
+        ticks = [v for v in MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi) if lo <= v <= hi]
+    ax.set_xticks(ticks, [f"{v:,.0f}" if v >= 10 else f"{v:g}" for v in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlim(lo, hi)
 
 
 def draw(stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "") -> None:
@@ -26,8 +42,9 @@ def draw(stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "") -> No
         ax_a.errorbar(en["value"], mi["value"], xerr=en["sem"], yerr=mi["sem"], marker="o", ms=4, capsize=2,
                       color=plotting.color(model), label=plotting.label(model))
     ax_a.set_xscale("log")
-    ax_a.set_xlabel("synaptic energy  $\\sum |\\bar w|$ (a.u., log)")
-    ax_a.set_ylabel("mutual information I(Y; Z) (bits)")
+    energy_ticks(ax_a)
+    ax_a.set_xlabel("synaptic energy  $\\sum |\\bar w|$ (a.u., log scale)")
+    ax_a.set_ylabel("mutual information (bits)")
     ax_a.legend(frameon=False, fontsize=8)
     plotting.panel_letter(ax_a, "a")
 
@@ -47,5 +64,5 @@ def draw(stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "") -> No
     ax_b.set_ylim(0, top * 1.2 if top > 0 else 1)
     plotting.panel_letter(ax_b, "b")
     fig.suptitle("Presynaptic stochasticity and energy efficiency" + title_note, fontsize=11)
-    fig.tight_layout()
+    plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)

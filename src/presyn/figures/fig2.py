@@ -50,9 +50,10 @@ def draw_p_hist(ax, hist: pd.DataFrame, panel: str, frac_after: pd.Series | None
     ax.set_xlabel("release probability p")
     ax.set_ylabel("fraction of synapses")
     if frac_after is not None:
-        ax.set_title(f"after learning {100 * frac_after['value']:.2f}% of synapses have p >= {IMPORTANT_P} "
+        ax.set_title(f"after learning, {100 * frac_after['value']:.2f}% of synapses have p >= {IMPORTANT_P}\n"
                      f"(mean over {int(frac_after['n'])} seeds)", fontsize=8)
-    ax.legend(frameon=False, fontsize=7, loc="upper center")
+    # right of the initial p, left of the dashed line at p = 0.9: above the sparse middle of the histogram
+    ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(0.3, 1.0))
 
 
 def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "", what: str = "") -> None:
@@ -94,10 +95,10 @@ def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_n
             if r is not None:
                 lines.append(f"Pearson r(F, p) = {r['value']:.3f}, {fmt_p(r['p_value'])}")
         if lines:
-            ax.set_title("high vs low p: " + "; ".join(lines), fontsize=8)
+            ax.set_title("high vs low p: " + "\n".join(lines), fontsize=8)
         ax.legend(frameon=False, fontsize=7, loc="upper left")
         plotting.panel_letter(ax, letter)
 
     fig.suptitle("Synapses with high release probability matter" + (f" ({what})" if what else "") + title_note, fontsize=10)
-    fig.tight_layout()
+    plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)

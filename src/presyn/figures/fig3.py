@@ -66,7 +66,7 @@ def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, se
         ax_b.bar(np.arange(3) + (j - 0.5) * width, means, width, yerr=np.nan_to_num(sems), capsize=3,
                  color=plotting.color(conn), label=f"{conn} connectivity")
     ax_b.set_xticks(range(3), [f"{c}\nimportance" for c in CLASSES])
-    ax_b.set_ylabel("neurons (layer 2), mean +- SEM")
+    ax_b.set_ylabel("neurons (layer 2), mean \u00b1 SEM")
     ax_b.legend(frameon=False, fontsize=7)
     plotting.panel_letter(ax_b, "b")
 
@@ -74,5 +74,5 @@ def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, se
     plotting.panel_letter(ax_c, "c")
 
     fig.suptitle(f"Neuron-level sparsity (a, c: seed {seed}; b: all seeds)" + title_note, fontsize=10)
-    fig.tight_layout()
+    plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)

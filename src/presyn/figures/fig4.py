@@ -90,12 +90,14 @@ def draw(stats_df: pd.DataFrame, npz_path: str, pdf: str, png: str, epochs_per_t
     vals = [bars[bars["method"] == m]["value"].iloc[0] for m in methods]
     errs = [bars[bars["method"] == m]["sem"].fillna(0).iloc[0] for m in methods]
     ax_c.bar(range(len(methods)), vals, yerr=errs, capsize=3, color=[plotting.color(m) for m in methods])
-    ax_c.set_xticks(range(len(methods)), [plotting.label(m) for m in methods], rotation=25, ha="right")
+    # slanted, each ending at its tick (anchored): centred slanted labels ran into each other
+    ax_c.set_xticks(range(len(methods)), [plotting.label(m) for m in methods], rotation=30, ha="right",
+                    rotation_mode="anchor")
     joint = bars[bars["method"] == "joint"]
     top = max([v + e for v, e in zip(vals, errs)] or [1.0])
     if len(joint):
         ax_c.axhline(joint["value"].iloc[0], ls="--", color=plotting.color("joint"), lw=1, label="joint training")
-        ax_c.legend(frameon=False, fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 1.22))
+        ax_c.legend(frameon=False, fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
         top = max(top, joint["value"].iloc[0])
     tests = s[(s["kind"] == "test") & s["name"].str.startswith("fig4.ttest.")]
     for _, t in tests.iterrows():

@@ -90,7 +90,8 @@ def panel_c(ax, st: pd.DataFrame) -> None:
     summ = summ.join(parse_groups(summ["groups"]))
     methods = list(summ["method"])
     ax.bar(range(len(methods)), summ["value"], yerr=summ["sem"], capsize=3, color=[plotting.color(m) for m in methods])
-    ax.set_xticks(range(len(methods)), [plotting.label(m) for m in methods], rotation=15)
+    # level, one word a line: the slanted labels of this narrow panel ran past its right edge
+    ax.set_xticks(range(len(methods)), [plotting.label(m).replace(" ", "\n") for m in methods])
     top = (summ["value"] + summ["sem"].fillna(0)).max()
     low = (summ["value"] - summ["sem"].fillna(0)).min()
     span = max(top - low, 0.02)
@@ -112,5 +113,5 @@ def draw(stats_df: pd.DataFrame, curve: pd.DataFrame | None, perceptron: pd.Data
     panel_b(axes[1], curve, perceptron)
     panel_c(axes[2], stats_df)
     fig.suptitle("Model ablation and lifelong learning in a perceptron" + title_note, fontsize=11)
-    fig.tight_layout()
+    plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)

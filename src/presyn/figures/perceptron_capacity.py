@@ -34,7 +34,7 @@ def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "") -> None:
                       label=plotting.label(method), marker="o", capsize=3, lw=1.5)
     if len(final):
         _load_axis(ax_a, final)
-    ax_a.set_ylabel("mean accuracy over all tasks\nafter the last task")
+    ax_a.set_ylabel("final accuracy,\nmean over all tasks")
     ax_a.legend(frameon=False, fontsize=8)
     plotting.panel_letter(ax_a, "a")
 
@@ -44,12 +44,12 @@ def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "") -> None:
                       marker="o", capsize=3, lw=1.5)
         _load_axis(ax_b, gap)
     ax_b.axhline(0, color="#999999", lw=0.8, ls="--")
-    ax_b.set_ylabel("presynaptic - standard\n(mean +- SEM over repetitions)")
+    ax_b.set_ylabel("accuracy gap, presynaptic\n- standard (mean \u00b1 SEM)")
     change = st[st["name"] == f"{FIGURE}.gap_change"]
     if len(change) and pd.notna(change["p_value"].iloc[0]):
         ax_b.set_title(f"gap change, largest - smallest: {change['value'].iloc[0]:+.3f} "
                        f"(t-test p = {change['p_value'].iloc[0]:.2g})", fontsize=8)
     plotting.panel_letter(ax_b, "b")
     fig.suptitle("Perceptron near capacity: stochastic vs standard" + title_note, fontsize=11)
-    fig.tight_layout(w_pad=3)
+    plotting.tight_layout(fig, w_pad=3)
     plotting.save(fig, pdf, png)
