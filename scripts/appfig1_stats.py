@@ -5,5 +5,4 @@ from presyn.io import read_table, write_table
 
 log = logs.setup(snakemake.log[0])
 i = snakemake.input
-write_table(appfig1_stats(read_table(i.energy_final), read_table(i.sweep), read_table(i.uniform), read_table(i.synapses)),
-            snakemake.output[0])
+write_table(appfig1_stats(read_table(i.energy_final), read_table(i.sweep), read_table(i.fractions)), snakemake.output[0])

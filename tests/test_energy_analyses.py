@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from presyn.analysis import fisher, lesion, sparsity
-from presyn.analysis.synapses import fig2_stats, histogram_table, synapse_table
+from presyn.analysis.synapses import fig2_stats, histogram_table, important_fractions, synapse_stats, synapse_table
 from presyn.models import SynapticMLP
 
 
@@ -150,13 +150,23 @@ def test_synapse_table_and_fig2_stats():
         assert h["count"].sum() == h["n"].iloc[0], (panel, group)
     les = pd.DataFrame({"seed": [1, 1, 2, 2] * 2, "order": ["lowp_first"] * 4 + ["random"] * 4,
                         "fraction": [0.0, 0.5] * 4, "accuracy": [0.9, 0.8, 0.9, 0.85, 0.9, 0.5, 0.9, 0.6]})
-    s = fig2_stats(syn, les).set_index("name")
+    s = fig2_stats(synapse_stats(syn), les).set_index("name")
     assert s.loc["fig2.lesion.lowp_first.50", "value"] == pytest.approx(0.825)
     assert s.loc["fig2.lesion.random.50", "value"] == pytest.approx(0.55)
     assert s.loc["fig2.lesion.lowp_vs_random.50", "test"] == "paired t-test"
     assert s.loc["fig2.fraction_important.before", "value"] == 0.0
     assert s.loc["fig2.pearson_fisher_p", "n"] == len(syn)
     assert {"fig2.abs_w.high_vs_low", "fig2.fisher.high_vs_low", "fig2.energy_share.high_p"} <= set(s.index)
+    with pytest.raises(ValueError, match="synapse_stats table of another analysis"):
+        fig2_stats(synapse_stats(syn, figure="robustness.p_low"), les)
+
+
+def test_important_fractions_per_init_and_seed_by_hand():
+    syn = pd.DataFrame({"seed": [1, 1, 1, 1, 2, 2], "important": [True, False, False, False, True, True]})
+    out = important_fractions({"uniform_init": syn, "min_init": syn.assign(important=False)})
+    assert list(out.columns) == ["init", "seed", "fraction_important"]
+    got = out.set_index(["init", "seed"])["fraction_important"]
+    assert got["uniform_init", 1] == 0.25 and got["uniform_init", 2] == 1.0 and got["min_init", 2] == 0.0
 
 
 # ----------------------------------------------------------------------------- end to end

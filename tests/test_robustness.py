@@ -19,6 +19,7 @@ from conftest import ROOT
 from presyn import configs, plan
 from presyn import scorecard as sc
 from presyn.analysis.robustness import FIGURE, robustness_stats, variant_of
+from presyn.analysis.synapses import synapse_stats
 from presyn.config_check import ConfigError, validate
 from presyn.manifest import section_disabled_reason
 
@@ -184,7 +185,7 @@ def hand_made():
     # p_low keeps every Fig 1 / Fig 2 result; p_high loses every one of them
     rob = final_rows("presyn", lambda wd: plan.robustness_method("presyn", VARIANTS["p_low"], wd), {0.0: [1.5, 1.6, 1.7], 0.01: [3.0, 3.1, 3.3]})
     rob += final_rows("presyn", lambda wd: plan.robustness_method("presyn", VARIANTS["p_high"], wd), {0.0: [0.3, 0.35, 0.4], 0.01: [0.2, 0.25, 0.3]})
-    syn = {"p_low": synapses(10, True), "p_high": synapses(80, False)}
+    syn = {v: synapse_stats(t, figure=f"robustness.{v}") for v, t in (("p_low", synapses(10, True)), ("p_high", synapses(80, False)))}
     les = {"p_low": lesion([0.90, 0.88, 0.91], [0.50, 0.55, 0.52]), "p_high": lesion([0.30, 0.32, 0.31], [0.60, 0.62, 0.65])}
     return pd.DataFrame(fig1), pd.DataFrame(rob), syn, les
 

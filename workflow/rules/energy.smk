@@ -38,14 +38,14 @@ rule fig1:
         pdf=report("figures/fig1.pdf", caption="../report/fig1.rst", category="Energy"),
         png=report("figures/fig1.png", caption="../report/fig1.rst", category="Energy"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
     log:
         "logs/figures/fig1.log",
     script:
         "../../scripts/plot_fig1.py"
 
 
-register_figure("fig1", "energy", ["figures/fig1.pdf", "figures/fig1.png"])
+register_figure("fig1", "energy", ["figures/fig1.pdf", "figures/fig1.png"], tables=["results/tables/energy_final.csv"])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -196,9 +196,36 @@ rule energy_fixedp_sweep_table:
         "../../scripts/energy_sweep_table.py"
 
 
-rule fig2_stats:
+# The synapse-level statistics and App. fig 1d's fractions are computed beside the 600k-row synapse tables
+# (table layer), so that the stats and figures read only small tables (what the reference bundle ships).
+rule energy_synapse_stats:
+    input:
+        "results/tables/energy_synapses.parquet",
+    output:
+        "results/tables/energy_synapse_stats.csv",
+    params:
+        figure="fig2",
+    log:
+        "logs/tables/energy_synapse_stats.log",
+    script:
+        "../../scripts/synapse_stats.py"
+
+
+rule energy_important_fractions:
     input:
         synapses="results/tables/energy_synapses.parquet",
+        uniform="results/tables/energy_synapses_uniform.parquet",
+    output:
+        "results/tables/energy_important_fractions.csv",
+    log:
+        "logs/tables/energy_important_fractions.log",
+    script:
+        "../../scripts/important_fractions.py"
+
+
+rule fig2_stats:
+    input:
+        synapse_stats="results/tables/energy_synapse_stats.csv",
         lesion="results/tables/energy_lesion.csv",
     output:
         "results/stats/fig2.csv",
@@ -264,8 +291,7 @@ rule appfig1_stats:
     input:
         energy_final="results/tables/energy_final.csv",
         sweep="results/tables/energy_fixedp_sweep.csv",
-        uniform="results/tables/energy_synapses_uniform.parquet",
-        synapses="results/tables/energy_synapses.parquet",
+        fractions="results/tables/energy_important_fractions.csv",
     output:
         "results/stats/appfig1.csv",
     log:
@@ -282,7 +308,7 @@ rule fig2:
         pdf=report("figures/fig2.pdf", caption="../report/fig2.rst", category="Energy"),
         png=report("figures/fig2.png", caption="../report/fig2.rst", category="Energy"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
         what=lambda w: f"presynaptic model, weight decay {energy_analysis()['weight_decay']:g}, {len(analysis_runs())} seeds",
     log:
         "logs/figures/fig2.log",
@@ -299,7 +325,7 @@ rule fig3:
         pdf=report("figures/fig3.pdf", caption="../report/fig3.rst", category="Energy"),
         png=report("figures/fig3.png", caption="../report/fig3.rst", category="Energy"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
         representative_seed=lambda w: representative_seed(),
     log:
         "logs/figures/fig3.log",
@@ -315,7 +341,7 @@ rule appfig1:
         pdf=report("figures/appfig1.pdf", caption="../report/appfig1.rst", category="Energy"),
         png=report("figures/appfig1.png", caption="../report/appfig1.rst", category="Energy"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
         sweep_wd=config["energy"].get("fixedp_sweep", {}).get("weight_decay", 0.01),
     log:
         "logs/figures/appfig1.log",
@@ -332,7 +358,7 @@ rule appfig2:
         pdf=report("figures/appfig2.pdf", caption="../report/appfig2.rst", category="Energy"),
         png=report("figures/appfig2.png", caption="../report/appfig2.rst", category="Energy"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
         representative_seed=lambda w: representative_seed(),
     log:
         "logs/figures/appfig2.log",
@@ -340,7 +366,16 @@ rule appfig2:
         "../../scripts/plot_appfig2.py"
 
 
+_ENERGY_TABLES = {  # what each figure and its stats read (the reference bundle ships these, not the synapses)
+    "fig2": ["energy_histograms.csv", "energy_synapse_stats.csv", "energy_lesion.csv"],
+    "fig3": ["energy_neurons.csv", "energy_in_out.csv"],
+    "appfig1": ["energy_final.csv", "energy_fixedp_sweep.csv", "energy_important_fractions.csv", "energy_histograms.csv"],
+    "appfig2": ["energy_neurons.csv", "energy_in_out.csv"],
+}
 for _fig in ("fig2", "fig3", "appfig1", "appfig2"):
     # App. fig 2's scorecard items also read the statistics at the extra importance cutoffs
-    _extra = ["results/stats/sparsity_cutoffs.csv"] if _fig == "appfig2" and importance_cutoffs() else []
-    register_figure(_fig, "energy", [f"figures/{_fig}.pdf", f"figures/{_fig}.png"], stats=[f"results/stats/{_fig}.csv"] + _extra)
+    _cut = _fig == "appfig2" and importance_cutoffs()
+    _extra = ["results/stats/sparsity_cutoffs.csv"] if _cut else []
+    _tables = _ENERGY_TABLES[_fig] + (["energy_neurons_cutoffs.csv", "energy_in_out_cutoffs.csv"] if _cut else [])
+    register_figure(_fig, "energy", [f"figures/{_fig}.pdf", f"figures/{_fig}.png"], stats=[f"results/stats/{_fig}.csv"] + _extra,
+                    tables=[f"results/tables/{t}" for t in _tables])

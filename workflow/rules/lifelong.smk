@@ -74,15 +74,26 @@ rule lifelong_stats:
         "../../scripts/lifelong_stats.py"
 
 
+rule fig4_examples:
+    input:
+        "data/processed/mnist.npz",
+    output:
+        "results/tables/fig4_examples.npz",
+    log:
+        "logs/tables/fig4_examples.log",
+    script:
+        "../../scripts/fig4_examples.py"
+
+
 rule fig4:
     input:
         stats="results/stats/fig4.csv",
-        data="data/processed/mnist.npz",
+        data="results/tables/fig4_examples.npz",
     output:
         pdf=report("figures/fig4.pdf", caption="../report/fig4.rst", category="Lifelong learning"),
         png=report("figures/fig4.png", caption="../report/fig4.rst", category="Lifelong learning"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
         epochs_per_task=LIFELONG_EPT,
     log:
         "logs/figures/fig4.log",
@@ -97,7 +108,7 @@ rule appfig3:
         pdf=report("figures/appfig3.pdf", caption="../report/appfig3.rst", category="Lifelong learning"),
         png=report("figures/appfig3.png", caption="../report/appfig3.rst", category="Lifelong learning"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
         epochs_per_task=LIFELONG_EPT,
     log:
         "logs/figures/appfig3.log",
@@ -108,14 +119,14 @@ rule appfig3:
 rule apptable1:
     input:
         stats="results/stats/apptable1.csv",
-        published="config/published.yaml",
+        published=repo_file("config/published.yaml"),
     output:
         csv="figures/apptable1.csv",
         md="figures/apptable1.md",
     params:
         methods=list(LIFELONG.get("methods", {})),
         benchmarks=list(LIFELONG.get("benchmarks", [])) + [(LIFELONG.get("continuous") or {}).get("benchmark", "cont_perm_mnist")],
-        note=config.get("run_label", ""),
+        note=figure_note(),
     log:
         "logs/figures/apptable1.log",
     script:
@@ -155,7 +166,7 @@ rule ewc_search:
 rule bgd_evidence:
     input:
         metrics=[f"{run_dir(s)}/metrics.parquet" for s in bgd_evidence_specs().values()],
-        fork_logs="config/reference/bgd_fork_logs.yaml",
+        fork_logs=repo_file("config/reference/bgd_fork_logs.yaml"),
     output:
         csv="results/lifelong/bgd_evidence.csv",
         md="results/lifelong/bgd_evidence.md",
@@ -167,6 +178,7 @@ rule bgd_evidence:
         "../../scripts/bgd_evidence.py"
 
 
-register_figure("fig4", "lifelong", ["figures/fig4.pdf", "figures/fig4.png"])
-register_figure("appfig3", "lifelong", ["figures/appfig3.pdf", "figures/appfig3.png"])
-register_figure("apptable1", "lifelong", ["figures/apptable1.csv", "figures/apptable1.md"])
+_LIFELONG_TABLES = ["results/tables/lifelong_epochs.csv", "results/tables/lifelong_final.csv"]
+register_figure("fig4", "lifelong", ["figures/fig4.pdf", "figures/fig4.png"], tables=_LIFELONG_TABLES + ["results/tables/fig4_examples.npz"])
+register_figure("appfig3", "lifelong", ["figures/appfig3.pdf", "figures/appfig3.png"], tables=_LIFELONG_TABLES)
+register_figure("apptable1", "lifelong", ["figures/apptable1.csv", "figures/apptable1.md"], tables=_LIFELONG_TABLES)

@@ -2,7 +2,7 @@
 # and higher (energy.robustness.variants), trained by the generic `train` rule (or `train_batched`) at every
 # Fig 1 weight decay x seed, against the Fig 1 control runs.
 # runs -> results/tables/energy_robustness.csv (final metrics), results/tables/robustness/<variant>/
-# {synapses.parquet, lesion.csv} (at energy.analysis.weight_decay) -> results/stats/robustness.csv
+# {synapses.parquet -> synapse_stats.csv, lesion.csv} (at energy.analysis.weight_decay) -> results/stats/robustness.csv
 # -> figures/appfig_robustness.{pdf,png} (beside the default model's Fig 1 / Fig 2 stats).
 
 
@@ -97,11 +97,26 @@ rule robustness_lesion:
         "../../scripts/energy_lesion.py"
 
 
+rule robustness_synapse_stats:
+    wildcard_constraints:
+        variant="[A-Za-z][A-Za-z0-9_]*",
+    input:
+        "results/tables/robustness/{variant}/synapses.parquet",
+    output:
+        "results/tables/robustness/{variant}/synapse_stats.csv",
+    params:
+        figure=lambda w: f"robustness.{w.variant}",
+    log:
+        "logs/tables/robustness/{variant}_synapse_stats.log",
+    script:
+        "../../scripts/synapse_stats.py"
+
+
 rule robustness_stats:
     input:
         energy_final="results/tables/energy_final.csv",
         robustness_final="results/tables/energy_robustness.csv",
-        synapses=lambda w: [f"results/tables/robustness/{v}/synapses.parquet" for v in robustness_variants()],
+        synapse_stats=lambda w: [f"results/tables/robustness/{v}/synapse_stats.csv" for v in robustness_variants()],
         lesion=lambda w: [f"results/tables/robustness/{v}/lesion.csv" for v in robustness_variants()],
     output:
         "results/stats/robustness.csv",
@@ -123,7 +138,7 @@ rule appfig_robustness:
         pdf=report("figures/appfig_robustness.pdf", caption="../report/appfig_robustness.rst", category="Energy"),
         png=report("figures/appfig_robustness.png", caption="../report/appfig_robustness.rst", category="Energy"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
         variants=lambda w: robustness_variants(),
         default=lambda w: {k: config["energy"]["models"][robustness_model()].get(k) for k in ("p_up", "p_down")},
         analysis_wd=lambda w: float(energy_analysis()["weight_decay"]),
@@ -134,4 +149,7 @@ rule appfig_robustness:
 
 
 register_figure("appfig_robustness", "energy.robustness", ["figures/appfig_robustness.pdf", "figures/appfig_robustness.png"],
-                stats="results/stats/robustness.csv")
+                stats="results/stats/robustness.csv",
+                tables=["results/tables/energy_final.csv", "results/tables/energy_robustness.csv"]  # + fig1 / fig2's (same section)
+                + [f"results/tables/robustness/{v}/{f}" for v in robustness_variants() for f in ("synapse_stats.csv", "lesion.csv")]
+                + ["results/tables/energy_histograms.csv", "results/tables/energy_synapse_stats.csv", "results/tables/energy_lesion.csv"])

@@ -4,7 +4,8 @@ the very functions of Fig 1 and Fig 2 (no copy of their logic):
 
 - Fig 1: ``energy.fig1_stats`` on a table of the variant's presynaptic runs (every weight decay x seed) plus
   the Fig 1 runs of the control models (p_up / p_down never reach them, so they are the same controls);
-- Fig 2: ``synapses.fig2_stats`` on the variant's per-synapse and lesion tables at the analysis weight decay.
+- Fig 2: ``synapses.fig2_stats`` on the variant's synapse-level statistics (``synapses.synapse_stats`` of its
+  per-synapse table, figure ``robustness.<variant>``) and lesion table at the analysis weight decay.
 
 Every row is renamed ``robustness.<variant>.<the Fig 1 / Fig 2 quantity>`` (e.g.
 ``robustness.p_low.best_mi_per_energy.presyn_vs_fixedp``, ``robustness.p_high.lesion.lowp_vs_random.50``);
@@ -58,12 +59,13 @@ def _best_values(table: pd.DataFrame, rows: pd.DataFrame, prefix: str, model: st
     return g["mi_per_energy"].to_numpy(dtype=float)
 
 
-def robustness_stats(energy_final: pd.DataFrame, robustness_final: pd.DataFrame, synapses: dict[str, pd.DataFrame],
+def robustness_stats(energy_final: pd.DataFrame, robustness_final: pd.DataFrame, synapse_rows: dict[str, pd.DataFrame],
                      lesions: dict[str, pd.DataFrame], variants: dict[str, dict], model: str = "presyn",
                      figure: str = FIGURE, prefix: str = PREFIX) -> pd.DataFrame:
     """Stats rows of every variant (see the module docstring). ``energy_final``: the Fig 1 table;
-    ``robustness_final``: ``final_table`` of the variants' runs; ``synapses`` / ``lesions``: variant ->
-    its ``synapse_table`` (with Fisher) / lesion table at the analysis weight decay."""
+    ``robustness_final``: ``final_table`` of the variants' runs; ``synapse_rows`` / ``lesions``: variant ->
+    ``synapse_stats`` of its synapse table (with Fisher; figure ``<prefix>.<variant>``) / its lesion table at
+    the analysis weight decay."""
     default_rows = fig1_stats(energy_final, figure="default")
     default_best = _best_values(energy_final, default_rows, "default", model)
     frames = []
@@ -71,7 +73,7 @@ def robustness_stats(energy_final: pd.DataFrame, robustness_final: pd.DataFrame,
         p = f"{prefix}.{name}"
         table = fig1_table(energy_final, robustness_final, name, variants, model)
         f1 = fig1_stats(table, figure=p)
-        f2 = fig2_stats(synapses[name], lesions[name], figure=p)
+        f2 = fig2_stats(synapse_rows[name], lesions[name], figure=p)
         extra = stats.frame([stats.ttest(p, f"{p}.best_mi_per_energy.{model}_vs_default", _best_values(table, f1, p, model),
                                          default_best, f"a={name};b=default")])
         df = pd.concat([f1, f2, extra], ignore_index=True)

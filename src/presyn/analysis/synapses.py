@@ -1,7 +1,9 @@
 """Per-synapse tables of trained energy runs, histogram tables, and the Fig 2 / Appendix 1-fig 1 stats.
 
 runs (state.pt) -> ``synapse_table`` (one row per seed x synapse: p, initial p, w_bar, |w_bar|, Fisher)
--> ``histogram_table`` (what the figures draw) and ``fig2_stats`` / ``appfig1_stats`` (stats rows).
+-> ``histogram_table`` (what the figures draw), ``synapse_stats`` (Fig 2's synapse-level statistics) and
+``important_fractions`` (App. fig 1d), the tables the reference bundle ships instead of the synapses
+-> ``fig2_stats`` / ``appfig1_stats`` (stats rows).
 """
 
 from __future__ import annotations
@@ -90,10 +92,11 @@ def _pct(f: float) -> int:
     return int(round(100 * float(f)))
 
 
-def fig2_stats(syn: pd.DataFrame, lesion: pd.DataFrame, figure: str = "fig2") -> pd.DataFrame:
-    """Fig 2: fraction of important synapses; lesion accuracy per fraction and order (mean +- SEM over
-    seeds, paired t-test low-p-first vs random); |w_bar| and Fisher of high- vs low-p synapses (per-seed
-    means, Mann-Whitney U over pooled synapses); Pearson r(F, p) pooled over seeds and per seed."""
+def synapse_stats(syn: pd.DataFrame, figure: str = "fig2") -> pd.DataFrame:
+    """Fig 2's statistics over single synapses: fraction of important synapses before / after learning and mean
+    p (per seed); |w_bar| and Fisher of high- vs low-p synapses (per-seed means, Mann-Whitney U over pooled
+    synapses); share of the energy on high-p synapses; Pearson r(F, p) pooled and per seed. Computed beside the
+    synapse table (the table layer): the reference bundle ships these rows, not the 600k-row table."""
     rows = []
     per_seed = syn.groupby("seed")
     for stage, col in (("before", "important_init"), ("after", "important")):
@@ -101,17 +104,6 @@ def fig2_stats(syn: pd.DataFrame, lesion: pd.DataFrame, figure: str = "fig2") ->
         rows.append(stats.summary(figure, f"{figure}.fraction_important.{stage}", frac, f"stage={stage}",
                                   detail="fraction of synapses with p >= important_p, per seed"))
     rows.append(stats.summary(figure, f"{figure}.mean_p.after", per_seed["p"].mean(), "stage=after"))
-
-    for (order, f), g in lesion.groupby(["order", "fraction"]):
-        rows.append(stats.summary(figure, f"{figure}.lesion.{order}.{_pct(f)}", g.sort_values("seed")["accuracy"],
-                                  f"order={order};fraction={f:g}", detail="test accuracy after removing this fraction"))
-    wide = lesion.pivot_table(index=["seed", "fraction"], columns="order", values="accuracy").reset_index()
-    if {"lowp_first", "random"} <= set(wide.columns):
-        for f, g in wide.groupby("fraction"):
-            if f > 0:
-                rows.append(stats.ttest_paired(figure, f"{figure}.lesion.lowp_vs_random.{_pct(f)}", g["lowp_first"], g["random"],
-                                               f"fraction={f:g};a=lowp_first;b=random"))
-
     high, low = syn[syn["important"]], syn[~syn["important"]]
     for col, what in (("abs_w", "synaptic energy |w_bar|"), ("fisher", "empirical Fisher information")):
         if col not in syn:
@@ -136,6 +128,39 @@ def fig2_stats(syn: pd.DataFrame, lesion: pd.DataFrame, figure: str = "fig2") ->
     return stats.frame(rows)
 
 
+def lesion_stats(lesion: pd.DataFrame, figure: str = "fig2") -> pd.DataFrame:
+    """Fig 2b: test accuracy per removed fraction and order (mean +- SEM over seeds) and the paired t-test of
+    low-p-first against random removal at every fraction > 0."""
+    rows = []
+    for (order, f), g in lesion.groupby(["order", "fraction"]):
+        rows.append(stats.summary(figure, f"{figure}.lesion.{order}.{_pct(f)}", g.sort_values("seed")["accuracy"],
+                                  f"order={order};fraction={f:g}", detail="test accuracy after removing this fraction"))
+    wide = lesion.pivot_table(index=["seed", "fraction"], columns="order", values="accuracy").reset_index()
+    if {"lowp_first", "random"} <= set(wide.columns):
+        for f, g in wide.groupby("fraction"):
+            if f > 0:
+                rows.append(stats.ttest_paired(figure, f"{figure}.lesion.lowp_vs_random.{_pct(f)}", g["lowp_first"], g["random"],
+                                               f"fraction={f:g};a=lowp_first;b=random"))
+    return stats.frame(rows)
+
+
+def fig2_stats(synapse_rows: pd.DataFrame, lesion: pd.DataFrame, figure: str = "fig2") -> pd.DataFrame:
+    """Fig 2: the synapse-level rows (``synapse_stats``, computed beside the synapse table under the same
+    ``figure``) followed by the lesion rows (``lesion_stats``)."""
+    if len(synapse_rows) and set(synapse_rows["figure"]) != {figure}:
+        raise ValueError(f"synapse statistics of figure {sorted(set(synapse_rows['figure']))} given for {figure!r}: "
+                         f"the synapse_stats table of another analysis")
+    return pd.concat([synapse_rows[stats.COLUMNS], lesion_stats(lesion, figure)], ignore_index=True)
+
+
+def important_fractions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """init label -> synapse table, reduced to one row per (init, seed): the fraction of synapses with
+    p >= important_p after learning (App. fig 1d reads only this, not the synapses)."""
+    frames = [syn.groupby("seed")["important"].mean().rename("fraction_important").reset_index().assign(init=label)
+              for label, syn in tables.items()]
+    return pd.concat(frames, ignore_index=True)[["init", "seed", "fraction_important"]]
+
+
 # ------------------------------------------------------------------ Appendix 1-fig 1
 
 SWEEP_COLUMNS = ["method", "seed", "p", "lr", "weight_decay", "mutual_information", "synaptic_energy", "neuronal_energy",
@@ -155,7 +180,7 @@ def sweep_table(metric_paths: list[str], specs: dict[str, dict]) -> pd.DataFrame
     return wide.sort_values(["p", "lr", "seed"]).reset_index(drop=True)
 
 
-def appfig1_stats(energy_final: pd.DataFrame, sweep: pd.DataFrame, uniform_syn: pd.DataFrame, min_init_syn: pd.DataFrame,
+def appfig1_stats(energy_final: pd.DataFrame, sweep: pd.DataFrame, fractions: pd.DataFrame,
                   figure: str = "appfig1") -> pd.DataFrame:
     """(a, b) MI per synaptic / neuronal energy per model and weight decay (mean +- SEM over seeds) and the
     best per model; (c) fixed-p model: per p the best learning rate by mean MI per energy; (d) fraction of
@@ -186,8 +211,11 @@ def appfig1_stats(energy_final: pd.DataFrame, sweep: pd.DataFrame, uniform_syn: 
         rows.append(stats.summary(figure, f"{figure}.fixedp_best_p", [p_star], f"p={p_star:g}",
                                   detail="release probability with the highest best-lr mean MI per energy"))
     fracs = {}
-    for label, syn in (("uniform_init", uniform_syn), ("min_init", min_init_syn)):
-        fracs[label] = syn.groupby("seed")["important"].mean().to_numpy()
+    for label in ("uniform_init", "min_init"):
+        g = fractions[fractions["init"] == label].sort_values("seed")
+        if g.empty:
+            raise ValueError(f"the important-fraction table has no {label!r} rows")
+        fracs[label] = g["fraction_important"].to_numpy(dtype=float)
         rows.append(stats.summary(figure, f"{figure}.fraction_important.{label}", fracs[label], f"init={label}",
                                   detail="fraction of synapses with p >= important_p after learning, per seed"))
     rows.append(stats.ttest(figure, f"{figure}.fraction_important.uniform_vs_min_init", fracs["uniform_init"], fracs["min_init"],
