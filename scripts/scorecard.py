@@ -22,6 +22,7 @@ info = scorecard.RunInfo(
     stats_read=[p for p in expected if p not in missing],
     stats_missing=missing,
     disabled=dict(snakemake.params.disabled),
+    source=snakemake.params.get("source", "") or "",
 )
 # published items of figures this workflow does not build at all
 registered = set(snakemake.params.registered)

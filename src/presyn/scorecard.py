@@ -508,6 +508,7 @@ class RunInfo:
     stats_read: list[str] = field(default_factory=list)
     stats_missing: list[str] = field(default_factory=list)
     disabled: dict[str, str] = field(default_factory=dict)
+    source: str = ""  # where the stats' inputs came from when not this checkout's runs (reviewer mode: the bundle)
     generated: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -582,8 +583,10 @@ def to_markdown(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | Non
     b = banner(info)
     if b:
         lines += [f"> **{b}**", ""]
-    lines += [f"**Run:** {info.run_label or 'paper protocol (config/config.yaml)'}  ",
-              f"**Summary:** {summary_line(card)}  ",
+    lines += [f"**Run:** {info.run_label or 'paper protocol (config/config.yaml)'}  "]
+    if info.source:
+        lines += [f"**Rebuilt from:** {info.source} (tables of that run, stats and verdicts by this code)  "]
+    lines += [f"**Summary:** {summary_line(card)}  ",
               f"**Generated:** {info.generated} by code {info.code_version or '?'}; seeds {info.seeds}", ""]
     numbers, claims = card[card["kind"] == "number"], card[card["kind"] == "claim"]
     lines += ["## Published numbers", "",
@@ -690,7 +693,8 @@ def to_html(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | None = 
     b = banner(info)
     if b:
         out.append(f"<div class='banner' id='toy-banner'>{e(b)}</div>")
-    out += [f"<p class='summary' id='summary'><b>Run:</b> {e(info.run_label or 'paper protocol (config/config.yaml)')}<br>",
+    out += [f"<p class='summary' id='summary'><b>Run:</b> {e(info.run_label or 'paper protocol (config/config.yaml)')}<br>"
+            + (f"<b>Rebuilt from:</b> {e(info.source)}<br>" if info.source else ""),
             f"<b>Summary:</b> {e(summary_line(card))}<br>",
             f"<b>Generated:</b> {e(info.generated)} by code {e(info.code_version or '?')}; seeds {e(str(info.seeds))}</p>"]
     numbers, claims = card[card["kind"] == "number"], card[card["kind"] == "claim"]

@@ -36,7 +36,9 @@ def fig5_inputs(wildcards):
 
 
 # The perceptron's run paths also match the generic train rule's pattern; this rule makes them.
-ruleorder: perceptron_run > train
+if not REVIEW:  # reviewer mode has no train rule
+
+    ruleorder: perceptron_run > train
 
 
 rule perceptron_run:
@@ -103,14 +105,14 @@ rule fig5:
         pdf=report("figures/fig5.pdf", caption="../report/fig5.rst", category="Ablation and perceptron"),
         png=report("figures/fig5.png", caption="../report/fig5.rst", category="Ablation and perceptron"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
     log:
         "logs/figures/fig5.log",
     script:
         "../../scripts/plot_fig5.py"
 
 
-register_figure("fig5", "ablation", ["figures/fig5.pdf", "figures/fig5.png"])
+register_figure("fig5", "ablation", ["figures/fig5.pdf", "figures/fig5.png"], tables=list(fig5_inputs(None).values()))
 
 
 # ---------------------------------------------------------------- the perceptron near capacity (Methods; perceptron.capacity)
@@ -147,14 +149,15 @@ rule perceptron_capacity:
         pdf=report("figures/perceptron_capacity.pdf", caption="../report/perceptron_capacity.rst", category="Ablation and perceptron"),
         png=report("figures/perceptron_capacity.png", caption="../report/perceptron_capacity.rst", category="Ablation and perceptron"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
     log:
         "logs/figures/perceptron_capacity.log",
     script:
         "../../scripts/plot_perceptron_capacity.py"
 
 
-register_figure("perceptron_capacity", "perceptron.capacity", ["figures/perceptron_capacity.pdf", "figures/perceptron_capacity.png"])
+register_figure("perceptron_capacity", "perceptron.capacity", ["figures/perceptron_capacity.pdf", "figures/perceptron_capacity.png"],
+                tables=["results/tables/perceptron_capacity.csv"])
 
 
 # ---------------------------------------------------------------- random search (not part of figures/all)

@@ -6,6 +6,17 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "src"))
 import presyn.plan as plan  # noqa: E402
+import presyn.bundle as bundle  # noqa: E402
+
+REPO = Path(workflow.basedir).parent
+
+# Reviewer mode (config `reference_bundle`, e.g. --configfile config/reviewer.yaml): every figure, App. table 1
+# and the scorecard are rebuilt from a reference bundle (presyn.bundle) with the bundle's own config, into their
+# own folder (`reviewer_dir`), by today's analysis code; no rule trains or fetches data (workflow/Snakefile).
+REVIEW = None
+if config.get("reference_bundle"):
+    REVIEW = bundle.reviewer_setup(config, REPO)  # replaces config by the bundle's; raises naming a bad bundle
+    workdir: REVIEW["workdir"]
 
 
 # Every violation named by its key path (presyn.config_check), then Snakemake's validate (fills defaults).
@@ -48,6 +59,10 @@ def get_run_spec(wildcards):
     return RUNS[key]
 
 
+def train_threads(wildcards):
+    return config.get("train_threads", 1)
+
+
 def get_run_data(wildcards):
     return f"data/processed/{get_run_spec(wildcards)['dataset']['name']}.npz"
 
@@ -67,11 +82,24 @@ def get_raw_dir(wildcards):
 FIGURES = {}
 
 
-def register_figure(name, section, outputs, stats=None):
+def register_figure(name, section, outputs, stats=None, tables=()):
     """section: the config section that switches the figure (dotted for a nested one: energy.robustness);
-    stats: the stats table(s) the scorecard reads for this figure; default results/stats/<name>.csv, [] for none."""
+    stats: the stats table(s) the scorecard reads for this figure; default results/stats/<name>.csv, [] for none;
+    tables: every table (made from runs or data) that the figure's rule and its stats rules read: what the
+    reference bundle ships for it."""
     stats = [f"results/stats/{name}.csv"] if stats is None else [stats] if isinstance(stats, str) else list(stats)
-    FIGURES[name] = {"section": section, "outputs": outputs, "stats": stats}
+    FIGURES[name] = {"section": section, "outputs": outputs, "stats": stats, "tables": list(tables)}
+
+
+def repo_file(rel):
+    """A file that ships with the code (config/published.yaml, ...): repo-relative, absolute in reviewer mode
+    (whose working directory is reviewer_dir)."""
+    return str(REPO / rel) if REVIEW else rel
+
+
+def figure_note():
+    """What figure titles say about where their numbers come from: the run label, or the reference bundle."""
+    return REVIEW["note"] if REVIEW else config.get("run_label", "")
 
 
 from presyn.manifest import section_disabled_reason as _section_disabled_reason  # noqa: E402

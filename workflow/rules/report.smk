@@ -37,7 +37,7 @@ def scorecard_figures():
 rule scorecard:
     input:
         stats=scorecard_stats,
-        published="config/published.yaml",
+        published=repo_file("config/published.yaml"),
         figures=lambda wildcards: list(scorecard_figures().values()),
     output:
         md="results/reproduction.md",
@@ -48,6 +48,7 @@ rule scorecard:
         disabled=lambda wildcards: left_out_figures(),
         registered=lambda wildcards: sorted(FIGURES),
         figures=lambda wildcards: scorecard_figures(),
+        source=lambda wildcards: REVIEW["note"] if REVIEW else "",
     log:
         "logs/scorecard.log",
     script:

@@ -60,11 +60,11 @@ rule appfig4:
         pdf=report("figures/appfig4.pdf", caption="../report/appfig4.rst", category="Release probability"),
         png=report("figures/appfig4.png", caption="../report/appfig4.rst", category="Release probability"),
     params:
-        note=config.get("run_label", ""),
+        note=figure_note(),
     log:
         "logs/figures/appfig4.log",
     script:
         "../../scripts/plot_appfig4.py"
 
 
-register_figure("appfig4", "sjostrom", ["figures/appfig4.pdf", "figures/appfig4.png"])
+register_figure("appfig4", "sjostrom", ["figures/appfig4.pdf", "figures/appfig4.png"], tables=["results/tables/sjostrom_recordings.csv"])

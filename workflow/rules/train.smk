@@ -4,10 +4,6 @@
 from presyn.experiments import TRAINERS
 
 
-def train_threads(wildcards):
-    return config.get("train_threads", 1)
-
-
 rule train:
     wildcard_constraints:
         experiment="|".join(sorted(TRAINERS)),  # network-training experiments only (not e.g. perceptron)

@@ -1,0 +1,349 @@
+"""The reference bundle: the small tables a finished full-protocol run's stats, figures and scorecard read, shipped
+in the repository with what that run produced from them, so that anyone (and CI) can rebuild every figure and the
+scorecard without training and check that today's analysis code still turns them into the same numbers.
+
+Layout of a bundle folder (paths inside mirror the workflow's):
+
+    manifest.json                  code commit, config hash, date, machine, sha256 and role of every file
+    config.yaml                    the resolved config of the run (reviewer mode builds with exactly this)
+    results/tables/...             role "table": inputs of the stats and figure rules (rebuilt from, never trained)
+    results/stats/*.csv            role "expected": the run's stats rows (the rebuild must equal them)
+    results/reproduction.{md,csv}  role "expected": the run's scorecard
+    figures/*.png                  role "figure": the run's figures, for eyes (not compared byte for byte)
+    job_summary.csv                role "summary": one row per job of the run (kind, wall seconds, peak memory)
+
+Writing (``write_bundle``) is the Snakemake target ``reference_bundle``; reading it back (``verify``) refuses a
+bundle whose files do not match the manifest; ``compare`` sets a rebuild's stats and scorecard beside the
+bundle's and lists every difference.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+import yaml
+
+from presyn.io import atomic_dir, atomic_path, sha256_file
+from presyn.provenance import code_version, config_hash, library_versions
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+CONFIG = "config.yaml"
+JOB_SUMMARY = "job_summary.csv"
+ROLES = ("table", "expected", "figure", "summary")
+# the bundle ships these reductions instead of per-synapse tables (600k rows each, ~12 MB): what was aggregated
+AGGREGATED = {
+    "results/tables/energy_synapses.parquet": "per-synapse p, w_bar, Fisher of the analysed runs -> "
+    "results/tables/energy_histograms.csv (Fig 2a/c/d, App. fig 1d histograms), "
+    "results/tables/energy_synapse_stats.csv (Fig 2's synapse-level statistics) and "
+    "results/tables/energy_important_fractions.csv (App. fig 1d)",
+    "results/tables/energy_synapses_uniform.parquet": "per-synapse table of the uniform-init runs -> "
+    "the uniform_ panels of results/tables/energy_histograms.csv and results/tables/energy_important_fractions.csv",
+    "results/tables/robustness/<variant>/synapses.parquet": "per-synapse table of each robustness variant -> "
+    "results/tables/robustness/<variant>/synapse_stats.csv",
+}
+# numeric columns compared with a tolerance; every other column must match exactly (NaN equals NaN)
+RTOL, ATOL = 1e-9, 1e-12
+STATS_NUMERIC = ("value", "sem", "n", "statistic", "p_value")
+SCORECARD_KEY = "id"
+SCORECARD_COMPARED = ("verdict", "ours", "ours_sem", "n", "difference")
+
+
+class BundleError(RuntimeError):
+    """A bundle that is missing, incomplete or altered; the message names the file and the fix."""
+
+
+def machine_description() -> dict:
+    """Where the bundled run was computed (the analysis host; each run's own device is in its provenance)."""
+    import os
+
+    return {"host_platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "python": platform.python_version(), "libraries": library_versions()}
+
+
+def job_summary(bench_root: Path, run_keys: Iterable[str]) -> pd.DataFrame:
+    """One row per job of the run from Snakemake's benchmark files: training jobs of the config's runs (a file
+    of a run this config does not have, e.g. a search trial, is left out) and every analysis job."""
+    keys = set(run_keys)
+    rows = []
+    for f in sorted(Path(bench_root).rglob("*.tsv")):
+        rel = f.relative_to(bench_root).with_suffix("")
+        rule = rel.parts[0]
+        if rule in ("train",) and "/".join(rel.parts[1:]) not in keys:
+            continue
+        if rule in ("ablation_search_trial",):
+            continue
+        try:
+            last = pd.read_csv(f, sep="\t").iloc[-1]
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, IndexError):
+            continue
+        rows.append({"rule": rule, "job": "/".join(rel.parts[1:]) or rule, "wall_s": round(float(last["s"]), 2),
+                     "max_rss_mb": round(float(last.get("max_rss", float("nan"))), 1)})
+    return pd.DataFrame(rows, columns=["rule", "job", "wall_s", "max_rss_mb"])
+
+
+def write_bundle(out_dir: str | Path, files: dict[str, list[str]], config: dict, jobs: pd.DataFrame,
+                 left_out: dict[str, str] | None = None, root: str | Path = ".") -> dict:
+    """Write the bundle folder in one rename (``atomic_dir``). ``files``: role -> workflow-relative paths
+    (``table``, ``expected``, ``figure``); ``config``: the resolved config of the run; ``jobs``: ``job_summary``."""
+    root = Path(root)
+    unknown = set(files) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown bundle roles {sorted(unknown)}; roles are {ROLES}")
+    entries = {}
+    with atomic_dir(out_dir) as tmp:
+        tmp = Path(tmp)
+        for role, paths in files.items():
+            for rel in paths:
+                src = root / rel
+                if not src.is_file():
+                    raise BundleError(f"{rel} is not there: build it first (snakemake {rel}) or switch off its section")
+                dst = tmp / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dst)
+                entries[rel] = {"role": role, "sha256": sha256_file(dst), "bytes": dst.stat().st_size}
+        cfg = {k: v for k, v in config.items() if k != "reference_bundle"}
+        (tmp / CONFIG).write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+        jobs.to_csv(tmp / JOB_SUMMARY, index=False)
+        for rel in (CONFIG, JOB_SUMMARY):
+            entries[rel] = {"role": "summary" if rel == JOB_SUMMARY else "config", "sha256": sha256_file(tmp / rel),
+                            "bytes": (tmp / rel).stat().st_size}
+        manifest = {
+            "format": FORMAT,
+            "code_version": code_version(),
+            "config_hash": config_hash(cfg),
+            "run_label": cfg.get("run_label") or "paper protocol (config/config.yaml)",
+            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine_description(),
+            "jobs": {"n": int(len(jobs)), "summed_wall_s": round(float(jobs["wall_s"].sum()), 1) if len(jobs) else 0.0},
+            "left_out": dict(sorted((left_out or {}).items())),
+            "aggregated": AGGREGATED,
+            "files": dict(sorted(entries.items())),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return manifest
+
+
+def read_manifest(bundle: str | Path) -> dict:
+    path = Path(bundle) / MANIFEST
+    if not path.is_file():
+        raise BundleError(f"{path} does not exist: {bundle} is not a reference bundle (build one with "
+                          f"`snakemake --cores 2 reference_bundle` after a full run, or point reference_bundle at one)")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise BundleError(f"{path}: bundle format {manifest.get('format')!r}, this code reads format {FORMAT}")
+    return manifest
+
+
+def verify(bundle: str | Path, only: Iterable[str] | None = None) -> dict:
+    """The manifest, after checking the sha256 of every listed file (or of ``only`` those); an altered or
+    missing file raises naming it."""
+    bundle = Path(bundle)
+    manifest = read_manifest(bundle)
+    files = manifest["files"]
+    for rel in (only if only is not None else files):
+        if rel not in files:
+            raise BundleError(f"{rel} is not in the reference bundle {bundle} (its manifest lists {len(files)} files): "
+                              f"the bundled run did not produce it; rebuild the bundle from a run that does")
+        path = bundle / rel
+        if not path.is_file():
+            raise BundleError(f"{path} is listed in the bundle manifest but missing: restore it (git checkout -- {path})")
+        if sha256_file(path) != files[rel]["sha256"]:
+            raise BundleError(f"{path} differs from the sha256 in {bundle / MANIFEST}: the bundle was edited by hand; "
+                              f"restore it (git checkout -- {path}) or rebuild it with `snakemake reference_bundle`")
+    return manifest
+
+
+def files_of(manifest: dict, role: str) -> list[str]:
+    return sorted(p for p, e in manifest["files"].items() if e["role"] == role)
+
+
+def copy_table(bundle: str | Path, rel: str, dst: str | Path) -> None:
+    """Reviewer mode's only source of tables: the bundle's file, checked against the manifest, written atomically."""
+    verify(bundle, only=[rel])
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(Path(bundle) / rel, tmp)
+
+
+# ------------------------------------------------------------------ comparison of a rebuild with the bundle
+
+@dataclass(frozen=True)
+class Difference:
+    file: str
+    key: str
+    column: str
+    bundle: object
+    rebuilt: object
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.column}: bundle {self.bundle!r}, rebuilt {self.rebuilt!r}"
+
+
+def _same(a: object, b: object, numeric: bool) -> bool:
+    if numeric:
+        try:
+            fa, fb = float(a), float(b)
+        except (TypeError, ValueError):
+            return str(a) == str(b)
+        if math.isnan(fa) or math.isnan(fb):
+            return math.isnan(fa) and math.isnan(fb)
+        return math.isclose(fa, fb, rel_tol=RTOL, abs_tol=ATOL)
+    na = a is None or (isinstance(a, float) and math.isnan(a))
+    nb = b is None or (isinstance(b, float) and math.isnan(b))
+    return (na and nb) or (not na and not nb and str(a) == str(b))
+
+
+def _plain(x: object) -> object:
+    """numpy scalars as Python ones (readable messages)."""
+    return x.item() if hasattr(x, "item") else x
+
+
+def compare_frames(file: str, bundle: pd.DataFrame, rebuilt: pd.DataFrame, key: str, columns: Iterable[str],
+                   numeric: Iterable[str]) -> tuple[list[Difference], list[str]]:
+    """Differences of ``rebuilt`` from ``bundle`` row by ``key`` (every bundle row must be rebuilt, equal in
+    ``columns``); and the keys only the rebuild has (new rows: reported, not an error)."""
+    numeric = set(numeric)
+    for name, df in (("bundle", bundle), ("rebuilt", rebuilt)):
+        if df[key].duplicated().any():
+            raise BundleError(f"{file} ({name}): duplicate {key} {sorted(df.loc[df[key].duplicated(), key])[:3]}")
+    b, r = bundle.set_index(key), rebuilt.set_index(key)
+    diffs = []
+    for k, row in b.iterrows():
+        if k not in r.index:
+            diffs.append(Difference(file, str(k), "(row)", "present", "missing"))
+            continue
+        for col in columns:
+            if col not in b.columns:
+                continue
+            got = r.at[k, col] if col in r.columns else None
+            if not _same(row[col], got, col in numeric):
+                diffs.append(Difference(file, str(k), col, _plain(row[col]), _plain(got)))
+    return diffs, sorted(str(k) for k in r.index.difference(b.index))
+
+
+def compare(bundle: str | Path, rebuilt_root: str | Path) -> tuple[list[Difference], dict[str, list[str]]]:
+    """Every stats file and the scorecard CSV of the bundle against the same paths under ``rebuilt_root``.
+    Returns (differences, new keys per file). Stats rows are matched by name: all stats columns compared
+    (numeric ones to RTOL / ATOL); scorecard rows by id: verdict, ours, ours_sem, n, difference."""
+    bundle, rebuilt_root = Path(bundle), Path(rebuilt_root)
+    manifest = verify(bundle)
+    diffs, new = [], {}
+    for rel in files_of(manifest, "expected"):
+        if not rel.endswith(".csv"):
+            continue
+        path = rebuilt_root / rel
+        if not path.is_file():
+            diffs.append(Difference(rel, "(file)", "(file)", "present", "missing"))
+            continue
+        b, r = pd.read_csv(bundle / rel), pd.read_csv(path)
+        if rel.startswith("results/stats/"):
+            cols = [c for c in b.columns if c != "name"]
+            d, n = compare_frames(rel, b, r, "name", cols, STATS_NUMERIC)
+        else:
+            d, n = compare_frames(rel, b, r, SCORECARD_KEY, SCORECARD_COMPARED, ("ours", "ours_sem", "n", "difference"))
+        diffs += d
+        if n:
+            new[rel] = n
+    return diffs, new
+
+
+# ------------------------------------------------------------------ reviewer mode
+
+REVIEWER_KEYS = ("reference_bundle", "reviewer_dir")
+
+
+def reviewer_setup(config: dict, repo: str | Path) -> dict:
+    """Reviewer mode, before the workflow validates its config: check the bundle (every sha256) and replace
+    ``config`` in place by the bundle's own config (plus the two reviewer keys), so that nothing of a local config
+    can mix into the rebuild. Returns the bundle folder, its manifest, the working directory of the rebuild
+    (``reviewer_dir``, default ``reviewer``, beside the repository's own results) and the figure note."""
+    repo = Path(repo)
+    path = Path(config["reference_bundle"])
+    path = path if path.is_absolute() else repo / path
+    manifest = verify(path)
+    try:
+        bundle_cfg = yaml.safe_load((path / CONFIG).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise BundleError(f"{path / CONFIG} cannot be read ({e}): rebuild the bundle with `snakemake reference_bundle`") from e
+    workdir = Path(config.get("reviewer_dir") or "reviewer")
+    workdir = workdir if workdir.is_absolute() else repo / workdir
+    if workdir.resolve() == repo.resolve():
+        raise BundleError("reviewer_dir must not be the repository itself: the rebuild would mix with local results")
+    config.clear()
+    config.update(bundle_cfg)
+    config.update({"reference_bundle": str(path), "reviewer_dir": str(workdir)})
+    commit = str(manifest.get("code_version", "?"))
+    note = f"reference bundle: code {commit[:7]}{'-dirty' if commit.endswith('-dirty') else ''}, run of {manifest.get('created_utc', '?')[:10]}"
+    return {"bundle": path, "manifest": manifest, "workdir": str(workdir), "note": note}
+
+
+# ------------------------------------------------------------------ README's "where the reproduction stands"
+
+README_BEGIN = "<!-- BEGIN reproduction status: generated by `snakemake readme_status` from the reference bundle; do not edit -->"
+README_END = "<!-- END reproduction status -->"
+
+
+def _num(x: object) -> str:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(f):
+        return ""
+    return f"{f:.4g}"
+
+
+def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle") -> str:
+    """The README section from the bundle's scorecard: counts, every miss with ours vs published, what the run
+    left out, and the bundle's figures side by side. Every number is read from ``bundle`` (paths printed as
+    ``bundle_rel``, relative to the README)."""
+    bundle = Path(bundle)
+    manifest = verify(bundle)
+    card = pd.read_csv(bundle / "results/reproduction.csv")
+    commit = str(manifest.get("code_version", "?"))
+    lines = [README_BEGIN, "",
+             f"From the reference bundle `{bundle_rel}/` (code {commit[:12]}, run of {manifest['created_utc']}, "
+             f"{manifest['run_label']}; seeds and every setting in `{bundle_rel}/config.yaml`; "
+             f"{manifest['jobs']['n']} jobs, {manifest['jobs']['summed_wall_s'] / 3600:.1f} job-hours). "
+             f"Full table: [`{bundle_rel}/results/reproduction.md`]({bundle_rel}/results/reproduction.md).", ""]
+    lines += ["| | reproduced | not reproduced | not run |", "|---|---|---|---|"]
+    for kind, label in (("number", "published numbers"), ("claim", "qualitative claims")):
+        c = card[card["kind"] == kind]["verdict"].value_counts()
+        lines.append(f"| {label} | {int(c.get('reproduced', 0))} | {int(c.get('not reproduced', 0))} | {int(c.get('not run', 0))} |")
+    misses = card[card["verdict"] == "not reproduced"]
+    if len(misses):
+        lines += ["", "Not reproduced:", ""]
+        for _, r in misses.iterrows():
+            if r["kind"] == "number":
+                sem = f" ± {_num(r['ours_sem'])}" if _num(r["ours_sem"]) else ""
+                lines.append(f"- `{r['id']}` ({r['figure']}): ours {_num(r['ours'])}{sem} (n={r['n']}) vs published "
+                             f"{_num(r['published'])}, tolerance {r['tolerance']}")
+            else:
+                lines.append(f"- `{r['id']}` ({r['figure']}): {r['statement']} ({str(r['detail'])[:200]})")
+    left = manifest.get("left_out") or {}
+    if left:
+        lines += ["", "Not in this run: " + "; ".join(f"{k} ({v})" for k, v in left.items()) + "."]
+    figs = files_of(manifest, "figure")
+    pngs = [f for f in figs if f.endswith(".png")]
+    if pngs:
+        lines += ["", "<p>"] + [f'<img src="{bundle_rel}/{f}" alt="{Path(f).stem}" width="32%">' for f in pngs] + ["</p>"]
+    lines += ["", README_END]
+    return "\n".join(lines) + "\n"
+
+
+def replace_section(text: str, section: str) -> str:
+    """``text`` (README) with the part between the markers replaced by ``section`` (which carries them)."""
+    if README_BEGIN not in text or README_END not in text:
+        raise BundleError(f"README has no generated section: put the two marker lines\n{README_BEGIN}\n{README_END}\n"
+                          f"where the reproduction status belongs")
+    head, rest = text.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    return head + section.rstrip("\n") + tail

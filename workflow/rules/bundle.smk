@@ -1,0 +1,86 @@
+# The reference bundle (presyn.bundle): a finished run's tables, stats, scorecard and figures, shipped in the
+# repository (reference/bundle/), and reviewer mode, which rebuilds everything from it without training.
+#   snakemake --cores 2 reference_bundle                                  (after a full run of figures/all)
+#   snakemake --cores 2 readme_status                                     (README's generated section)
+#   snakemake --cores 2 --configfile config/reviewer.yaml figures/fig4.pdf  (-> reviewer/figures/fig4.pdf)
+#   snakemake --cores 2 --configfile config/reviewer.yaml bundle_check      (every figure + scorecard, compared)
+import re  # noqa: E402
+
+BUNDLE_DIR = "reference/bundle"
+
+
+def bundle_tables():
+    """The tables the enabled figures (and their stats) read, each once."""
+    out = []
+    for spec in FIGURES.values():
+        if section_enabled(spec["section"]):
+            out += [t for t in spec["tables"] if t not in out]
+    return out
+
+
+def bundle_figures():
+    """What the bundle shows for eyes: every figure output but the PDFs (the PNGs carry the same drawing)."""
+    return [f for f in all_figures() if not f.endswith(".pdf")]
+
+
+if not REVIEW:
+
+    rule reference_bundle:
+        input:
+            manifest="figures/all",
+            tables=bundle_tables(),
+            stats=scorecard_expected_stats(),
+            scorecard=["results/reproduction.md", "results/reproduction.csv"],
+            figures=bundle_figures(),
+        output:
+            directory(BUNDLE_DIR),
+        params:
+            run_keys=lambda w: sorted(RUNS) + sorted(PERCEPTRON_RUNS) + sorted(PERCEPTRON_CAPACITY),
+            left_out=lambda w: left_out_figures(),
+        log:
+            "logs/reference_bundle.log",
+        script:
+            "../../scripts/reference_bundle.py"
+
+    # no input / output: reads the shipped bundle as it is (never rebuilds it), runs whenever asked for
+    rule readme_status:
+        params:
+            bundle=BUNDLE_DIR,
+            readme="README.md",
+        log:
+            "logs/readme_status.log",
+        script:
+            "../../scripts/readme_status.py"
+
+
+else:
+    # Reviewer mode: each table is copied from the bundle (sha256 checked); preferred over the rule that would
+    # make it from runs, which cannot run here (no train / data rules), so a table the bundle lacks is an error.
+    REVIEW_TABLES = bundle.files_of(REVIEW["manifest"], "table")
+
+    localrules:
+        from_bundle,
+        bundle_check,
+
+    rule from_bundle:
+        output:
+            "{bundled}",
+        wildcard_constraints:
+            bundled="|".join(re.escape(t) for t in REVIEW_TABLES) or "(?!)",
+        run:
+            bundle.copy_table(REVIEW["bundle"], wildcards.bundled, output[0])
+
+    for _rule in list(workflow.rules):
+        if _rule.name != "from_bundle" and any(_rule.is_producer(t) for t in REVIEW_TABLES):
+            workflow.ruleorder("from_bundle", _rule.name)
+
+    rule bundle_check:
+        input:
+            "figures/all",
+            expected=[f for f in bundle.files_of(REVIEW["manifest"], "expected") if f.endswith(".csv")],
+        output:
+            "bundle_check.txt",
+        log:
+            "logs/bundle_check.log",
+        script:
+            "../../scripts/bundle_check.py"
