@@ -14,7 +14,7 @@ rule fetch_sjostrom:
         record=f"{SJOSTROM_RAW}/sources.json",
     params:
         cfg=SJOSTROM,
-        raw_dir=SJOSTROM_RAW,
+        raw_dir=lambda w, output: str(Path(output.record).parent),
         repo_root=REPO_ROOT,
     log:
         "logs/data/sjostrom.log",
@@ -31,7 +31,7 @@ rule sjostrom_table:
         "results/tables/sjostrom_recordings.csv",
     params:
         cfg=SJOSTROM,
-        raw_dir=SJOSTROM_RAW,
+        raw_dir=lambda w, input: str(Path(input[0]).parent),
     log:
         "logs/tables/sjostrom_recordings.log",
     script:
