@@ -192,6 +192,12 @@ def test_shipped_bundle_rebuilds_every_figure_and_the_scorecard_exactly(tmp_path
     for png in bundle.files_of(m, "figure"):
         assert (out / png).stat().st_size > 1000, png
     assert not (out / "results/runs").exists() and not (out / "data").exists()  # nothing trained, no dataset
+    for name, why in (m.get("left_out") or {}).items():  # a figure the bundled run left out says why
+        res = reviewer(f"figures/{name}.pdf" if name != "apptable1" else "figures/apptable1.md", bundle_dir=SHIPPED,
+                       out=out, check=False)
+        assert res.returncode != 0 and f"{name} is not in the reference bundle" in res.stdout + res.stderr
+        assert why[:40] in res.stdout + res.stderr
+        break
 
 
 # ----------------------------------------------------------------------------- a quick run, end to end

@@ -70,9 +70,28 @@ else:
         run:
             bundle.copy_table(REVIEW["bundle"], wildcards.bundled, output[0])
 
+    # a figure the bundled run left out: asking for it says why, instead of a missing-table error
+    REVIEW_LEFT_OUT = {out: f"{name} is not in the reference bundle {REVIEW['bundle']}: {why}"
+                       for name, why in (REVIEW["manifest"].get("left_out") or {}).items() if name in FIGURES
+                       for out in FIGURES[name]["outputs"]}
+
+    localrules:
+        left_out_of_bundle,
+
+    rule left_out_of_bundle:
+        output:
+            "{left_out}",
+        wildcard_constraints:
+            left_out="|".join(re.escape(f) for f in REVIEW_LEFT_OUT) or "(?!)",
+        run:
+            raise WorkflowError(REVIEW_LEFT_OUT[wildcards.left_out])
+
     for _rule in list(workflow.rules):
-        if _rule.name != "from_bundle" and any(_rule.is_producer(t) for t in REVIEW_TABLES):
-            workflow.ruleorder("from_bundle", _rule.name)
+        if _rule.name not in ("from_bundle", "left_out_of_bundle"):
+            if any(_rule.is_producer(t) for t in REVIEW_TABLES):
+                workflow.ruleorder("from_bundle", _rule.name)
+            if any(_rule.is_producer(f) for f in REVIEW_LEFT_OUT):
+                workflow.ruleorder("left_out_of_bundle", _rule.name)
 
     rule bundle_check:
         input:
