@@ -123,8 +123,8 @@ def test_status_section_reads_every_number_from_the_bundle(tiny_bundle):
     text = bundle.status_section(tiny_bundle, "reference/bundle")
     assert text.startswith(bundle.README_BEGIN) and text.rstrip().endswith(bundle.README_END)
     assert "| published numbers | 1 | 1 | 0 |" in text
-    assert "`fig3.other` (fig3): ours 0.9 (n=3) vs published 0.5, tolerance abs 0.1" in text
-    assert "1.0 job-hours" in text and "fig4 (lifelong not run)" in text
+    assert "| `fig3.other` | 0.5 | 0.9 (n=3) | not reproduced |" in text and "| `fig3.ks` | 0.5 | 0.465 (n=3) | reproduced |" in text
+    assert "1.0 job-hours" in text and "- fig4: lifelong not run" in text
     assert '<img src="reference/bundle/figures/fig3.png"' in text
     readme = f"intro\n{bundle.README_BEGIN}\nold text\n{bundle.README_END}\noutro\n"
     new = bundle.replace_section(readme, text)

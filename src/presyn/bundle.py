@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -298,7 +299,15 @@ def _num(x: object) -> str:
         return str(x)
     if math.isnan(f):
         return ""
-    return f"{f:.4g}"
+    return str(int(f)) if f.is_integer() and abs(f) < 1e15 else f"{f:.4g}"
+
+
+def figure_order(name: str) -> tuple:
+    """The paper's order: Fig 1-5, then the appendix figures and table, then our extra figures."""
+    m = re.fullmatch(r"(app)?(fig|table)(\d+)", name)
+    if m:
+        return (1 if m.group(1) else 0, m.group(2) == "table", int(m.group(3)), name)
+    return (2, False, 0, name)
 
 
 def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle") -> str:
@@ -318,21 +327,24 @@ def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle") -> 
     for kind, label in (("number", "published numbers"), ("claim", "qualitative claims")):
         c = card[card["kind"] == kind]["verdict"].value_counts()
         lines.append(f"| {label} | {int(c.get('reproduced', 0))} | {int(c.get('not reproduced', 0))} | {int(c.get('not run', 0))} |")
-    misses = card[card["verdict"] == "not reproduced"]
-    if len(misses):
-        lines += ["", "Not reproduced:", ""]
-        for _, r in misses.iterrows():
-            if r["kind"] == "number":
-                sem = f" ± {_num(r['ours_sem'])}" if _num(r["ours_sem"]) else ""
-                lines.append(f"- `{r['id']}` ({r['figure']}): ours {_num(r['ours'])}{sem} (n={r['n']}) vs published "
-                             f"{_num(r['published'])}, tolerance {r['tolerance']}")
-            else:
-                lines.append(f"- `{r['id']}` ({r['figure']}): {r['statement']} ({str(r['detail'])[:200]})")
+    numbers = card[(card["kind"] == "number") & (card["verdict"] != "not run")]
+    if len(numbers):
+        lines += ["", "| published number | published | ours (± SEM, n) | verdict |", "|---|---|---|---|"]
+        for _, r in numbers.iterrows():
+            sem = f" ± {_num(r['ours_sem'])}" if _num(r["ours_sem"]) else ""
+            pub_sem = f" ± {_num(r['published_sem'])}" if _num(r["published_sem"]) else ""
+            n = _num(r["n"])
+            lines.append(f"| `{r['id']}` | {_num(r['published'])}{pub_sem} | {_num(r['ours'])}{sem} (n={n}) | {r['verdict']} |")
+    claims = card[(card["kind"] == "claim") & (card["verdict"] == "not reproduced")]
+    if len(claims):
+        lines += ["", "Claims not reproduced (the scorecard gives each claim's wording and our test):", ""]
+        for _, r in claims.iterrows():
+            detail = str(r["detail"])
+            lines.append(f"- `{r['id']}`: {detail[:240] + ' ...' if len(detail) > 240 else detail}")
     left = manifest.get("left_out") or {}
     if left:
-        lines += ["", "Not in this run: " + "; ".join(f"{k} ({v})" for k, v in left.items()) + "."]
-    figs = files_of(manifest, "figure")
-    pngs = [f for f in figs if f.endswith(".png")]
+        lines += ["", "Not in this run:", ""] + [f"- {k}: {v}" for k, v in sorted(left.items(), key=lambda kv: figure_order(kv[0]))]
+    pngs = sorted((f for f in files_of(manifest, "figure") if f.endswith(".png")), key=lambda f: figure_order(Path(f).stem))
     if pngs:
         lines += ["", "<p>"] + [f'<img src="{bundle_rel}/{f}" alt="{Path(f).stem}" width="32%">' for f in pngs] + ["</p>"]
     lines += ["", README_END]
