@@ -171,7 +171,7 @@ def test_shipped_bundle_is_intact_and_small():
 
 
 def reviewer(*targets: str, bundle_dir: Path, out: Path, env_extra: dict | None = None, check: bool = True):
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(ROOT), "--cores", "2", *targets,
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--cores", "2", *targets,
            "--configfile", str(ROOT / "config/reviewer.yaml"), "--config", f"reference_bundle={bundle_dir}",
            f"reviewer_dir={out}"]
     env = {**os.environ, "PYTHONHASHSEED": "0", **(env_extra or {})}

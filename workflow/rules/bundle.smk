@@ -68,7 +68,8 @@ else:
         wildcard_constraints:
             bundled="|".join(re.escape(t) for t in REVIEW_TABLES) or "(?!)",
         run:
-            bundle.copy_table(REVIEW["bundle"], wildcards.bundled, output[0])
+            # absolute: a `run:` block may execute in the directory Snakemake was started in (--directory)
+            bundle.copy_table(REVIEW["bundle"], wildcards.bundled, Path(REVIEW["workdir"]) / output[0])
 
     # a figure the bundled run left out: asking for it says why, instead of a missing-table error
     REVIEW_LEFT_OUT = {out: f"{name} is not in the reference bundle {REVIEW['bundle']}: {why}"

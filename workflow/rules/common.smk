@@ -16,7 +16,13 @@ REPO = Path(workflow.basedir).parent
 REVIEW = None
 if config.get("reference_bundle"):
     REVIEW = bundle.reviewer_setup(config, REPO)  # replaces config by the bundle's; raises naming a bad bundle
+
     workdir: REVIEW["workdir"]
+
+    if Path.cwd().resolve() != Path(REVIEW["workdir"]).resolve():  # --directory overrides workdir:
+        raise WorkflowError(f"reviewer mode writes into reviewer_dir {REVIEW['workdir']}, but Snakemake's working directory "
+                            f"is {Path.cwd()} (set by --directory, which overrides it): run it without --directory, from "
+                            f"the repository, so that nothing of the rebuild lands beside local results")
 
 
 # Every violation named by its key path (presyn.config_check), then Snakemake's validate (fills defaults).
