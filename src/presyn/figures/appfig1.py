@@ -48,6 +48,8 @@ def draw(stats_df: pd.DataFrame, hist: pd.DataFrame, pdf: str, png: str, sweep_w
     if best.empty:  # energy.fixedp_sweep.enabled: false
         ax_c.text(0.5, 0.5, "not run\n(energy.fixedp_sweep.enabled: false)", transform=ax_c.transAxes, ha="center",
                   va="center", fontsize=9, color="#666666")
+        ax_c.set_xticks([])  # no data: no meaningless default ticks
+        ax_c.set_yticks([])
         best = pd.DataFrame(columns=["groups", "value", "sem", "p", "lr"])
     else:
         best = best.join(parse_groups(best["groups"]))
