@@ -2,8 +2,8 @@
 # repository (reference/bundle/), and reviewer mode, which rebuilds everything from it without training.
 #   snakemake --cores 2 reference_bundle                                  (after a full run of figures/all)
 #   snakemake --cores 2 readme_status                                     (README's generated section)
-#   snakemake --cores 2 --configfile config/reviewer.yaml figures/fig4.pdf  (-> reviewer/figures/fig4.pdf)
-#   snakemake --cores 2 --configfile config/reviewer.yaml bundle_check      (every figure + scorecard, compared)
+#   snakemake --cores 2 figures/fig1.pdf --configfile config/reviewer.yaml  (-> reviewer/figures/fig1.pdf)
+#   snakemake --cores 2 bundle_check --configfile config/reviewer.yaml      (every figure + scorecard, compared)
 import re  # noqa: E402
 
 BUNDLE_DIR = "reference/bundle"
@@ -68,8 +68,7 @@ else:
         wildcard_constraints:
             bundled="|".join(re.escape(t) for t in REVIEW_TABLES) or "(?!)",
         run:
-            # absolute: a `run:` block may execute in the directory Snakemake was started in (--directory)
-            bundle.copy_table(REVIEW["bundle"], wildcards.bundled, Path(REVIEW["workdir"]) / output[0])
+            bundle.copy_table(REVIEW["bundle"], wildcards.bundled, output[0])  # cwd is reviewer_dir (common.smk)
 
     # a figure the bundled run left out: asking for it says why, instead of a missing-table error
     REVIEW_LEFT_OUT = {out: f"{name} is not in the reference bundle {REVIEW['bundle']}: {why}"

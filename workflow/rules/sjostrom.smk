@@ -5,7 +5,6 @@
 SJOSTROM = config.get("sjostrom", {})
 SJOSTROM_RAW = "data/raw/sjostrom"
 SJOSTROM_FILES = [f"{SJOSTROM_RAW}/{f['name']}" for f in SJOSTROM.get("files", {}).values()]
-REPO_ROOT = str(Path(workflow.basedir).parent)  # the vendored copy ships with the code, wherever the working directory is
 
 
 rule fetch_sjostrom:
@@ -15,7 +14,7 @@ rule fetch_sjostrom:
     params:
         cfg=SJOSTROM,
         raw_dir=lambda w, output: str(Path(output.record).parent),
-        repo_root=REPO_ROOT,
+        repo_root=str(REPO),  # the vendored copy ships with the code, wherever the working directory is
     log:
         "logs/data/sjostrom.log",
     resources:
