@@ -448,6 +448,30 @@ def test_exact_fisher_two_class_hand_computed():
     assert not torch.allclose(empirical_fisher(net, x, torch.tensor([0, 0, 0])), fisher, atol=1e-3)
 
 
+def test_fishers_match_per_example_autograd_through_two_relu_layers():
+    """The matmul form (delta^2)^T a^2 against squared per-example autograd gradients, on a net with two
+    hidden ReLU layers (so the back-propagation through both masks is exercised), in uneven chunks."""
+    from presyn.baselines import exact_fisher
+
+    net = SynapticMLP([5, 4, 3, 3], torch.Generator().manual_seed(4), p_init=1.0)
+    gen = torch.Generator().manual_seed(5)
+    x, y = torch.randn(11, 5, generator=gen), torch.randint(0, 3, (11,), generator=gen)
+    theta = flat_params(net)
+    emp, exact = torch.zeros_like(theta), torch.zeros_like(theta)
+    for i in range(11):
+        for c in range(3):
+            th = theta.clone().requires_grad_(True)
+            ws, bs = unflatten(net, th)
+            h = torch.relu(torch.relu(x[i] @ ws[0].t() + bs[0]) @ ws[1].t() + bs[1]) @ ws[2].t() + bs[2]
+            logp = torch.log_softmax(h, -1)
+            logp[c].backward()
+            exact += logp[c].exp().detach() * th.grad.square()
+            if c == int(y[i]):
+                emp += th.grad.square()
+    assert torch.allclose(exact_fisher(net, x, chunk=4), exact / 11, atol=1e-7)
+    assert torch.allclose(empirical_fisher(net, x, y, chunk=4), emp / 11, atol=1e-7)
+
+
 def test_ewc_optimizer_reset_at_task_boundary():
     net = SynapticMLP([6, 5, 3], torch.Generator().manual_seed(0), p_init=1.0)
     learner = EWCLearner(net, "adam", lr=0.01, ewc_lambda=1.0, reset_optimizer=True)

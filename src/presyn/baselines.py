@@ -12,8 +12,9 @@ accuracies of ``n`` sampled networks (``sample_accuracy``).
 
 ``EWCLearner`` — Elastic Weight Consolidation (Kirkpatrick et al. 2017) on the deterministic MLP. At the end
 of each task (``end_task``, the only learner that receives a task boundary) the empirical diagonal Fisher
-F = mean over examples of (d log p(y|x) / d theta)^2 is computed from per-example gradients
-(``torch.func.vmap(grad(...))``, in chunks) and stored with the parameters theta*. The training loss is the
+F = mean over examples of (d log p(y|x) / d theta)^2 is computed (the square of a per-example gradient
+delta a^T is delta^2 (a^2)^T, so the sum over examples is one matmul per layer; ``exact_fisher`` weights the
+C classes by p(c|x) instead of using the label) and stored with the parameters theta*. The training loss is the
 mean cross-entropy plus lambda * sum_tasks sum_i F_i (theta_i - theta*_i)^2; its gradient
 2 * lambda * (sum_t F_t * theta - sum_t F_t * theta*_t) is formed from two running sums, so the cost of a
 step does not grow with the number of past tasks.
@@ -24,7 +25,6 @@ from __future__ import annotations
 import math
 
 import torch
-from torch.func import grad, vmap
 
 from presyn import cpu_kernels
 from presyn.learners import DeterministicLearner
@@ -47,57 +47,54 @@ def unflatten(net: SynapticMLP, theta: torch.Tensor) -> tuple[list[torch.Tensor]
     return weights, list(parts[n:])
 
 
-def log_likelihood(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, net: SynapticMLP) -> torch.Tensor:
-    """log p(y | x, theta) of one example for the ReLU MLP with flat parameters theta (for torch.func)."""
-    weights, biases = unflatten(net, theta)
-    h = x
-    for i, (W, b) in enumerate(zip(weights, biases)):
-        h = W @ h + b
-        if i < len(weights) - 1:
-            h = torch.relu(h)
-    return torch.log_softmax(h, -1).gather(0, y.reshape(1)).squeeze(0)
+def _fisher_from_logit_grads(net: SynapticMLP, x: torch.Tensor, logit_grads, chunk: int) -> torch.Tensor:
+    """Sum over examples of squared per-example gradients, without forming any per-example gradient.
+
+    For a layer z = W a + b the per-example gradient of a scalar is delta a^T, so its square is
+    delta^2 (a^2)^T: the sum over examples is one matmul, (delta^2)^T @ a^2. ``logit_grads(z_out)`` gives, per
+    example, the gradients wrt the logits of the scalars whose squares are summed, as (B, R, C) with
+    weights (B, R) (empirical Fisher: R = 1, the label's log-likelihood, weight 1; exact Fisher: R = C classes,
+    weights p(c|x)); they are back-propagated through the ReLU layers together. ``logit_grads`` also gets the
+    chunk's slice of ``x``. Per chunk the work is a forward pass and R backward passes."""
+    weights = net.views(net.w)
+    sums_w = [torch.zeros_like(W) for W in weights]
+    sums_b = [torch.zeros_like(b) for b in net.biases]
+    for start in range(0, x.shape[0], chunk):
+        acts, pre = [x[start:start + chunk]], []
+        for i, (W, b) in enumerate(zip(weights, net.biases)):
+            z = torch.addmm(b, acts[-1], W.t())
+            pre.append(z)
+            if i < len(weights) - 1:
+                acts.append(torch.relu(z))
+        delta, row_weight = logit_grads(pre[-1], slice(start, start + chunk))  # (B, R, C), (B, R)
+        for layer in range(len(weights) - 1, -1, -1):
+            sq = torch.einsum("br,bro->bo", row_weight, delta.square())  # sum over rows of weight * delta^2
+            sums_w[layer] += sq.t() @ acts[layer].square()
+            sums_b[layer] += sq.sum(0)
+            if layer:
+                delta = (delta @ weights[layer]) * (pre[layer - 1] > 0).unsqueeze(1)
+    return torch.cat([*[s.reshape(-1) for s in sums_w], *sums_b]) / x.shape[0]
 
 
-def empirical_fisher(net: SynapticMLP, x: torch.Tensor, y: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+def empirical_fisher(net: SynapticMLP, x: torch.Tensor, y: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
     """Diagonal empirical Fisher at the current parameters: mean over examples of the squared per-example
     gradient of log p(y|x) wrt every parameter (flat, weights then biases)."""
-    theta = flat_params(net).detach()
-    per_example = vmap(grad(log_likelihood), in_dims=(None, 0, 0, None))
-    total = torch.zeros_like(theta)
-    for start in range(0, x.shape[0], chunk):
-        g = per_example(theta, x[start:start + chunk], y[start:start + chunk], net)
-        total += g.square().sum(0)
-    return total / x.shape[0]
+    def label_grad(z: torch.Tensor, rows: slice):
+        g = torch.nn.functional.one_hot(y[rows], z.shape[1]).to(z.dtype) - torch.softmax(z, -1)  # d log p(y) / dz
+        return g.unsqueeze(1), torch.ones(z.shape[0], 1, dtype=z.dtype, device=z.device)
+
+    return _fisher_from_logit_grads(net, x, label_grad, chunk)
 
 
-def log_probs_all(theta: torch.Tensor, x: torch.Tensor, net: SynapticMLP) -> torch.Tensor:
-    """log p(c | x, theta) for every class c of one example (for torch.func)."""
-    weights, biases = unflatten(net, theta)
-    h = x
-    for i, (W, b) in enumerate(zip(weights, biases)):
-        h = W @ h + b
-        if i < len(weights) - 1:
-            h = torch.relu(h)
-    return torch.log_softmax(h, -1)
-
-
-def exact_fisher(net: SynapticMLP, x: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+def exact_fisher(net: SynapticMLP, x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
     """Diagonal Fisher at the current parameters with the expectation over the model's own predictive
     distribution taken exactly: mean over examples of sum_c p(c|x) (d log p(c|x) / d theta)^2 (no labels)."""
-    theta = flat_params(net).detach()
-    per_class = vmap(torch.func.jacrev(log_probs_all), in_dims=(None, 0, None))  # (B, C, P)
-    total = torch.zeros_like(theta)
-    for start in range(0, x.shape[0], chunk):
-        xb = x[start:start + chunk]
-        jac = per_class(theta, xb, net)
-        probs = log_probs_all_batch(theta, xb, net).exp()  # (B, C)
-        total += torch.einsum("bc,bcp->p", probs, jac.square())
-    return total / x.shape[0]
+    def class_grads(z: torch.Tensor, rows: slice):
+        p = torch.softmax(z, -1)
+        g = torch.eye(z.shape[1], dtype=z.dtype, device=z.device).unsqueeze(0) - p.unsqueeze(1)  # (B, c, C)
+        return g, p
 
-
-def log_probs_all_batch(theta: torch.Tensor, x: torch.Tensor, net: SynapticMLP) -> torch.Tensor:
-    """log p(c | x, theta) for a batch (B, C)."""
-    return vmap(log_probs_all, in_dims=(None, 0, None))(theta, x, net)
+    return _fisher_from_logit_grads(net, x, class_grads, chunk)
 
 
 FISHERS = {"empirical": lambda net, x, y: empirical_fisher(net, x, y), "exact": lambda net, x, y: exact_fisher(net, x)}
