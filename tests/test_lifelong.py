@@ -257,7 +257,7 @@ def test_planner_protocol():
     grid = config["lifelong"]["ewc_search"]["grid"]
     n_points = sum(len(grid["ewc_lambda"]) * len(grid["fisher"]) * (len(grid["reset_optimizer"]) if opt == "adam" else 1)
                    for opt, _ in grid["optimizer_lr"])
-    assert n_points == 80 and len(search) == 2 * n_points * len(config["lifelong"]["benchmarks"])
+    assert n_points == 112 and len(search) == 2 * n_points * len(config["lifelong"]["benchmarks"])
     screen = [s for s in search if s["search"]["stage"] == "screen" and s["benchmark"] == "perm_mnist"]
     assert {s["epochs_per_task"] for s in screen} == {3} and {s["n_tasks"] for s in screen} == {3}
     assert not any(s["model"]["reset_optimizer"] and s["model"]["optimizer"] == "sgd" for s in search)
