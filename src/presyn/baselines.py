@@ -51,28 +51,23 @@ def _fisher_from_logit_grads(net: SynapticMLP, x: torch.Tensor, logit_grads, chu
     """Sum over examples of squared per-example gradients, without forming any per-example gradient.
 
     For a layer z = W a + b the per-example gradient of a scalar is delta a^T, so its square is
-    delta^2 (a^2)^T: the sum over examples is one matmul, (delta^2)^T @ a^2. ``logit_grads(z_out)`` gives, per
+    delta^2 (a^2)^T: the sum over examples is one matmul, (delta^2)^T @ a^2. ``logit_grads(logits, rows)`` gives, per
     example, the gradients wrt the logits of the scalars whose squares are summed, as (B, R, C) with
     weights (B, R) (empirical Fisher: R = 1, the label's log-likelihood, weight 1; exact Fisher: R = C classes,
-    weights p(c|x)); they are back-propagated through the ReLU layers together. ``logit_grads`` also gets the
-    chunk's slice of ``x``. Per chunk the work is a forward pass and R backward passes."""
+    weights p(c|x)); they are back-propagated through the ReLU layers together. ``rows`` is the chunk's slice
+    of ``x``. The forward pass is ``net.forward``. Per chunk the work is a forward pass and R backward passes."""
     weights = net.views(net.w)
     sums_w = [torch.zeros_like(W) for W in weights]
     sums_b = [torch.zeros_like(b) for b in net.biases]
     for start in range(0, x.shape[0], chunk):
-        acts, pre = [x[start:start + chunk]], []
-        for i, (W, b) in enumerate(zip(weights, net.biases)):
-            z = torch.addmm(b, acts[-1], W.t())
-            pre.append(z)
-            if i < len(weights) - 1:
-                acts.append(torch.relu(z))
-        delta, row_weight = logit_grads(pre[-1], slice(start, start + chunk))  # (B, R, C), (B, R)
+        fwd = net.forward(x[start:start + chunk], net.w)
+        delta, row_weight = logit_grads(fwd.logits, slice(start, start + chunk))  # (B, R, C), (B, R)
         for layer in range(len(weights) - 1, -1, -1):
             sq = torch.einsum("br,bro->bo", row_weight, delta.square())  # sum over rows of weight * delta^2
-            sums_w[layer] += sq.t() @ acts[layer].square()
+            sums_w[layer] += sq.t() @ fwd.activations[layer].square()
             sums_b[layer] += sq.sum(0)
-            if layer:
-                delta = (delta @ weights[layer]) * (pre[layer - 1] > 0).unsqueeze(1)
+            if layer:  # ReLU'(z) = 1 where relu(z) > 0
+                delta = (delta @ weights[layer]) * (fwd.activations[layer] > 0).unsqueeze(1)
     return torch.cat([*[s.reshape(-1) for s in sums_w], *sums_b]) / x.shape[0]
 
 
