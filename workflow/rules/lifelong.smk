@@ -136,9 +136,9 @@ rule apptable1:
 checkpoint ewc_screen:
     input:
         metrics=[f"{run_dir(s)}/metrics.parquet" for s in ewc_search_runs("screen").values()],
-    output:
-        screen="results/lifelong/ewc_screen.csv",
+    output:  # top first: Snakemake asks for a checkpoint's first output when .get() finds it incomplete
         top="results/lifelong/ewc_screen_top.csv",
+        screen="results/lifelong/ewc_screen.csv",
     params:
         specs=ewc_search_runs("screen"),
         confirm_top=(LIFELONG.get("ewc_search") or {}).get("confirm_top", 3),
