@@ -76,3 +76,28 @@ def test_provenance_everywhere_and_mixed_configs_refused(workdir):
     workdir.snakemake("results/tables/energy_final.csv", configfiles=cfg_b)
     table = pd.read_csv(wd / "results/tables/energy_final.csv")
     assert table.loc[table["method"] == "presyn_wd0", "config_hash"].unique().tolist() == [hash_b]
+
+
+def test_code_version_dirty_unless_the_change_is_under_an_excluded_path(tmp_path):
+    """The reference bundle rewrites its own tracked folder: that must not mark the bundle's code -dirty, while a
+    change anywhere else still must."""
+    import subprocess
+
+    from presyn.provenance import code_version
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "bundle").mkdir()
+    (tmp_path / "bundle" / "table.csv").write_text("a\n1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    clean = code_version(root=tmp_path)
+    assert len(clean) == 40 and not clean.endswith("-dirty")
+    (tmp_path / "bundle" / "table.csv").write_text("a\n2\n")
+    assert code_version(root=tmp_path).endswith("-dirty")
+    assert code_version(exclude=[tmp_path / "bundle"], root=tmp_path) == clean
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert code_version(exclude=[tmp_path / "bundle"], root=tmp_path) == clean + "-dirty"

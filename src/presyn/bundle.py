@@ -119,7 +119,7 @@ def write_bundle(out_dir: str | Path, files: dict[str, list[str]], config: dict,
                             "bytes": (tmp / rel).stat().st_size}
         manifest = {
             "format": FORMAT,
-            "code_version": code_version(),
+            "code_version": code_version(exclude=[out_dir]),  # rewriting the tracked bundle is not a code change
             "config_hash": config_hash(cfg),
             "run_label": cfg.get("run_label") or "paper protocol (config/config.yaml)",
             "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -8,6 +8,7 @@ import platform
 import socket
 import subprocess
 import sys
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -24,13 +25,22 @@ def config_hash(obj: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def code_version() -> str:
-    """git commit of the checkout (with -dirty) or, outside git, the package version."""
-    root = Path(presyn.__file__).resolve().parents[2]
+def code_version(exclude: Iterable[str | Path] = (), root: str | Path | None = None) -> str:
+    """git commit of the checkout (with -dirty) or, outside git, the package version. ``exclude``: paths whose
+    changes do not make the checkout dirty: a job's own tracked output (the reference bundle rewrites
+    ``reference/bundle/``, which would otherwise mark every bundle -dirty). ``root``: the checkout (default: this
+    package's)."""
+    root = Path(root).resolve() if root is not None else Path(presyn.__file__).resolve().parents[2]
+    specs = []
+    for p in exclude:
+        p = Path(p).resolve()
+        if p.is_relative_to(root):
+            specs.append(f":(exclude,top){p.relative_to(root).as_posix()}")
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         if commit.returncode == 0:
-            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no",
+                                    *(["--", ".", *specs] if specs else [])],
                                    capture_output=True, text=True, timeout=5)
             return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):

@@ -35,7 +35,9 @@ if not REVIEW:
         output:
             directory(BUNDLE_DIR),
         params:
-            run_keys=lambda w: sorted(RUNS) + sorted(PERCEPTRON_RUNS) + sorted(PERCEPTRON_CAPACITY),
+            # the runs figures/all needs: not the EWC search or BGD evidence runs (separate targets)
+            run_keys=lambda w: sorted(k for k, s in RUNS.items() if not s.get("search") and not s.get("diagnostic"))
+            + sorted(PERCEPTRON_RUNS) + sorted(PERCEPTRON_CAPACITY),
             left_out=lambda w: left_out_figures(),
         log:
             "logs/reference_bundle.log",
