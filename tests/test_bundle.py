@@ -153,6 +153,16 @@ def test_job_summary_keeps_this_configs_runs_and_the_analysis_jobs(tmp_path):
     assert sorted(jobs["job"]) == ["all", "energy/presyn/mnist/seed1"] and jobs["wall_s"].sum() == 25.0
 
 
+def test_figure_run_keys_leave_out_search_trials_and_diagnostic_runs():
+    """The bundle's job summary is the figures' run: the 460 EWC search and the BGD evidence runs are other targets."""
+    runs = {"lifelong/ewc/split_mnist/seed2019": {"experiment": "lifelong"},
+            "lifelong/ewcsearch-screen_x/split_mnist/seed2019": {"search": {"stage": "screen"}},
+            "ablation/search-trial0/perm_mnist/seed2019": {"search": {"trial": 0}},
+            "lifelong/bgd-fork-init-raw/perm_mnist/seed2019": {"diagnostic": "bgd_evidence"},
+            "energy/presyn/mnist/seed2019": {"experiment": "energy"}}
+    assert bundle.figure_run_keys(runs) == ["energy/presyn/mnist/seed2019", "lifelong/ewc/split_mnist/seed2019"]
+
+
 # ----------------------------------------------------------------------------- the shipped bundle
 def test_readme_status_section_is_the_one_generated_from_the_shipped_bundle():
     if not SHIPPED.is_dir():

@@ -70,6 +70,12 @@ def machine_description() -> dict:
             "cpu_count": os.cpu_count(), "python": platform.python_version(), "libraries": library_versions()}
 
 
+def figure_run_keys(runs: dict[str, dict]) -> list[str]:
+    """Keys of the runs ``figures/all`` needs: not search trials (EWC search, ablation search) or diagnostic runs
+    (BGD evidence), which are separate targets; the bundle's job summary describes the figures' run only."""
+    return sorted(k for k, spec in runs.items() if not spec.get("search") and not spec.get("diagnostic"))
+
+
 def job_summary(bench_root: Path, run_keys: Iterable[str]) -> pd.DataFrame:
     """One row per job of the run from Snakemake's benchmark files: training jobs of the config's runs (a file
     of a run this config does not have, e.g. a search trial, is left out) and every analysis job."""

@@ -2,9 +2,11 @@
 # repository (reference/bundle/), and reviewer mode, which rebuilds everything from it without training.
 #   snakemake --cores 2 reference_bundle                                  (after a full run of figures/all)
 #   snakemake --cores 2 readme_status                                     (README's generated section)
-#   snakemake --cores 2 figures/fig1.pdf --configfile config/reviewer.yaml  (-> reviewer/figures/fig1.pdf)
+#   snakemake --cores 2 figures/fig4.pdf --configfile config/reviewer.yaml  (-> reviewer/figures/fig4.pdf)
 #   snakemake --cores 2 bundle_check --configfile config/reviewer.yaml      (every figure + scorecard, compared)
 import re  # noqa: E402
+
+from presyn.bundle import figure_run_keys  # noqa: E402
 
 BUNDLE_DIR = "reference/bundle"
 
@@ -35,9 +37,7 @@ if not REVIEW:
         output:
             directory(BUNDLE_DIR),
         params:
-            # the runs figures/all needs: not the EWC search or BGD evidence runs (separate targets)
-            run_keys=lambda w: sorted(k for k, s in RUNS.items() if not s.get("search") and not s.get("diagnostic"))
-            + sorted(PERCEPTRON_RUNS) + sorted(PERCEPTRON_CAPACITY),
+            run_keys=lambda w: figure_run_keys(RUNS) + sorted(PERCEPTRON_RUNS) + sorted(PERCEPTRON_CAPACITY),
             left_out=lambda w: left_out_figures(),
         log:
             "logs/reference_bundle.log",
