@@ -55,14 +55,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "src"))
 
 
-
 def published_value(benchmark: str, method: str) -> float:
     """The App. table 1 number of (benchmark, method) from config/published.yaml (the scorecard's source)."""
-    import yaml
+    from presyn.scorecard import load_published
 
-    numbers = yaml.safe_load((ROOT / "config/published.yaml").read_text())["numbers"]
     wanted = f"apptable1.{benchmark}.{method}"
-    for entry in numbers:
+    for entry in load_published(ROOT / "config/published.yaml")["numbers"]:
         if entry["id"] == wanted:
             return float(entry["published"])
     raise SystemExit(f"no published number {wanted} in config/published.yaml")
@@ -200,13 +198,13 @@ def summarise(df: pd.DataFrame) -> str:
             lines.append(f"  {metric:22s} {item:7s} mean {pct * v.mean():9.4f}  SD {pct * sd:8.4f}"
                          f"  SEM {pct * sd / math.sqrt(len(v)):8.4f}  min {pct * v.min():9.4f}  max {pct * v.max():9.4f}")
         v = 100 * d[(d["metric"] == "final_accuracy") & (d["item"] == "mean")].set_index("seed")["value"]
-        PUBLISHED = published_value(d["benchmark"].iloc[0], d["method"].iloc[0])
+        published = published_value(d["benchmark"].iloc[0], d["method"].iloc[0])
         if len(v) > 1:
             sem = v.std(ddof=1) / math.sqrt(len(v))
-            gap = v.mean() - PUBLISHED
-            lines.append(f"  published {PUBLISHED:.2f}: our mean - published = {gap:+.2f} ({gap / sem:+.1f} SEM);"
-                         f" inside mean +- 2 SEM: {abs(gap) <= 2 * sem}; published below every seed: {bool((v > PUBLISHED).all())};"
-                         f" above every seed: {bool((v < PUBLISHED).all())}")
+            gap = v.mean() - published
+            lines.append(f"  published {published:.2f}: our mean - published = {gap:+.2f} ({gap / sem:+.1f} SEM);"
+                         f" inside mean +- 2 SEM: {abs(gap) <= 2 * sem}; published below every seed: {bool((v > published).all())};"
+                         f" above every seed: {bool((v < published).all())}")
             first3 = [s for s in (2019, 2020, 2021) if s in v.index]
             if len(first3) == 3:
                 lines.append(f"  seeds 2019-2021 (the pipeline's and the authors' seeds): mean {v[first3].mean():.2f}"

@@ -77,8 +77,8 @@ def figure_run_keys(runs: dict[str, dict]) -> list[str]:
 
 
 def job_summary(bench_root: Path, run_keys: Iterable[str]) -> pd.DataFrame:
-    """One row per job of the run from Snakemake's benchmark files: training jobs of the config's runs (a file
-    of a run this config does not have, e.g. a search trial, is left out) and every analysis job."""
+    """One row per job of the run from Snakemake's benchmark files: training jobs of ``run_keys`` (a file of any
+    other run, e.g. a search trial or a run of another config, is left out) and every analysis job."""
     keys = set(run_keys)
     rows = []
     for f in sorted(Path(bench_root).rglob("*.tsv")):
