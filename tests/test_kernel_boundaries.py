@@ -1,0 +1,180 @@
+"""The presynaptic rule at its boundaries, hand-computed, for each of its three implementations separately.
+
+``learners.presynaptic_update`` (the readable reference), ``fused.update`` (the torch kernel) and
+``cpu_kernels.update_`` (the numba loop) are each checked against numbers worked out by hand, not against
+each other: a change made the same way in two kernels (``>=`` -> ``>`` at g_lim, say) cannot hide behind
+their agreement. Every number is exact in float32 (powers of two), so the checks use ``==``:
+
+    w <- w - lr * (g * (1 - p)^[modulation] + wd * w)
+    p <- clamp(p + (1 - p) * (+p_up if |g| >= g_lim else -p_down), p_min, 1), only where p < p_freeze
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from presyn import cpu_kernels, fused
+from presyn.learners import PresynapticRule, presynaptic_update
+
+G_LIM = 0.125
+BELOW = float(np.nextafter(np.float32(G_LIM), np.float32(0.0)))  # the largest float32 below g_lim
+BASE = dict(lr=0.5, p_up=0.25, p_down=0.125, g_lim=G_LIM, p_min=0.25, p_freeze=1.0, weight_decay=0.0,
+            modulation=False, learn_p=True)
+
+
+def _reference(w, p, grad, scale, **c):
+    rule = PresynapticRule(lr=c["lr"], p_up=c["p_up"], p_down=c["p_down"], g_lim=c["g_lim"], p_freeze=c["p_freeze"],
+                           p_min=c["p_min"], modulation=c["modulation"], learn_p=c["learn_p"],
+                           weight_decay=c["weight_decay"])
+    presynaptic_update(w, p, grad * scale, rule)  # the reference takes g = dL/dw_bar directly
+    return w, p
+
+
+def _torch(w, p, grad, scale, **c):
+    return fused.update(w, p, grad, scale, **c)
+
+
+def _numba(w, p, grad, scale, **c):
+    cpu_kernels.update_(w, p, grad, scale, **c)
+    return w, p
+
+
+KERNELS = {"reference": _reference, "torch": _torch, "numba": _numba}
+
+
+def step(kernel: str, w, p, g, scale=None, **overrides):
+    """(w, p) as Python floats after one step of ``kernel`` on float32 inputs."""
+    consts = {**BASE, **overrides}
+    w, p, g = (torch.tensor(v, dtype=torch.float32) for v in (w, p, g))
+    scale = torch.ones_like(g) if scale is None else torch.tensor(scale, dtype=torch.float32)
+    w_new, p_new = KERNELS[kernel](w.clone(), p.clone(), g, scale, **consts)
+    return w_new.tolist(), p_new.tolist()
+
+
+kernels = pytest.mark.parametrize("kernel", sorted(KERNELS))
+
+
+def test_below_is_a_float32_number_just_under_g_lim():
+    assert float(torch.tensor(BELOW, dtype=torch.float32)) < G_LIM
+
+
+# --------------------------------------------------------------------- |g| at g_lim: the threshold is inclusive
+@kernels
+def test_gradient_exactly_at_g_lim_raises_p(kernel):
+    _, p = step(kernel, w=[0.0], p=[0.5], g=[G_LIM])
+    assert p == [0.5 + 0.5 * 0.25]  # 0.625, not 0.5 - 0.5 * 0.125 = 0.4375
+
+
+@kernels
+def test_negative_gradient_exactly_at_g_lim_raises_p(kernel):
+    _, p = step(kernel, w=[0.0], p=[0.5], g=[-G_LIM])
+    assert p == [0.625]
+
+
+@kernels
+def test_gradient_at_g_lim_through_the_mask_scale(kernel):
+    """g = dL/dW_eff * scale: 0.0625 * 2 is exactly g_lim (a synapse sampled with p = 0.5)."""
+    _, p = step(kernel, w=[0.0, 0.0], p=[0.5, 0.5], g=[0.0625, 0.0625], scale=[2.0, 1.0])
+    assert p == [0.625, 0.4375]  # scaled: at g_lim, rises; unscaled 0.0625 < g_lim, falls
+
+
+@kernels
+def test_gradient_just_below_g_lim_lowers_p(kernel):
+    _, p = step(kernel, w=[0.0, 0.0], p=[0.5, 0.5], g=[BELOW, -BELOW])
+    assert p == [0.4375, 0.4375]
+
+
+@kernels
+def test_zero_gradient_lowers_p_by_the_remaining_gap(kernel):
+    _, p = step(kernel, w=[0.0], p=[0.75], g=[0.0])
+    assert p == [0.75 - 0.25 * 0.125]  # 0.71875
+
+
+@kernels
+def test_large_gradient_raises_p_by_the_remaining_gap(kernel):
+    _, p = step(kernel, w=[0.0], p=[0.75], g=[4.0])
+    assert p == [0.75 + 0.25 * 0.25]  # 0.8125
+
+
+# --------------------------------------------------------------------------- p at p_freeze
+@kernels
+def test_p_exactly_at_p_freeze_is_frozen(kernel):
+    _, p = step(kernel, w=[0.0, 0.0], p=[0.75, 0.75], g=[4.0, 0.0], p_freeze=0.75)
+    assert p == [0.75, 0.75]  # frozen: neither a large nor a small gradient moves it
+
+
+@kernels
+def test_p_just_below_p_freeze_still_learns(kernel):
+    p0 = float(np.nextafter(np.float32(0.75), np.float32(0.0)))  # the largest float32 below p_freeze
+    _, p = step(kernel, w=[0.0, 0.0], p=[p0, 0.5], g=[4.0, 0.0], p_freeze=0.75)
+    assert p[0] > p0 and p[1] == 0.4375
+
+
+@kernels
+def test_p_above_p_freeze_is_frozen_and_strength_still_learns(kernel):
+    w, p = step(kernel, w=[1.0, 1.0], p=[0.875, 1.0], g=[0.0, 4.0], p_freeze=0.75, lr=0.5)
+    assert p == [0.875, 1.0]
+    assert w == [1.0, 1.0 - 0.5 * 4.0]  # freezing stops p, never w
+
+
+@kernels
+def test_no_freezing_when_p_freeze_is_one(kernel):
+    _, p = step(kernel, w=[0.0, 0.0], p=[0.875, 0.5], g=[0.0, 4.0], p_freeze=1.0)
+    assert p == [0.875 - 0.125 * 0.125, 0.625]
+
+
+# --------------------------------------------------------------------------- p at its clamps
+@kernels
+def test_p_at_p_min_with_small_gradient_stays_at_p_min(kernel):
+    _, p = step(kernel, w=[0.0, 0.0], p=[0.25, 0.3125], g=[0.0, 0.0], p_down=0.5)
+    # 0.25 - 0.75 * 0.5 = -0.125 -> clamped to p_min; 0.3125 - 0.6875 * 0.5 = -0.03125 -> p_min
+    assert p == [0.25, 0.25]
+
+
+@kernels
+def test_p_min_clamp_only_bites_below_p_min(kernel):
+    _, p = step(kernel, w=[0.0], p=[0.5], g=[0.0], p_down=0.25, p_min=0.125)
+    assert p == [0.5 - 0.5 * 0.25]  # 0.375, above p_min: unclamped
+
+
+@kernels
+def test_p_clamped_at_one(kernel):
+    """p_up > 1 overshoots: 0.5 + 0.5 * 1.5 = 1.25 is clamped to 1; p = 1 stays 1."""
+    _, p = step(kernel, w=[0.0, 0.0], p=[0.5, 1.0], g=[4.0, 4.0], p_up=1.5)
+    assert p == [1.0, 1.0]
+
+
+@kernels
+def test_p_at_one_with_small_gradient_stays_at_one(kernel):
+    _, p = step(kernel, w=[0.0], p=[1.0], g=[0.0])
+    assert p == [1.0]  # the decrease is (1 - p) p_down = 0
+
+
+# --------------------------------------------------------------------------- the strength update
+@kernels
+def test_strength_update_with_modulation_and_decay(kernel):
+    w, p = step(kernel, w=[1.0, -2.0], p=[0.5, 0.75], g=[0.125, -0.5], lr=0.5, weight_decay=0.25, modulation=True)
+    # w - lr (g (1 - p) + wd w), with the p before this step
+    assert w == [1.0 - 0.5 * (0.125 * 0.5 + 0.25 * 1.0), -2.0 - 0.5 * (-0.5 * 0.25 + 0.25 * -2.0)]
+    assert p == [0.625, 0.8125]
+
+
+@kernels
+def test_strength_update_without_modulation(kernel):
+    w, _ = step(kernel, w=[1.0, -2.0], p=[0.5, 0.75], g=[0.125, -0.5], lr=0.5, weight_decay=0.25)
+    assert w == [1.0 - 0.5 * (0.125 + 0.25), -2.0 - 0.5 * (-0.5 - 0.5)]
+
+
+@kernels
+def test_learn_p_false_keeps_p_and_learns_w(kernel):
+    w, p = step(kernel, w=[1.0, 1.0], p=[0.5, 0.25], g=[4.0, 0.0], learn_p=False, lr=0.25)
+    assert p == [0.5, 0.25]
+    assert w == [0.0, 1.0]
+
+
+@kernels
+def test_learn_p_false_ignores_freezing(kernel):
+    w, p = step(kernel, w=[1.0], p=[0.5], g=[1.0], learn_p=False, p_freeze=0.75, lr=0.25, modulation=True)
+    assert p == [0.5] and w == [1.0 - 0.25 * 0.5]
