@@ -27,16 +27,19 @@ CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 SEC = CONFIG["ablation"]
 
 # What each variant must be, written from SPEC §3 "Ablation" (not read from the code under test):
-# modulation, freezing threshold, sampling p ("ghost": None = the learned p), normalisation.
+# modulation, freezing threshold, sampling p ("ghost": None = the learned p), normalisation; the ghost's
+# divisor as the authors' code has it (ddc.py: mask ~ Bernoulli(0.5), param /= the learned ghost p~) or 0.5.
 PERM_TUNED = {"full": (0.04460, 0.04022, 0.94792), "noFreeze": (0.04523, 0.04379, 1.0),
               "noFreezeNoMod": (0.09202, 0.02955, 1.0), "noMod": (0.08535, 0.03559, 0.92273),
-              "fixedP": (0.05715, 0.05189, 0.92944), "noNorm": (0.09712, 0.02752, 0.91280)}
+              "fixedP": (0.05715, 0.05189, 0.92944), "noNorm": (0.09712, 0.02752, 0.91280),
+              "fixedPfixedNorm": (0.05715, 0.05189, 0.92944)}
 INTENT = {
     "full": dict(modulation=True, sample_p=None, normalise=True),
     "noFreeze": dict(modulation=True, sample_p=None, normalise=True),
     "noFreezeNoMod": dict(modulation=False, sample_p=None, normalise=True),
     "noMod": dict(modulation=False, sample_p=None, normalise=True),
-    "fixedP": dict(modulation=True, sample_p=0.5, normalise=True),
+    "fixedP": dict(modulation=True, sample_p=0.5, normalise=True, divisor="learned"),
+    "fixedPfixedNorm": dict(modulation=True, sample_p=0.5, normalise=True, divisor="fixed"),
     "noNorm": dict(modulation=True, sample_p=None, normalise=False),
 }
 LR, G_LIM, P_MIN = 0.01, 0.001, 0.25
@@ -119,7 +122,8 @@ def test_variant_step_matches_hand_rule(variant):
     # sampling: mask / p_sample (normalised) or mask (no normalisation); ghost samples with 0.5
     mask = (scale != 0).to(scale.dtype)
     p_sample = torch.full_like(p0, intent["sample_p"]) if intent["sample_p"] else p0
-    assert torch.allclose(scale, mask / p_sample if intent["normalise"] else mask)
+    divisor = p0 if intent.get("divisor") == "learned" else p_sample
+    assert torch.allclose(scale, mask / divisor if intent["normalise"] else mask)
 
     # strength: w - lr * g * (1 - p)^modulation, p = the learned p (also for the ghost variant)
     g = expected_gradient(w0, net, scale, x, y)
@@ -154,6 +158,65 @@ def test_ghost_samples_half_but_learns_p():
     assert not torch.equal(ghost.net.p, p0)
 
 
+def _three_synapse_ghost(normaliser: str):
+    """The learner on a [1, 3] network: 3 synapses, 1 input, 3 outputs (arithmetic one can check by hand)."""
+    from presyn.learners import PresynapticLearner, PresynapticRule
+    from presyn.models import SynapticMLP
+
+    gens = Generators.from_seed(0, torch.device("cpu"))
+    net = SynapticMLP([1, 3], gens.init, torch.device("cpu"), p_min=P_MIN, p_init=0.5)
+    net.w.copy_(torch.tensor([0.4, -0.2, 0.8]))
+    net.p.copy_(torch.tensor([0.5, 0.8, 0.25]))  # learned ghost p~ (the authors' buffer, started at 0.5)
+    rule = PresynapticRule(lr=0.1, p_up=0.05, p_down=0.1, g_lim=0.05, p_freeze=0.9, modulation=True, sample_p=0.5,
+                           ghost_normaliser=normaliser)
+    return PresynapticLearner(net, rule, gens.masks), net
+
+
+@pytest.mark.parametrize("cpu_loops", [True, False], ids=["numba", "torch"])
+@pytest.mark.parametrize("normaliser", ["learned", "fixed"])
+def test_ghost_forward_and_update_hand_computed(normaliser, cpu_loops):
+    """The ghost control on 3 synapses, by hand. Authors' code (ddc.py): mask ~ Bernoulli(0.5) whatever p~,
+    effective weight mask * w / p~ with p~ the learned ghost probability; 'fixed': mask * w / 0.5."""
+    learner, net = _three_synapse_ghost(normaliser)
+    learner._cpu_loops = cpu_loops  # both kernels: numba loops (CPU default) and the torch functions (GPU, compiled)
+    bits = torch.tensor([-32768, 100, -100], dtype=torch.int16)  # u = 0, 0.5015, 0.4985 -> mask 1, 0, 1 at p = 0.5
+    learner._draw_bits = lambda: bits
+    scale, w_eff = learner.sample_weights()
+    divisor = torch.tensor([0.5, 0.8, 0.25]) if normaliser == "learned" else torch.tensor([0.5, 0.5, 0.5])
+    expect_scale = torch.tensor([1.0, 0.0, 1.0]) / divisor
+    assert torch.equal(scale, expect_scale)  # learned: [2, 0, 4]; fixed: [2, 0, 2]
+    assert torch.equal(w_eff, torch.tensor([0.4, -0.2, 0.8]) * expect_scale)
+
+    # one step on x = 1, label 0 of the 3 outputs: dL/dW_eff = softmax(W_eff * 1 + b) - onehot
+    learner.sample_weights = lambda: (scale, w_eff)
+    b = net.biases[0].clone()
+    probs = torch.softmax(w_eff + b, 0)
+    g_eff = probs - torch.tensor([1.0, 0.0, 0.0])
+    g = g_eff * expect_scale  # gradient wrt w_bar
+    w0, p0 = torch.tensor([0.4, -0.2, 0.8]), torch.tensor([0.5, 0.8, 0.25])
+    learner.step(torch.ones(1, 1), torch.tensor([0]))
+    assert torch.allclose(net.w, w0 - 0.1 * g * (1 - p0), atol=1e-7)  # modulation by the learned p~
+    delta = torch.where(g.abs() >= 0.05, torch.tensor(0.05), torch.tensor(-0.1))
+    assert torch.allclose(net.p, (p0 + (1 - p0) * delta).clamp(P_MIN, 1.0), atol=1e-7)
+
+
+def test_ghost_normaliser_authors_default_and_checked():
+    """The rule's default is the authors' ghost (divide by the learned p~); the config's fixedP says so and starts
+    p~ at 0.5; an unknown normaliser is refused by name."""
+    from presyn.learners import PresynapticLearner, PresynapticRule
+
+    assert PresynapticRule(lr=0.1).ghost_normaliser == "learned"
+    model = ab.model_block(SEC, "split_mnist", "fixedP")
+    assert (model["sample_p"], model["p_init"], model.get("ghost_normaliser", "learned")) == (0.5, 0.5, "learned")
+    _, ghost = variant_learner("fixedP")
+    assert torch.all(ghost.net.p == 0.5)
+    _, variant = variant_learner("fixedPfixedNorm")
+    assert torch.all(variant.net.p == P_MIN)
+    net = variant.net
+    with pytest.raises(ValueError, match="ghost_normaliser 'sometimes'"):
+        PresynapticLearner(net, PresynapticRule(lr=0.1, sample_p=0.5, ghost_normaliser="sometimes"), torch.Generator())
+
+
 def test_no_normalisation_init_and_energy():
     """noNorm: weights start at the default init / p_min, effective weight mask * w, energy sum p |w|."""
     _, nonorm = variant_learner("noNorm", seed=3)
@@ -168,7 +231,7 @@ def test_no_normalisation_init_and_energy():
 # ----------------------------------------------------------------------------------- the planner
 def test_plan_runs_full_config():
     runs = ab.plan_runs(CONFIG)
-    assert len(runs) == 2 * 6 * 3  # benchmarks x variants x seeds
+    assert len(runs) == 2 * 7 * 3  # benchmarks x variants x seeds
     assert {r["experiment"] for r in runs} == {"ablation"}
     assert {r["method"] for r in runs} == {f"ablation-{v}" for v in INTENT}
     assert importlib.import_module(TRAINERS["ablation"]).train  # the lifelong trainer

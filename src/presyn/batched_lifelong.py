@@ -104,6 +104,9 @@ def refusal(spec: dict) -> str | None:
     kind = model.get("kind")
     if kind not in KINDS:
         return f"model kind {kind!r} (only presyn, fixedp, deterministic, ewc, bgd)"
+    if kind == "presyn" and model.get("sample_p") is not None and model.get("ghost_normaliser", "learned") == "learned" \
+            and model.get("normalise", True):
+        return "the authors' ghost control (mask / learned p~; the per-run trainer only)"
     if kind in ("deterministic", "ewc") and model.get("optimizer", "sgd" if kind == "deterministic" else "adam") not in OPTIMIZERS:
         return f"optimizer {model.get('optimizer')!r} (only sgd, adam)"
     return None

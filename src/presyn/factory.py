@@ -8,7 +8,8 @@ from presyn.learners import DeterministicLearner, PresynapticLearner, Presynapti
 from presyn.models import SynapticMLP
 from presyn.training import Generators
 
-RULE_KEYS = {"lr", "p_up", "p_down", "g_lim", "p_freeze", "modulation", "learn_p", "sample_p", "normalise", "weight_decay"}
+RULE_KEYS = {"lr", "p_up", "p_down", "g_lim", "p_freeze", "modulation", "learn_p", "sample_p", "ghost_normaliser", "normalise",
+             "weight_decay"}
 
 
 def build_learner(model: dict, sizes: list[int], gens: Generators, device: torch.device, p_min: float = 0.25):

@@ -47,8 +47,19 @@ class PresynapticRule:
     modulation: bool = False  # scale the strength update by (1 - p): metaplasticity
     learn_p: bool = True  # False: release probabilities stay at their initial value
     sample_p: float | None = None  # "ghost": sample with this p; learned p drives modulation/freezing
+    # ghost only: what the sampled mask is divided by. "learned" (the authors' code, default): mask / p~ with
+    # p~ the learned ghost probability; "fixed": mask / sample_p (config/README.md, ablation variants)
+    ghost_normaliser: str = "learned"
     normalise: bool = True  # effective weight = mask * w / p (True) or mask * w (False)
     weight_decay: float = 0.0
+
+
+GHOST_NORMALISERS = ("learned", "fixed")
+
+
+def divides_by_learned_p(rule: PresynapticRule) -> bool:
+    """Whether the ghost control's sampled mask is divided by the learned p~ (authors' code) instead of sample_p."""
+    return rule.sample_p is not None and rule.normalise and rule.ghost_normaliser == "learned"
 
 
 @torch.no_grad()
@@ -83,7 +94,11 @@ class PresynapticLearner:
         self.gen = mask_generator
         self._grad = torch.empty_like(net.w)
         self._words = torch.empty((net.w.numel() + 3) // 4, dtype=torch.int64, device=net.w.device)
+        if rule.ghost_normaliser not in GHOST_NORMALISERS:
+            raise ValueError(f"ghost_normaliser {rule.ghost_normaliser!r}; use one of {GHOST_NORMALISERS}")
         self._ghost_p = None if rule.sample_p is None else torch.full_like(net.w, float(rule.sample_p))
+        # authors' ghost: mask ~ Bernoulli(sample_p), divided by the learned p~ (not by sample_p)
+        self._divide_by_learned = divides_by_learned_p(rule)
         self._sample, self._update = fused.kernels(compile)
         # CPU without torch.compile: one numba loop per half-step (same numbers, ~3x fewer passes)
         self._cpu_loops = net.w.device.type == "cpu" and not compile
@@ -98,6 +113,8 @@ class PresynapticLearner:
 
     def sample_scale(self) -> torch.Tensor:
         """mask / p (normalised) or mask: the factor turning w_bar into effective weights."""
+        if self._divide_by_learned:
+            return self._sample(self._draw_bits(), self.sampling_p(), False).div_(self.net.p)
         return self._sample(self._draw_bits(), self.sampling_p(), self.rule.normalise)
 
     def _draw_bits(self) -> torch.Tensor:
@@ -109,6 +126,10 @@ class PresynapticLearner:
         if not self._cpu_loops:
             scale = self.sample_scale()
             return scale, self.net.w * scale
+        if self._divide_by_learned:  # mask from the kernel, then / p~ and w_bar * scale as in the kernel
+            cpu_kernels.sample(self._draw_bits(), self.sampling_p(), self.net.w, False, self._scale, self._w_eff)
+            self._scale.div_(self.net.p)
+            return self._scale, torch.mul(self.net.w, self._scale, out=self._w_eff)
         return cpu_kernels.sample(self._draw_bits(), self.sampling_p(), self.net.w, self.rule.normalise, self._scale, self._w_eff)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -39,6 +39,7 @@ PALETTE = {
     "ablation-noFreezeNoMod": "#8c564b",
     "ablation-noMod": "#e377c2",
     "ablation-fixedP": "#ff7f0e",
+    "ablation-fixedPfixedNorm": "#bcbd22",
     "ablation-noNorm": "#17becf",
 }
 

@@ -14,7 +14,8 @@ VARIANT_LABELS = {
     "noFreeze": "No freezing",
     "noFreezeNoMod": "No freezing,\nno modulation",
     "noMod": "No modulation",
-    "fixedP": "Fixed p = 0.5\n(ghost p)",
+    "fixedP": "Fixed p = 0.5\n(ghost p, / p~)",
+    "fixedPfixedNorm": "Fixed p = 0.5\n(/ 0.5 variant)",
     "noNorm": "No normalisation",
 }
 BENCHMARK_LABELS = {"perm_mnist": "Permuted MNIST", "split_mnist": "Split MNIST", "perm_fashion": "Permuted Fashion",
