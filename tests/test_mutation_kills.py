@@ -1,0 +1,269 @@
+"""Hand-computed checks added to kill mutants that survived the fast tests (benchmarks/mutation.py, issue 34).
+
+Each block names the module; each test pins down one behaviour a surviving mutant changed without a test
+noticing (benchmarks/results/mutation_*.md lists them with the test that now kills each).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import pytest
+import torch
+from scipy import stats as sps
+
+from presyn import checkpoint, metrics, stats
+from presyn.training import Generators
+
+
+# =============================================================================================== stats
+def test_sem_uses_ddof_one_and_needs_two_values():
+    assert stats.sem([1.0, 2.0, 3.0]) == pytest.approx(1.0 / math.sqrt(3))  # std(ddof=1) = 1
+    assert stats.sem([2.0, 4.0]) == pytest.approx(1.0)  # std(ddof=1) = sqrt(2), / sqrt(2)
+    assert math.isnan(stats.sem([5.0])) and math.isnan(stats.sem([]))
+
+
+def test_summary_row_by_hand():
+    row = stats.summary("fig1", "fig1.x", [1.0, 2.0, 6.0], groups="g", detail="d")
+    assert set(row) == set(stats.COLUMNS)
+    assert (row["figure"], row["name"], row["kind"], row["test"], row["groups"], row["detail"]) == \
+        ("fig1", "fig1.x", "summary", "mean +- SEM", "g", "d")
+    assert row["value"] == 3.0 and row["n"] == 3
+    assert row["sem"] == pytest.approx(math.sqrt(7.0) / math.sqrt(3))  # var = (4 + 1 + 9) / 2
+    assert row["statistic"] is None and row["p_value"] is None
+    empty = stats.summary("fig1", "fig1.e", [])
+    assert math.isnan(empty["value"]) and empty["n"] == 0 and math.isnan(empty["sem"])
+
+
+def test_ttest_row_by_hand():
+    a, b = [1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]
+    row = stats.ttest("fig5", "fig5.t", a, b, "a vs b")
+    # pooled variance: (2 * 1 + 3 * (5/3)) / 5 = 1.4; se = sqrt(1.4 (1/3 + 1/4)); t = (2 - 5.5) / se
+    t = (2.0 - 5.5) / math.sqrt(1.4 * (1 / 3 + 1 / 4))
+    assert row["statistic"] == pytest.approx(t) and row["value"] == pytest.approx(-3.5)
+    assert row["n"] == 7 and row["test"] == "independent t-test" and row["detail"] == "n=3 vs 4"
+    assert row["groups"] == "a vs b" and row["kind"] == "test"
+    assert row["p_value"] == pytest.approx(2 * sps.t.sf(abs(t), 5))  # 5 degrees of freedom
+    welch = stats.ttest("fig5", "fig5.t", a, b, "a vs b", equal_var=False)
+    tw = (2.0 - 5.5) / math.sqrt(1.0 / 3 + (5 / 3) / 4)
+    assert welch["test"] == "Welch t-test" and welch["statistic"] == pytest.approx(tw)
+
+
+@pytest.mark.parametrize("a,b", [([1.0], [2.0, 3.0]), ([1.0, 2.0], [3.0]), ([], [])])
+def test_ttest_needs_two_per_group(a, b, caplog):
+    with caplog.at_level(logging.WARNING):
+        row = stats.ttest("fig5", "fig5.t", a, b, "g")
+    assert math.isnan(row["value"]) and math.isnan(row["statistic"]) and math.isnan(row["p_value"])
+    assert row["n"] == len(a) + len(b) and row["test"] == "independent t-test" and row["groups"] == "g"
+    assert row["detail"] == f"not enough replicates for independent t-test: n={len(a) + len(b)}, need >= 2 per group"
+    assert "fig5.t" in caplog.text
+
+
+def test_two_per_group_is_enough_for_a_ttest():
+    assert not math.isnan(stats.ttest("f", "f.t", [1.0, 2.0], [3.0, 5.0], "g")["p_value"])
+
+
+def test_pearson_by_hand_and_minimum_n():
+    row = stats.pearson("appfig4", "appfig4.r", [1.0, 2.0, 3.0], [2.0, 4.0, 7.0], groups="all")
+    # centred: x (-1, 0, 1), y (-7/3, -1/3, 8/3): r = 5 / sqrt(2 * 38/3)
+    r = 5.0 / math.sqrt(2 * 38 / 3)
+    assert row["value"] == pytest.approx(r) and row["statistic"] == pytest.approx(r)
+    assert row["n"] == 3 and row["test"] == "Pearson correlation" and row["groups"] == "all"
+    few = stats.pearson("appfig4", "appfig4.r", [1.0, 2.0], [1.0, 3.0])
+    assert math.isnan(few["value"]) and few["n"] == 2
+    assert few["detail"] == "not enough replicates for Pearson correlation: n=2, need >= 3"
+
+
+def test_ks_by_hand_and_minimum_n():
+    row = stats.ks_2samp("appfig2", "appfig2.ks", [1.0, 2.0, 3.0], [10.0, 11.0], "true vs shuffled")
+    assert row["value"] == 1.0 and row["statistic"] == 1.0 and row["n"] == 5
+    assert row["test"] == "two-sample KS test" and row["detail"] == "n=3 vs 2" and row["p_value"] == pytest.approx(0.2)
+    one_each = stats.ks_2samp("appfig2", "appfig2.ks", [1.0], [2.0], "g")
+    assert one_each["value"] == 1.0  # one per group is enough
+    none = stats.ks_2samp("appfig2", "appfig2.ks", [], [2.0], "g")
+    assert math.isnan(none["value"]) and none["detail"].endswith("n=1, need >= 1 per group")
+
+
+def test_paired_ttest_by_hand():
+    a, b = [3.0, 5.0, 10.0], [1.0, 2.0, 4.0]  # differences 2, 3, 6: mean 11/3, sd sqrt(13/3)
+    row = stats.ttest_paired("fig5", "fig5.pair", a, b, "a vs b")
+    t = (11 / 3) / (math.sqrt(13 / 3) / math.sqrt(3))
+    assert row["value"] == pytest.approx(11 / 3) and row["statistic"] == pytest.approx(t)
+    assert row["n"] == 3 and row["test"] == "paired t-test" and row["detail"] == "n=3 pairs"
+    with pytest.raises(ValueError, match="equal lengths, got 3 and 2"):
+        stats.ttest_paired("fig5", "fig5.pair", a, b[:2], "g")
+    few = stats.ttest_paired("fig5", "fig5.pair", [1.0], [2.0], "g")
+    assert math.isnan(few["value"]) and few["detail"] == "not enough replicates for paired t-test: n=1, need >= 2"
+    assert not math.isnan(stats.ttest_paired("f", "f.p", [1.0, 2.0], [0.0, 2.5], "g")["p_value"])
+
+
+def test_mannwhitney_by_hand():
+    row = stats.mannwhitney("fig3", "fig3.mw", [1.0, 2.0, 9.0], [3.0, 4.0], "g")
+    # U of the first sample: pairs (a > b): 9 > 3, 9 > 4 -> 2; medians 2 and 3.5
+    assert row["statistic"] == 2.0 and row["value"] == pytest.approx(2.0 - 3.5)
+    assert row["n"] == 5 and row["test"] == "Mann-Whitney U test"
+    assert row["detail"] == "n=3 vs 2; value = difference of medians" and 0 < row["p_value"] <= 1
+    one = stats.mannwhitney("fig3", "fig3.mw", [1.0], [2.0], "g")
+    assert not math.isnan(one["statistic"])
+    none = stats.mannwhitney("fig3", "fig3.mw", [1.0], [], "g")
+    assert math.isnan(none["value"]) and none["detail"].endswith("n=1, need >= 1 per group")
+
+
+def test_frame_has_the_stats_columns_in_order():
+    df = stats.frame([stats.summary("f", "f.x", [1.0, 2.0])])
+    assert list(df.columns) == stats.COLUMNS and len(df) == 1
+
+
+# =============================================================================================== metrics
+def test_mutual_information_with_absent_classes_and_zeros():
+    """Class 2 never occurs (n_classes = 3); outputs with exact zeros (0 log 0 = 0)."""
+    y = torch.tensor([0, 0, 1, 1])
+    probs = torch.tensor([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
+    # P(z|y=0) = (0.75, 0.25, 0), P(z|y=1) = (0, 1, 0), P(y) = 1/2 each, P(z) = (0.375, 0.625, 0)
+    expected = 0.5 * (0.75 * math.log2(0.75 / 0.375) + 0.25 * math.log2(0.25 / 0.625)) + 0.5 * math.log2(1 / 0.625)
+    assert metrics.mutual_information(probs, y, n_classes=3) == pytest.approx(expected, rel=1e-12)
+    assert metrics.mutual_information(probs, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_mutual_information_of_a_minority_class():
+    """Unequal class frequencies: P(y) is the empirical frequency, not uniform."""
+    y = torch.tensor([0, 0, 0, 1])
+    probs = torch.tensor([[1.0, 0.0]] * 3 + [[0.0, 1.0]])
+    h = -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25))  # perfect outputs: I = H(Y)
+    assert metrics.mutual_information(probs, y) == pytest.approx(h, rel=1e-12)
+
+
+def test_accuracy_exact_fraction():
+    probs = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    assert metrics.accuracy(probs, torch.tensor([0, 1, 1, 1])) == 0.75
+    assert isinstance(metrics.accuracy(probs, torch.tensor([0, 1, 0, 1])), float)
+
+
+class _FixedLearner:
+    def __init__(self, probs, activity):
+        self.probs, self.activity, self.calls = probs, activity, []
+
+    def predict_proba(self, x, n_samples):
+        self.calls.append(n_samples)
+        return self.probs, self.activity
+
+
+def test_evaluate_by_hand():
+    probs = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    learner = _FixedLearner(probs, torch.tensor([1.0, 2.0, 3.0, 6.0]))
+    y = torch.tensor([0, 1, 1, 0])
+    out = metrics.evaluate(learner, torch.zeros(4, 3), y, n_samples=7)
+    assert learner.calls == [7]
+    assert out["test_accuracy"] == 0.75  # item 3 wrong; [0.5, 0.5] argmax is 0: right for item 4
+    assert out["neuronal_energy"] == 3.0
+    assert out["mutual_information"] == pytest.approx(metrics.mutual_information(probs, y))
+    assert set(out) == {"test_accuracy", "mutual_information", "neuronal_energy"}
+
+
+# =============================================================================================== checkpoint
+class _Learner:
+    """Any picklable object stands in for a learner (the checkpoint pickles it whole)."""
+
+    def __init__(self, w):
+        self.w = w
+
+
+def _save(tmp_path, spec=None, position=None):
+    gens = Generators.from_seed(3, torch.device("cpu"))
+    gens.data.manual_seed(11)
+    return gens, checkpoint.save(tmp_path, spec or {"seed": 3}, _Learner(torch.arange(4.0)), gens, [{"a": 1}],
+                                 position or {"task": 2, "epoch": 5, "acc": [0.5]})
+
+
+@pytest.mark.parametrize("value,on", [(None, True), ("1", True), ("0", False), ("false", False), (" No ", False),
+                                      ("OFF", False), ("yes", True)])
+def test_checkpoint_enabled_by_environment(monkeypatch, value, on):
+    if value is None:
+        monkeypatch.delenv(checkpoint.ENV, raising=False)
+    else:
+        monkeypatch.setenv(checkpoint.ENV, value)
+    assert checkpoint.enabled() is on
+
+
+def test_checkpoint_round_trip_restores_generator_states(tmp_path, monkeypatch):
+    monkeypatch.delenv(checkpoint.ENV, raising=False)
+    gens, path = _save(tmp_path)
+    assert path == tmp_path / "checkpoint.pt" == checkpoint.path_for(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temporary left
+    expected = torch.rand(3, generator=gens.data)  # the stream from where it was saved
+    payload = checkpoint.load(tmp_path, {"seed": 3}, "cpu")
+    assert payload["format"] == checkpoint.FORMAT and payload["spec"] == {"seed": 3}
+    assert payload["rows"] == [{"a": 1}] and payload["position"] == {"task": 2, "epoch": 5, "acc": [0.5]}
+    assert torch.equal(payload["learner"].w, torch.arange(4.0))
+    assert torch.equal(torch.rand(3, generator=payload["gens"].data), expected)
+    assert set(payload["generator_states"]) == {"init", "data", "masks"}
+
+
+def test_checkpoint_generator_states_win_over_pickled_generators(tmp_path, monkeypatch):
+    monkeypatch.delenv(checkpoint.ENV, raising=False)
+    gens, path = _save(tmp_path)
+    expected = torch.rand(2, generator=gens.masks)
+    payload = torch.load(path, weights_only=False)
+    payload["gens"].masks.manual_seed(999)  # as if pickling had lost the state
+    torch.save(payload, path)
+    resumed = checkpoint.load(tmp_path, {"seed": 3}, "cpu")
+    assert torch.equal(torch.rand(2, generator=resumed["gens"].masks), expected)
+
+
+def test_checkpoint_off_saves_and_loads_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv(checkpoint.ENV, raising=False)
+    _save(tmp_path)
+    monkeypatch.setenv(checkpoint.ENV, "0")
+    assert checkpoint.load(tmp_path, {"seed": 3}, "cpu") is None
+    assert checkpoint.save(tmp_path / "other", {}, _Learner(1), Generators.from_seed(0, torch.device("cpu")), [], {}) is None
+    assert not (tmp_path / "other").exists()
+    assert (tmp_path / "checkpoint.pt").exists()  # not set aside either
+
+
+def test_checkpoint_absent_is_none(tmp_path, monkeypatch):
+    monkeypatch.delenv(checkpoint.ENV, raising=False)
+    assert checkpoint.load(tmp_path, {}, "cpu") is None
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("change,reason", [("format", "format 0 != 1"), ("spec", "different run spec")])
+def test_checkpoint_not_resumable_is_set_aside(tmp_path, monkeypatch, caplog, change, reason):
+    monkeypatch.delenv(checkpoint.ENV, raising=False)
+    _, path = _save(tmp_path)
+    spec = {"seed": 3}
+    if change == "format":
+        payload = torch.load(path, weights_only=False)
+        payload["format"] = 0
+        torch.save(payload, path)
+    else:
+        spec = {"seed": 4}
+    with caplog.at_level(logging.WARNING, logger="presyn"):
+        assert checkpoint.load(tmp_path, spec, "cpu") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt.stale"]
+    assert reason in caplog.text and "checkpoint.pt.stale" in caplog.text
+
+
+def test_checkpoint_of_other_code_version_resumes_with_a_warning(tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv(checkpoint.ENV, raising=False)
+    _, path = _save(tmp_path)
+    payload = torch.load(path, weights_only=False)
+    payload["code_version"] = "0000000-old"
+    torch.save(payload, path)
+    with caplog.at_level(logging.WARNING, logger="presyn"):
+        resumed = checkpoint.load(tmp_path, {"seed": 3}, "cpu")
+    assert resumed is not None and resumed["code_version"] == "0000000-old"
+    assert "0000000-old" in caplog.text and (tmp_path / "checkpoint.pt").exists()
+
+
+def test_checkpoint_provenance():
+    assert checkpoint.provenance(None) == {} and checkpoint.provenance({}) == {}
+    payload = {"position": {"task": 2, "epoch": 5, "acc": [0.5]}, "code_version": "abc"}
+    assert checkpoint.provenance(payload) == {"resumed_from_checkpoint": {"task": 2, "epoch": 5, "checkpoint_code_version": "abc"}}
+
+
+def test_checkpoint_save_logs_position(tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv(checkpoint.ENV, raising=False)
+    with caplog.at_level(logging.INFO, logger="presyn"):
+        _save(tmp_path)
+    assert "task=2, epoch=5" in caplog.text and "acc=" not in caplog.text
