@@ -106,6 +106,19 @@ def test_p_exactly_at_p_freeze_is_frozen(kernel):
 
 
 @kernels
+def test_p_at_p_freeze_ignores_a_gradient_at_g_lim(kernel):
+    w, p = step(kernel, w=[1.0], p=[0.5], g=[G_LIM], p_freeze=0.5, lr=1.0)
+    assert p == [0.5] and w == [1.0 - G_LIM]
+
+
+@kernels
+def test_p_at_a_low_p_freeze_with_small_gradient_is_kept(kernel):
+    """p_freeze = p_min: every synapse starts frozen (no decrease to the clamp either)."""
+    _, p = step(kernel, w=[0.0, 0.0], p=[0.25, 0.5], g=[0.0, 0.0], p_freeze=0.25)
+    assert p == [0.25, 0.5]
+
+
+@kernels
 def test_p_just_below_p_freeze_still_learns(kernel):
     p0 = float(np.nextafter(np.float32(0.75), np.float32(0.0)))  # the largest float32 below p_freeze
     _, p = step(kernel, w=[0.0, 0.0], p=[p0, 0.5], g=[4.0, 0.0], p_freeze=0.75)
@@ -144,6 +157,13 @@ def test_p_clamped_at_one(kernel):
     """p_up > 1 overshoots: 0.5 + 0.5 * 1.5 = 1.25 is clamped to 1; p = 1 stays 1."""
     _, p = step(kernel, w=[0.0, 0.0], p=[0.5, 1.0], g=[4.0, 4.0], p_up=1.5)
     assert p == [1.0, 1.0]
+
+
+@kernels
+def test_overshoot_above_one_is_clamped_with_modulation(kernel):
+    w, p = step(kernel, w=[0.0], p=[0.75], g=[1.0], p_up=2.0, modulation=True, lr=1.0)
+    assert p == [1.0]  # 0.75 + 0.25 * 2 = 1.25 -> 1
+    assert w == [-0.25]  # the strength step uses the p before the update: g (1 - 0.75)
 
 
 @kernels
