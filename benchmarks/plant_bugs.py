@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 KERNEL_TESTS = ["tests/test_kernel_boundaries.py", "tests/test_learning_rule.py", "tests/test_fused.py",
                 "tests/test_cpu_kernels.py", "tests/test_ablation.py"]
-ENERGY_TESTS = ["tests/test_energy_hand.py", "tests/test_ablation.py", "tests/test_model.py", "tests/test_batched.py"]
+ENERGY_TESTS = ["tests/test_energy_hand.py", "tests/test_ablation.py", "tests/test_model.py"]
 IO_TESTS = ["tests/test_io_atomic.py", "tests/test_reliability_interrupt.py", "tests/test_reliability_provenance.py"]
 SCORE_TESTS = ["tests/test_verdict_sign.py", "tests/test_scorecard.py"]
 
