@@ -9,7 +9,7 @@
 # Sources: PyPI and the folder with the torch CPU wheel (PRESYN_WHEELS, default /opt/wheels) only: pip's config
 # files are ignored (PIP_CONFIG_FILE=/dev/null), so no local mirror or constraint file leaks into the lock.
 # The header records the sha256 of pyproject.toml's dependency section (tests/test_lock.py fails when it changes
-# without a refresh).
+# without a refresh); envs/presyn.yaml records the lock's sha256.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
@@ -38,4 +38,6 @@ i = next(i for i, l in enumerate(lines) if not l.startswith("#"))
 lines.insert(i, f"# pyproject-deps-sha256: {digest}  (project.dependencies, requires-python, extras workflow + test; scripts/lock.sh)")
 open(path, "w", encoding="utf-8").write("\n".join(lines) + "\n")
 PY
+# envs/presyn.yaml names the lock's sha256, so that Snakemake's conda environment (hashed from that file) follows it
+sed -i "s|^# lock sha256: .*|# lock sha256: $(sha256sum "$LOCK" | cut -d' ' -f1)|" envs/presyn.yaml
 echo "$LOCK: $(grep -c '^[A-Za-z0-9].*==' "$LOCK") packages, pyproject-deps-sha256 $digest"

@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 
 from presyn.io import atomic_dir, atomic_path, sha256_file
+from presyn.lockfile import compare_packages, environment, installed_versions
 from presyn.provenance import code_version, config_hash, library_versions
 
 FORMAT = 1
@@ -130,6 +131,8 @@ def write_bundle(out_dir: str | Path, files: dict[str, list[str]], config: dict,
             "run_label": cfg.get("run_label") or "paper protocol (config/config.yaml)",
             "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": machine_description(),
+            # the lock's sha256, whether the environment matched it, the version of every locked package
+            "environment": environment(packages=True),
             "jobs": {"n": int(len(jobs)), "summed_wall_s": round(float(jobs["wall_s"].sum()), 1) if len(jobs) else 0.0},
             "left_out": dict(sorted((left_out or {}).items())),
             "aggregated": AGGREGATED,
@@ -287,9 +290,31 @@ def reviewer_setup(config: dict, repo: str | Path) -> dict:
     config.clear()
     config.update(bundle_cfg)
     config.update({"reference_bundle": str(path), "reviewer_dir": str(workdir)})
+    env_diff = environment_differences(manifest)
+    if env_diff:
+        import sys
+
+        print(f"warning: {environment_warning(env_diff)}", file=sys.stderr)
     commit = str(manifest.get("code_version", "?"))
     note = f"reference bundle: code {commit[:7]}{'-dirty' if commit.endswith('-dirty') else ''}, run of {manifest.get('created_utc', '?')[:10]}"
-    return {"bundle": path, "manifest": manifest, "workdir": str(workdir), "note": note}
+    return {"bundle": path, "manifest": manifest, "workdir": str(workdir), "note": note, "environment_differences": env_diff}
+
+
+def environment_differences(manifest: dict) -> dict[str, list]:
+    """{package: [bundle's version, today's]} for every package whose installed version today differs from the
+    bundled run's: the manifest's ``environment.packages`` (every locked package) and ``machine.libraries``
+    (bundles written before the lock)."""
+    recorded = dict((manifest.get("machine") or {}).get("libraries") or {})
+    recorded.pop("python", None)
+    recorded.update((manifest.get("environment") or {}).get("packages") or {})
+    return compare_packages(recorded, installed_versions(recorded))
+
+
+def environment_warning(diff: dict[str, list]) -> str:
+    return (f"today's environment differs from the reference bundle's in {len(diff)} package(s): "
+            + ", ".join(f"{k} {a} (bundle) vs {b} (now)" for k, (a, b) in diff.items())
+            + "; rebuilt numbers may differ from the bundle's for that reason (scripts/setup_env.sh installs the "
+              "locked environment, requirements/cpu.lock.txt)")
 
 
 # ------------------------------------------------------------------ README's "where the reproduction stands"

@@ -13,6 +13,7 @@ running environment is that one.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
@@ -118,12 +119,16 @@ def install_record() -> dict | None:
         return None
 
 
-@functools.lru_cache(maxsize=4)
-def environment(lock: str | None = None, packages: bool = False) -> dict:
+def environment(lock: str | Path | None = None, packages: bool = False) -> dict:
     """The lock's sha256 and whether this environment matches it. ``matches_lock``: every locked package is
     installed at exactly its locked version (None when there is no lock file, e.g. a non-editable install);
     ``differs_from_lock``: {package: [locked, installed]}; ``packages`` (on request): the installed version of
-    every locked package (the bundle manifest records them for reviewer mode)."""
+    every locked package (the bundle manifest records them for reviewer mode). Computed once per process."""
+    return copy.deepcopy(_environment(None if lock is None else str(lock), packages))
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(lock: str | None, packages: bool) -> dict:
     path = Path(lock) if lock is not None else REPO / LOCK
     rec: dict = {"lock_file": LOCK, "lock_sha256": None, "matches_lock": None, "differs_from_lock": {}}
     install = install_record()

@@ -1,4 +1,5 @@
-"""Provenance: every result records config, seed, code version, library versions, device."""
+"""Provenance: every result records config, seed, code version, library versions, the environment against the
+lock (requirements/cpu.lock.txt), device."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import presyn
+from presyn.lockfile import environment
 
 LIBRARIES = ("torch", "numpy", "scipy", "pandas", "matplotlib", "seaborn", "statsmodels", "snakemake")
 
@@ -74,6 +76,8 @@ def record(spec: dict, seed: int, device: str, extra: dict | None = None) -> dic
         "seed": seed,
         "code_version": code_version(),
         "libraries": library_versions(),
+        # the lock's sha256 and whether every locked package is installed at its locked version (presyn.lockfile)
+        "environment": environment(),
         "device": device_description(device),
         "host": socket.gethostname(),
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
