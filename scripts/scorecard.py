@@ -31,7 +31,10 @@ for item in (published.get("numbers") or []) + (published.get("claims") or []):
         info.disabled[item["figure"]] = "no rule of this workflow builds this figure"
 card = scorecard.scorecard(published, stats, info.disabled)
 log.info("scorecard: %s", scorecard.summary_line(card))
-for path, text in ((snakemake.output.md, scorecard.to_markdown(card, info, dict(snakemake.params.figures))), (snakemake.output.html, scorecard.to_html(card, info, dict(snakemake.params.figures)))):
+rules = scorecard.rules_text(published)
+figures = dict(snakemake.params.figures)
+for path, text in ((snakemake.output.md, scorecard.to_markdown(card, info, figures, rules)),
+                   (snakemake.output.html, scorecard.to_html(card, info, figures, rules))):
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")
 write_table(scorecard.to_csv_frame(card, info), snakemake.output.csv)

@@ -55,7 +55,12 @@ from presyn.stats import COLUMNS
 log = logging.getLogger(__name__)
 
 REPRODUCED, NOT_REPRODUCED, NOT_RUN, INVALID = "reproduced", "not reproduced", "not run", "invalid"
-VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_RUN, INVALID)
+CLOSE = "close"  # a number outside its noise but inside the stated practical margin (issue 28)
+VERDICTS = (REPRODUCED, CLOSE, NOT_REPRODUCED, NOT_RUN, INVALID)
+# how an item counts in the summary (issue 28): each distinct test once
+CURRENT, DUPLICATE, SUPERSEDED = "current", "duplicate", "superseded"
+# number criteria with a noise bound and a practical margin (three-level verdicts), and the others
+NUMBER_CRITERIA = ("tolerance", "significance", "nonsignificant", "mean", "fisher_z", "same_data", "run_spread")
 
 # unit of our stats row -> unit of the published number: multiply by this
 UNIT_FACTORS = {
@@ -73,7 +78,8 @@ OPS = (">", ">=", "<", "<=", "~")
 FIELDS = ("value", "statistic", "p_value", "sem")
 
 CSV_COLUMNS = ["kind", "id", "figure", "statement", "unit", "published", "published_sem", "published_source", "ours",
-               "ours_sem", "n", "difference", "tolerance", "verdict", "source", "detail"]
+               "ours_sem", "n", "difference", "tolerance", "verdict", "source", "detail",
+               "status", "counted_under", "added", "after_results", "earlier_verdict", "earlier_rule"]
 SOURCE_KINDS = ("table", "text", "caption", "figure", "code")
 SOURCE_LABELS = {"table": "table", "text": "text", "caption": "caption", "figure": "read off a figure",
                  "code": "authors' code output"}
@@ -119,10 +125,33 @@ def check_published(pub: dict) -> None:
                                                                        if isinstance(tol, str) else tol)]
                 if "ours" in item:
                     errors += [f"{where}: {e}" for e in _check_operand(item["ours"])]
+                tol_d = tolerances.get(tol) if isinstance(tol, str) else tol
+                if isinstance(tol_d, dict) and tol_d.get("criterion", "tolerance") not in NUMBER_CRITERIA:
+                    errors.append(f"{where}: criterion {tol_d.get('criterion')!r} not one of {NUMBER_CRITERIA}")
+                if isinstance(tol_d, dict) and tol_d.get("criterion") == "fisher_z" and "n_published" not in item:
+                    errors.append(f"{where}: a fisher_z rule needs n_published (the published correlation's n)")
+                if "earlier" in item:
+                    e_ = item["earlier"]
+                    if not isinstance(e_, dict) or e_.get("tolerance") not in tolerances or "until" not in e_:
+                        errors.append(f"{where}: earlier needs {{tolerance: <a defined tolerance>, until: <date>, ours?: ...}}")
             else:
                 errors += [f"{where}: {e}" for e in _check_basis(item)]
                 if "check" in item:
                     errors += [f"{where}: {e}" for e in _check_check(item["check"])]
+    ids = {it.get("id") for sec in ("numbers", "claims") for it in (pub.get(sec) or []) if isinstance(it, dict)}
+    for section in ("numbers", "claims"):
+        for item in pub.get(section) or []:
+            if not isinstance(item, dict):
+                continue
+            for key in ("duplicate_of", "superseded_by"):
+                if key in item and item[key] not in ids:
+                    errors.append(f"{section} ({item.get('id')}): {key} {item[key]!r} is not an id of this file")
+            if "duplicate_of" in item and "superseded_by" in item:
+                errors.append(f"{section} ({item.get('id')}): an item is a duplicate or superseded, not both")
+            if "superseded_by" in item and not str(item.get("superseded_why") or "").strip():
+                errors.append(f"{section} ({item.get('id')}): superseded_by needs superseded_why (what was wrong)")
+            if item.get("after_results") and "added" not in item:
+                errors.append(f"{section} ({item.get('id')}): after_results needs the date it was added (added:)")
     if errors:
         raise PublishedFileError("config/published.yaml: " + "; ".join(errors))
 
@@ -155,9 +184,17 @@ def source_text(src: dict | None) -> str:
 
 def claim_statement(item: dict) -> str:
     """The claim as the scorecard prints it: the paper's statement, then how it is tested."""
-    if item.get("our_test"):
-        return f"{item['claim']}. Our test: {item['our_test']}"
-    return f"{item['claim']} [the paper's own test]"
+    text = f"{item['claim']}. Our test: {item['our_test']}" if item.get("our_test") else f"{item['claim']} [the paper's own test]"
+    return text + link_note(item)
+
+
+def link_note(item: dict) -> str:
+    """' (Superseded 2026-12-06 by <id>: why)' / ' (Repeats the test of <id>: why)' / '' (issue 28)."""
+    if "superseded_by" in item:
+        return f" (Superseded {item.get('superseded_on', '')} by {item['superseded_by']}: {item.get('superseded_why', '')})"
+    if "duplicate_of" in item:
+        return f" (Repeats the test of {item['duplicate_of']}" + (f": {item['duplicate_why']}" if item.get("duplicate_why") else "") + ")"
+    return ""
 
 
 def _check_operand(op: Any) -> list[str]:
@@ -182,6 +219,17 @@ def _check_check(chk: Any) -> list[str]:
         return [f"check {chk!r} is not a mapping"]
     if "all" in chk:
         return [e for c in chk["all"] for e in _check_check(c)]
+    for key in ("above", "tost"):
+        if key in chk:
+            ops = chk[key]
+            if not (isinstance(ops, list) and len(ops) == 2):
+                return [f"{key} needs two operands [a, b] (b may be a number), got {ops!r}"]
+            errs = [e for o in ops if not isinstance(o, (int, float)) for e in _check_operand(o)]
+            if key == "tost" and not float(chk.get("margin", 0)) > 0:
+                errs.append("tost needs a margin > 0")
+            if "alpha" not in chk:
+                errs.append(f"{key} needs alpha")
+            return errs
     if "test" in chk:
         if ("p_below" in chk) == ("p_above" in chk):
             return ["a test check needs exactly one of p_below / p_above"]
@@ -199,7 +247,7 @@ def _check_check(chk: Any) -> list[str]:
         if chk.get("op") == "~" and "margin" not in chk:
             errs.append("op '~' needs a margin")
         return errs
-    return [f"check {chk!r} is none of left/op, test, all"]
+    return [f"check {chk!r} is none of left/op, test, above, tost, all"]
 
 
 def load_stats(paths: Iterable[str | os.PathLike]) -> tuple[pd.DataFrame, list[str]]:
@@ -335,10 +383,22 @@ def tolerance_of(item: dict, tolerances: dict) -> dict:
 
 def describe_tolerance(tol: dict, unit: str) -> str:
     crit = tol.get("criterion", "tolerance")
+    u = "points" if unit == "%" else unit
     if crit == "significance":
-        return f"same sign, p < {tol.get('alpha', 0.05):g}"
+        return f"direction and significance only: same sign, p < {tol.get('alpha', 0.05):g}"
     if crit == "nonsignificant":
-        return f"p >= {tol.get('alpha', 0.05):g}"
+        return f"direction and significance only: p >= {tol.get('alpha', 0.05):g}"
+    if crit == "mean":
+        return (f"within noise: |diff| <= {tol.get('sem_mult', 2):g} combined SEM; close: |diff| <= {tol['practical']:g} {u}"
+                + ("; opposite sign: not reproduced" if tol.get("same_sign") else ""))
+    if crit == "fisher_z":
+        return (f"within noise: |z diff| <= {tol.get('z_mult', 2):g} x sqrt(1/(n-3) + 1/(n_pub-3)) (Fisher z); "
+                f"close: |r diff| <= {tol['practical']:g}")
+    if crit == "same_data":
+        return f"same data: |diff| <= {tol['abs']:g} (rounding only)"
+    if crit == "run_spread":
+        return (f"within run-to-run spread: |mean - published| <= {tol.get('sd_mult', 2):g} SD_seeds x sqrt(1 + 1/n); "
+                f"close: <= {tol['practical']:g}")
     parts = []
     if "abs" in tol:
         parts.append(f"±{tol['abs']:g} {'points' if unit == '%' else unit}".rstrip())
@@ -349,9 +409,61 @@ def describe_tolerance(tol: dict, unit: str) -> str:
     return " or ".join(parts) + (" (looser: read off a figure)" if tol.get("figure_read") else "")
 
 
-def judge(published: float, published_sem: float | None, ours: Observed, tol: dict) -> tuple[str, str]:
+def _n_int(n: Any) -> int | None:
+    try:
+        return int(float(str(n).split()[0]))
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _three_level(inside_noise: bool, dist: float, practical: float, noise_text: str) -> tuple[str, str]:
+    if inside_noise:
+        return REPRODUCED, noise_text + "; within noise"
+    if dist <= practical + 1e-12:
+        return CLOSE, noise_text + f"; outside noise, inside the practical margin {practical:g}"
+    return NOT_REPRODUCED, noise_text + f"; outside noise and the practical margin {practical:g}"
+
+
+def judge(published: float, published_sem: float | None, ours: Observed, tol: dict,
+          n_published: int | None = None) -> tuple[str, str]:
     """Verdict of one number and the reason, by the tolerance's criterion."""
     crit = tol.get("criterion", "tolerance")
+    if crit == "mean":
+        diff = ours.value - published
+        if tol.get("same_sign") and np.sign(ours.value) != np.sign(published):
+            return NOT_REPRODUCED, f"ours {ours.value:+.3g} has the opposite sign of the published {published:+.3g}"
+        have = [s for s in (ours.sem, published_sem) if s is not None and not _is_nan(s)]
+        comb = math.sqrt(sum(s * s for s in have)) if have else float("nan")
+        k = float(tol.get("sem_mult", 2.0))
+        which = ("ours and published" if len(have) == 2 else "ours only (no published SEM)" if not _is_nan(ours.sem)
+                 else "published only (no SEM of ours)" if have else "none")
+        if _is_nan(comb) or comb <= 0:
+            return _three_level(False, abs(diff), float(tol["practical"]), f"|diff| {abs(diff):.3g}; no SEM to judge noise")
+        return _three_level(abs(diff) <= k * comb + 1e-12, abs(diff), float(tol["practical"]),
+                            f"|diff| {abs(diff):.3g} = {abs(diff) / comb:.2g} combined SEM ({which}; bound {k:g})")
+    if crit == "fisher_z":
+        n_o = _n_int(ours.n)
+        if n_o is None or n_published is None or n_o <= 3 or n_published <= 3:
+            return NOT_RUN, "Fisher z needs n > 3 for ours and the published r"
+        from presyn.stats import fisher_z_distance
+        dz, se = fisher_z_distance(ours.value, n_o, published, n_published)
+        k = float(tol.get("z_mult", 2.0))
+        return _three_level(dz <= k * se, abs(ours.value - published), float(tol["practical"]),
+                            f"Fisher z distance {dz:.3g} = {dz / se:.2g} SE (n {n_o} vs {n_published}; bound {k:g}); "
+                            f"|r diff| {abs(ours.value - published):.3g}")
+    if crit == "same_data":
+        d = abs(ours.value - published)
+        ok = d <= float(tol["abs"]) + 1e-12
+        return (REPRODUCED if ok else NOT_REPRODUCED), f"same data: |diff| {d:.3g} {'<=' if ok else '>'} {float(tol['abs']):g}"
+    if crit == "run_spread":
+        n_o = _n_int(ours.n)
+        if n_o is None or n_o < 2 or _is_nan(ours.sem):
+            return NOT_RUN, "the spread over seeds needs a summary row with n >= 2 and an SEM"
+        sd = ours.sem * math.sqrt(n_o)
+        bound = float(tol.get("sd_mult", 2.0)) * sd * math.sqrt(1 + 1 / n_o)
+        d = abs(ours.value - published)
+        return _three_level(d <= bound + 1e-12, d, float(tol["practical"]),
+                            f"|mean of {n_o} seeds - published| {d:.3g}; SD over seeds {sd:.3g}, bound {bound:.3g}")
     if crit == "significance":
         alpha = float(tol.get("alpha", 0.05))
         p = ours.p_value
@@ -388,11 +500,36 @@ def judge(published: float, published_sem: float | None, ours: Observed, tol: di
 
 
 def evaluate_number(item: dict, stats: pd.DataFrame, tolerances: dict, disabled: dict[str, str] | None = None) -> dict:
-    """One row of the scorecard for a published number."""
+    """One row of the scorecard for a published number: its verdict by today's rule and, where the rule changed
+    (``earlier``), the verdict the earlier rule gives, shown beside it."""
+    row = _evaluate_number(item, stats, tolerances, disabled)
+    row.update(_status_fields(item))
+    if "earlier" in item:
+        e = item["earlier"]
+        old = {**item, "tolerance": e["tolerance"], "ours": e.get("ours", item["ours"])}
+        old.pop("published_t", None) if e.get("without_published_t") else None
+        prev = _evaluate_number(old, stats, tolerances, disabled)
+        row["earlier_verdict"] = prev["verdict"]
+        row["earlier_rule"] = f"until {e['until']}: {prev['tolerance']}" + (f" on {prev['source']}" if e.get("ours") else "")
+    return row
+
+
+def _status_fields(item: dict) -> dict:
+    status = DUPLICATE if "duplicate_of" in item else SUPERSEDED if "superseded_by" in item else CURRENT
+    under = item.get("duplicate_of") or item.get("superseded_by") or ""
+    return {"status": status, "counted_under": under, "added": str(item.get("added", "")),
+            "after_results": bool(item.get("after_results", False)), "earlier_verdict": "", "earlier_rule": ""}
+
+
+def _evaluate_number(item: dict, stats: pd.DataFrame, tolerances: dict, disabled: dict[str, str] | None = None) -> dict:
+    """One row of the scorecard for a published number, by the item's tolerance."""
     unit = item["unit"]
     tol = tolerance_of(item, tolerances)
-    row = {"kind": "number", "id": item["id"], "figure": item["figure"], "statement": item["what"], "unit": unit,
-           "published": float(item["published"]), "published_sem": _f(item.get("published_sem")),
+    pub_sem = _f(item.get("published_sem"))
+    if _is_nan(pub_sem) and item.get("published_t"):  # a difference printed with its t: SEM = difference / t
+        pub_sem = abs(float(item["published"]) / float(item["published_t"]))
+    row = {"kind": "number", "id": item["id"], "figure": item["figure"], "statement": item["what"] + link_note(item), "unit": unit,
+           "published": float(item["published"]), "published_sem": pub_sem,
            "published_source": source_text(item.get("source")), "ours": float("nan"), "ours_sem": float("nan"), "n": "", "difference": float("nan"),
            "tolerance": describe_tolerance(tol, unit), "verdict": NOT_RUN, "source": "", "detail": ""}
     try:
@@ -403,7 +540,7 @@ def evaluate_number(item: dict, stats: pd.DataFrame, tolerances: dict, disabled:
     row.update(ours=ours.value, ours_sem=ours.sem, n=ours.n, source=ours.source)
     if tol.get("criterion") not in ("significance", "nonsignificant"):
         row["difference"] = ours.value - row["published"]
-    verdict, reason = judge(row["published"], row["published_sem"], ours, tol)
+    verdict, reason = judge(row["published"], row["published_sem"], ours, tol, item.get("n_published"))
     notes = list(ours.notes)
     if ours.synthetic:
         verdict, notes = NOT_RUN, notes + ["SYNTHETIC stand-in data: not a reproduction"]
@@ -432,6 +569,8 @@ def evaluate_check(chk: dict, stats: pd.DataFrame) -> tuple[str, str, list[str],
         verdict = INVALID if INVALID in verdicts else NOT_REPRODUCED if NOT_REPRODUCED in verdicts \
             else NOT_RUN if NOT_RUN in verdicts else REPRODUCED
         return verdict, " AND ".join(f"[{p[1]}]" for p in parts), [s for p in parts for s in p[2]], any(p[3] for p in parts)
+    if "above" in chk or "tost" in chk:
+        return _summary_test(chk, stats)
     if "test" in chk:
         try:
             t = resolve(stats, chk["test"])
@@ -468,6 +607,54 @@ def evaluate_check(chk: dict, stats: pd.DataFrame) -> tuple[str, str, list[str],
     return (REPRODUCED if ok else NOT_REPRODUCED), shown, names, left.synthetic or right.synthetic
 
 
+def _operand_or_constant(stats: pd.DataFrame, op: Any) -> tuple[Observed, int | None]:
+    if isinstance(op, (int, float)) and not isinstance(op, bool):
+        return Observed(value=float(op), sem=0.0, source=f"{op:g}"), None
+    o = resolve(stats, op)
+    return o, _n_int(o.n)
+
+
+def _summary_test(chk: dict, stats: pd.DataFrame) -> tuple[str, str, list[str], bool]:
+    """``above``: one-sided (Welch) t-test from summary rows (mean, SEM, n over seeds) of H1: a - b > margin, or a
+    one-sample test where one side is a number; ``tost``: two one-sided tests of |a - b| < margin. Reproduced iff
+    p < alpha (presyn.stats.one_sided_from_stats / tost_from_stats)."""
+    from presyn import stats as st
+
+    key = "above" if "above" in chk else "tost"
+    try:
+        (a, na), (b, nb) = (_operand_or_constant(stats, o) for o in chk[key])
+    except Unresolved as e:
+        return e.verdict, str(e), [e.source], False
+    names = [o.source for o, n in ((a, na), (b, nb)) if n is not None]
+    synthetic = a.synthetic or b.synthetic
+    margin, alpha = float(chk.get("margin", 0.0)), float(chk["alpha"])
+    if (na is None and nb is None) or any(n is not None and (n < 2 or _is_nan(o.sem)) for o, n in ((a, na), (b, nb))):
+        return NOT_RUN, f"{' vs '.join(names) or 'constants'}: a test over replicates needs summary rows with n >= 2 and an SEM", names, synthetic
+    # put the replicated side first when only one side is replicated (one-sample)
+    flip = na is None
+    (x, nx), (y, ny) = ((b, nb), (a, na)) if flip else ((a, na), (b, nb))
+    diff = a.value - b.value
+    if key == "above":
+        se, df = st.welch_from_stats(x.value, x.sem, nx, y.value, y.sem if ny else None, ny)
+        if se == 0:
+            p, t = (0.0 if diff > margin else 1.0), float("inf") if diff > margin else float("-inf")
+        else:
+            t = (diff - margin) / se
+            p = float(st.sps.t.sf(t, df))
+        ok = p < alpha
+        found = (f"{a.source} - {b.source} = {_fmt(diff)} (SE {_fmt(se)}, df {df:.3g}); one-sided H1: > {margin:g}: "
+                 f"t = {_fmt(t)}, p = {p:.3g} {'<' if ok else '>='} {alpha:g}")
+    else:
+        p, tl, tu, df = st.tost_from_stats(x.value, x.sem, nx, y.value, y.sem if ny else None, ny, margin)
+        se = st.welch_from_stats(x.value, x.sem, nx, y.value, y.sem if ny else None, ny)[0]
+        if se == 0:
+            p = 0.0 if abs(diff) < margin else 1.0
+        ok = p < alpha
+        found = (f"{a.source} - {b.source} = {_fmt(diff)} (SE {_fmt(se)}, df {df:.3g}); TOST margin ±{margin:g}: "
+                 f"p = {p:.3g} {'<' if ok else '>='} {alpha:g} ({'equivalent' if ok else 'equivalence not shown'})")
+    return (REPRODUCED if ok else NOT_REPRODUCED), found, names, synthetic
+
+
 def evaluate_claim(item: dict, stats: pd.DataFrame, disabled: dict[str, str] | None = None) -> dict:
     verdict, found, names, synthetic = evaluate_check(item["check"], stats)
     detail = found
@@ -478,7 +665,7 @@ def evaluate_claim(item: dict, stats: pd.DataFrame, disabled: dict[str, str] | N
     return {"kind": "claim", "id": item["id"], "figure": item["figure"], "statement": claim_statement(item), "unit": "",
             "published": float("nan"), "published_sem": float("nan"), "published_source": "", "ours": float("nan"), "ours_sem": float("nan"),
             "n": "", "difference": float("nan"), "tolerance": "", "verdict": verdict,
-            "source": ", ".join(dict.fromkeys(n for n in names if n)), "detail": detail}
+            "source": ", ".join(dict.fromkeys(n for n in names if n)), "detail": detail, **_status_fields(item)}
 
 
 # ----------------------------------------------------------------------------- the whole card
@@ -493,8 +680,38 @@ def scorecard(published: dict, stats: pd.DataFrame, disabled: dict[str, str] | N
 
 
 def counts(card: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Verdicts per kind over every row (duplicates and superseded rows included); ``distinct_counts`` counts tests."""
     return {kind: {v: int(((card["kind"] == kind) & (card["verdict"] == v)).sum()) for v in VERDICTS}
             for kind in ("number", "claim")}
+
+
+def _status(card: pd.DataFrame) -> pd.Series:
+    return card["status"].fillna(CURRENT).replace("", CURRENT) if "status" in card else pd.Series(CURRENT, index=card.index)
+
+
+def distinct_counts(card: pd.DataFrame) -> dict:
+    """Each distinct test once (issue 28). A row with status ``duplicate`` repeats the test of the item it names
+    (``counted_under``) and is counted there, once; a ``superseded`` row (an earlier, weaker test whose verdict had
+    been seen) is shown beside the test that replaced it and counted apart, never in the headline. Returns, per kind,
+    the verdict counts of the current distinct tests, the number of duplicate rows, the verdict counts of the
+    superseded rows, and how many counted tests were added after their results were known."""
+    st = _status(card)
+    after = card["after_results"].astype(str).str.lower().isin(("true", "1")) if "after_results" in card else st == "x"
+    out = {}
+    for kind in ("number", "claim"):
+        k = card["kind"] == kind
+        cur = card[k & (st == CURRENT)]
+        out[kind] = {"current": {v: int((cur["verdict"] == v).sum()) for v in VERDICTS}, "n_current": int(len(cur)),
+                     "duplicates": int((k & (st == DUPLICATE)).sum()),
+                     "superseded": {v: int((card[k & (st == SUPERSEDED)]["verdict"] == v).sum()) for v in VERDICTS},
+                     "n_superseded": int((k & (st == SUPERSEDED)).sum()),
+                     "after_results": int((k & (st == CURRENT) & after).sum())}
+    return out
+
+
+def _tally(d: dict[str, int]) -> str:
+    s = f"{d[REPRODUCED]} reproduced, {d[CLOSE]} close, {d[NOT_REPRODUCED]} not reproduced, {d[NOT_RUN]} not run"
+    return s + (f", {d[INVALID]} INVALID" if d[INVALID] else "")
 
 
 @dataclass
@@ -517,15 +734,26 @@ class RunInfo:
 
 
 def summary_line(card: pd.DataFrame) -> str:
-    c = counts(card)
-
-    def part(kind: str) -> str:
+    """Distinct tests, each once: published numbers and claims by today's rules; duplicates named; superseded tests
+    (shown in the tables) counted apart; how many counted tests were added after their results were known."""
+    c = distinct_counts(card)
+    parts = []
+    for kind, label in (("number", "published numbers"), ("claim", "qualitative claims")):
         d = c[kind]
-        s = f"{d[REPRODUCED]} reproduced, {d[NOT_REPRODUCED]} not reproduced, {d[NOT_RUN]} not run"
-        return s + (f", {d[INVALID]} INVALID" if d[INVALID] else "")
-
-    return (f"published numbers ({int((card['kind'] == 'number').sum())}): {part('number')}; "
-            f"qualitative claims ({int((card['kind'] == 'claim').sum())}): {part('claim')}")
+        extra = []
+        if d["duplicates"]:
+            extra.append(f"{d['duplicates']} more rows repeat a test counted elsewhere")
+        head = f"{label} ({d['n_current']} distinct" + (f"; {'; '.join(extra)}" if extra else "") + f"): {_tally(d['current'])}"
+        if d["n_superseded"]:
+            sup = d["superseded"]
+            head += (f" [+ {d['n_superseded']} superseded earlier tests, shown, not counted: {sup[REPRODUCED]} reproduced, "
+                     f"{sup[NOT_REPRODUCED]} not reproduced]")
+        parts.append(head)
+    after = c["number"]["after_results"] + c["claim"]["after_results"]
+    line = "; ".join(parts)
+    if after:
+        line += f"; {after} of the counted tests were added after the results they judge were known (column after_results)"
+    return line
 
 
 def banner(info: RunInfo) -> str | None:
@@ -572,11 +800,42 @@ def _md_escape(s: Any) -> str:
     return _text(s).replace("|", "\\|")
 
 
-VERDICT_MARK = {REPRODUCED: "reproduced", NOT_REPRODUCED: "**not reproduced**", NOT_RUN: "_not run_",
+VERDICT_MARK = {REPRODUCED: "reproduced", CLOSE: "close", NOT_REPRODUCED: "**not reproduced**", NOT_RUN: "_not run_",
                 INVALID: "**INVALID**"}
 
 
-def to_markdown(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | None = None) -> str:
+def _status_cell(r: pd.Series) -> str:
+    """How the row counts: a distinct test, a repeat of another, or an earlier test replaced (and by which)."""
+    st, under = _text(r.get("status")) or CURRENT, _text(r.get("counted_under"))
+    added = _text(r.get("added"))
+    after = str(r.get("after_results")).lower() in ("true", "1")
+    if st == DUPLICATE:
+        return f"repeats the test of {under} (counted there)"
+    if st == SUPERSEDED:
+        return f"superseded by {under} (shown, not counted)"
+    s = "distinct test"
+    if added:
+        s += f", added {added}" + (" after its results were known" if after else "")
+    return s
+
+
+def _earlier_cell(r: pd.Series) -> str:
+    ev = _text(r.get("earlier_verdict"))
+    return f"{_text(r.get('earlier_rule'))}: {ev}" if ev else ""
+
+
+def rules_text(published: dict) -> dict[str, str]:
+    """Each named tolerance's stated rule (its ``rule`` text, else the generated description) for the scorecard."""
+    out = {}
+    for name, tol in (published.get("tolerances") or {}).items():
+        if tol.get("legacy"):
+            continue
+        out[name] = str(tol.get("rule") or describe_tolerance(tol, ""))
+    return out
+
+
+def to_markdown(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | None = None,
+                rules: dict[str, str] | None = None) -> str:
     lines = ["# Reproduction scorecard", "",
              "Schug, Benzing & Steger (eLife 2021), *Presynaptic stochasticity improves energy efficiency and helps "
              "alleviate the stability-plasticity dilemma*: every published number and qualitative claim beside ours.", ""]
@@ -589,25 +848,35 @@ def to_markdown(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | Non
     lines += [f"**Summary:** {summary_line(card)}  ",
               f"**Generated:** {info.generated} by code {info.code_version or '?'}; seeds {info.seeds}", ""]
     numbers, claims = card[card["kind"] == "number"], card[card["kind"] == "claim"]
+    if rules:
+        lines += ["## Rules", "", "Each kind of number is judged by one rule (`tolerances` in `config/published.yaml`):", ""]
+        lines += [f"- `{name}`: {text}" for name, text in rules.items()] + [""]
     lines += ["## Published numbers", "",
-              "| id | figure | quantity | unit | published | published where | ours (mean ± SEM, n) | difference | tolerance | verdict | detail |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| id | figure | quantity | unit | published | published where | ours (mean ± SEM, n) | difference | rule | verdict | counts as | earlier rule: verdict | detail |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for _, r in numbers.iterrows():
         lines.append("| " + " | ".join(_md_escape(x) for x in (
             r["id"], r["figure"], r["statement"], r["unit"], _pub_cell(r), r["published_source"], _ours_cell(r),
-            _fmt_num(r["difference"], r["unit"]), r["tolerance"], VERDICT_MARK[r["verdict"]],
-            r["detail"])) + " |")
-    lines += ["", "## Qualitative claims", "", "| id | figure | claim | verdict | what we found |", "|---|---|---|---|---|"]
+            _fmt_num(r["difference"], r["unit"]), r["tolerance"], VERDICT_MARK.get(r["verdict"], r["verdict"]),
+            _status_cell(r), _earlier_cell(r), r["detail"])) + " |")
+    lines += ["", "## Qualitative claims", "", "| id | figure | claim | verdict | counts as | what we found |",
+              "|---|---|---|---|---|---|"]
     for _, r in claims.iterrows():
         lines.append("| " + " | ".join(_md_escape(x) for x in (
-            r["id"], r["figure"], r["statement"], VERDICT_MARK[r["verdict"]], r["detail"])) + " |")
+            r["id"], r["figure"], r["statement"], VERDICT_MARK.get(r["verdict"], r["verdict"]), _status_cell(r),
+            r["detail"])) + " |")
     lines += ["", "## How to read this", "",
               "- Published numbers come only from `config/published.yaml`; ours only from `results/stats/*.csv` "
               "(column `source` of `results/reproduction.csv` names each stats row).",
-              "- Accuracies are compared in the published unit (Appendix table 1 in %, perceptron and continuous "
-              "permuted MNIST as fractions); correlations and KS D absolutely; t statistics and p-values by "
-              "significance (same sign, p below the published bound), because a t or p from 3 seeds is not a "
-              "number one can reproduce to a tolerance.",
+              "- Verdicts of numbers have three levels: *reproduced* (within the noise of both numbers), *close* "
+              "(outside the noise, inside the stated practical margin), *not reproduced*. Each rule is listed under "
+              "Rules; where a number's rule changed, the earlier rule's verdict stands beside it.",
+              "- Each distinct test counts once: a row that repeats another item's test says so and is counted "
+              "there; an earlier test replaced by a better one stays in the table, marked superseded, and is counted "
+              "apart (never in the headline). *after its results were known*: a test written when the data it "
+              "judges had already been seen.",
+              "- t statistics and p-values that the paper prints only to claim direction and significance are "
+              "judged as such (same sign, p below the bound), never to a tolerance.",
               "- *published where*: the table, text or caption that prints the number (or the authors' code, "
               "where the paper prints none); a value read off a figure would say so and carry a looser tolerance.",
               "- A claim ends with *Our test: ...* where the paper states no test or threshold and the check is our "
@@ -625,7 +894,7 @@ def to_markdown(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | Non
     return "\n".join(lines) + "\n"
 
 
-VERDICT_STYLE = {REPRODUCED: "background:#d4edda", NOT_REPRODUCED: "background:#f8d7da", NOT_RUN: "background:#eeeeee",
+VERDICT_STYLE = {REPRODUCED: "background:#d4edda", CLOSE: "background:#fff3cd", NOT_REPRODUCED: "background:#f8d7da", NOT_RUN: "background:#eeeeee",
                  INVALID: "background:#ff9999;font-weight:bold"}
 
 
@@ -679,7 +948,8 @@ def _figure_sections(card: pd.DataFrame, figures: dict[str, str]) -> list[str]:
     return out
 
 
-def to_html(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | None = None) -> str:
+def to_html(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | None = None,
+            rules: dict[str, str] | None = None) -> str:
     """A self-contained HTML page of the scorecard (no external resources); with ``figures``
     (name -> PNG path) each figure is shown below the tables with its items' verdict tally."""
     e = html.escape
@@ -698,19 +968,25 @@ def to_html(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | None = 
             f"<b>Summary:</b> {e(summary_line(card))}<br>",
             f"<b>Generated:</b> {e(info.generated)} by code {e(info.code_version or '?')}; seeds {e(str(info.seeds))}</p>"]
     numbers, claims = card[card["kind"] == "number"], card[card["kind"] == "claim"]
+    if rules:
+        out.append("<h2>Rules</h2><ul id='rules'>" + "".join(f"<li><code>{e(k)}</code>: {e(v)}</li>" for k, v in rules.items())
+                   + "</ul>")
     out.append("<h2>Published numbers</h2><table id='numbers'><tr>" + "".join(
         f"<th>{h}</th>" for h in ("id", "figure", "quantity", "unit", "published", "published where",
-                                  "ours (mean ± SEM, n)", "difference", "tolerance", "verdict", "detail")) + "</tr>")
+                                  "ours (mean ± SEM, n)", "difference", "rule", "verdict", "counts as",
+                                  "earlier rule: verdict", "detail")) + "</tr>")
     for _, r in numbers.iterrows():
         cells = (r["id"], r["figure"], r["statement"], r["unit"], _pub_cell(r), _text(r["published_source"]), _ours_cell(r),
                  _fmt_num(r["difference"], r["unit"]), r["tolerance"])
         out.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells)
-                   + f"<td style='{VERDICT_STYLE[r['verdict']]}'>{e(r['verdict'])}</td><td>{e(_text(r['detail']))}</td></tr>")
+                   + f"<td style='{VERDICT_STYLE.get(r['verdict'], '')}'>{e(r['verdict'])}</td><td>{e(_status_cell(r))}</td>"
+                   f"<td>{e(_earlier_cell(r))}</td><td>{e(_text(r['detail']))}</td></tr>")
     out.append("</table><h2>Qualitative claims</h2><table id='claims'><tr>"
-               + "".join(f"<th>{h}</th>" for h in ("id", "figure", "claim", "verdict", "what we found")) + "</tr>")
+               + "".join(f"<th>{h}</th>" for h in ("id", "figure", "claim", "verdict", "counts as", "what we found")) + "</tr>")
     for _, r in claims.iterrows():
         out.append(f"<tr><td>{e(r['id'])}</td><td>{e(r['figure'])}</td><td>{e(r['statement'])}</td>"
-                   f"<td style='{VERDICT_STYLE[r['verdict']]}'>{e(r['verdict'])}</td><td>{e(_text(r['detail']))}</td></tr>")
+                   f"<td style='{VERDICT_STYLE.get(r['verdict'], '')}'>{e(r['verdict'])}</td><td>{e(_status_cell(r))}</td>"
+                   f"<td>{e(_text(r['detail']))}</td></tr>")
     out.append("</table>")
     if figures:
         out += _figure_sections(card, figures)

@@ -38,6 +38,7 @@ def fig1_stats(table: pd.DataFrame, figure: str = "fig1") -> pd.DataFrame:
         rows.append(stats.summary(figure, f"{figure}.best_mi_per_energy.{model}", best[model],
                                   f"model={model};wd={wd:g}", detail=f"best weight decay {wd:g}"))
     rows += _margin_every_wd(table, figure)
+    rows += _mean_p_rows(table, figure)
     if "presyn" in best:
         for model, values in best.items():
             if model != "presyn":
@@ -59,6 +60,25 @@ def _margin_every_wd(table: pd.DataFrame, figure: str) -> list[dict]:
     return [stats.summary(figure, f"{figure}.presyn_margin_every_wd", [float(margin.min())], f"wd={wd:g}",
                           detail=f"min over {len(margin)} weight decays of mean MI/energy, presyn - best of "
                                  f"{', '.join(controls)}; smallest at wd {wd:g}")]
+
+
+def _mean_p_rows(table: pd.DataFrame, figure: str) -> list[dict]:
+    """Fig 1 caption (issue 28): 'the fixed release probabilities model was chosen to have the same average release
+    probability as the model with learned probabilities'. Per seed, the learned model's mean p at the weight decay of
+    its best MI per energy (Fig 1b's comparison): ``<figure>.mean_p.presyn.best`` (mean +- SEM over seeds), and the
+    fixed-p model's p (``<figure>.mean_p.fixedp``, the same at every weight decay)."""
+    if "mean_p" not in table or "presyn" not in set(table["model"]):
+        return []
+    rows = []
+    g = table[table["model"] == "presyn"]
+    wd = float(g.groupby("weight_decay")["mi_per_energy"].mean().idxmax())
+    rows.append(stats.summary(figure, f"{figure}.mean_p.presyn.best", g[g["weight_decay"] == wd]["mean_p"],
+                              f"model=presyn;wd={wd:g}", detail=f"learned mean release probability at the best weight decay {wd:g}"))
+    fixed = table[table["model"] == "fixedp"]["mean_p"]
+    if len(fixed):
+        rows.append(stats.summary(figure, f"{figure}.mean_p.fixedp", fixed, "model=fixedp",
+                                  detail="release probability of the fixed-p model (all runs)"))
+    return rows
 
 
 def parse_groups(groups: pd.Series) -> pd.DataFrame:

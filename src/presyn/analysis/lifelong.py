@@ -14,6 +14,8 @@ Stats names (accuracies are fractions in [0, 1]; config/published.yaml refers to
   fig4.ttest.<benchmark>.presyn_vs_<method>      Fig 4c stars
   appfig3.final_accuracy.<method>.task<t>        App. fig 3a
   appfig3.mean_p.e<epoch>, appfig3.fraction_frozen.e<epoch>, appfig3.{mean_p,fraction_frozen}.{first,last}
+  appfig3.frozen_increment.task<k>, .smallest    newly frozen fraction per task, per seed (issue 28)
+  fig4.task1_after.<method>, fig4.task1_after.presyn_vs_<method>  mean task-1 accuracy after task 1, per seed (issue 28)
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ def fig4_stats(epochs: pd.DataFrame, final: pd.DataFrame, benchmark: str = FIG4B
             rows.append(stats.summary(figure, f"{figure}.task1_accuracy.{method}.e{epoch}", g["value"],
                                       f"benchmark={benchmark};method={method};epoch={epoch}"))
     rows += _task1_learned(figure, epochs, benchmark, curve_methods)
+    rows += _task1_after(figure, epochs, benchmark, curve_methods)
     fin = final[(final["benchmark"] == benchmark) & (final["task"] == "1")]
     for method, g in fin.groupby("method"):
         rows.append(stats.summary(figure, f"{figure}.task1_final.{method}", g["accuracy"], f"benchmark={benchmark};method={method}",
@@ -108,6 +111,54 @@ def _task1_learned(figure: str, epochs: pd.DataFrame, benchmark: str, curve_meth
     return rows
 
 
+def _task1_after(figure: str, epochs: pd.DataFrame, benchmark: str, curve_methods: tuple[str, ...]) -> list[dict]:
+    """Fig 4b "forgets more quickly" as the curve (issue 28): per run, the mean task-1 test accuracy over every epoch
+    after task 1 (``current_task`` > 1), the area under the forgetting curve per epoch; mean +- SEM over seeds per
+    curve method, and the independent t-test over seeds, presyn vs each other curve method (value = presyn - other)."""
+    b = epochs[epochs["benchmark"] == benchmark]
+    later = b[(b["metric"] == "current_task") & (b["value"] > 1)][KEYS + ["epoch"]]
+    acc = b[(b["metric"] == "test_accuracy") & (b["task"] == "1")].merge(later, on=KEYS + ["epoch"])
+    acc = acc[acc["method"].isin(curve_methods)]
+    if acc.empty:
+        return []
+    per_run = acc.groupby(KEYS)["value"].mean().rename("after").reset_index()
+    rows = []
+    for method, g in per_run.groupby("method"):
+        rows.append(stats.summary(figure, f"{figure}.task1_after.{method}", g["after"], f"benchmark={benchmark};method={method}",
+                                  detail="per seed: mean task-1 accuracy over the epochs after task 1 (area under the forgetting curve per epoch)"))
+    ref = per_run[per_run["method"] == "presyn"]["after"]
+    for method in sorted(set(per_run["method"]) - {"presyn"}):
+        if len(ref):
+            rows.append(stats.ttest(figure, f"{figure}.task1_after.presyn_vs_{method}", ref,
+                                    per_run[per_run["method"] == method]["after"], f"benchmark={benchmark};a=presyn;b={method}"))
+    return rows
+
+
+def frozen_increments(epochs: pd.DataFrame, benchmark: str = "perm_mnist", figure: str = "appfig3") -> list[dict]:
+    """App. fig 3b per task (issue 28): per seed, the fraction of synapses newly frozen during task k = fraction frozen
+    at the last epoch of task k minus that at the last epoch of task k - 1 (0 before task 1; tasks from
+    ``current_task``); mean +- SEM over seeds per task (``<figure>.frozen_increment.task<k>``) and the task with the
+    smallest mean increment again as ``<figure>.frozen_increment.smallest`` (the claim's hardest case)."""
+    b = epochs[(epochs["benchmark"] == benchmark) & (epochs["method"] == "presyn")]
+    task = b[b["metric"] == "current_task"][["seed", "epoch", "value"]].rename(columns={"value": "task"})
+    frozen = b[b["metric"] == "fraction_frozen"][["seed", "epoch", "value"]].merge(task, on=["seed", "epoch"])
+    if frozen.empty:
+        return []
+    end = frozen.sort_values("epoch").groupby(["seed", "task"]).tail(1).sort_values(["seed", "task"])
+    end["increment"] = end.groupby("seed")["value"].diff().fillna(end["value"])
+    rows = []
+    for t, g in end.groupby("task"):
+        rows.append(stats.summary(figure, f"{figure}.frozen_increment.task{int(t)}", g["increment"],
+                                  f"benchmark={benchmark};method=presyn;task={int(t)}",
+                                  detail=f"per seed: fraction frozen at the end of task {int(t)} minus at the end of the task before"))
+    if rows:
+        small = dict(min(rows, key=lambda r: r["value"]))
+        small["name"] = f"{figure}.frozen_increment.smallest"
+        small["detail"] = f"the task with the smallest mean increment: {small['groups'].split('task=')[-1]}; " + small["detail"]
+        rows.append(small)
+    return rows
+
+
 def appfig3_stats(epochs: pd.DataFrame, final: pd.DataFrame, split_benchmark: str = "split_mnist",
                   perm_benchmark: str = "perm_mnist", figure: str = "appfig3") -> pd.DataFrame:
     """(a) final accuracy per task per method on Split MNIST; (b) mean p and fraction frozen per epoch (presyn, perm. MNIST)."""
@@ -128,6 +179,7 @@ def appfig3_stats(epochs: pd.DataFrame, final: pd.DataFrame, split_benchmark: st
                 rows.append(stats.summary(figure, f"{figure}.{metric}.{which}", g["value"],
                                           f"benchmark={perm_benchmark};method=presyn;metric={metric};epoch={epoch}",
                                           detail=f"after the {which} epoch"))
+    rows += frozen_increments(epochs, perm_benchmark, figure)
     return stats.frame(rows)
 
 

@@ -105,6 +105,21 @@ def _safe_pearson(figure: str, name: str, x, y, groups: str) -> dict:
     return stats.pearson(figure, name, x, y, groups)
 
 
+def output_spread_rows(neurons: pd.DataFrame, figure: str = "appfig2") -> list[dict]:
+    """App. fig 2 caption (issue 28): 'all 10 output neurons ... receive similar numbers of active inputs'. Per seed,
+    the coefficient of variation (SD / mean, ddof = 1) of the important inputs of the last layer's neurons, true and
+    shuffled connectivity; mean +- SEM over seeds (``<figure>.output_inputs_cv.{true,shuffled}``)."""
+    last = neurons[neurons["layer"] == neurons["layer"].max()] if len(neurons) else neurons
+    rows = []
+    for conn in ("true", "shuffled"):
+        g = last[last["connectivity"] == conn]
+        cvs = [float(v.std(ddof=1) / v.mean()) for _, v in g.groupby("seed")["important_in"] if len(v) > 1 and v.mean() > 0]
+        if cvs:
+            rows.append(stats.summary(figure, f"{figure}.output_inputs_cv.{conn}", cvs, f"connectivity={conn}",
+                                      detail="per seed: SD / mean of the important inputs of the output neurons"))
+    return rows
+
+
 def sparsity_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_seed: int) -> dict[str, pd.DataFrame]:
     """Stats rows for Fig 3 and Appendix 1-fig 2.
 
@@ -146,6 +161,8 @@ def sparsity_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_s
     for h, rs in r_by_layer.items():
         app2.append(stats.summary("appfig2", f"appfig2.pearson_in_out.layer{h}.seeds", rs, f"hidden_layer={h}",
                                   detail="Pearson r over seeds (mean +- SEM)"))
+
+    app2 += output_spread_rows(neurons)
 
     # Fig 3b: neuron classes of layer 2, per seed, true vs shuffled
     l2 = neurons[neurons["layer"] == 2]

@@ -11,7 +11,12 @@ Clearly labelled extras (not the published quantity):
   after-strengths had nothing to do with Pr. The after-strengths are permuted across synapses (within the
   group for the group rows) ``n_shuffle`` times, which keeps both marginals but breaks any link between a
   synapse's change and its Pr; rows give the mean and spread of that null r and the two-sided permutation p
-  of the observed r about the null mean ((k + 1) / (n + 1)).
+  of the observed r about the null mean ((k + 1) / (n + 1)), and (issue 28) the one-sided p of the observed r
+  below the null (``shuffle_p_below``: the test of "more than the coupling builds in");
+- (issue 28) the partial correlation of Pr before with the size of the change controlling for w_before
+  (``partial_r.{all,ltp,ltd}``): y = |w_after - w_before| / w_before divides by a strength that grows with Pr, so
+  the raw r mixes that coupling with any real link; the partial r asks whether Pr still predicts the change
+  among synapses of the same initial strength.
 """
 
 from __future__ import annotations
@@ -71,6 +76,11 @@ def _shuffle_rows(key: str, sub: pd.DataFrame, r_obs: float, n_shuffle: int, see
                    detail=f"observed r={r_obs:.4f} vs {spread}; one-sided p(null r <= observed) = {(k_low + 1) / (len(null) + 1):.4g}"),
         stats._row(f, f"{f}.r_minus_null{sfx}", "summary", value=r_obs - mean, sem=sd, n=len(sub),
                    test="extra: observed r - mean shuffle-null r (sem column = null sd)", groups=groups),
+        # issue 28: the one-sided permutation test the scorecard judges (is r more negative than coupling alone gives?)
+        stats._row(f, f"{f}.shuffle_p_below{sfx}", "test", value=(k_low + 1) / (len(null) + 1), n=len(sub),
+                   statistic=r_obs - mean, p_value=(k_low + 1) / (len(null) + 1),
+                   test="permutation test, one-sided: observed r below the shuffle null (statistic = observed r - null mean)",
+                   groups=groups, detail=f"observed r={r_obs:.4f}; {spread}"),
     ]
 
 
@@ -110,4 +120,7 @@ def appfig4_stats(rec: pd.DataFrame, n_shuffle: int = 10000, seed: int = 2019) -
             rows.append(stats._row(f, f"{f}.regression.intercept", "test", value=float(fit.intercept),
                                    sem=float(fit.intercept_stderr), n=len(x), test="least-squares regression", groups=groups))
         rows += _shuffle_rows(key, sub, float(pear["value"]), n_shuffle, seed, rng)
+        rows.append(stats.partial_pearson_row(
+            f, f"{f}.partial_r.{key}", x, size, sub["strength_before"].to_numpy(float), groups,
+            detail="partial r(Pr before, |w_after / w_before - 1| | w_before): the link beyond the division by w_before"))
     return stats.frame(rows)
