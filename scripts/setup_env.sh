@@ -9,7 +9,8 @@
 # Refresh the lock with `bash scripts/lock.sh` (docs/reliability.md, "The pinned environment").
 #
 # PRESYN_UNLOCKED=1: install from pyproject.toml's ranges instead (e.g. a CUDA workstation's torch build:
-# PRESYN_UNLOCKED=1 TORCH_SPEC="torch==2.13.0" gives PyPI's CUDA wheel; default TORCH_SPEC is "torch>=2.4,<=2.15").
+# TORCH_SPEC picks the torch build, default "torch==2.13.0": here the local 2.13.0+cpu wheel, on a machine without
+# it PyPI's CUDA build of 2.13.0; any torch >= 2.4 works).
 # Either way the versions installed are recorded: .venv/pip-freeze.txt and .venv/install.json (mode, the lock's
 # sha256, the freeze's sha256), which every run's provenance reads (presyn.lockfile).
 set -euo pipefail
@@ -25,7 +26,7 @@ if [ "${PRESYN_UNLOCKED:-0}" = 1 ]; then
   mode=unlocked
   echo "== PRESYN_UNLOCKED=1: installing from pyproject.toml's ranges, not from $LOCK"
   if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
-    "${PIP[@]}" install -q "${TORCH_SPEC:-torch>=2.4,<=2.15}"
+    "${PIP[@]}" install -q "${TORCH_SPEC:-torch==2.13.0}"
   fi
   "${PIP[@]}" install -q -e ".[workflow,test]"
 else
