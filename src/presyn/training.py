@@ -3,6 +3,7 @@ a tidy metrics log, progress lines and the atomic write of a run's three outputs
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import torch
 
 from presyn.io import atomic_dir, write_json, write_table
 from presyn.provenance import record
+from presyn.safe_io import torch_save
 
 log = logging.getLogger("presyn")
 
@@ -125,5 +127,7 @@ def save_run(out_dir: str | Path, metrics: pd.DataFrame, state: dict, spec: dict
     metrics.attrs["provenance"] = prov  # stored in the parquet file's metadata (pd.read_parquet(...).attrs)
     with atomic_dir(out_dir) as stage:
         write_table(metrics, stage / "metrics.parquet")
-        torch.save({**state, "provenance": prov}, stage / "state.pt")
+        # plain data only (tensors, numbers, strings, lists, dicts; the provenance as in provenance.json), so that
+        # state.pt is read with weights_only=True wherever it goes (presyn.safe_io)
+        torch_save({**state, "provenance": json.loads(json.dumps(prov, default=str))}, stage / "state.pt")
         write_json(prov, stage / "provenance.json")
