@@ -7,11 +7,12 @@ Sources are tried in the order of ``sjostrom.sources``:
 - ``vendored``: the byte-identical copy shipped with this project (``vendor/sjostrom/``, with its licence
   and provenance), so the real figure needs no network anywhere.
 
-Every file is checked against the sha256 recorded in config before it gets its final name; a file that
-differs (a tampered copy, a truncated download) is refused by name and the next source is tried. Files
-are staged under a hidden temporary name and renamed when verified, so an interrupted fetch never leaves
-a file that looks complete. ``sources.json`` beside them records where each file came from and why
-earlier sources failed.
+Every file's bytes are checked against the sha256 recorded in config before it gets its final name and
+before anything parses it; a file that differs (a tampered copy, a truncated download, a larger file than
+any of these) is refused by name and the next source is tried. The verified set is staged in a hidden
+folder beside ``data/raw/sjostrom/`` and installed by one rename (``presyn.io.atomic_dir``), so a fetch that
+fails or is interrupted leaves the destination as it was: never one file of the two, never a file that looks
+complete. ``sources.json`` beside them records where each file came from and why earlier sources failed.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from presyn.io import atomic_path, sha256_file, write_json
+from presyn.io import atomic_dir, atomic_path, sha256_file, write_json
 
 SOURCES = ("github", "vendored")
+MAX_BYTES = 1 << 24  # 16 MiB: each file is a few kB; a download larger than this is refused unread
 
 
 class SjostromUnavailableError(RuntimeError):
@@ -59,8 +61,11 @@ def _from_github(cfg: dict, expected: ExpectedFile, dest: Path, repo_root: Path)
     url = gh["url"].format(commit=gh["commit"], file=expected.name)
 
     def stage(tmp: Path) -> None:
-        with urllib.request.urlopen(url, timeout=float(cfg.get("timeout_s", 10))) as resp, open(tmp, "wb") as out:
-            shutil.copyfileobj(resp, out)
+        with urllib.request.urlopen(url, timeout=float(cfg.get("timeout_s", 10))) as resp:
+            blob = resp.read(MAX_BYTES + 1)
+        if len(blob) > MAX_BYTES:
+            raise ValueError(f"{url}: more than {MAX_BYTES} bytes: refused")
+        tmp.write_bytes(blob)
 
     _install_verified(stage, dest, expected, url)
     return url
@@ -87,26 +92,27 @@ def fetch(cfg: dict, raw_dir: str | Path, repo_root: str | Path) -> dict:
     if unknown:
         raise ValueError(f"unknown sjostrom.sources {unknown}; known: {list(FETCHERS)}")
     record: dict = {"files": {}, "failures": []}
-    for expected in expected_files(cfg):
-        dest = raw_dir / expected.name
-        tried = []
-        for source in cfg["sources"]:
-            try:
-                where = FETCHERS[source](cfg, expected, dest, repo_root)
-            except Exception as exc:  # noqa: BLE001 - every failure is reported, the next source is tried
-                tried.append(f"{source}: {type(exc).__name__}: {exc}")
-                continue
-            record["files"][expected.name] = {"group": expected.group, "source": source, "from": where,
-                                              "sha256": expected.sha256}
-            break
-        record["failures"] += [f"{expected.name}: {t}" for t in tried]
-        if expected.name not in record["files"]:
-            raise SjostromUnavailableError(
-                f"{expected.name}: every source failed:\n  " + "\n  ".join(tried)
-                + f"\nThe vendored copy ({repo_root / cfg['vendored']}) ships with the code: restore it with "
-                  "`git checkout -- vendor/sjostrom`, or put a copy with the recorded sha256 into "
-                  f"{raw_dir}/ and rerun.")
-    write_json(record, raw_dir / "sources.json")
+    with atomic_dir(raw_dir) as stage:  # the verified set replaces raw_dir whole, or raw_dir stays as it was
+        for expected in expected_files(cfg):
+            dest = stage / expected.name
+            tried = []
+            for source in cfg["sources"]:
+                try:
+                    where = FETCHERS[source](cfg, expected, dest, repo_root)
+                except Exception as exc:  # noqa: BLE001 - every failure is reported, the next source is tried
+                    tried.append(f"{source}: {type(exc).__name__}: {exc}")
+                    continue
+                record["files"][expected.name] = {"group": expected.group, "source": source, "from": where,
+                                                  "sha256": expected.sha256}
+                break
+            record["failures"] += [f"{expected.name}: {t}" for t in tried]
+            if expected.name not in record["files"]:
+                raise SjostromUnavailableError(
+                    f"{expected.name}: every source failed:\n  " + "\n  ".join(tried)
+                    + f"\nThe vendored copy ({repo_root / cfg['vendored']}) ships with the code: restore it with "
+                      "`git checkout -- vendor/sjostrom`, or put a copy with the recorded sha256 into "
+                      f"{raw_dir}/ and rerun.")
+        write_json(record, stage / "sources.json")
     return record
 
 
