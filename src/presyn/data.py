@@ -347,6 +347,8 @@ def _source_canonical(spec: DatasetSpec, raw_dir: Path) -> Arrays:
                 arrays = read_idx_dir(stage, spec.raw_sha256)  # bytes first, before any IDX header is read
                 verify(arrays, spec.sha256, f"canonical {base}")
             return arrays
+        except SourceError as exc:  # a file refused: the whole reason
+            errors.append(f"{base}: {exc}")
         except Exception as exc:  # network errors come in many types (requests, OSError, ...)
             errors.append(f"{base}: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}")
     raise SourceError("; ".join(errors))
