@@ -130,7 +130,9 @@ def main() -> None:
     ap.add_argument("--modules", nargs="*", default=list(MODULES), choices=list(MODULES))
     ap.add_argument("--scratch", default="/tmp/mut34")
     ap.add_argument("--mutmut", default="/tmp/mutvenv/bin/mutmut")
-    ap.add_argument("--reuse", action="store_true", help="keep the scratch clone and mutmut's cache (resume)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the scratch clone, its source and mutmut's caches, take tests/ from HEAD: only the "
+                         "mutants not killed yet run again (mutmut keeps a kill whatever the tests become)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / f"mutation_{dt.date.today()}.csv"))
     args = ap.parse_args()
     scratch = Path(args.scratch)
@@ -139,6 +141,9 @@ def main() -> None:
     if not args.reuse:
         shutil.rmtree(scratch, ignore_errors=True)
         subprocess.run(["git", "clone", "-q", str(ROOT), str(scratch)], check=True)
+    else:  # the committed tests of HEAD (never uncommitted files of the working tree)
+        subprocess.run(["git", "fetch", "-q", str(ROOT), "HEAD"], cwd=scratch, check=True)
+        subprocess.run(["git", "checkout", "-q", "FETCH_HEAD", "--", "tests"], cwd=scratch, check=True)
     shutil.rmtree(scratch / "src" / "presyn" / "__pycache__", ignore_errors=True)
     server, sock = start_server(scratch)
     times = {}

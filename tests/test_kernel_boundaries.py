@@ -11,6 +11,8 @@ their agreement. Every number is exact in float32 (powers of two), so the checks
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -198,3 +200,63 @@ def test_learn_p_false_keeps_p_and_learns_w(kernel):
 def test_learn_p_false_ignores_freezing(kernel):
     w, p = step(kernel, w=[1.0], p=[0.5], g=[1.0], learn_p=False, p_freeze=0.75, lr=0.25, modulation=True)
     assert p == [0.5] and w == [1.0 - 0.25 * 0.5]
+
+
+# --------------------------------------------------------------------------- sampling: mask = [u < p], u = (bits + 32768) / 65536
+def _sample_torch(bits, p, w, normalise):
+    scale = fused.sample_scale(bits, p, normalise)
+    return scale, w * scale
+
+
+def _sample_numba(bits, p, w, normalise):
+    return cpu_kernels.sample(bits, p, w, normalise, torch.empty_like(w), torch.empty_like(w))
+
+
+SAMPLERS = {"torch": _sample_torch, "numba": _sample_numba}
+samplers = pytest.mark.parametrize("sampler", sorted(SAMPLERS))
+# u = 0, 0.25 - 1/65536, 0.25, 0.5, 1 - 1/65536
+BITS = [-32768, 16384 - 32768 - 1, 16384 - 32768, 0, 32767]
+
+
+@samplers
+def test_mask_is_strictly_u_below_p(sampler):
+    """u exactly at p does not transmit: P(mask = 1) = p (k / 65536 < p for k = 0 .. 65536 p - 1)."""
+    bits = torch.tensor(BITS, dtype=torch.int16)
+    p = torch.full((5,), 0.25)
+    w = torch.tensor([1.0, -2.0, 3.0, 4.0, 5.0])
+    scale, w_eff = SAMPLERS[sampler](bits, p, w, True)
+    assert scale.tolist() == [4.0, 4.0, 0.0, 0.0, 0.0]  # mask / p
+    assert w_eff.tolist() == [4.0, -8.0, 0.0, 0.0, 0.0]
+
+
+@samplers
+def test_mask_without_normalisation_and_p_one(sampler):
+    bits = torch.tensor(BITS, dtype=torch.int16)
+    p = torch.tensor([0.25, 0.25, 0.5, 0.5, 1.0])
+    w = torch.tensor([1.0, -2.0, 3.0, 4.0, 5.0])
+    scale, w_eff = SAMPLERS[sampler](bits, p, w, False)
+    assert scale.tolist() == [1.0, 1.0, 1.0, 0.0, 1.0]  # u = 0.5 at p = 0.5: silent; p = 1 always transmits
+    assert w_eff.tolist() == [1.0, -2.0, 3.0, 0.0, 5.0]
+
+
+@samplers
+def test_normalised_scale_is_one_over_p(sampler):
+    bits = torch.tensor([-32768, -32768], dtype=torch.int16)  # u = 0: both transmit
+    scale, w_eff = SAMPLERS[sampler](bits, torch.tensor([0.5, 0.125]), torch.tensor([3.0, -1.0]), True)
+    assert scale.tolist() == [2.0, 8.0] and w_eff.tolist() == [6.0, -8.0]
+
+
+def test_compiled_kernels_are_made_once_and_cached(monkeypatch, tmp_path):
+    """kernels(True) wraps both functions in torch.compile once per process (not called here: no compile)."""
+    monkeypatch.setattr(fused, "_COMPILED", {})
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
+    monkeypatch.setenv("PRESYN_CACHE", str(tmp_path / "cache"))
+    made = []
+    monkeypatch.setattr(torch, "compile", lambda fn, dynamic=None: made.append((fn, dynamic)) or (lambda *a, **k: fn(*a, **k)))
+    sample, update = fused.kernels(True)
+    assert made == [(fused.sample_scale, False), (fused.update, False)]
+    assert fused.kernels(True) == (sample, update) and len(made) == 2  # cached
+    assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == str((tmp_path / "cache").resolve() / "torchinductor")
+    assert fused.kernels(False) == (fused.sample_scale, fused.update)
+    bits = torch.tensor(BITS, dtype=torch.int16)
+    assert torch.equal(sample(bits, torch.full((5,), 0.25), True), fused.sample_scale(bits, torch.full((5,), 0.25), True))
