@@ -14,6 +14,7 @@ import torch
 from scipy import stats as sps
 
 from presyn import checkpoint, metrics, stats
+from presyn.factory import build_learner
 from presyn.training import Generators
 
 
@@ -162,18 +163,19 @@ def test_evaluate_by_hand():
 
 
 # =============================================================================================== checkpoint
-class _Learner:
-    """Any picklable object stands in for a learner (the checkpoint pickles it whole)."""
-
-    def __init__(self, w):
-        self.w = w
+SPEC = {"seed": 3, "model": {"kind": "presyn", "lr": 0.1, "p_up": 0.25, "p_down": 0.125}, "p_min": 0.25}
+SIZES = [4, 3, 2]
 
 
-def _save(tmp_path, spec=None, position=None):
-    gens = Generators.from_seed(3, torch.device("cpu"))
+def _save(tmp_path, spec=SPEC, position=None):
+    """A learner with hand-set strengths and generators moved on, saved; returns (learner, gens, path)."""
+    gens = Generators.from_seed(spec["seed"], torch.device("cpu"))
+    learner = build_learner(spec["model"], SIZES, gens, torch.device("cpu"), spec["p_min"])
+    learner.net.w.copy_(torch.linspace(-1, 1, learner.net.w.numel()))
+    learner.net.p.fill_(0.5)
     gens.data.manual_seed(11)
-    return gens, checkpoint.save(tmp_path, spec or {"seed": 3}, _Learner(torch.arange(4.0)), gens, [{"a": 1}],
-                                 position or {"task": 2, "epoch": 5, "acc": [0.5]})
+    path = checkpoint.save(tmp_path, spec, learner, gens, [{"a": 1}], position or {"task": 2, "epoch": 5, "acc": [0.5]})
+    return learner, gens, path
 
 
 @pytest.mark.parametrize("value,on", [(None, True), ("1", True), ("0", False), ("false", False), (" No ", False),
@@ -186,58 +188,47 @@ def test_checkpoint_enabled_by_environment(monkeypatch, value, on):
     assert checkpoint.enabled() is on
 
 
-def test_checkpoint_round_trip_restores_generator_states(tmp_path, monkeypatch):
+def test_checkpoint_round_trip_restores_learner_and_generator_states(tmp_path, monkeypatch):
     monkeypatch.delenv(checkpoint.ENV, raising=False)
-    gens, path = _save(tmp_path)
+    learner, gens, path = _save(tmp_path)
     assert path == tmp_path / "checkpoint.pt" == checkpoint.path_for(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temporary left
     expected = torch.rand(3, generator=gens.data)  # the stream from where it was saved
-    payload = checkpoint.load(tmp_path, {"seed": 3}, "cpu")
-    assert payload["format"] == checkpoint.FORMAT and payload["spec"] == {"seed": 3}
+    payload = checkpoint.load(tmp_path, SPEC, "cpu")
+    assert payload["format"] == checkpoint.FORMAT and payload["spec"] == SPEC
     assert payload["rows"] == [{"a": 1}] and payload["position"] == {"task": 2, "epoch": 5, "acc": [0.5]}
-    assert torch.equal(payload["learner"].w, torch.arange(4.0))
+    assert torch.equal(payload["learner"].net.w, learner.net.w) and torch.equal(payload["learner"].net.p, learner.net.p)
+    assert payload["learner"].rule.p_up == 0.25  # rebuilt from the spec
     assert torch.equal(torch.rand(3, generator=payload["gens"].data), expected)
-    assert set(payload["generator_states"]) == {"init", "data", "masks"}
-
-
-def test_checkpoint_generator_states_win_over_pickled_generators(tmp_path, monkeypatch):
-    monkeypatch.delenv(checkpoint.ENV, raising=False)
-    gens, path = _save(tmp_path)
-    expected = torch.rand(2, generator=gens.masks)
-    payload = torch.load(path, weights_only=False)
-    payload["gens"].masks.manual_seed(999)  # as if pickling had lost the state
-    torch.save(payload, path)
-    resumed = checkpoint.load(tmp_path, {"seed": 3}, "cpu")
-    assert torch.equal(torch.rand(2, generator=resumed["gens"].masks), expected)
 
 
 def test_checkpoint_off_saves_and_loads_nothing(tmp_path, monkeypatch):
     monkeypatch.delenv(checkpoint.ENV, raising=False)
-    _save(tmp_path)
+    learner, gens, _ = _save(tmp_path)
     monkeypatch.setenv(checkpoint.ENV, "0")
-    assert checkpoint.load(tmp_path, {"seed": 3}, "cpu") is None
-    assert checkpoint.save(tmp_path / "other", {}, _Learner(1), Generators.from_seed(0, torch.device("cpu")), [], {}) is None
+    assert checkpoint.load(tmp_path, SPEC, "cpu") is None
+    assert checkpoint.save(tmp_path / "other", SPEC, learner, gens, [], {}) is None
     assert not (tmp_path / "other").exists()
     assert (tmp_path / "checkpoint.pt").exists()  # not set aside either
 
 
 def test_checkpoint_absent_is_none(tmp_path, monkeypatch):
     monkeypatch.delenv(checkpoint.ENV, raising=False)
-    assert checkpoint.load(tmp_path, {}, "cpu") is None
+    assert checkpoint.load(tmp_path, SPEC, "cpu") is None
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("change,reason", [("format", "format 0 != 1"), ("spec", "different run spec")])
+@pytest.mark.parametrize("change,reason", [("format", "format 0 != 2"), ("spec", "different run spec")])
 def test_checkpoint_not_resumable_is_set_aside(tmp_path, monkeypatch, caplog, change, reason):
     monkeypatch.delenv(checkpoint.ENV, raising=False)
-    _, path = _save(tmp_path)
-    spec = {"seed": 3}
+    spec = SPEC
     if change == "format":
-        payload = torch.load(path, weights_only=False)
-        payload["format"] = 0
-        torch.save(payload, path)
+        monkeypatch.setattr(checkpoint, "FORMAT", 0)
+        _save(tmp_path)
+        monkeypatch.setattr(checkpoint, "FORMAT", 2)
     else:
-        spec = {"seed": 4}
+        _save(tmp_path)
+        spec = {**SPEC, "seed": 4}
     with caplog.at_level(logging.WARNING, logger="presyn"):
         assert checkpoint.load(tmp_path, spec, "cpu") is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt.stale"]
@@ -246,14 +237,13 @@ def test_checkpoint_not_resumable_is_set_aside(tmp_path, monkeypatch, caplog, ch
 
 def test_checkpoint_of_other_code_version_resumes_with_a_warning(tmp_path, monkeypatch, caplog):
     monkeypatch.delenv(checkpoint.ENV, raising=False)
-    _, path = _save(tmp_path)
-    payload = torch.load(path, weights_only=False)
-    payload["code_version"] = "0000000-old"
-    torch.save(payload, path)
+    monkeypatch.setattr(checkpoint, "code_version", lambda: "0000000-old")
+    _save(tmp_path)
+    monkeypatch.setattr(checkpoint, "code_version", lambda: "1111111-new")
     with caplog.at_level(logging.WARNING, logger="presyn"):
-        resumed = checkpoint.load(tmp_path, {"seed": 3}, "cpu")
+        resumed = checkpoint.load(tmp_path, SPEC, "cpu")
     assert resumed is not None and resumed["code_version"] == "0000000-old"
-    assert "0000000-old" in caplog.text and (tmp_path / "checkpoint.pt").exists()
+    assert "0000000-old" in caplog.text and "1111111-new" in caplog.text and (tmp_path / "checkpoint.pt").exists()
 
 
 def test_checkpoint_provenance():
