@@ -32,6 +32,7 @@ import argparse
 import csv
 import datetime as dt
 import os
+import re
 import shlex
 import shutil
 import sqlite3
@@ -49,10 +50,10 @@ MODULES = {  # module: (fast test files, fastest and most targeted first: -x sto
                  "tests/test_cpu_kernels.py", "tests/test_ablation.py"],
     "cpu_kernels": ["tests/test_kernel_boundaries.py", "tests/test_cpu_kernels.py"],
     "io": ["tests/test_io_atomic.py", "tests/test_reliability_interrupt.py"],
-    "checkpoint": [FAST, "tests/test_reliability_checkpoint.py"],
+    "checkpoint": [FAST, "tests/test_untrusted_files.py", "tests/test_reliability_checkpoint.py"],
     "metrics": ["tests/test_metrics.py", FAST],
     "stats": [FAST, "tests/test_analyses_hand_made.py", "tests/test_reliability_numerics.py"],
-    # data.py's verification functions: added once its rewrite (raw-file hashes, restricted unpickling) is in
+    "data": ["tests/test_untrusted_files.py", "tests/test_reliability_data.py", "tests/test_data.py"],
 }
 # Mutation types left out, to fit the time on 2 shared cores (load ~12 from other jobs on 2026-12-06):
 # everywhere: ``x = expr`` -> ``x = None`` (expr_stmt, annassign: almost always a crash, i.e. a cheap kill that
@@ -63,9 +64,12 @@ MODULES = {  # module: (fast test files, fastest and most targeted first: -x sto
 ALWAYS_OFF = "expr_stmt,annassign,decorator"
 DISABLED = {"learners": "string,fstring", "fused": "string,fstring", "cpu_kernels": "string,fstring",
             "metrics": "string,fstring", "stats": "string,fstring", "checkpoint": "string,fstring", "io": ""}
-# Only these lines are mutated (mutmut --use-patch-file): cpu_kernels.py up to its BGD section (the BGD
-# baseline's loops are not the learning rule).
-UNTIL = {"cpu_kernels": "# ------------------------------------------------------------------------------------------- BGD"}
+# Only these lines are mutated (mutmut --use-patch-file), from the line starting with the first marker (None:
+# line 1) to the one before the line starting with the second: cpu_kernels.py up to its BGD section (the BGD
+# baseline's loops are not the learning rule); data.py's verification functions (raw-file pins, gunzip cap,
+# IDX parsing, the restricted unpickler, digests and verify), not the download / install sources.
+LINES = {"cpu_kernels": (None, r"# -+ BGD$"), "data": (r"def known_raw_sha256\b", r"def _source_cached\b")}  # regexes
+DISABLED["data"] = "fstring"
 __doc__ += "".join(f"    {m}: {' '.join(Path(t).name for t in ts)}\n" for m, ts in MODULES.items())
 __doc__ += "scorecard.py is left out: its judging is being rewritten (issue 34 says so).\n"
 
@@ -82,12 +86,14 @@ def runner(scratch: Path, tests: list[str], sock: Path) -> str:
 
 
 def lines_patch(scratch: Path, module: str) -> Path:
-    """A patch 'adding' the module's lines up to UNTIL[module]: mutmut mutates only added lines."""
+    """A patch 'adding' the module's lines LINES[module]: mutmut mutates only added lines."""
     rel = f"src/presyn/{module}.py"
     lines = (scratch / rel).read_text().splitlines()
-    n = next(i for i, line in enumerate(lines) if line.startswith(UNTIL[module]))
+    first, last = LINES[module]
+    a = 0 if first is None else next(i for i, line in enumerate(lines) if re.match(first, line))
+    b = next(i for i, line in enumerate(lines) if re.match(last, line))
     patch = scratch.parent / f".{scratch.name}.{module}.patch"
-    patch.write_text(f"--- /dev/null\n+++ {rel}\n@@ -0,0 +1,{n} @@\n" + "".join(f"+{line}\n" for line in lines[:n]))
+    patch.write_text(f"--- a/{rel}\n+++ b/{rel}\n@@ -{a},0 +{a + 1},{b - a} @@\n" + "".join(f"+{line}\n" for line in lines[a:b]))
     return patch
 
 
@@ -182,7 +188,7 @@ def run_modules(args, scratch: Path, sock: Path, times: dict) -> None:
                "--runner", runner(scratch, MODULES[m], sock), "--no-progress", "--simple-output",
                "--test-time-base", "20"]  # a cpu_kernels mutant recompiles numba: slower than the warm baseline
         cmd += ["--disable-mutation-types", ",".join(filter(None, [ALWAYS_OFF, DISABLED.get(m, "")]))]
-        if m in UNTIL:
+        if m in LINES:
             cmd += ["--use-patch-file", str(lines_patch(scratch, m))]
         print(f"=== {m}: {' '.join(shlex.quote(c) for c in cmd)}", flush=True)
         cache_swap(scratch, m, into_place=True)
