@@ -15,7 +15,8 @@ data = load_processed(snakemake.input.data, ds["mean"], ds["std"], "cpu", ds.get
 frames = []
 for seed, path in zip(snakemake.params.seeds, snakemake.input.states):
     curve = lesion_curve(load_state(path), data.x_test, data.y_test, list(snakemake.params.fractions),
-                         snakemake.params.n_samples, int(seed), jitter=snakemake.params.jitter)
+                         snakemake.params.n_samples, int(seed), jitter=snakemake.params.jitter,
+                         random_orders=int(snakemake.params.random_orders))
     log.info("seed %s: %s", seed, curve.to_dict("records"))
     frames.append(curve.assign(seed=int(seed)))
 write_table(pd.concat(frames, ignore_index=True), snakemake.output[0])

@@ -90,6 +90,7 @@ rule robustness_lesion:
         fractions=lambda w: energy_analysis().get("lesion_fractions", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
         n_samples=lambda w: energy_analysis().get("lesion_samples", 10),
         jitter=lambda w: energy_analysis().get("lesion_jitter", 1e-9),
+        random_orders=lambda w: energy_analysis().get("lesion_random_orders", 0),
     threads: 2
     log:
         "logs/tables/robustness/{variant}_lesion.log",

@@ -18,6 +18,7 @@ from presyn import stats
 from presyn.analysis.collect import check_single_config, final_values, read_metrics
 from presyn.analysis.fisher import empirical_fisher
 from presyn.safe_io import torch_load
+from presyn.analysis.lesion import RANDOM_MEAN, area_between
 
 LOG_FLOOR = 1e-12  # |w_bar| and Fisher values below this are counted at the floor of their log-axis histograms
 
@@ -144,6 +145,22 @@ def lesion_stats(lesion: pd.DataFrame, figure: str = "fig2") -> pd.DataFrame:
             if f > 0:
                 rows.append(stats.ttest_paired(figure, f"{figure}.lesion.lowp_vs_random.{_pct(f)}", g["lowp_first"], g["random"],
                                                f"fraction={f:g};a=lowp_first;b=random"))
+    if {"lowp_first", RANDOM_MEAN} <= set(wide.columns):  # issue 29: averaged random baseline, whole-curve test
+        n_orders = int(lesion.loc[lesion["order"] == RANDOM_MEAN, "n_orders"].max())
+        for f, g in wide.groupby("fraction"):
+            if f > 0:
+                rows.append(stats.ttest_paired(figure, f"{figure}.lesion.lowp_vs_random_mean.{_pct(f)}", g["lowp_first"],
+                                               g[RANDOM_MEAN], f"fraction={f:g};a=lowp_first;b={RANDOM_MEAN};orders={n_orders}"))
+        for base in ("random", RANDOM_MEAN):
+            areas = {seed: area_between(g.set_index("fraction")["lowp_first"], g.set_index("fraction")[base])
+                     for seed, g in wide.groupby("seed")}
+            seeds = sorted(areas)
+            row = stats.ttest_paired(figure, f"{figure}.lesion.area_lowp_vs_{base}", [areas[s] for s in seeds],
+                                     [0.0] * len(seeds), f"a=lowp_first;b={base};fractions=0.1-0.9;"
+                                     f"orders={n_orders if base == RANDOM_MEAN else 1}")
+            row["detail"] = (f"area between the curves from 10 to 90 % removed (trapezoid, accuracy x fraction), per seed "
+                             f"{', '.join(f'{areas[s]:.4f}' for s in seeds)}; paired over seeds; {row['detail']}")
+            rows.append(row)
     return stats.frame(rows)
 
 
