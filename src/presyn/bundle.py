@@ -265,6 +265,46 @@ def compare(bundle: str | Path, rebuilt_root: str | Path) -> tuple[list[Differen
     return diffs, new
 
 
+# ------------------------------------------------------------------ refreshing the analysis layer (issue 28)
+
+ANALYSIS_ROLES = ("expected", "figure")
+
+
+def reanalyse(bundle: str | Path, rebuilt_root: str | Path, repo: str | Path | None = None) -> dict:
+    """Refresh the bundle's analysis layer from a reviewer-mode rebuild (``snakemake bundle_reanalyse --configfile
+    config/reviewer.yaml``): every file of role ``expected`` (stats, scorecard) and ``figure`` (PNGs, App. table 1)
+    is replaced by the rebuild's (which today's code computed from the bundle's own tables), a stats file the rebuild
+    has and the bundle lacks is added as ``expected``; tables, config, job summary and the run's ``code_version``
+    stay as they are. The manifest gains ``analysis_code_version`` (the commit that recomputed stats, scorecard and
+    figures), ``analysis_created_utc`` and the new sha256s; the manifest is written last (atomically), so an
+    interrupted refresh leaves a bundle that ``verify`` refuses rather than one that looks consistent."""
+    bundle, rebuilt_root = Path(bundle), Path(rebuilt_root)
+    manifest = verify(bundle)
+    files = dict(manifest["files"])
+    todo = [rel for rel, e in files.items() if e["role"] in ANALYSIS_ROLES]
+    todo += sorted(p.relative_to(rebuilt_root).as_posix() for p in (rebuilt_root / "results/stats").glob("*.csv")
+                   if p.relative_to(rebuilt_root).as_posix() not in files)
+    missing = [rel for rel in todo if not (rebuilt_root / rel).is_file()]
+    if missing:
+        raise BundleError(f"the rebuild under {rebuilt_root} lacks {missing[:5]}: run the reviewer rebuild of every figure "
+                          f"(snakemake figures/all --configfile config/reviewer.yaml) first")
+    for rel in todo:
+        dst = bundle / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(dst) as tmp:
+            shutil.copyfile(rebuilt_root / rel, tmp)
+        role = files.get(rel, {}).get("role", "expected")
+        files[rel] = {"role": role, "sha256": sha256_file(dst), "bytes": dst.stat().st_size}
+    manifest["files"] = dict(sorted(files.items()))
+    manifest["analysis_code_version"] = code_version(exclude=[bundle], root=repo)
+    manifest["analysis_created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest["analysis_note"] = ("stats, scorecard and figures recomputed from this bundle's tables by analysis_code_version "
+                                 "(reviewer mode, target bundle_reanalyse); tables, config and code_version are the run's")
+    with atomic_path(bundle / MANIFEST) as tmp:
+        Path(tmp).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return manifest
+
+
 # ------------------------------------------------------------------ reviewer mode
 
 REVIEWER_KEYS = ("reference_bundle", "reviewer_dir")
@@ -349,24 +389,53 @@ def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle") -> 
     manifest = verify(bundle)
     card = pd.read_csv(bundle / "results/reproduction.csv")
     commit = str(manifest.get("code_version", "?"))
+    analysed = manifest.get("analysis_code_version")
     lines = [README_BEGIN, "",
              f"From the reference bundle `{bundle_rel}/` (code {commit[:12]}, run of {manifest['created_utc']}, "
              f"{manifest['run_label']}; seeds and every setting in `{bundle_rel}/config.yaml`; "
-             f"{manifest['jobs']['n']} jobs, {manifest['jobs']['summed_wall_s'] / 3600:.1f} job-hours). "
+             f"{manifest['jobs']['n']} jobs, {manifest['jobs']['summed_wall_s'] / 3600:.1f} job-hours"
+             + (f"; stats, scorecard and figures recomputed from its tables by code {str(analysed)[:12]} on "
+                f"{str(manifest.get('analysis_created_utc', '?'))[:10]}" if analysed else "") + "). "
              f"Full table: [`{bundle_rel}/results/reproduction.md`]({bundle_rel}/results/reproduction.md).", ""]
-    lines += ["| | reproduced | not reproduced | not run |", "|---|---|---|---|"]
-    for kind, label in (("number", "published numbers"), ("claim", "qualitative claims")):
-        c = card[card["kind"] == kind]["verdict"].value_counts()
-        lines.append(f"| {label} | {int(c.get('reproduced', 0))} | {int(c.get('not reproduced', 0))} | {int(c.get('not run', 0))} |")
+    distinct = "status" in card.columns  # scorecards from issue 28 on: three levels, each distinct test once
+    if distinct:
+        from presyn.scorecard import distinct_counts
+
+        dc = distinct_counts(card)
+        lines += ["Each distinct test once (a row that repeats another's test is counted there; earlier tests replaced "
+                  "by better ones are counted apart):", "",
+                  "| | distinct | reproduced | close | not reproduced | not run | repeats (not counted) | superseded: reproduced / not reproduced (not counted) | added after results were known |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for kind, label in (("number", "published numbers"), ("claim", "qualitative claims")):
+            d, cur = dc[kind], dc[kind]["current"]
+            lines.append(f"| {label} | {d['n_current']} | {cur['reproduced']} | {cur['close']} | {cur['not reproduced']} | "
+                         f"{cur['not run']} | {d['duplicates']} | {d['superseded']['reproduced']} / "
+                         f"{d['superseded']['not reproduced']} | {d['after_results']} |")
+    else:
+        lines += ["| | reproduced | not reproduced | not run |", "|---|---|---|---|"]
+        for kind, label in (("number", "published numbers"), ("claim", "qualitative claims")):
+            c = card[card["kind"] == kind]["verdict"].value_counts()
+            lines.append(f"| {label} | {int(c.get('reproduced', 0))} | {int(c.get('not reproduced', 0))} | {int(c.get('not run', 0))} |")
     numbers = card[(card["kind"] == "number") & (card["verdict"] != "not run")]
     if len(numbers):
-        lines += ["", "| published number | published | ours (± SEM, n) | verdict |", "|---|---|---|---|"]
+        if distinct:
+            lines += ["", "| published number | published | ours (± SEM, n) | verdict | rule | earlier rule: verdict |",
+                      "|---|---|---|---|---|---|"]
+        else:
+            lines += ["", "| published number | published | ours (± SEM, n) | verdict |", "|---|---|---|---|"]
         for _, r in numbers.iterrows():
             sem = f" ± {_num(r['ours_sem'])}" if _num(r["ours_sem"]) else ""
             pub_sem = f" ± {_num(r['published_sem'])}" if _num(r["published_sem"]) else ""
             n = _num(r["n"])
-            lines.append(f"| `{r['id']}` | {_num(r['published'])}{pub_sem} | {_num(r['ours'])}{sem} (n={n}) | {r['verdict']} |")
+            row = f"| `{r['id']}` | {_num(r['published'])}{pub_sem} | {_num(r['ours'])}{sem} (n={n}) | {r['verdict']} |"
+            if distinct:
+                rule = str(r["tolerance"]) + (f"; repeats {r['counted_under']}" if r.get("status") == "duplicate" else "")
+                earlier = f"{r['earlier_verdict']}" if isinstance(r.get("earlier_verdict"), str) and r["earlier_verdict"] else ""
+                row += f" {rule.replace('|', '/')} | {earlier} |"
+            lines.append(row)
     claims = card[(card["kind"] == "claim") & (card["verdict"] == "not reproduced")]
+    if distinct:
+        claims = claims[claims["status"].fillna("current") == "current"]
     if len(claims):
         lines += ["", "Claims not reproduced (the scorecard gives each claim's wording and our test):", ""]
         for _, r in claims.iterrows():

@@ -3,8 +3,10 @@
 Sjöström et al. 2001 (layer-5 pairs, rat visual cortex, spike-timing protocols), as processed for the paper:
 one point per synapse, x = Pr before induction, y = |w_after / w_before - 1| with w = Pr q, LTP and LTD in
 two colours (n per group in the legend), the least-squares line over all synapses, Pearson r and p in the
-panel (all synapses, and within each group). The extras (signed change, shuffle control) are in the stats
-table, not drawn: the figure reads like the paper's.
+panel (all synapses, and within each group). Beside it (issue 28) the shuffle control: for all synapses, LTP and
+LTD, the 95 % range of r when the after-strengths are permuted across synapses (what the measure builds in: it
+divides by w_before = Pr q, which grows with Pr) with the observed r as a dot, and the partial r controlling for
+w_before. The signed-change extra stays in the stats table.
 """
 
 from __future__ import annotations
@@ -24,10 +26,41 @@ def p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p >= 0.01 else f"p = {p:.4f}"
 
 
+def draw_null(ax, st: pd.DataFrame) -> None:
+    """Observed r against the shuffle null's 95 % range per subset, and the partial r given w_before."""
+    keys = [k for k in ("all", "ltp", "ltd") if f"appfig4.pearson.{k}" in st.index]
+    for i, key in enumerate(keys):
+        sfx = "" if key == "all" else f".{key}"
+        y = len(keys) - 1 - i
+        lo, hi = f"appfig4.shuffle_null_q025{sfx}", f"appfig4.shuffle_null_q975{sfx}"
+        if lo in st.index and hi in st.index:
+            ax.plot([st.loc[lo, "value"], st.loc[hi, "value"]], [y, y], color="0.75", lw=7, solid_capstyle="butt",
+                    label="shuffle null, 95 %" if i == 0 else None, zorder=1)
+            ax.plot([st.loc[f"appfig4.shuffle_null_r{sfx}", "value"]] * 2, [y - 0.18, y + 0.18], color="0.4", lw=1, zorder=2)
+        ax.plot(st.loc[f"appfig4.pearson.{key}", "value"], y, "o", color="black", ms=5, zorder=3,
+                label="observed r" if i == 0 else None)
+        pr = f"appfig4.partial_r.{key}"
+        if pr in st.index:
+            ax.plot(st.loc[pr, "value"], y - 0.3, "D", color=plotting.color(key) if key != "all" else "tab:purple", ms=4,
+                    zorder=3, label="partial r | w_before" if i == 0 else None)
+            pb = f"appfig4.shuffle_p_below{sfx}"
+            note = f"shuffle p = {st.loc[pb, 'p_value']:.2f}" if pb in st.index else ""
+            ax.text(0.98, y + 0.28, f"{note}; partial {p_text(st.loc[pr, 'p_value'])}", fontsize=6.5, ha="right",
+                    transform=ax.get_yaxis_transform())
+    ax.axvline(0, color="0.5", lw=0.6, ls=":")
+    ax.set_yticks(range(len(keys)))
+    ax.set_yticklabels([GROUP_LABELS[k] for k in reversed(keys)])
+    ax.set_ylim(-0.7, len(keys) - 0.4)
+    ax.set_xlim(-1, 0.4)
+    ax.set_xlabel("Pearson r (Pr, size of change)")
+    ax.set_title("what the measure builds in", fontsize=8)
+    ax.legend(frameon=False, fontsize=6.5, loc="lower left")
+
+
 def draw(recordings: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "") -> None:
     plotting.style()
     st = stats_df.set_index("name")
-    fig, ax = plt.subplots(figsize=(4.8, 3.8))
+    fig, (ax, axn) = plt.subplots(1, 2, figsize=(7.6, 3.8), gridspec_kw={"width_ratios": [1.6, 1]})
     for group in ("ltp", "ltd"):
         g = recordings[recordings["group"] == group]
         ax.scatter(g["P_before"], g["rel_change_size"], s=24, alpha=0.9, color=plotting.color(group),
@@ -48,6 +81,7 @@ def draw(recordings: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, t
     ax.set_xlabel("initial release probability Pr (before induction)")
     ax.set_ylabel("relative change of expected\nstrength |\u0394w| / w")
     ax.legend(frameon=False, fontsize=7, loc="upper right", bbox_to_anchor=(1.0, 0.80))
+    draw_null(axn, st)
     fig.suptitle("Release probability and stability (Sj\u00f6str\u00f6m et al. 2001)" + title_note, fontsize=9)
     plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)
