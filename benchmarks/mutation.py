@@ -45,10 +45,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FAST = "tests/test_mutation_kills.py"
 MODULES = {  # module: (fast test files, fastest and most targeted first: -x stops at the first failure)
-    "fused": ["tests/test_kernel_boundaries.py", "tests/test_learning_rule.py", "tests/test_fused.py", "tests/test_cpu_kernels.py"],
+    "fused": ["tests/test_kernel_boundaries.py", "tests/test_learning_rule.py", "tests/test_fused.py", FAST,
+              "tests/test_cpu_kernels.py"],
     "learners": ["tests/test_kernel_boundaries.py", "tests/test_learning_rule.py", "tests/test_energy_hand.py", FAST,
                  "tests/test_cpu_kernels.py", "tests/test_ablation.py"],
-    "cpu_kernels": ["tests/test_kernel_boundaries.py", "tests/test_cpu_kernels.py"],
+    "cpu_kernels": ["tests/test_kernel_boundaries.py", FAST, "tests/test_cpu_kernels.py"],
     "io": ["tests/test_io_atomic.py", "tests/test_reliability_interrupt.py"],
     "checkpoint": [FAST, "tests/test_untrusted_files.py", "tests/test_reliability_checkpoint.py"],
     "metrics": ["tests/test_metrics.py", FAST],

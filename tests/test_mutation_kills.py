@@ -257,3 +257,17 @@ def test_checkpoint_save_logs_position(tmp_path, monkeypatch, caplog):
     with caplog.at_level(logging.INFO, logger="presyn"):
         _save(tmp_path)
     assert "task=2, epoch=5" in caplog.text and "acc=" not in caplog.text
+
+
+# =============================================================================================== fused
+def test_random_u16_draws_exactly_ceil_n_over_4_words():
+    """n a multiple of 4: n / 4 words, no spare word (a spare draw would shift every later mask)."""
+    from presyn import fused
+
+    gen, ref = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    bits = fused.random_u16(8, gen, torch.device("cpu"))
+    words = torch.empty(2, dtype=torch.int64).random_(-(2**63), 2**63 - 1, generator=ref)
+    assert torch.equal(bits, words.view(torch.int16)[:8])
+    assert torch.equal(gen.get_state(), ref.get_state())  # the same number of draws
+    out = torch.empty(2, dtype=torch.int64)
+    assert fused.random_u16(8, gen, torch.device("cpu"), out=out).data_ptr() == out.data_ptr()  # 2 words fit
