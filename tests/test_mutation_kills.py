@@ -271,3 +271,120 @@ def test_random_u16_draws_exactly_ceil_n_over_4_words():
     assert torch.equal(gen.get_state(), ref.get_state())  # the same number of draws
     out = torch.empty(2, dtype=torch.int64)
     assert fused.random_u16(8, gen, torch.device("cpu"), out=out).data_ptr() == out.data_ptr()  # 2 words fit
+
+
+# =============================================================================================== learners
+def _autograd_reference(net, x, y, w_flat):
+    """Loss, logits, dL/dw (flat) and dL/db of the MLP with weights ``w_flat``, by autograd."""
+    import torch.nn.functional as F
+
+    w = w_flat.clone().requires_grad_(True)
+    biases = [b.clone().requires_grad_(True) for b in net.biases]
+    h, start = x, 0
+    for i, ((n_out, n_in), b) in enumerate(zip(net.shapes, biases)):
+        W = w[start:start + n_out * n_in].view(n_out, n_in)
+        start += n_out * n_in
+        h = h @ W.t() + b
+        if i < len(net.shapes) - 1:
+            h = torch.relu(h)
+    loss = F.cross_entropy(h, y)
+    gw, *gb = torch.autograd.grad(loss, [w, *biases])
+    return loss.detach(), h.detach(), gw, gb
+
+
+def _batch(seed=0, n=16, d=5, c=3):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=gen), torch.randint(0, c, (n,), generator=gen)
+
+
+@pytest.mark.parametrize("loops", [True, False])
+def test_presynaptic_step_with_p_one_is_plain_sgd_by_autograd(loops):
+    """p = 1: every synapse transmits, scale 1, so one step is SGD on w (modulation (1 - p) = 0 is off here)."""
+    gens = Generators.from_seed(0, torch.device("cpu"))
+    learner = build_learner({"kind": "presyn", "lr": 0.5}, [5, 4, 3], gens, torch.device("cpu"))
+    learner._cpu_loops = loops
+    learner.net.p.fill_(1.0)
+    x, y = _batch()
+    w0 = learner.net.w.clone()
+    loss_ref, logits, gw, _ = _autograd_reference(learner.net, x, y, w0)
+    loss, correct = learner.step(x, y)
+    assert float(loss) == pytest.approx(float(loss_ref), rel=1e-6)
+    assert int(correct) == int((logits.argmax(1) == y).sum())
+    assert torch.allclose(learner.net.w, w0 - 0.5 * gw, atol=1e-6)
+    assert torch.equal(learner.net.p, torch.ones_like(learner.net.p))  # |g| >= g_lim raises p: clamped at 1
+
+
+def test_presynaptic_predict_proba_with_p_one_is_the_deterministic_softmax():
+    gens = Generators.from_seed(1, torch.device("cpu"))
+    learner = build_learner({"kind": "presyn", "lr": 0.5}, [5, 4, 3], gens, torch.device("cpu"))
+    learner.net.p.fill_(1.0)
+    x, y = _batch(1)
+    _, logits, _, _ = _autograd_reference(learner.net, x, y, learner.net.w)
+    probs, activity = learner.predict_proba(x, 3)
+    assert torch.allclose(probs, torch.softmax(logits, 1), atol=1e-6)
+    hidden = torch.relu(x @ learner.net.weights[0].t() + learner.net.biases[0])
+    assert torch.allclose(activity, hidden.sum(1), atol=1e-5)
+
+
+def test_presynaptic_predict_proba_averages_sampled_networks():
+    """p = 1/2: the average of n sampled softmaxes (drawn here with the same generator state) and of activity."""
+    gens = Generators.from_seed(2, torch.device("cpu"))
+    learner = build_learner({"kind": "presyn", "lr": 0.5}, [5, 4, 3], gens, torch.device("cpu"))
+    learner.net.p.fill_(0.5)
+    x, _ = _batch(2)
+    state = learner.gen.get_state()
+    probs, activity = learner.predict_proba(x, 4)
+    learner.gen.set_state(state)
+    runs = [learner.net.hidden_activity(x, learner.sample_weights()[1]) for _ in range(4)]
+    assert torch.allclose(probs, sum(torch.softmax(lg, 1) for lg, _ in runs) / 4, atol=1e-6)
+    assert torch.allclose(activity, sum(a for _, a in runs) / 4, atol=1e-5)
+    assert torch.allclose(probs.sum(1), torch.ones(len(x)))
+
+
+def test_cpu_loops_only_on_the_cpu_without_compile(monkeypatch):
+    from presyn import fused
+
+    monkeypatch.setattr(fused, "_COMPILED", {})
+    monkeypatch.setattr(torch, "compile", lambda fn, dynamic=None: fn)
+    gens = Generators.from_seed(0, torch.device("cpu"))
+    assert build_learner({"kind": "presyn", "lr": 0.1}, [3, 2], gens, torch.device("cpu"))._cpu_loops
+    assert not build_learner({"kind": "presyn", "lr": 0.1, "compile": True}, [3, 2], gens, torch.device("cpu"))._cpu_loops
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_deterministic_step_by_autograd(optimizer):
+    gens = Generators.from_seed(3, torch.device("cpu"))
+    learner = build_learner({"kind": "deterministic", "lr": 0.1, "optimizer": optimizer, "weight_decay": 0.01},
+                            [5, 4, 3], gens, torch.device("cpu"))
+    assert torch.equal(learner.net.p, torch.ones_like(learner.net.p))
+    x, y = _batch(3)
+    w0, b0 = learner.net.w.clone(), [b.clone() for b in learner.net.biases]
+    loss_ref, logits, gw, gb = _autograd_reference(learner.net, x, y, w0)
+    loss, correct = learner.step(x, y)
+    assert float(loss) == pytest.approx(float(loss_ref), rel=1e-6)
+    assert int(correct) == int((logits.argmax(1) == y).sum())
+    if optimizer == "sgd":  # w - lr (g + wd w)
+        assert torch.allclose(learner.net.w, w0 - 0.1 * (gw + 0.01 * w0), atol=1e-6)
+        for b, b_0, g in zip(learner.net.biases, b0, gb):
+            assert torch.allclose(b, b_0 - 0.1 * (g + 0.01 * b_0), atol=1e-6)
+    else:  # Adam's first step moves every parameter with a non-zero gradient by lr (sign of the gradient)
+        g = gw + 0.01 * w0
+        moved = g.abs() > 1e-6
+        assert torch.allclose((w0 - learner.net.w)[moved], 0.1 * torch.sign(g[moved]), atol=1e-4)
+    probs, activity = learner.predict_proba(x)
+    _, logits_new, _, _ = _autograd_reference(learner.net, x, y, learner.net.w)
+    assert torch.allclose(probs, torch.softmax(logits_new, 1), atol=1e-6)
+    hidden = torch.relu(x @ learner.net.weights[0].t() + learner.net.biases[0])
+    assert torch.allclose(activity, hidden.sum(1), atol=1e-5)
+
+
+def test_deterministic_optimizer_settings_and_unknown_optimizer():
+    gens = Generators.from_seed(0, torch.device("cpu"))
+    learner = build_learner({"kind": "deterministic", "lr": 0.2, "optimizer": "adam", "weight_decay": 0.03}, [3, 2],
+                            gens, torch.device("cpu"))
+    opt = learner.make_optimizer()
+    assert isinstance(opt, torch.optim.Adam) and opt is not learner.optimizer
+    assert opt.param_groups[0]["lr"] == 0.2 and opt.param_groups[0]["weight_decay"] == 0.03
+    assert len(opt.param_groups[0]["params"]) == 1 + len(learner.net.biases)
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
+        build_learner({"kind": "deterministic", "lr": 0.2, "optimizer": "rmsprop"}, [3, 2], gens, torch.device("cpu"))
