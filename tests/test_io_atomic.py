@@ -331,14 +331,42 @@ def test_exchange_swaps_two_folders(tmp_path):
 
 
 def test_exchange_missing_path_raises(tmp_path):
-    (tmp_path / "a").mkdir()
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    if not pio._exchange(a, b):
+        pytest.skip("renameat2(RENAME_EXCHANGE) not supported here")
+    with pytest.raises(FileNotFoundError) as exc:  # supported, so any other failure is an error, never "unsupported"
+        pio._exchange(a, tmp_path / "missing")
+    assert str(tmp_path / "missing") in str(exc.value)
+    assert listing(tmp_path) == ["a", "b"]
+
+
+def test_fallback_sets_the_old_folder_aside_under_the_name_atomic_dir_cleans(tmp_path, monkeypatch):
+    """A kill between the fallback's two renames leaves '.<name>.*.old', which the next atomic_dir removes."""
+    monkeypatch.setattr(pio, "_exchange", lambda a, b: False)
+    removed = []
+    real_rmtree = pio.shutil.rmtree
+    monkeypatch.setattr(pio.shutil, "rmtree", lambda p, *a, **k: (removed.append(Path(p).name), real_rmtree(p, *a, **k)))
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with pio.atomic_dir(target) as staging:
+        (staging / "new.txt").write_text("new")
+    [old] = [n for n in removed if n.endswith(".old")]
+    assert old.startswith(".run.") and old == staging.name[: -len(".staging")] + ".old"
+
+
+def test_permissions_with_an_empty_umask(tmp_path):
+    old = os.umask(0)
     try:
-        swapped = pio._exchange(tmp_path / "a", tmp_path / "missing")
-    except FileNotFoundError as exc:
-        assert str(tmp_path / "missing") in str(exc)
-    else:
-        assert swapped is False  # no renameat2 here: the caller falls back
-    assert listing(tmp_path) == ["a"]
+        pio.write_json({}, tmp_path / "f.json")
+        with pio.atomic_dir(tmp_path / "d") as staging:
+            (staging / "x").write_text("1")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "f.json").stat().st_mode) == 0o666
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o777
 
 
 # ------------------------------------------------------------------------------------ sha256_file
