@@ -23,6 +23,10 @@ pytest runs in a fork that imports presyn afresh: ~3x faster per mutant here). R
 status, the mutated line) and the survivors' diffs on stdout (copied into mutation_<date>.md with a verdict
 each by hand).
 
+Do not run ``mutmut show`` (or any mutmut command) in the scratch copy while a run is going: it re-reads the
+source file, mutated at that moment, into mutmut's line table and the run then crashes ("Mutant.line is
+required"); the export at the end runs it once the module is done.
+
 Modules and the fast test files that judge them (not the whole suite: minutes, not hours):
 """
 
