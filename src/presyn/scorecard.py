@@ -611,6 +611,9 @@ def _operand_or_constant(stats: pd.DataFrame, op: Any) -> tuple[Observed, int | 
     if isinstance(op, (int, float)) and not isinstance(op, bool):
         return Observed(value=float(op), sem=0.0, source=f"{op:g}"), None
     o = resolve(stats, op)
+    scale = float(op.get("scale", 1.0)) if isinstance(op, dict) else 1.0
+    if scale != 1.0:
+        o.source = f"{scale:g} x {o.source}"
     return o, _n_int(o.n)
 
 
