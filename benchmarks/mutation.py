@@ -55,7 +55,7 @@ MODULES = {  # module: (fast test files, fastest and most targeted first: -x sto
                  "tests/test_cpu_kernels.py", "tests/test_ablation.py"],
     "cpu_kernels": ["tests/test_kernel_boundaries.py", FAST, "tests/test_cpu_kernels.py"],
     "io": ["tests/test_io_atomic.py", "tests/test_reliability_interrupt.py"],
-    "checkpoint": [FAST, "tests/test_untrusted_files.py", "tests/test_reliability_checkpoint.py"],
+    "checkpoint": [FAST, "tests/test_untrusted_files.py"],  # test_reliability_checkpoint: 8 min a run here
     "metrics": ["tests/test_metrics.py", FAST],
     "stats": [FAST, "tests/test_analyses_hand_made.py", "tests/test_reliability_numerics.py"],
     "data": ["tests/test_untrusted_files.py", "tests/test_reliability_data.py", "tests/test_data.py"],
