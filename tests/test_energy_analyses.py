@@ -162,11 +162,16 @@ def test_synapse_table_and_fig2_stats():
 
 
 def test_important_fractions_per_init_and_seed_by_hand():
-    syn = pd.DataFrame({"seed": [1, 1, 1, 1, 2, 2], "important": [True, False, False, False, True, True]})
-    out = important_fractions({"uniform_init": syn, "min_init": syn.assign(important=False)})
-    assert list(out.columns) == ["init", "seed", "fraction_important"]
-    got = out.set_index(["init", "seed"])["fraction_important"]
+    syn = pd.DataFrame({"seed": [1, 1, 1, 1, 2, 2], "important": [True, False, False, False, True, True],
+                        "p_init": [0.9, 0.3, 0.4, 0.6, 0.3, 0.8]})
+    out = important_fractions({"uniform_init": syn, "min_init": syn.assign(important=False, p_init=0.25)})
+    assert list(out.columns) == ["init", "seed", "fraction_important", "bin_left", "bin_right", "n"]
+    got = out[out["bin_left"].isna()].set_index(["init", "seed"])["fraction_important"]
     assert got["uniform_init", 1] == 0.25 and got["uniform_init", 2] == 1.0 and got["min_init", 2] == 0.0
+    by_bin = out[out["bin_left"].notna()].set_index(["init", "seed", "bin_left"])
+    assert by_bin.loc[("uniform_init", 1, 0.25), "fraction_important"] == 0.0  # p_init 0.3, 0.4: neither ends important
+    assert by_bin.loc[("uniform_init", 1, 0.75), "fraction_important"] == 1.0  # p_init 0.9
+    assert by_bin.loc[("uniform_init", 2, 0.25), "n"] == 1 and ("min_init", 1, 0.5) not in by_bin.index
 
 
 # ----------------------------------------------------------------------------- end to end

@@ -70,3 +70,47 @@ def test_whole_curve_test_paired_over_seeds():
     # a baseline that is better than low-p first gives a negative area (the test can fail)
     worse = lesion_stats(_lesion_table(mean, rand, lowp)).set_index("name")
     assert worse.loc["fig2.lesion.area_lowp_vs_random_mean", "statistic"] < 0
+
+
+# ----------------------------------------------------------------------------- App. fig 1d: the drift of the rule
+@pytest.mark.parametrize("p0,q", [(0.3, 1.0), (0.45, 0.8), (0.6, 0.9), (0.8, 0.5), (0.26, 0.3)])
+def test_release_drift_against_monte_carlo(p0, q):
+    """E[dp] from the formula vs the mean change of 200k synapses under the reference rule, where a synapse
+    transmits with probability p and then has |g| >= g_lim with probability q (g = 0 when it does not transmit)."""
+    from presyn.analysis.drift import expected_release_drift
+    from presyn.learners import PresynapticRule, presynaptic_update
+
+    n, p_up, p_down, g_lim = 200_000, 0.07, 0.07, 1e-3
+    gen = torch.Generator().manual_seed(11)
+    transmits = torch.rand(n, generator=gen, dtype=torch.float64) < p0
+    large = torch.rand(n, generator=gen, dtype=torch.float64) < q
+    g = torch.where(transmits & large, torch.tensor(2 * g_lim), torch.tensor(0.0)).float()
+    p = torch.full((n,), p0)
+    w = torch.zeros(n)
+    presynaptic_update(w, p, g, PresynapticRule(lr=0.0, p_up=p_up, p_down=p_down, g_lim=g_lim, p_min=0.25))
+    mc = float((p.double() - p0).mean())
+    exact = float(expected_release_drift(p0, q, p_up, p_down, 0.25))
+    se = float((p.double() - p0).std()) / np.sqrt(n)
+    assert abs(mc - exact) < 4 * se + 1e-7
+
+
+def test_release_drift_negative_below_half_even_at_q1():
+    from presyn.analysis.drift import break_even_q, expected_release_drift
+
+    p = np.linspace(0.3, 0.49, 20)
+    d = 0.07
+    assert (expected_release_drift(p, 1.0, d, d, 0.25) < 0).all()
+    assert np.allclose(expected_release_drift(p, 1.0, d, d, 0.25), d * (1 - p) * (2 * p - 1))  # away from the clamp
+    assert (expected_release_drift(np.array([0.6, 0.9]), 1.0, d, d, 0.25) > 0).all()
+    assert break_even_q(0.5, d, d) == pytest.approx(1.0) and break_even_q(0.8, d, d) == pytest.approx(0.625)
+
+
+def test_init_bin_table_by_hand():
+    from presyn.analysis.drift import init_bin_table
+
+    syn = pd.DataFrame({"seed": [1, 1, 1, 1, 2], "p_init": [0.3, 0.4, 0.6, 0.95, 0.3],
+                        "important": [False, True, True, True, False]})
+    t = init_bin_table(syn, [0.25, 0.5, 0.75, 1.0001], "uniform_init").set_index(["seed", "bin_left"])
+    assert t.loc[(1, 0.25), "fraction_important"] == 0.5 and t.loc[(1, 0.25), "n"] == 2
+    assert t.loc[(1, 0.5), "fraction_important"] == 1.0 and t.loc[(2, 0.25), "fraction_important"] == 0.0
+    assert t.loc[(2, 0.5), "n"] == 0

@@ -18,6 +18,7 @@ from presyn import stats
 from presyn.analysis.collect import check_single_config, final_values, read_metrics
 from presyn.analysis.fisher import empirical_fisher
 from presyn.safe_io import torch_load
+from presyn.analysis.drift import init_bin_table
 from presyn.analysis.lesion import RANDOM_MEAN, area_between
 
 LOG_FLOOR = 1e-12  # |w_bar| and Fisher values below this are counted at the floor of their log-axis histograms
@@ -173,12 +174,18 @@ def fig2_stats(synapse_rows: pd.DataFrame, lesion: pd.DataFrame, figure: str = "
     return pd.concat([synapse_rows[stats.COLUMNS], lesion_stats(lesion, figure)], ignore_index=True)
 
 
+INIT_BIN_EDGES = [0.25, 0.5, 0.75, 1.0 + 1e-9]  # App. fig 1d by initial p: below 1/2 the rule drifts down (analysis.drift)
+
+
 def important_fractions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """init label -> synapse table, reduced to one row per (init, seed): the fraction of synapses with
-    p >= important_p after learning (App. fig 1d reads only this, not the synapses)."""
+    p >= important_p after learning (App. fig 1d reads only this, not the synapses), then the same per bin of
+    initial p (rows with ``bin_left`` / ``bin_right`` / ``n``; issue 29: where the difference comes from)."""
     frames = [syn.groupby("seed")["important"].mean().rename("fraction_important").reset_index().assign(init=label)
               for label, syn in tables.items()]
-    return pd.concat(frames, ignore_index=True)[["init", "seed", "fraction_important"]]
+    whole = pd.concat(frames, ignore_index=True)[["init", "seed", "fraction_important"]]
+    binned = pd.concat([init_bin_table(syn, INIT_BIN_EDGES, label) for label, syn in tables.items()], ignore_index=True)
+    return pd.concat([whole, binned[binned["n"] > 0]], ignore_index=True)
 
 
 # ------------------------------------------------------------------ Appendix 1-fig 1
@@ -231,6 +238,16 @@ def appfig1_stats(energy_final: pd.DataFrame, sweep: pd.DataFrame, fractions: pd
         rows.append(stats.summary(figure, f"{figure}.fixedp_best_p", [p_star], f"p={p_star:g}",
                                   detail="release probability with the highest best-lr mean MI per energy"))
     fracs = {}
+    if "bin_left" not in fractions:  # a table from before the per-bin rows (e.g. an older reference bundle)
+        fractions = fractions.assign(bin_left=np.nan, bin_right=np.nan, n=np.nan)
+    binned, fractions = fractions[fractions["bin_left"].notna()], fractions[fractions["bin_left"].isna()]
+    bin_rows = []
+    for (label, lo, hi), g in binned.groupby(["init", "bin_left", "bin_right"]):
+        g = g.sort_values("seed")
+        bin_rows.append(stats.summary(figure, f"{figure}.fraction_important_by_init.{label}.p{lo:g}-{min(hi, 1.0):g}",
+                                  g["fraction_important"], f"init={label};p_init_from={lo:g};p_init_to={min(hi, 1.0):g}",
+                                  detail=f"fraction of the synapses starting in [{lo:g}, {min(hi, 1.0):g}] that end with "
+                                         f"p >= important_p, per seed; synapses per seed {', '.join(str(int(n)) for n in g['n'])}"))
     for label in ("uniform_init", "min_init"):
         g = fractions[fractions["init"] == label].sort_values("seed")
         if g.empty:
@@ -240,4 +257,4 @@ def appfig1_stats(energy_final: pd.DataFrame, sweep: pd.DataFrame, fractions: pd
                                   detail="fraction of synapses with p >= important_p after learning, per seed"))
     rows.append(stats.ttest(figure, f"{figure}.fraction_important.uniform_vs_min_init", fracs["uniform_init"], fracs["min_init"],
                             "a=uniform_init;b=min_init"))
-    return stats.frame(rows)
+    return stats.frame(rows + bin_rows)
