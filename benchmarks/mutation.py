@@ -48,17 +48,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 FAST = "tests/test_mutation_kills.py"
-MODULES = {  # module: (fast test files, fastest and most targeted first: -x stops at the first failure)
-    "fused": ["tests/test_kernel_boundaries.py", "tests/test_learning_rule.py", "tests/test_fused.py", FAST,
-              "tests/test_cpu_kernels.py"],
-    "learners": ["tests/test_kernel_boundaries.py", "tests/test_learning_rule.py", "tests/test_energy_hand.py", FAST,
-                 "tests/test_cpu_kernels.py", "tests/test_ablation.py"],
-    "cpu_kernels": ["tests/test_kernel_boundaries.py", FAST, "tests/test_cpu_kernels.py"],
-    "io": ["tests/test_io_atomic.py", "tests/test_reliability_interrupt.py"],
-    "checkpoint": [FAST, "tests/test_untrusted_files.py"],  # test_reliability_checkpoint: 8 min a run here
+MODULES = {  # module: fast test files, the most targeted first (-x stops at the first failure). Only the quick
+    # hand-computed files: on 2026-12-06 the machine ran at load 12-16 (other sessions' e2e runs) and the bigger
+    # files (test_cpu_kernels, test_ablation, test_reliability_*) made one clean run of a module take 4-8 min
+    "fused": ["tests/test_kernel_boundaries.py", FAST, "tests/test_learning_rule.py", "tests/test_fused.py"],
+    "learners": ["tests/test_kernel_boundaries.py", FAST, "tests/test_learning_rule.py", "tests/test_energy_hand.py"],
+    "cpu_kernels": ["tests/test_kernel_boundaries.py", FAST],
+    "io": ["tests/test_io_atomic.py"],
+    "checkpoint": [FAST],
     "metrics": ["tests/test_metrics.py", FAST],
-    "stats": [FAST, "tests/test_analyses_hand_made.py", "tests/test_reliability_numerics.py"],
-    "data": ["tests/test_untrusted_files.py", "tests/test_reliability_data.py", "tests/test_data.py"],
+    "stats": [FAST, "tests/test_analyses_hand_made.py"],
+    "data": ["tests/test_untrusted_files.py", "tests/test_data.py"],
 }
 # Mutation types left out, to fit the time on 2 shared cores (load ~12 from other jobs on 2026-12-06):
 # everywhere: ``x = expr`` -> ``x = None`` (expr_stmt, annassign: almost always a crash, i.e. a cheap kill that
@@ -104,7 +104,7 @@ def lines_patch(scratch: Path, module: str) -> Path:
 
 def start_server(scratch: Path) -> tuple[subprocess.Popen, Path]:
     sock = scratch.parent / f".{scratch.name}.forkserver.sock"
-    env = {**os.environ, "PYTHONPATH": str(scratch / "src"), "PYTHONDONTWRITEBYTECODE": "1", "FORKSERVER_TIMEOUT": "240"}
+    env = {**os.environ, "PYTHONPATH": str(scratch / "src"), "PYTHONDONTWRITEBYTECODE": "1", "FORKSERVER_TIMEOUT": "900"}
     proc = subprocess.Popen(["nice", "-n", "15", sys.executable, str(FORKSERVER), "serve", str(sock)], cwd=scratch, env=env,
                             stdout=subprocess.PIPE, text=True)
     assert "fork server" in proc.stdout.readline()
