@@ -114,3 +114,22 @@ def test_init_bin_table_by_hand():
     assert t.loc[(1, 0.25), "fraction_important"] == 0.5 and t.loc[(1, 0.25), "n"] == 2
     assert t.loc[(1, 0.5), "fraction_important"] == 1.0 and t.loc[(2, 0.25), "fraction_important"] == 0.0
     assert t.loc[(2, 0.5), "n"] == 0
+
+
+# ----------------------------------------------------------------------------- Fig 5a: synapses locked by rounding
+def test_locked_by_rounding_by_hand():
+    """float32: 1 - p = 2**-22 (p = 1 - 2**-22): (1 - p) * 0.06 ~ 1.4e-8 is below half the spacing of float32 near 1
+    (2**-25 ~ 3e-8), so p + step == p both ways: locked. At 1 - p = 2**-10 both steps move it."""
+    from presyn.analysis.locking import lock_threshold, locked_by_rounding
+
+    p = torch.tensor([1 - 2**-22, 1 - 2**-10, 1.0, 0.5], dtype=torch.float32)
+    locked = locked_by_rounding(p, 0.06, 0.06, 0.25)
+    assert locked.tolist() == [True, False, True, False]
+    # by hand: the down-step of the locked synapse rounds back to p
+    q = torch.tensor(1 - 2**-22, dtype=torch.float32)
+    assert q + (1 - q) * torch.tensor(-0.06, dtype=torch.float32) == q
+    t = lock_threshold(0.06, 0.06, 0.25)
+    assert 1 - 1e-6 < t < 1 - 1e-7  # ~4e-7 below 1, as the issue's estimate
+    below = torch.nextafter(torch.tensor(t), torch.tensor(0.0))
+    assert bool(locked_by_rounding(torch.tensor([t]), 0.06, 0.06, 0.25)[0])
+    assert not bool(locked_by_rounding(below.reshape(1), 0.06, 0.06, 0.25)[0])
