@@ -97,9 +97,13 @@ rule fig5_stats:
         "../../scripts/fig5_stats.py"
 
 
+from presyn.figures import code_files as figure_code_files  # noqa: E402  (figure rules' code inputs)
+
+
 rule fig5:
     input:
         unpack(fig5_inputs),
+        code=[repo_file(c) for c in figure_code_files("fig5")],  # rerun when the drawing code changes
         stats="results/stats/fig5.csv",
     output:
         pdf=report("figures/fig5.pdf", caption="../report/fig5.rst", category="Ablation and perceptron"),
@@ -144,6 +148,7 @@ rule perceptron_capacity_stats:
 
 rule perceptron_capacity:
     input:
+        code=[repo_file(c) for c in figure_code_files("perceptron_capacity")],  # rerun when the drawing code changes
         stats="results/stats/perceptron_capacity.csv",
     output:
         pdf=report("figures/perceptron_capacity.pdf", caption="../report/perceptron_capacity.rst", category="Ablation and perceptron"),

@@ -85,8 +85,12 @@ rule fig4_examples:
         "../../scripts/fig4_examples.py"
 
 
+from presyn.figures import code_files as figure_code_files  # noqa: E402  (figure rules' code inputs)
+
+
 rule fig4:
     input:
+        code=[repo_file(c) for c in figure_code_files("fig4")],  # rerun when the drawing code changes
         stats="results/stats/fig4.csv",
         data="results/tables/fig4_examples.npz",
     output:
@@ -103,6 +107,7 @@ rule fig4:
 
 rule appfig3:
     input:
+        code=[repo_file(c) for c in figure_code_files("appfig3")],  # rerun when the drawing code changes
         stats="results/stats/appfig3.csv",
     output:
         pdf=report("figures/appfig3.pdf", caption="../report/appfig3.rst", category="Lifelong learning"),

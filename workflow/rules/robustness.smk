@@ -130,8 +130,12 @@ rule robustness_stats:
         "../../scripts/robustness_stats.py"
 
 
+from presyn.figures import code_files as figure_code_files  # noqa: E402  (figure rules' code inputs)
+
+
 rule appfig_robustness:
     input:
+        code=[repo_file(c) for c in figure_code_files("appfig_robustness")],  # rerun when the drawing code changes
         stats="results/stats/robustness.csv",
         fig1="results/stats/fig1.csv",
         fig2="results/stats/fig2.csv",

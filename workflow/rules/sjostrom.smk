@@ -51,8 +51,12 @@ rule appfig4_stats:
         "../../scripts/appfig4_stats.py"
 
 
+from presyn.figures import code_files as figure_code_files  # noqa: E402  (figure rules' code inputs)
+
+
 rule appfig4:
     input:
+        code=[repo_file(c) for c in figure_code_files("appfig4")],  # rerun when the drawing code changes
         table="results/tables/sjostrom_recordings.csv",
         stats="results/stats/appfig4.csv",
     output:
