@@ -13,59 +13,193 @@ import seaborn as sns  # noqa: E402
 
 from presyn.io import atomic_path  # noqa: E402
 
-# One colour per model / method, used by every figure.
+# Colours (issue 30): Okabe & Ito's colour-blind-safe set, ONE meaning per colour across every figure.
+#   blue            #0072B2  the presynaptic model (its curves, its synapses after learning, its true connectivity)
+#   orange          #E69F00  the fixed-p control (every synapse at one release probability)
+#   grey            #8C8C8C  the control without the mechanism: standard / deterministic network, no consolidation
+#   light grey      #C8C8C8  reference states and nulls: before learning, shuffled connectivity, random lesion order,
+#                            shuffle null
+#   sky blue        #56B4E9  low-p synapses (p < 0.9), and the lesion that removes them first
+#   reddish purple  #CC79A7  high-p synapses (p >= 0.9), frozen synapses
+#   bluish green    #009E73  BGD (Bayesian gradient descent)
+#   vermillion      #D55E00  EWC (elastic weight consolidation)
+#   black           #000000  references and measured data: joint-training bound, fits, Sjöström recordings
+#                            (LTP filled, LTD open markers)
+# Ablation variants (Fig 5a) are not told apart by colour but named on the axis (all variants of the presynaptic
+# model: blue; the ghost controls orange, being fixed-p models).
+BLUE, ORANGE, GREY, LIGHT_GREY = "#0072B2", "#E69F00", "#8C8C8C", "#C8C8C8"
+SKY_BLUE, PURPLE, GREEN, VERMILLION, BLACK = "#56B4E9", "#CC79A7", "#009E73", "#D55E00", "#000000"
 PALETTE = {
-    "presyn": "#1f77b4",          # presynaptic model / consolidation
-    "deterministic": "#7f7f7f",   # standard (deterministic) MLP
-    "fixedp": "#ff7f0e",          # fixed release probability
-    "no_consolidation": "#7f7f7f",
-    "bgd": "#2ca02c",
-    "ewc": "#d62728",
-    "joint": "#000000",
-    "shuffled": "#bbbbbb",
-    "true": "#1f77b4",
-    "ltp": "#d62728",
-    "ltd": "#1f77b4",
-    "high_p": "#d62728",          # Fig 2c/d: synapses with p >= 0.9
-    "low_p": "#6baed6",           # Fig 2c/d: synapses with p < 0.9
-    "lowp_first": "#1f77b4",      # Fig 2b: lesion lowest p first
-    "random": "#7f7f7f",          # Fig 2b: lesion in random order
-    "before": "#bbbbbb",          # Fig 2a: release probabilities before learning
-    "after": "#1f77b4",           # Fig 2a: after learning
-    "presyn-uniform": "#17becf",  # presynaptic model, initial p uniform in [0.25, 1] (App. fig 1d)
-    "standard": "#7f7f7f",        # standard perceptron (Fig 5b, c)
-    "ablation-full": "#1f77b4",   # Fig 5a ablation variants
-    "ablation-noFreeze": "#9467bd",
-    "ablation-noFreezeNoMod": "#8c564b",
-    "ablation-noMod": "#e377c2",
-    "ablation-fixedP": "#ff7f0e",
-    "ablation-fixedPfixedNorm": "#bcbd22",
-    "ablation-noNorm": "#17becf",
+    "presyn": BLUE, "after": BLUE, "true": BLUE, "presyn-uniform": BLUE, "ablation-full": BLUE,
+    "fixedp": ORANGE, "ablation-fixedP": ORANGE, "ablation-fixedPfixedNorm": ORANGE,
+    "deterministic": GREY, "no_consolidation": GREY, "standard": GREY,
+    "before": LIGHT_GREY, "shuffled": LIGHT_GREY, "random": LIGHT_GREY, "random_mean": LIGHT_GREY,
+    "low_p": SKY_BLUE, "lowp_first": SKY_BLUE,
+    "high_p": PURPLE, "frozen": PURPLE,
+    "bgd": GREEN, "ewc": VERMILLION,
+    "joint": BLACK, "ltp": BLACK, "ltd": BLACK, "all": BLACK, "fit": BLACK,
+    "ablation-noFreeze": BLUE, "ablation-noFreezeNoMod": BLUE, "ablation-noMod": BLUE, "ablation-noNorm": BLUE,
 }
 
 LABELS = {
     "presyn": "Presynaptic",
-    "deterministic": "Standard MLP",
-    "fixedp": "Fixed release prob.",
+    "deterministic": "Standard",
+    "fixedp": "Fixed p",
     "no_consolidation": "No consolidation",
     "bgd": "BGD",
     "ewc": "EWC",
     "joint": "Joint training",
-    "high_p": "high p (p >= 0.9)",
+    "high_p": "high p (p \u2265 0.9)",
     "low_p": "low p (p < 0.9)",
-    "lowp_first": "low p first",
+    "lowp_first": "lowest p first",
     "random": "random order",
+    "random_mean": "random order",
     "before": "before learning",
     "after": "after learning",
     "presyn-uniform": "Presynaptic, uniform initial p",
-    "standard": "Standard perceptron",
+    "standard": "Standard",
+    "true": "true connectivity",
+    "shuffled": "shuffled connectivity",
+    "frozen": "frozen synapses",
+    "ltp": "LTP",
+    "ltd": "LTD",
 }
+
+# Layers (issue 30): one name everywhere. The network is input -> hidden layer 1 -> hidden layer 2 -> output;
+# weight matrix l feeds layer l (1: input -> hidden 1, 2: hidden 1 -> hidden 2, 3: hidden 2 -> output).
+# Neurons are named by their layer ("hidden layer 2 neurons"), weight matrices by the layer they feed.
+LAYER_NAMES = {1: "hidden layer 1", 2: "hidden layer 2", 3: "output layer"}
+
+
+def layer_name(layer: int) -> str:
+    """The layer a weight matrix ``layer`` feeds (the stats' ``layer=<l>``), and the name of its neurons."""
+    return LAYER_NAMES.get(int(layer), f"layer {layer}")
+
+
+# One font scale (points): every text of every figure is one of these sizes.
+FONT_SMALL = 7     # tick labels, legends, annotations, stars, notes
+FONT_NORMAL = 8    # axis labels, panel titles
+FONT_LARGE = 9     # figure title
+FONT_LETTER = 10   # panel letters (bold)
+FONT_SIZES = (FONT_SMALL, FONT_NORMAL, FONT_LARGE, FONT_LETTER)
 
 
 def style() -> None:
-    sns.set_theme(context="paper", style="ticks", font_scale=1.1)
+    sns.set_theme(context="paper", style="ticks")
     plt.rcParams.update({"axes.spines.top": False, "axes.spines.right": False, "pdf.fonttype": 42,
-                         "savefig.bbox": "tight", "figure.dpi": 100})
+                         "savefig.bbox": "tight", "figure.dpi": 100, "font.size": FONT_NORMAL,
+                         "axes.labelsize": FONT_NORMAL, "axes.titlesize": FONT_NORMAL, "xtick.labelsize": FONT_SMALL,
+                         "ytick.labelsize": FONT_SMALL, "legend.fontsize": FONT_SMALL, "legend.title_fontsize": FONT_SMALL,
+                         "figure.titlesize": FONT_LARGE, "axes.linewidth": 0.8, "lines.linewidth": 1.3,
+                         "lines.markersize": 4, "errorbar.capsize": 2})
+
+
+def stars(p: float) -> str:
+    """Significance marks: *** P < 0.001, ** P < 0.01, * P < 0.05, n.s. otherwise."""
+    if p is None or not np.isfinite(p):
+        return "n/a"
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "n.s."
+
+
+def fmt_p(p: float) -> str:
+    """A P-value (capital P: lower-case p is the release probability in every figure)."""
+    if p is None or not np.isfinite(p):
+        return "P = n/a"
+    return "P < 0.001" if p < 0.001 else f"P = {p:.3f}" if p < 0.1 else f"P = {p:.2f}"
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm-Bonferroni adjusted P-values (same order as given; NaN stays NaN)."""
+    p = np.asarray(pvalues, dtype=float)
+    ok = np.flatnonzero(np.isfinite(p))
+    out = np.full(p.shape, np.nan)
+    order = ok[np.argsort(p[ok])]
+    m, running = len(order), 0.0
+    for i, idx in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[idx]))
+        out[idx] = running
+    return out
+
+
+def bracket(ax, x1: float, x2: float, y: float, text: str, h: float | None = None) -> None:
+    """A significance bracket from x1 to x2 at height y (data coordinates), its text centred above."""
+    lo, hi = ax.get_ylim()
+    h = (hi - lo) * 0.02 if h is None else h
+    ax.plot([x1, x1, x2, x2], [y - h, y, y, y - h], color="k", lw=0.7, clip_on=False)
+    ax.text((x1 + x2) / 2, y, text, ha="center", va="bottom", fontsize=FONT_SMALL)
+
+
+def sem_note(n, unit: str = "seeds", what: str = "mean \u00b1 SEM") -> str:
+    """The error-bar meaning and n, for a panel title or legend: 'mean ± SEM, n = 3 seeds'."""
+    try:
+        n = int(n)
+    except (TypeError, ValueError):
+        return what
+    return f"{what}, n = {n} {unit}"
+
+
+NOT_REPRODUCED_GID = "not-reproduced"
+
+
+def mark_not_reproduced(ax, ids) -> None:
+    """The marker of a panel whose claim is not reproduced: 'not reproduced: see scorecard <id>[, <id>]' in a
+    box at the top right inside the panel (one style everywhere; ``ids`` from :func:`not_reproduced`)."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return
+    ax.text(0.99, 0.99, "not reproduced: see scorecard\n" + "\n".join(ids), transform=ax.transAxes, ha="right",
+            va="top", fontsize=FONT_SMALL, style="italic", gid=NOT_REPRODUCED_GID, zorder=10,
+            bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="k", lw=0.6, alpha=0.9))
+
+
+def not_reproduced(figure: str, stats_df, published, panels: dict[str, str]) -> dict[str, list[str]]:
+    """Panel letter -> ids of the scorecard items of ``figure`` (current tests, not repeats or superseded ones)
+    that the scorecard's own judging (presyn.scorecard) finds not reproduced on ``stats_df``. ``published``: the
+    path of config/published.yaml or its loaded dict; ``panels``: item id -> panel letter (an id not listed marks
+    nothing). The figure is drawn before the scorecard exists (the DAG runs stats -> figures -> scorecard): this
+    judges the figure's own stats rows with the same function, never reads results/reproduction.csv."""
+    if published is None or stats_df is None:
+        return {}
+    from presyn import scorecard
+
+    pub = scorecard.load_published(published) if not isinstance(published, dict) else published
+    items = {"tolerances": pub.get("tolerances") or {},
+             "numbers": [it for it in pub.get("numbers") or [] if it.get("figure") == figure and it["id"] in panels],
+             "claims": [it for it in pub.get("claims") or [] if it.get("figure") == figure and it["id"] in panels]}
+    card = scorecard.scorecard(items, stats_df)
+    out: dict[str, list[str]] = {}
+    for _, r in card.iterrows():
+        if r["verdict"] == scorecard.NOT_REPRODUCED and r.get("status", "current") in ("current", "", None):
+            out.setdefault(panels[r["id"]], []).append(r["id"])
+    return out
+
+
+def mark_panels(fig, axes: dict, marks: dict[str, list[str]]) -> None:
+    """Put :func:`mark_not_reproduced` on each panel (letter -> axes) that ``marks`` names."""
+    for letter, ids in marks.items():
+        if letter in axes:
+            mark_not_reproduced(axes[letter], ids)
+
+
+def legends_outside(fig) -> list[str]:
+    """Texts of legends whose box reaches outside their axes (after a draw)."""
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    out = []
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is None or not leg.get_visible():
+            continue
+        b, a = leg.get_window_extent(r), ax.bbox
+        if b.x0 < a.x0 - 1 or b.x1 > a.x1 + 1 or b.y0 < a.y0 - 1 or b.y1 > a.y1 + 1:
+            out.append(" / ".join(t.get_text() for t in leg.get_texts()))
+    return out
+
+
+def font_sizes(fig) -> set[float]:
+    """The font sizes of every drawn text of ``fig``."""
+    fig.canvas.draw()
+    return {round(t.get_fontsize(), 2) for t in text_artists(fig)}
 
 
 PANEL_LETTER_GID = "panel-letter"
@@ -76,7 +210,7 @@ def panel_letter(ax, letter: str) -> None:
     """Mark ``ax`` with a bold panel letter. Where it goes is decided once the figure is laid out
     (:func:`place_panel_letters`, run by :func:`tight_layout` and :func:`save`): at the panel's left edge (its
     y label or tick labels included), level with the top of the axes, raised above anything it would cover."""
-    ax.text(-0.15, 1.05, letter, transform=ax.transAxes, fontsize=14, fontweight="bold", va="bottom", ha="left",
+    ax.text(-0.15, 1.05, letter, transform=ax.transAxes, fontsize=FONT_LETTER, fontweight="bold", va="bottom", ha="left",
             gid=PANEL_LETTER_GID)
 
 
