@@ -20,7 +20,7 @@ copy's bytecode and runs each module's fast tests there with PYTHONPATH=<scratch
 PYTHONDONTWRITEBYTECODE=1 (a same-size mutant within the same second would otherwise reuse a stale .pyc),
 ``-x`` and ``nice``, through benchmarks/pytest_forkserver.py (torch, numba, pandas, scipy imported once; each mutant's
 pytest runs in a fork that imports presyn afresh: ~3x faster per mutant here). Results: benchmarks/results/mutation_<date>.csv (every mutant: module, id, line,
-status, the mutated line) and the survivors' diffs on stdout (copied into mutation_<date>.md with a verdict
+status, the mutation as 'old => new') and the survivors' diffs on stdout (copied into mutation_<date>.md with a verdict
 each by hand).
 
 Do not run ``mutmut show`` (or any mutmut command) in the scratch copy while a run is going: it re-reads the
@@ -35,11 +35,11 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import json
 import os
 import re
 import shlex
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -123,32 +123,23 @@ def cache_swap(scratch: Path, module: str, into_place: bool) -> None:
 
 
 def export(scratch: Path, mutmut: str, modules: list[str]) -> list[dict]:
+    """Every mutant of every module's cache, with its mutation (benchmarks/mutation_export.py, run by mutmut's
+    python; it rebuilds each mutant from HEAD and leaves the caches alone, so it is safe during a run)."""
+    python = str(Path(mutmut).with_name("python"))
     rows = []
     for m in modules:
-        cache_swap(scratch, m, into_place=True)
-        try:
-            rows += export_one(scratch, mutmut)
-        finally:
-            cache_swap(scratch, m, into_place=False)
-    return rows
-
-
-def export_one(scratch: Path, mutmut: str) -> list[dict]:
-    """Every mutant in mutmut's cache as a row; survivors get their diff printed."""
-    if not (scratch / ".mutmut-cache").exists():
-        return []
-    con = sqlite3.connect(scratch / ".mutmut-cache")
-    rows = []
-    q = ("SELECT m.id, f.filename, l.line_number, m.\"index\", m.status, l.line FROM Mutant m "
-         "JOIN Line l ON m.line = l.id JOIN SourceFile f ON l.sourcefile = f.id ORDER BY f.filename, l.line_number, m.\"index\"")
-    for pk, filename, line_no, index, status, line in con.execute(q):
-        rows.append({"module": Path(filename).stem, "id": pk, "line": line_no + 1, "index": index, "status": status,
-                     "source_line": (line or "").strip()})
-    con.close()
+        for cache in (scratch / f".mutmut-cache.{m}", scratch / ".mutmut-cache"):
+            if not cache.exists():
+                continue
+            out = subprocess.run([python, str(Path(__file__).with_name("mutation_export.py")), str(scratch), m, str(cache)],
+                                 capture_output=True, text=True, check=True).stdout
+            got = [json.loads(line) for line in out.splitlines()]  # only this module's file
+            if got:
+                rows += got
+                break
     for r in rows:
-        if r["status"] not in ("ok_killed",):
-            diff = subprocess.run([mutmut, "show", str(r["id"])], cwd=scratch, capture_output=True, text=True).stdout
-            print(f"--- {r['module']} #{r['id']} ({r['status']})\n{diff}", flush=True)
+        if r["status"] != "ok_killed":
+            print(f"{r['module']} #{r['id']} line {r['line']} {r['status']}: {r['mutation']}", flush=True)
     return rows
 
 
@@ -180,7 +171,7 @@ def main() -> None:
         server.terminate()
     rows = export(scratch, args.mutmut, list(MODULES))
     with open(args.out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=["module", "id", "line", "index", "status", "source_line", "verdict"])
+        w = csv.DictWriter(fh, fieldnames=["module", "id", "line", "index", "status", "mutation", "verdict"])
         w.writeheader()
         w.writerows([{**r, "verdict": ""} for r in rows])
     summary(rows, times)
