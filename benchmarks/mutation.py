@@ -152,8 +152,12 @@ def main() -> None:
                     help="keep the scratch clone, its source and mutmut's caches, take tests/ from HEAD: only the "
                          "mutants not killed yet run again (mutmut keeps a kill whatever the tests become)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / f"mutation_{dt.date.today()}.csv"))
+    ap.add_argument("--export-only", action="store_true", help="only write the CSV from the scratch copy's caches")
     args = ap.parse_args()
     scratch = Path(args.scratch)
+    if args.export_only:
+        write_csv(export(scratch, args.mutmut, args.modules), args.out)
+        return
     if scratch.resolve() == ROOT.resolve():
         sys.exit("refusing to mutate the working tree")
     if not args.reuse:
@@ -170,11 +174,15 @@ def main() -> None:
     finally:
         server.terminate()
     rows = export(scratch, args.mutmut, list(MODULES))
-    with open(args.out, "w", newline="") as fh:
+    write_csv(rows, args.out)
+    summary(rows, times)
+
+
+def write_csv(rows: list[dict], out: str) -> None:
+    with open(out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=["module", "id", "line", "index", "status", "mutation", "verdict"])
         w.writeheader()
         w.writerows([{**r, "verdict": ""} for r in rows])
-    summary(rows, times)
 
 
 def run_modules(args, scratch: Path, sock: Path, times: dict) -> None:
