@@ -22,43 +22,106 @@ def stat(stats_df: pd.DataFrame, name: str) -> pd.Series | None:
     return rows.iloc[0] if len(rows) else None
 
 
-def fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "p = n/a"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+fmt_p = plotting.fmt_p
+
+P_STEP = 0.07   # p_up = p_down of the paper's model: p moves on a grid of this step
+P_FLOOR = 1e-12  # the histogram table's log floor: its first bin holds every value at or below it (F = 0 included)
+TAIL = 1e-3      # log panels start where either group's cumulative fraction reaches this (the rest is counted)
+
+# scorecard item id -> panel it is drawn in (issue 30.3)
+PANELS = {"fig2.lesion_significant": "b", "fig2.important_fraction": "a", "fig2.high_p_more_energy": "c",
+          "fig2.high_p_more_fisher": "d", "fig2.fisher_p_correlated": "d"}
 
 
-def draw_hist(ax, hist: pd.DataFrame, panel: str, groups: tuple[str, ...]) -> None:
-    """Step histograms (fraction of synapses per bin) of the given groups of one panel."""
-    for g in groups:
+def p_grid(h: pd.DataFrame, p0: float = 0.25, step: float = P_STEP) -> tuple[np.ndarray, np.ndarray]:
+    """Re-bin a fine p histogram onto the values p takes: p0 + k step (k = 0, 1, ...) below 1, and p = 1 itself
+    (clamped / frozen). Values reached down from 1 (1 - j step) fall in the bin of the nearest grid value. A group
+    whose values spread over the fine bins (p drawn uniformly) is spread over the grid bins by overlap instead, so
+    that a uniform distribution stays flat. Returns (grid values, fraction of synapses per grid bin)."""
+    left, right = h["bin_left"].to_numpy(float), h["bin_right"].to_numpy(float)
+    frac = h["fraction"].to_numpy(float)
+    k_max = int(np.floor((1 - p0) / step - 1e-9))
+    centres = np.append(p0 + step * np.arange(k_max + 1), 1.0)
+    out = np.zeros(len(centres))
+    top = right >= 1 - 1e-9  # the last fine bin: p at (or within a bin of) 1
+    spread = (frac[~top] > 0).sum() > len(frac) / 2
+    for lo, hi, f, is_top in zip(left, right, frac, top):
+        if f <= 0:
+            continue
+        if is_top:
+            out[-1] += f
+        elif spread:  # uniform within the fine bin: share it by overlap with each grid bin
+            for i, c in enumerate(centres[:-1]):
+                a, b = max(lo, c - step / 2), min(hi, c + step / 2)
+                if b > a:
+                    out[i] += f * (b - a) / (hi - lo)
+        else:
+            out[min(int(round(((lo + hi) / 2 - p0) / step)), k_max)] += f
+    return centres, out
+
+
+def draw_p_hist(ax, hist: pd.DataFrame, panel: str, frac_after: pd.Series | None, p0: float = 0.25) -> None:
+    """Fraction of synapses at each value p takes (bins of width p_up centred on p0 + k p_up, and p = 1), before and
+    after learning, side by side; log y axis, so points, not bars; bins without a synapse are left out."""
+    for g, marker, ms in (("before", "s", 6.5), ("after", "o", 4)):  # the larger square stays visible behind
         h = hist[(hist["panel"] == panel) & (hist["group"] == g)]
         if not len(h):
             continue
-        edges = np.append(h["bin_left"].to_numpy(), h["bin_right"].to_numpy()[-1])
+        x, f = p_grid(h, p0)
+        keep = f > 0
         n = int(h["n"].iloc[0])
-        ax.stairs(h["fraction"].to_numpy(), edges, color=plotting.color(g), fill=g == "before", alpha=0.6 if g == "before" else 1,
-                  lw=1.5, label=f"{plotting.label(g)} (n = {n:,})")
-        if bool(h["log_x"].iloc[0]):
-            ax.set_xscale("log")
-
-
-def draw_p_hist(ax, hist: pd.DataFrame, panel: str, frac_after: pd.Series | None) -> None:
-    draw_hist(ax, hist, panel, ("before", "after"))
-    ax.axvline(IMPORTANT_P, ls="--", color="k", lw=1)
+        ax.plot(x[keep], f[keep], marker=marker, ls=":" if g == "after" else "none", lw=0.6, ms=ms, color=plotting.color(g),
+                gid="p-hist", mec="k" if g == "before" else plotting.color(g), mew=0.6,
+                label=f"{plotting.label(g)} (n = {n:,} synapses)")
+    ax.axvline(IMPORTANT_P, ls="--", color="k", lw=0.8)
+    ax.text(IMPORTANT_P - 0.01, 0.03, f"p = {IMPORTANT_P}", transform=ax.get_xaxis_transform(), ha="right",
+            fontsize=plotting.FONT_SMALL)
     ax.set_yscale("log")
-    ax.set_xlim(0, 1.02)
-    ax.set_xlabel("release probability p")
-    ax.set_ylabel("fraction of synapses")
+    ax.set_ylim(1e-5, 3)
+    ax.set_xlim(p0 - P_STEP, 1.04)
+    ax.set_xlabel(f"release probability p (bins: one per value p takes,\n{p0:g} + k \u00b7 {P_STEP:g} and 1; width {P_STEP:g})")
+    ax.set_ylabel("fraction of synapses (log)")
     if frac_after is not None:
-        ax.set_title(f"after learning, {100 * frac_after['value']:.2f}% of synapses have p >= {IMPORTANT_P}\n"
-                     f"(mean over {int(frac_after['n'])} seeds)", fontsize=8)
-    # right of the initial p, left of the dashed line at p = 0.9: above the sparse middle of the histogram
-    ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(0.3, 1.0))
+        ax.set_title(f"after learning {100 * frac_after['value']:.1f} \u00b1 {100 * frac_after['sem']:.1f} % of synapses "
+                     f"have p \u2265 {IMPORTANT_P}\n(mean \u00b1 SEM, n = {int(frac_after['n'])} seeds; empty bins not drawn)")
+    ax.legend(frameon=False, loc="upper center")
 
 
-def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "", what: str = "") -> None:
+def draw_hist(ax, hist: pd.DataFrame, panel: str, groups: tuple[str, ...]) -> str:
+    """Step histograms (fraction of synapses per bin) of the given groups on a log x axis. The table's first bin
+    (the log floor: every value at or below P_FLOOR, zero included) is counted, not drawn; the x axis starts where
+    either group's cumulative fraction reaches TAIL. Returns the sentence that says what was left out."""
+    lows, notes = [], []
+    for g in groups:
+        h = hist[(hist["panel"] == panel) & (hist["group"] == g)].sort_values("bin_left")
+        if not len(h):
+            continue
+        n = int(h["n"].iloc[0])
+        frac, left = h["fraction"].to_numpy(), h["bin_left"].to_numpy()
+        floor = left[0] <= P_FLOOR * 1.0001
+        n_floor = int(h["count"].iloc[0]) if floor else 0
+        if floor:
+            frac = frac.copy()
+            frac[0] = 0
+        edges = np.append(left, h["bin_right"].to_numpy()[-1])
+        ax.stairs(frac, edges, color=plotting.color(g), lw=1.3, label=f"{plotting.label(g)} (n = {n:,})")
+        cum = np.cumsum(frac)
+        lows.append(edges[np.searchsorted(cum, TAIL)])
+        below = cum[np.searchsorted(cum, TAIL) - 1] if np.searchsorted(cum, TAIL) > 0 else 0
+        notes.append((g, n_floor, below))
+    ax.set_xscale("log")
+    if lows:
+        ax.set_xlim(min(lows), hist[hist["panel"] == panel]["bin_right"].max())
+    text = "; ".join(f"{plotting.label(g).split(' (')[0]}: {nf:,}" for g, nf, _ in notes if nf)
+    if text:
+        text = "not drawn, at \u2264 10$^{-12}$ (0 included): " + text
+    return text
+
+
+def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "", what: str = "",
+         published=None) -> None:
     plotting.style()
-    fig, axes = plt.subplots(2, 2, figsize=(9, 7))
+    fig, axes = plt.subplots(2, 2, figsize=(7.2, 6.2))
     ax_a, ax_b, ax_c, ax_d = axes.ravel()
 
     draw_p_hist(ax_a, hist, "p", stat(stats_df, "fig2.fraction_important.after"))
@@ -67,38 +130,50 @@ def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_n
     lesion = stats_df[stats_df["name"].str.match(r"^fig2\.lesion\.(lowp_first|random)\.\d+$")].copy()
     lesion["order"] = lesion["name"].str.split(".").str[2]
     lesion["pct"] = lesion["name"].str.split(".").str[3].astype(int)
-    for order, g in lesion.sort_values("pct").groupby("order"):
+    n_l = int(lesion["n"].max()) if len(lesion) else None
+    for order, g in lesion.sort_values("pct").groupby("order", sort=False):
         sem = g["sem"].fillna(0).to_numpy()
-        ax_b.plot(g["pct"], g["value"], marker="o", ms=3, color=plotting.color(order), label=plotting.label(order))
-        ax_b.fill_between(g["pct"], g["value"] - sem, g["value"] + sem, color=plotting.color(order), alpha=0.25, lw=0)
-    t50 = stat(stats_df, "fig2.lesion.lowp_vs_random.50")
-    if t50 is not None:
-        ax_b.text(0.03, 0.05, f"50% removed: paired t-test {fmt_p(t50['p_value'])} (n = {int(t50['n'])})",
-                  transform=ax_b.transAxes, fontsize=7)
+        ax_b.plot(g["pct"], g["value"], marker="o", ms=3, color=plotting.color(order), label=plotting.label(order),
+                  mec="k" if order == "random" else plotting.color(order), mew=0.4)
+        ax_b.fill_between(g["pct"], g["value"] - sem, g["value"] + sem, color=plotting.color(order), alpha=0.3, lw=0)
+    tests = stats_df[stats_df["name"].str.match(r"^fig2\.lesion\.lowp_vs_random\.\d+$")].copy()
+    if len(tests):
+        tests["pct"] = tests["name"].str.rsplit(".", n=1).str[1].astype(int)
+        tests["p_holm"] = plotting.holm(tests["p_value"])
+        for _, t in tests.iterrows():
+            ax_b.text(t["pct"], 1.0, plotting.stars(t["p_holm"]), ha="center", va="bottom", fontsize=plotting.FONT_SMALL,
+                      rotation=90 if plotting.stars(t["p_holm"]) == "n.s." else 0)
+        ax_b.set_title(f"mean \u00b1 SEM, n = {n_l} seeds; marks: paired t-test per fraction,\n"
+                       f"Holm-corrected over the {len(tests)} fractions")
     ax_b.set_xlabel("synapses removed (%)")
     ax_b.set_ylabel("test accuracy")
-    ax_b.set_ylim(0, 1.02)
-    ax_b.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0, 0.1))
+    ax_b.set_ylim(0, 1.12)
+    ax_b.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax_b.legend(frameon=False, loc="lower left")
     plotting.panel_letter(ax_b, "b")
 
-    for ax, panel, xlabel, letter in ((ax_c, "abs_w", "synaptic energy $|\\bar w|$ (a.u.)", "c"),
-                                      (ax_d, "fisher", "empirical Fisher information F (nats$^2$ per unit weight$^2$)", "d")):
-        draw_hist(ax, hist, panel, ("low_p", "high_p"))
-        ax.set_xlabel(xlabel)
+    for ax, panel, xlabel, letter in ((ax_c, "abs_w", "synaptic energy $|\\bar w|$ (a.u., log)", "c"),
+                                      (ax_d, "fisher", "empirical Fisher information F (log)", "d")):
+        left_out = draw_hist(ax, hist, panel, ("low_p", "high_p"))
+        ax.set_xlabel(xlabel + (f"\n{left_out}" if left_out else ""))
         ax.set_ylabel("fraction of synapses in group")
-        test = stat(stats_df, f"fig2.{panel}.high_vs_low")
         lines = []
+        hi, lo = stat(stats_df, f"fig2.{panel}.high_p"), stat(stats_df, f"fig2.{panel}.low_p")
+        if hi is not None and lo is not None:
+            lines.append(f"per-seed means: high {hi['value']:.3g} vs low p {lo['value']:.3g} (n = {int(hi['n'])} seeds)")
+        test = stat(stats_df, f"fig2.{panel}.high_vs_low")
         if test is not None:
-            lines.append(f"Mann-Whitney {fmt_p(test['p_value'])}")
+            lines.append(f"Mann-Whitney, pooled synapses (n = {int(test['n']):,}): {fmt_p(test['p_value'])}")
         if panel == "fisher":
-            r = stat(stats_df, "fig2.pearson_fisher_p")
+            r = stat(stats_df, "fig2.pearson_fisher_p.seeds")
             if r is not None:
-                lines.append(f"Pearson r(F, p) = {r['value']:.3f}, {fmt_p(r['p_value'])}")
-        if lines:
-            ax.set_title("high vs low p: " + "\n".join(lines), fontsize=8)
-        ax.legend(frameon=False, fontsize=7, loc="upper left")
+                lines.append(f"Pearson r(F, p) = {r['value']:.2f} \u00b1 {r['sem']:.2f} (mean \u00b1 SEM, n = {int(r['n'])} seeds)")
+        ax.set_title("\n".join(lines), fontsize=plotting.FONT_SMALL)
+        ax.legend(frameon=False, loc="upper left")
         plotting.panel_letter(ax, letter)
 
-    fig.suptitle("Synapses with high release probability matter" + (f" ({what})" if what else "") + title_note, fontsize=10)
+    plotting.mark_panels(fig, dict(zip("abcd", (ax_a, ax_b, ax_c, ax_d))),
+                         plotting.not_reproduced("fig2", stats_df, published, PANELS))
+    fig.suptitle("Synapses with high release probability matter" + (f" ({what})" if what else "") + title_note)
     plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)
