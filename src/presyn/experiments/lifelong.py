@@ -248,7 +248,7 @@ def bgd_evidence_runs(config: dict, sec: dict) -> list[dict]:
     for name, variant in ev["variants"].items():
         mcfg = {**base, "inputs": variant.get("inputs", base.get("inputs"))}
         model = {**_model_block(base, ev["benchmark"]), **(variant.get("model") or {})}
-        for seed in ev["seeds"]:
+        for seed in variant.get("seeds", ev["seeds"]):  # a variant may name its own seeds (a seed-spread check)
             spec = _spec(config, sec, f"bgd-{name}", mcfg, ev["benchmark"], seed, model)
             spec["diagnostic"] = "bgd_evidence"
             runs.append(spec)
