@@ -1,6 +1,7 @@
 """Fig 3: neuron-level sparsity after learning: (a) fraction of important inputs per layer-2 neuron,
-true vs shuffled connectivity (KS test); (b) low / medium / high importance neurons (mean +- SEM over
-seeds); (c) important inputs vs outputs of layer-1 neurons (Pearson r).
+true vs shuffled connectivity (KS test); (b) low / medium / high importance neurons (mean ± SEM over
+seeds, t-tests true vs shuffled); (c) important inputs vs outputs of hidden-layer-1 neurons (Pearson r).
+Layers are named once (plotting.LAYER_NAMES): weight matrix l feeds hidden layer l (3: the output layer).
 
 Draws the neuron tables (one representative run for a, c) and stats rows (results/stats/fig3.csv).
 """
@@ -14,11 +15,14 @@ import pandas as pd
 from presyn import plotting
 from presyn.figures.fig2 import fmt_p, stat
 
+PANELS = {"fig3.pearson_in_out.layer1": "c", "fig3.ks_d.layer2": "a"}
+
 CLASSES = ("low", "medium", "high")
 
 
 def neuron_hist(ax, neurons: pd.DataFrame, layer: int, seed: int, column: str = "fraction_in") -> None:
-    """Histograms of ``column`` per neuron of weight matrix ``layer``, true vs shuffled, shared bins."""
+    """Histograms of ``column`` per neuron of the layer fed by weight matrix ``layer``, true vs shuffled, shared
+    bins one per count of important inputs."""
     d = neurons[(neurons["layer"] == layer) & (neurons["seed"] == seed)]
     top = int(d["important_in"].max())
     step = max(1, int(np.ceil((top + 1) / 30)))
@@ -28,51 +32,68 @@ def neuron_hist(ax, neurons: pd.DataFrame, layer: int, seed: int, column: str = 
     for conn in ("shuffled", "true"):
         v = d[d["connectivity"] == conn][column]
         ax.hist(v, bins=bins, color=plotting.color(conn), alpha=0.7 if conn == "shuffled" else 0.8,
-                histtype="stepfilled" if conn == "shuffled" else "step", lw=1.5, label=f"{conn} connectivity")
+                histtype="stepfilled" if conn == "shuffled" else "step", lw=1.3, label=conn)
 
 
 def ks_text(ax, row) -> None:
     if row is not None:
-        ax.set_title(f"{ax.get_title()}\nKS test true vs shuffled: D = {row['value']:.3f}, {fmt_p(row['p_value'])}".strip(),
-                     fontsize=8)
+        ax.set_title(f"{ax.get_title()}\nKS test true vs shuffled: D = {row['value']:.3f}, {fmt_p(row['p_value'])}".strip())
 
 
 def in_out_scatter(ax, in_out: pd.DataFrame, hidden_layer: int, seed: int, row) -> None:
     d = in_out[(in_out["hidden_layer"] == hidden_layer) & (in_out["seed"] == seed)]
-    ax.scatter(d["important_in"], d["important_out"], s=8, color=plotting.color("presyn"), alpha=0.7)
-    ax.set_xlabel(f"important input synapses (hidden layer {hidden_layer})")
-    ax.set_ylabel("important output synapses")
+    ax.scatter(d["important_in"], d["important_out"], s=6, color=plotting.color("presyn"), alpha=0.6, lw=0)
+    ax.set_xlabel("important input synapses per neuron")
+    ax.set_ylabel("important outputs per neuron")
+    title = f"{plotting.layer_name(hidden_layer)} neurons"
     if row is not None:
-        ax.set_title(f"Pearson r = {row['value']:.3f}, {fmt_p(row['p_value'])}, n = {int(row['n'])} neurons", fontsize=8)
+        title += f"\nPearson r = {row['value']:.3f}, {fmt_p(row['p_value'])}, n = {int(row['n'])}"
+    ax.set_title(title)
 
 
 def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, seed: int, pdf: str, png: str,
-         title_note: str = "") -> None:
+         title_note: str = "", published=None) -> None:
     plotting.style()
-    fig, (ax_a, ax_b, ax_c) = plt.subplots(1, 3, figsize=(12, 3.8))
+    fig, (ax_a, ax_b, ax_c) = plt.subplots(1, 3, figsize=(7.4, 2.9))
 
     neuron_hist(ax_a, neurons, 2, seed)
+    ax_a.set_title(f"{plotting.layer_name(2)} neurons, seed {seed}")
     ks_text(ax_a, stat(stats_df, "fig3.ks.layer2"))
     ax_a.set_xlabel("fraction of important input synapses")
-    ax_a.set_ylabel("neurons (layer 2)")
-    ax_a.legend(frameon=False, fontsize=7)
+    ax_a.set_ylabel("neurons")
+    ax_a.legend(frameon=False, loc="upper right", title="connectivity")
     plotting.panel_letter(ax_a, "a")
 
     width = 0.38
+    n_b = None
+    top = 0.0
     for j, conn in enumerate(("true", "shuffled")):
         vals = [stat(stats_df, f"fig3.neuron_class.{c}.{conn}") for c in CLASSES]
         means = [v["value"] if v is not None else np.nan for v in vals]
         sems = [v["sem"] if v is not None else np.nan for v in vals]
-        ax_b.bar(np.arange(3) + (j - 0.5) * width, means, width, yerr=np.nan_to_num(sems), capsize=3,
-                 color=plotting.color(conn), label=f"{conn} connectivity")
-    ax_b.set_xticks(range(3), [f"{c}\nimportance" for c in CLASSES])
-    ax_b.set_ylabel("neurons (layer 2), mean \u00b1 SEM")
-    ax_b.legend(frameon=False, fontsize=7)
+        n_b = next((int(v["n"]) for v in vals if v is not None), n_b)
+        ax_b.bar(np.arange(3) + (j - 0.5) * width, means, width, yerr=np.nan_to_num(sems), capsize=2,
+                 color=plotting.color(conn), label=plotting.label(conn), ec="k" if conn == "shuffled" else "none", lw=0.5)
+        top = max(top, np.nanmax(np.array(means) + np.nan_to_num(sems)) if len(means) else 0)
+    ax_b.set_ylim(0, top * 1.6 if top > 0 else 1)
+    for i, c in enumerate(CLASSES):
+        t = stat(stats_df, f"fig3.neuron_class.{c}.true_vs_shuffled")
+        if t is not None:
+            rows = [stat(stats_df, f"fig3.neuron_class.{c}.{k}") for k in ("true", "shuffled")]
+            hi = max(r["value"] + (0 if pd.isna(r["sem"]) else r["sem"]) for r in rows if r is not None)
+            plotting.bracket(ax_b, i - width / 2, i + width / 2, hi + top * 0.08, plotting.stars(t["p_value"]))
+    ax_b.set_xticks(range(3), list(CLASSES))
+    ax_b.set_xlabel("neuron importance class (medium: no test)")
+    ax_b.set_ylabel(f"{plotting.layer_name(2)} neurons")
+    ax_b.set_title(plotting.sem_note(n_b) + "\nt-test true vs shuffled over seeds")
+    ax_b.legend(frameon=False, loc="upper left")
     plotting.panel_letter(ax_b, "b")
 
     in_out_scatter(ax_c, in_out, 1, seed, stat(stats_df, "fig3.pearson_in_out.layer1"))
+    ax_c.set_title(ax_c.get_title().replace(" neurons\n", f" neurons, seed {seed}\n", 1))
     plotting.panel_letter(ax_c, "c")
 
-    fig.suptitle(f"Neuron-level sparsity (a, c: seed {seed}; b: all seeds)" + title_note, fontsize=10)
+    plotting.mark_panels(fig, {"a": ax_a, "b": ax_b, "c": ax_c}, plotting.not_reproduced("fig3", stats_df, published, PANELS))
+    fig.suptitle("Neuron-level sparsity after learning" + title_note)
     plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)
