@@ -33,28 +33,35 @@ PANELS = {"fig2.lesion_significant": "b", "fig2.important_fraction": "a", "fig2.
           "fig2.high_p_more_fisher": "d", "fig2.fisher_p_correlated": "d"}
 
 
-def p_grid(h: pd.DataFrame, p0: float = 0.25, step: float = P_STEP) -> tuple[np.ndarray, np.ndarray]:
+def p_grid(h: pd.DataFrame, p0: float = 0.25, step: float = P_STEP, continuous: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Re-bin a fine p histogram onto the values p takes: p0 + k step (k = 0, 1, ...) below 1, and p = 1 itself
-    (clamped / frozen). Values reached down from 1 (1 - j step) fall in the bin of the nearest grid value. A group
-    whose values spread over the fine bins (p drawn uniformly) is spread over the grid bins by overlap instead, so
-    that a uniform distribution stays flat. Returns (grid values, fraction of synapses per grid bin)."""
+    (clamped / frozen). Values reached down from 1 (1 - j step) fall in the bin of the nearest grid value. A
+    ``continuous`` group whose values spread over the fine bins (initial p drawn uniformly) is spread over the grid
+    bins by overlap instead, so that a uniform distribution stays flat. Returns (grid values, fraction of synapses per grid bin)."""
     left, right = h["bin_left"].to_numpy(float), h["bin_right"].to_numpy(float)
     frac = h["fraction"].to_numpy(float)
     k_max = int(np.floor((1 - p0) / step - 1e-9))
     centres = np.append(p0 + step * np.arange(k_max + 1), 1.0)
     out = np.zeros(len(centres))
     top = right >= 1 - 1e-9  # the last fine bin: p at (or within a bin of) 1
-    spread = (frac[~top] > 0).sum() > len(frac) / 2
+    spread = continuous and (frac[~top] > 0).sum() > len(frac) / 2
+    if spread:  # uniform within each fine bin: share it by overlap; a grid bin the data cover only in part (the
+        # ends of a uniform range) is scaled to its full width, so that a uniform distribution stays flat
+        lo_edges = np.append(centres[:-1] - step / 2, centres[-2] + step / 2)
+        hi_edges = np.append(centres[:-1] + step / 2, 1.0)
+        covered = np.zeros(len(centres))
+        for lo, hi, f in zip(left, right, frac):
+            for i, (a, b) in enumerate(zip(lo_edges, hi_edges)):
+                a, b = max(lo, a), min(hi, b)
+                if b > a:
+                    out[i] += f * (b - a) / (hi - lo)
+                    covered[i] += (b - a) if f > 0 else 0
+        return centres, np.where(covered > 0, out * step / np.maximum(covered, 1e-12), 0.0)
     for lo, hi, f, is_top in zip(left, right, frac, top):
         if f <= 0:
             continue
         if is_top:
             out[-1] += f
-        elif spread:  # uniform within the fine bin: share it by overlap with each grid bin
-            for i, c in enumerate(centres[:-1]):
-                a, b = max(lo, c - step / 2), min(hi, c + step / 2)
-                if b > a:
-                    out[i] += f * (b - a) / (hi - lo)
         else:
             out[min(int(round(((lo + hi) / 2 - p0) / step)), k_max)] += f
     return centres, out
@@ -67,7 +74,7 @@ def draw_p_hist(ax, hist: pd.DataFrame, panel: str, frac_after: pd.Series | None
         h = hist[(hist["panel"] == panel) & (hist["group"] == g)]
         if not len(h):
             continue
-        x, f = p_grid(h, p0)
+        x, f = p_grid(h, p0, continuous=g == "before")
         keep = f > 0
         n = int(h["n"].iloc[0])
         ax.plot(x[keep], f[keep], marker=marker, ls=":" if g == "after" else "none", lw=0.6, ms=ms, color=plotting.color(g),
