@@ -381,3 +381,13 @@ def test_sha256_file_known_digest_and_large_file(tmp_path):
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
     assert pio.sha256_file(empty) == hashlib.sha256(b"").hexdigest()
+
+
+def test_missing_parent_folders_are_made_at_every_depth(tmp_path):
+    """A declared output deep in a folder nothing has made yet (results/stats/x/y/...)."""
+    pio.write_table(DF, tmp_path / "a" / "b" / "c" / "t.csv")
+    pio.write_json({"x": 1}, tmp_path / "d" / "e" / "f.json")
+    with pio.atomic_dir(tmp_path / "g" / "h" / "run") as staging:
+        (staging / "x").write_text("1")
+    assert (tmp_path / "a" / "b" / "c" / "t.csv").exists() and (tmp_path / "d" / "e" / "f.json").exists()
+    assert listing(tmp_path / "g" / "h" / "run") == ["x"]
