@@ -1,6 +1,7 @@
-"""Appendix 1-fig 2: (a) important input synapses per neuron for every weight matrix, true vs shuffled
-connectivity (KS test per layer); (b) important inputs vs outputs of both hidden layers (Pearson r).
-One representative run, as in the paper."""
+"""Appendix 1-fig 2: (a) important input synapses per neuron of every layer, one row per weight matrix as in
+the paper (row l: the neurons weight matrix l feeds), true vs shuffled connectivity (KS test per layer); (b) important
+inputs vs outputs of both hidden layers (Pearson r). One representative run, as in the paper. Layer names:
+plotting.LAYER_NAMES."""
 
 from __future__ import annotations
 
@@ -11,31 +12,40 @@ from presyn import plotting
 from presyn.figures.fig2 import stat
 from presyn.figures.fig3 import in_out_scatter, ks_text, neuron_hist
 
+# scorecard item id -> panel it is drawn in (issue 30.3)
+PANELS = {"appfig2.ks_layer1_significant": "a", "appfig2.ks_layer2_significant": "a",
+          "appfig2.ks_layer3_not_significant": "a", "appfig2.ks_p.layer3": "a", "appfig2.output_inputs_similar": "a",
+          "appfig2.pearson_in_out.layer2": "b", "appfig2.in_out_correlated.layer2": "b"}
+
 
 def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, seed: int, pdf: str, png: str,
-         title_note: str = "") -> None:
+         title_note: str = "", published=None) -> None:
     plotting.style()
     layers = sorted(neurons["layer"].unique())
     hidden = sorted(in_out["hidden_layer"].unique())
-    ncol = max(len(layers), len(hidden))
-    fig, axes = plt.subplots(2, ncol, figsize=(4 * ncol, 7), squeeze=False)
-    for j, layer in enumerate(layers):
-        ax = axes[0, j]
+    rows = max(len(layers), 1) * max(len(hidden), 1)  # a grid both columns divide evenly: no empty slot
+    fig = plt.figure(figsize=(7.2, 2.5 * max(len(layers), 2)))
+    grid = fig.add_gridspec(rows, 2, hspace=1.2 * max(len(hidden), 1), wspace=0.35)
+    per_a, per_b = rows // max(len(layers), 1), rows // max(len(hidden), 1)
+    axes_a = [fig.add_subplot(grid[i * per_a:(i + 1) * per_a, 0]) for i in range(len(layers))]
+    axes_b = [fig.add_subplot(grid[i * per_b:(i + 1) * per_b, 1]) for i in range(len(hidden))]
+    for i, (ax, layer) in enumerate(zip(axes_a, layers)):
         neuron_hist(ax, neurons, layer, seed, "important_in")
         n_in = int(neurons[neurons["layer"] == layer]["n_in"].iloc[0])
-        ax.set_xlabel(f"important input synapses (of {n_in})")
-        ax.set_ylabel(f"neurons fed by weight matrix {layer}")
-        ax.set_title(f"weight matrix {layer}" + (" (output layer)" if layer == layers[-1] else ""), fontsize=9)
+        ax.set_xlabel(f"important input synapses per neuron (of {n_in})")
+        ax.set_ylabel("neurons")
+        ax.set_title(f"{plotting.layer_name(layer)} neurons")
         ks_text(ax, stat(stats_df, f"appfig2.ks.layer{layer}"))
-        if j == 0:
-            ax.legend(frameon=False, fontsize=7)
-            plotting.panel_letter(ax, "a")
-    for j, h in enumerate(hidden):
-        in_out_scatter(axes[1, j], in_out, h, seed, stat(stats_df, f"appfig2.pearson_in_out.layer{h}"))
-        if j == 0:
-            plotting.panel_letter(axes[1, j], "b")
-    for j in range(len(hidden), ncol):
-        axes[1, j].axis("off")
-    fig.suptitle(f"Neuron-level sparsity, every layer (seed {seed})" + title_note, fontsize=10)
-    plotting.tight_layout(fig)
+        if i == 0:
+            ax.legend(frameon=False, loc="upper right", title="connectivity")
+    if axes_a:
+        plotting.panel_letter(axes_a[0], "a")
+    for ax, h in zip(axes_b, hidden):
+        in_out_scatter(ax, in_out, h, seed, stat(stats_df, f"appfig2.pearson_in_out.layer{h}"))
+    if axes_b:
+        plotting.panel_letter(axes_b[0], "b")
+    plotting.mark_panels(fig, {"a": axes_a[0] if axes_a else None, "b": axes_b[0] if axes_b else None},
+                         plotting.not_reproduced("appfig2", stats_df, published, PANELS))
+    fig.suptitle(f"Neuron-level sparsity, every layer (seed {seed})" + title_note)
+    plotting.tight_layout(fig, h_pad=2.0)
     plotting.save(fig, pdf, png)

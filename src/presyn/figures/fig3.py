@@ -24,9 +24,10 @@ def neuron_hist(ax, neurons: pd.DataFrame, layer: int, seed: int, column: str = 
     """Histograms of ``column`` per neuron of the layer fed by weight matrix ``layer``, true vs shuffled, shared
     bins one per count of important inputs."""
     d = neurons[(neurons["layer"] == layer) & (neurons["seed"] == seed)]
-    top = int(d["important_in"].max())
-    step = max(1, int(np.ceil((top + 1) / 30)))
-    bins = np.arange(-0.5, top + step + 0.5, step)  # integer-aligned bins of important-input counts
+    top, bottom = int(d["important_in"].max()), int(d["important_in"].min())
+    start = 0 if bottom < (top - bottom) else bottom  # a range far from 0 (the output layer) starts at its data
+    step = max(1, int(np.ceil((top - start + 1) / 30)))
+    bins = np.arange(start - 0.5, top + step + 0.5, step)  # integer-aligned bins of important-input counts
     if column == "fraction_in":
         bins = bins / int(d["n_in"].iloc[0])
     for conn in ("shuffled", "true"):
