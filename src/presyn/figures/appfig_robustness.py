@@ -158,7 +158,7 @@ def draw(stats_df: pd.DataFrame, fig1_df: pd.DataFrame, fig2_df: pd.DataFrame, v
         per_wd(ax, s)
         plotting.panel_letter(ax, next(letters))
     lo, hi = top[0].get_ylim()
-    top[0].set_ylim(lo, hi + 0.05 * (hi - lo))
+    top[0].set_ylim(lo, hi + 0.4 * (hi - lo))  # room for the legend above the curves (the row shares its y axis)
     top[0].set_ylabel("MI per synaptic energy (bits / a.u.)")
     n1 = stat(sets[0]["f1"][0], f"{sets[0]['f1'][1]}.best_mi_per_energy.{MODEL}")
     top[0].legend(frameon=False, loc="upper left", title=plotting.sem_note(None if n1 is None else n1["n"]))

@@ -1,5 +1,7 @@
 """The perceptron near capacity (Methods): final mean accuracy (a) and the presyn - standard gap (b)
-against the patterns per task, from ``results/stats/perceptron_capacity.csv``."""
+against the patterns per task, from ``results/stats/perceptron_capacity.csv``. The gap is paired per repetition
+(both models see the same patterns), so its marks are the paired t-tests per load (``gap_ttest``); the
+independent t-test of the gap change (``gap_change``) is not drawn."""
 
 from __future__ import annotations
 
@@ -25,31 +27,44 @@ def _load_axis(ax, rows: pd.DataFrame) -> None:
     ax.set_xlabel("patterns per task\n(load: all tasks' patterns / 2N)")
 
 
-def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "") -> None:
+# scorecard item id -> panel it is drawn in (issue 30.3)
+PANELS = {"perceptron_capacity.gap_shrinks": "b"}
+
+
+def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=None) -> None:
     plotting.style()
-    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(8.5, 3.6))
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(7.2, 3.0))
     final = _rows(st, f"{FIGURE}.final.")
     for method, g in final.groupby("method", sort=False):
         ax_a.errorbar(g["n_patterns"], g["value"], yerr=g["sem"].fillna(0), color=plotting.color(method),
-                      label=plotting.label(method), marker="o", capsize=3, lw=1.5)
+                      label=plotting.label(method), marker="o", capsize=3, lw=1.2)
     if len(final):
         _load_axis(ax_a, final)
     ax_a.set_ylabel("final accuracy,\nmean over all tasks")
-    ax_a.legend(frameon=False, fontsize=8)
+    ax_a.legend(frameon=False, title=plotting.sem_note(int(final["n"].max()) if len(final) else None, "repetitions"))
     plotting.panel_letter(ax_a, "a")
 
     gap = _rows(st, f"{FIGURE}.gap.")
     if len(gap):
         ax_b.errorbar(gap["n_patterns"], gap["value"], yerr=gap["sem"].fillna(0), color=plotting.color("presyn"),
-                      marker="o", capsize=3, lw=1.5)
+                      marker="o", capsize=3, lw=1.2)
         _load_axis(ax_b, gap)
+        span = float((gap["value"] + gap["sem"].fillna(0)).max() - (gap["value"] - gap["sem"].fillna(0)).min())
+        for _, g in gap.iterrows():
+            t = st[st["name"] == f"{FIGURE}.gap_ttest.patterns{g['n_patterns']}"]
+            if len(t):
+                up = g["value"] >= 0
+                y = g["value"] + (1 if up else -1) * ((0 if pd.isna(g["sem"]) else g["sem"]) + 0.04 * span)
+                ax_b.text(g["n_patterns"], y, plotting.stars(t["p_value"].iloc[0]), ha="center",
+                          va="bottom" if up else "top", fontsize=plotting.FONT_SMALL)
+        lo, hi = ax_b.get_ylim()
+        ax_b.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
     ax_b.axhline(0, color="#999999", lw=0.8, ls="--")
-    ax_b.set_ylabel("accuracy gap, presynaptic\n- standard (mean \u00b1 SEM)")
-    change = st[st["name"] == f"{FIGURE}.gap_change"]
-    if len(change) and pd.notna(change["p_value"].iloc[0]):
-        ax_b.set_title(f"gap change, largest - smallest: {change['value'].iloc[0]:+.3f} "
-                       f"(t-test p = {change['p_value'].iloc[0]:.2g})", fontsize=8)
+    ax_b.set_ylabel("accuracy gap, presynaptic\n\u2212 standard")
+    ax_b.set_title(plotting.sem_note(int(gap["n"].max()) if len(gap) else None, "repetitions")
+                   + "\nmarks: paired t-test per load (gap vs 0)", fontsize=plotting.FONT_SMALL)
     plotting.panel_letter(ax_b, "b")
-    fig.suptitle("Perceptron near capacity: stochastic vs standard" + title_note, fontsize=11)
+    plotting.mark_panels(fig, {"a": ax_a, "b": ax_b}, plotting.not_reproduced(FIGURE, st, published, PANELS))
+    fig.suptitle("Perceptron near capacity: stochastic vs standard" + title_note)
     plotting.tight_layout(fig, w_pad=3)
     plotting.save(fig, pdf, png)
