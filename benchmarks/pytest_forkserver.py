@@ -6,14 +6,15 @@
 ``run`` is what benchmarks/mutation.py gives mutmut as its runner: it sends its arguments, working folder and
 environment to the server, which forks; the child applies them, imports ``presyn`` afresh from the (mutated)
 source on PYTHONPATH (the server never imports presyn or the tests), runs ``pytest.main`` and exits with its
-status. The child kills itself after --timeout seconds, so a mutant that loops never outlives mutmut's own
-timeout for long. One request at a time. Not for CI; scratch copies only.
+status. The child is killed as soon as the client goes away (mutmut kills the client at its timeout), and
+kills itself after FORKSERVER_TIMEOUT seconds in any case. One request at a time. Not for CI; scratch copies only.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -58,9 +59,23 @@ def serve(path: str, timeout: int) -> None:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(int(code))
-            _, status = os.waitpid(pid, 0)
-            code = os.waitstatus_to_exitcode(status)
-            conn.sendall(str(code if code >= 0 else 128 - code).encode())
+            code = _wait(pid, conn)
+            if code is not None:
+                conn.sendall(str(code if code >= 0 else 128 - code).encode())
+
+
+def _wait(pid: int, conn: socket.socket) -> int | None:
+    """The child's exit status; None after killing it because the client went away (mutmut's timeout kills
+    the client: the child must not keep the server, and so every later mutant, waiting)."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        readable, _, _ = select.select([conn], [], [], 0.2)
+        if readable and not conn.recv(1):  # the client closed its end
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
 
 
 def _recv(conn: socket.socket) -> str:
@@ -80,7 +95,6 @@ def run(path: str, args: list[str]) -> int:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.connect(path)
         s.sendall((json.dumps(req) + "\n").encode())
-        s.shutdown(socket.SHUT_WR)
         reply = s.recv(64).decode().strip()
     return int(reply)
 
