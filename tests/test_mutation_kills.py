@@ -388,3 +388,27 @@ def test_deterministic_optimizer_settings_and_unknown_optimizer():
     assert len(opt.param_groups[0]["params"]) == 1 + len(learner.net.biases)
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
         build_learner({"kind": "deterministic", "lr": 0.2, "optimizer": "rmsprop"}, [3, 2], gens, torch.device("cpu"))
+
+
+# =============================================================================================== checkpoint (survivors)
+def test_learner_state_of_another_kind_or_size_is_refused():
+    """A state of the right sizes but another learner class, or the right class but other sizes, never loads."""
+    gens = Generators.from_seed(0, torch.device("cpu"))
+    presyn = build_learner({"kind": "presyn", "lr": 0.1}, [4, 3, 2], gens, torch.device("cpu"))
+    sgd = build_learner({"kind": "deterministic", "lr": 0.1}, [4, 3, 2], gens, torch.device("cpu"))
+    bigger = build_learner({"kind": "presyn", "lr": 0.1}, [4, 5, 2], gens, torch.device("cpu"))
+    w0 = presyn.net.w.clone()
+    with pytest.raises(ValueError, match="checkpoint holds a DeterministicLearner"):
+        checkpoint.load_learner_state(presyn, checkpoint.learner_state(sgd))
+    with pytest.raises(ValueError, match=r"checkpoint holds a PresynapticLearner \[4, 5, 2\]"):
+        checkpoint.load_learner_state(presyn, checkpoint.learner_state(bigger))
+    assert torch.equal(presyn.net.w, w0)  # nothing copied
+
+
+def test_checkpoint_resume_logs_the_position_without_lists(tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv(checkpoint.ENV, raising=False)
+    _save(tmp_path)
+    with caplog.at_level(logging.INFO, logger="presyn"):
+        assert checkpoint.load(tmp_path, SPEC, "cpu") is not None
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resuming from checkpoint")]
+    assert line.endswith("(task=2, epoch=5)")
