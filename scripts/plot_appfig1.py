@@ -6,4 +6,5 @@ from presyn.io import read_table
 log = logs.setup(snakemake.log[0])
 note = f" [{snakemake.params.note}]" if snakemake.params.note else ""
 appfig1.draw(read_table(snakemake.input.stats), read_table(snakemake.input.histograms), snakemake.output.pdf,
-             snakemake.output.png, float(snakemake.params.sweep_wd), note)
+             snakemake.output.png, float(snakemake.params.sweep_wd), note,
+             published=getattr(snakemake.input, "published", None))

@@ -6,4 +6,5 @@ from presyn.io import read_table
 log = logs.setup(snakemake.log[0])
 note = f" [{snakemake.params.note}]" if snakemake.params.note else ""
 fig2.draw(read_table(snakemake.input.histograms), read_table(snakemake.input.stats), snakemake.output.pdf,
-          snakemake.output.png, note, snakemake.params.what)
+          snakemake.output.png, note, snakemake.params.what,
+          published=getattr(snakemake.input, "published", None))

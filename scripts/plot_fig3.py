@@ -7,4 +7,5 @@ log = logs.setup(snakemake.log[0])
 note = f" [{snakemake.params.note}]" if snakemake.params.note else ""
 i = snakemake.input
 fig3.draw(read_table(i.neurons), read_table(i.in_out), read_table(i.stats), int(snakemake.params.representative_seed),
-          snakemake.output.pdf, snakemake.output.png, note)
+          snakemake.output.pdf, snakemake.output.png, note,
+          published=getattr(snakemake.input, "published", None))

@@ -8,4 +8,5 @@ log = logs.setup(snakemake.log[0])
 note = f" [{snakemake.params.note}]" if snakemake.params.note else ""
 perceptron = read_table(snakemake.input.perceptron) if "perceptron" in snakemake.input.keys() else None
 curve = task1_curve(perceptron) if perceptron is not None else None
-fig5.draw(read_table(snakemake.input.stats), curve, perceptron, snakemake.output.pdf, snakemake.output.png, note)
+fig5.draw(read_table(snakemake.input.stats), curve, perceptron, snakemake.output.pdf, snakemake.output.png, note,
+          published=getattr(snakemake.input, "published", None))

@@ -138,18 +138,22 @@ def sem_note(n, unit: str = "seeds", what: str = "mean \u00b1 SEM") -> str:
     return f"{what}, n = {n} {unit}"
 
 
-NOT_REPRODUCED_GID = "not-reproduced"
+NOT_REPRODUCED_PREFIX = "NOT REPRODUCED (see scorecard):"
 
 
 def mark_not_reproduced(ax, ids) -> None:
-    """The marker of a panel whose claim is not reproduced: 'not reproduced: see scorecard <id>[, <id>]' in a
-    box at the top right inside the panel (one style everywhere; ``ids`` from :func:`not_reproduced`)."""
+    """The marker of a panel whose claim is not reproduced: a first title line 'not reproduced: see scorecard
+    <id>[, <id>]' (one style everywhere; above the data, so it hides none; ``ids`` from :func:`not_reproduced`).
+    The ids are kept on the axes (``ax.not_reproduced``) for tests."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return
-    ax.text(0.99, 0.99, "not reproduced: see scorecard\n" + "\n".join(ids), transform=ax.transAxes, ha="right",
-            va="top", fontsize=FONT_SMALL, style="italic", gid=NOT_REPRODUCED_GID, zorder=10,
-            bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="k", lw=0.6, alpha=0.9))
+    ax.not_reproduced = ids
+    title = ax.get_title()
+    import textwrap
+
+    lines = textwrap.wrap(f"{NOT_REPRODUCED_PREFIX} {', '.join(ids)}", width=48, break_on_hyphens=False)
+    ax.set_title("\n".join(lines) + (f"\n{title}" if title else ""), fontsize=ax.title.get_fontsize())
 
 
 def not_reproduced(figure: str, stats_df, published, panels: dict[str, str]) -> dict[str, list[str]]:
@@ -362,7 +366,12 @@ def text_collisions(fig) -> list[tuple[str, str]]:
 
 def tight_layout(fig, **kwargs) -> None:
     """``fig.tight_layout`` that makes room for the panel letters: lay out, place the letters, lay out again
-    (the letters are part of their axes' extent), place them again."""
+    (the letters are part of their axes' extent), place them again. A suptitle gets its own strip at the top (the
+    panels' titles, e.g. a 'not reproduced' line, ran into it)."""
+    if fig._suptitle is not None and fig._suptitle.get_text() and "rect" not in kwargs:
+        fig.canvas.draw()
+        h = fig._suptitle.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
+        kwargs["rect"] = (0, 0, 1, 1 - 1.6 * h)
     fig.tight_layout(**kwargs)
     for _ in range(2):
         fig.canvas.draw()

@@ -28,7 +28,7 @@ def p_text(p: float) -> str:
 
 
 # scorecard item id -> panel it is drawn in (issue 30.3)
-PANELS = {"appfig4.high_p_more_stable": "a", "appfig4.high_p_more_stable_ltp_and_ltd": "a",
+PANELS = {"appfig4.high_p_more_stable": "a", "appfig4.pearson.all": "a", "appfig4.high_p_more_stable_ltp_and_ltd": "a",
           "appfig4.high_p_more_stable.each_group_significant": "a", "appfig4.beyond_coupling.shuffle": "b",
           "appfig4.beyond_coupling.shuffle.ltp_and_ltd": "b", "appfig4.beyond_coupling.partial": "b",
           "appfig4.beyond_coupling.partial.ltp_and_ltd": "b"}

@@ -24,7 +24,12 @@ from presyn.analysis.energy import parse_groups
 from presyn.figures.fig1 import stars
 
 # scorecard item id -> panel it is drawn in (issue 30.3): none of this figure's items is tied to one panel
-PANELS: dict[str, str] = {}
+PANELS = {f"robustness.{v}.{c}": panel for v in ("p_low", "p_high") for c, panel in (
+    ("presyn_more_efficient_than_deterministic", "top"), ("presyn_more_efficient_than_fixedp", "top"),
+    ("presyn_vs_deterministic_significant", "top"), ("presyn_vs_fixedp_significant", "top"),
+    ("few_high_p_synapses", "d"), ("lesion_lowp_first_beats_random", "e"), ("lesion_significant", "e"),
+    ("high_p_more_energy", "f"), ("high_p_more_fisher", "g"))}
+PANELS = {k: (f"top.{k.split('.')[1]}" if v == "top" else v) for k, v in PANELS.items()}  # top: that setting's panel
 from presyn.figures.fig2 import IMPORTANT_P, stat
 
 MODEL = "presyn"
@@ -176,6 +181,9 @@ def draw(stats_df: pd.DataFrame, fig1_df: pd.DataFrame, fig2_df: pd.DataFrame, v
         plotting.panel_letter(ax, next(letters))
     where = f"weight decay {analysis_wd:g}" if analysis_wd is not None else "the analysis weight decay"
     bottom[0].set_title(f"Fig 2 quantities at {where}", loc="left")
+    axes = {f"top.{s['key']}": ax for ax, s in zip(top, sets)} | dict(zip("defg", bottom))
+    plotting.mark_panels(fig, axes, plotting.not_reproduced("appfig_robustness", pd.concat([stats_df, fig1_df, fig2_df]),
+                                                            published, PANELS))
     fig.suptitle("Model robustness: p_up, p_down 25 % lower / higher" + title_note)
     plotting.tight_layout(fig, h_pad=1.5)
     plotting.save(fig, pdf, png)

@@ -11,7 +11,10 @@ from presyn import plotting
 from presyn.analysis.energy import parse_groups
 
 # scorecard item id -> panel it is drawn in (issue 30.3: a panel whose claim is not reproduced says so)
-PANELS = {"fig1.fixedp_same_mean_p": "b"}
+PANELS = {"fig1.fixedp_same_mean_p": "b", "fig1.presyn_more_efficient_than_deterministic": "b",
+          "fig1.presyn_more_efficient_than_fixedp": "b", "fig1.presyn_vs_deterministic_significant": "b",
+          "fig1.presyn_vs_fixedp_significant": "b", "fig1.fixedp_needs_more_energy_than_deterministic": "a",
+          "fig1.presyn_more_efficient_every_weight_decay": "a", "fig1.weight_decay_tradeoffs_all_models": "a"}
 
 
 stars = plotting.stars

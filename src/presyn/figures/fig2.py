@@ -30,7 +30,11 @@ TAIL = 1e-3      # log panels start where either group's cumulative fraction rea
 
 # scorecard item id -> panel it is drawn in (issue 30.3)
 PANELS = {"fig2.lesion_significant": "b", "fig2.important_fraction": "a", "fig2.high_p_more_energy": "c",
-          "fig2.high_p_more_fisher": "d", "fig2.fisher_p_correlated": "d"}
+          "fig2.high_p_more_fisher": "d", "fig2.fisher_p_correlated": "d", "fig2.few_high_p_synapses": "a",
+          "fig2.lesion_lowp_first_beats_random": "b", "fig2.lesion_whole_curve.random_mean": "b",
+          "fig2.lesion_whole_curve.random_single": "b", "fig2.high_p_considerably_more_energy": "c",
+          "fig2.high_p_considerably_more_energy.per_seed": "c", "fig2.fisher_p_correlated.per_seed": "d",
+          "fig2.most_energy_on_sparse_subset": "c"}
 
 
 def p_grid(h: pd.DataFrame, p0: float = 0.25, step: float = P_STEP, continuous: bool = False) -> tuple[np.ndarray, np.ndarray]:

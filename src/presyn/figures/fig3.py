@@ -15,7 +15,8 @@ import pandas as pd
 from presyn import plotting
 from presyn.figures.fig2 import fmt_p, stat
 
-PANELS = {"fig3.pearson_in_out.layer1": "c", "fig3.ks_d.layer2": "a"}
+PANELS = {"fig3.pearson_in_out.layer1": "c", "fig3.ks_d.layer2": "a", "fig3.ks_layer2_significant": "a",
+          "fig3.more_high_importance_neurons": "b", "fig3.more_low_importance_neurons": "b", "fig3.in_out_correlated.layer1": "c"}
 
 CLASSES = ("low", "medium", "high")
 

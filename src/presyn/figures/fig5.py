@@ -145,7 +145,8 @@ def draw(stats_df: pd.DataFrame, curve: pd.DataFrame | None, perceptron: pd.Data
          title_note: str = "", published=None) -> None:
     plotting.style()
     fig = plt.figure(figsize=(7.4, 6.4))
-    grid = fig.add_gridspec(2, 10, height_ratios=[1.25, 1], hspace=0.9, wspace=1.2)
+    grid = fig.add_gridspec(2, 10, height_ratios=[1.25, 1], hspace=1.45, wspace=1.2, top=0.83, bottom=0.13, left=0.1,
+                            right=0.98)  # fixed margins: tight_layout does not move a gridspec's axes
     ax_a = [fig.add_subplot(grid[0, 0:5]), fig.add_subplot(grid[0, 5:10])]
     ax_b = fig.add_subplot(grid[1, 0:6])
     ax_c = fig.add_subplot(grid[1, 7:10])
@@ -154,6 +155,5 @@ def draw(stats_df: pd.DataFrame, curve: pd.DataFrame | None, perceptron: pd.Data
     panel_c(ax_c, stats_df)
     plotting.mark_panels(fig, {"a": ax_a[0], "b": ax_b, "c": ax_c},
                          plotting.not_reproduced("fig5", stats_df, published, PANELS))
-    fig.suptitle("Model ablation and lifelong learning in a perceptron" + title_note)
-    plotting.tight_layout(fig)
+    fig.suptitle("Model ablation and lifelong learning in a perceptron" + title_note, y=0.995)
     plotting.save(fig, pdf, png)

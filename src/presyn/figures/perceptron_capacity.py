@@ -28,7 +28,7 @@ def _load_axis(ax, rows: pd.DataFrame) -> None:
 
 
 # scorecard item id -> panel it is drawn in (issue 30.3)
-PANELS = {"perceptron_capacity.gap_shrinks": "b"}
+PANELS = {"perceptron_capacity.gap_shrinks": "b", "perceptron_capacity.gap_shrinks_toward_zero": "b"}
 
 
 def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=None) -> None:
