@@ -112,6 +112,20 @@ CASES = {
 }
 
 
+def stackable_ablation(runs: dict, benchmark: str = "perm_mnist") -> list[dict]:
+    return [s for s in select(runs, "ablation", None, benchmark) if s["method"] != "ablation-fixedP"]
+
+
+def test_authors_ghost_is_not_stacked(runs):
+    """The authors' ghost (mask / learned p~) exists in the per-run trainer only: a stacked job refuses it by name,
+    and group_specs leaves it to one job per run; the earlier ghost reading (fixedPfixedNorm) still stacks."""
+    ghost = select(runs, "ablation", ["ablation-fixedP"], "perm_mnist")
+    assert ghost and not any(bl.stackable(s) for s in ghost)
+    with pytest.raises(ValueError, match="the authors' ghost control"):
+        bl.check_group(ghost)
+    assert all(bl.stackable(s) for s in select(runs, "ablation", ["ablation-fixedPfixedNorm"], "perm_mnist"))
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_stacked_equals_unbatched(case, runs, data_file, tmp_path):
     specs = select(runs, *CASES[case])
@@ -128,8 +142,9 @@ def test_stacked_equals_unbatched(case, runs, data_file, tmp_path):
 
 def test_ablation_variants_and_lifelong_presyn_in_one_job(runs, data_file, tmp_path):
     """Differing flags (modulation, freezing, ghost p, no normalisation), tuned constants, experiments and
-    evaluation schedules in one job: 6 ablation variants + lifelong presyn on Permuted MNIST, 2 seeds each."""
-    specs = select(runs, "ablation", None, "perm_mnist") + select(runs, "lifelong", ["presyn"], "perm_mnist")
+    evaluation schedules in one job: 6 ablation variants + lifelong presyn on Permuted MNIST, 2 seeds each (the
+    authors' ghost control, fixedP, trains one run per job: test_authors_ghost_is_not_stacked)."""
+    specs = stackable_ablation(runs) + select(runs, "lifelong", ["presyn"], "perm_mnist")
     assert len(specs) == 14
     bl.check_group(specs)
     unbatched(specs, data_file, tmp_path / "single")
@@ -167,7 +182,7 @@ def test_torch_kernel_path(group, runs, data_file, tmp_path, monkeypatch):
         specs = select(runs, "lifelong", ["bgd"], "perm_mnist")
         specs[1]["model"]["eta"] = 0.5  # another eta per network: the per-network update
     else:
-        specs = select(runs, "ablation", None, "perm_mnist") + select(runs, "lifelong", ["presyn"], "perm_mnist")
+        specs = stackable_ablation(runs) + select(runs, "lifelong", ["presyn"], "perm_mnist")
     unbatched(specs, data_file, tmp_path / "single")
     stacked(specs, data_file, tmp_path / "stacked")
     for s in specs:
@@ -293,7 +308,7 @@ def test_grouping(runs):
         bl.check_group(job)
     big = bl.group_specs(specs, 100)
     perm = next(j for j in big if j[0]["benchmark"] == "perm_mnist" and j[0]["model"]["kind"] == "presyn")
-    assert len(perm) == 14  # 6 ablation variants + lifelong presyn, 2 seeds each
+    assert len(perm) == 14  # 6 stackable ablation variants (not the authors' ghost) + lifelong presyn, 2 seeds each
     assert bl.group_specs(specs, 4) == jobs  # deterministic
 
 
