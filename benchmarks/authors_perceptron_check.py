@@ -88,7 +88,12 @@ def main() -> None:
     ap.add_argument("--eval", choices=["final", "all"], default="final")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/authors_perceptron_check.csv"))
     ap.add_argument("--summary", type=Path, default=Path("benchmarks/results/authors_perceptron_check_summary.csv"))
+    ap.add_argument("--ours-stats", type=Path, default=None,
+                    help="our results/stats/perceptron_capacity.csv: also write its per-load table to --ours-out")
+    ap.add_argument("--ours-out", type=Path, default=Path("benchmarks/results/perceptron_capacity_loads.csv"))
     args = ap.parse_args()
+    if args.ours_stats is not None:
+        write_ours(args.ours_stats, args.ours_out)
 
     repo = args.authors_repo.resolve()
     commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -159,6 +164,25 @@ def write_summary(rows: list[dict], path: Path, eval_mode: str) -> None:
     pd.DataFrame(out).to_csv(path, index=False)
     print(pd.DataFrame(out)[["n_patterns", "load", "deterministic_mean", "probabilistic_mean", "gap_mean", "gap_sem",
                              "gap_paired_p"]].to_string(index=False))
+
+
+def write_ours(stats_csv: Path, path: Path) -> None:
+    """Our pipeline's near-capacity stats rows -> one row per load (same columns as the authors' summary)."""
+    import pandas as pd
+
+    st = pd.read_csv(stats_csv).set_index("name")
+    fig = "perceptron_capacity"
+    loads = sorted({int(n.rsplit("patterns", 1)[1]) for n in st.index if n.startswith(f"{fig}.gap.patterns")})
+    out = []
+    for P in loads:
+        gap, test = st.loc[f"{fig}.gap.patterns{P}"], st.loc[f"{fig}.gap_ttest.patterns{P}"]
+        std, pre = st.loc[f"{fig}.final.standard.patterns{P}"], st.loc[f"{fig}.final.presyn.patterns{P}"]
+        load = float(gap["groups"].split("load=")[1].split(";")[0])
+        out.append(dict(n_patterns=P, load=load, n=int(gap["n"]), standard_mean=std["value"], standard_sem=std["sem"],
+                        presyn_mean=pre["value"], presyn_sem=pre["sem"], gap_mean=gap["value"], gap_sem=gap["sem"],
+                        gap_paired_t=test["statistic"], gap_paired_p=test["p_value"]))
+    pd.DataFrame(out).to_csv(path, index=False)
+    print(pd.DataFrame(out).to_string(index=False))
 
 
 if __name__ == "__main__":
