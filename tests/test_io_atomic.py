@@ -123,6 +123,14 @@ def test_write_table_csv_has_no_index_column(tmp_path):
     assert (tmp_path / "t.csv").read_text().splitlines()[0] == "a,b"
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_write_table_never_stores_the_index(tmp_path, suffix):
+    """A filtered frame has a non-default index; the table holds the columns only."""
+    pio.write_table(DF[DF.a > 1], tmp_path / f"t{suffix}")
+    back = pio.read_table(tmp_path / f"t{suffix}")
+    assert list(back.columns) == ["a", "b"] and back["a"].tolist() == [2, 3]
+
+
 def test_write_table_parquet_is_parquet(tmp_path):
     pio.write_table(DF, tmp_path / "t.parquet")
     assert (tmp_path / "t.parquet").read_bytes()[:4] == b"PAR1"
@@ -130,7 +138,7 @@ def test_write_table_parquet_is_parquet(tmp_path):
 
 
 def test_write_table_unknown_suffix_writes_nothing(tmp_path):
-    with pytest.raises(ValueError, match=r"\.txt"):
+    with pytest.raises(ValueError, match=r"^unsupported table format '\.txt' for .*t\.txt; use \.csv or \.parquet$"):
         pio.write_table(DF, tmp_path / "t.txt")
     assert listing(tmp_path) == []
 
@@ -340,6 +348,56 @@ def test_exchange_missing_path_raises(tmp_path):
         pio._exchange(a, tmp_path / "missing")
     assert str(tmp_path / "missing") in str(exc.value)
     assert listing(tmp_path) == ["a", "b"]
+
+
+def _kernel_can_exchange(a: Path, b: Path) -> bool:
+    """Probe renameat2(RENAME_EXCHANGE) directly (independently of presyn.io): swaps a and b if it can."""
+    import ctypes
+
+    fn = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    return fn is not None and fn(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0
+
+
+def test_exchange_is_used_wherever_the_kernel_offers_it(tmp_path, monkeypatch):
+    """Where renameat2 swaps folders, _exchange must swap them (not fall back), relative paths included."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    if not _kernel_can_exchange(a, b):
+        pytest.skip("renameat2(RENAME_EXCHANGE) not supported here")
+    (a / "from_a").write_text("a")
+    monkeypatch.chdir(tmp_path)
+    assert pio._exchange(Path("a"), Path("b")) is True  # relative to the working folder (Snakemake's paths)
+    assert listing(b) == ["from_a"] and listing(a) == []
+
+
+def test_exchange_without_renameat2_or_unsupported_falls_back(tmp_path, monkeypatch):
+    import ctypes
+    import errno as errno_
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    monkeypatch.setattr(pio.ctypes, "CDLL", lambda *args, **kw: object())  # a C library without renameat2
+    assert pio._exchange(a, b) is False
+
+    class Lib:
+        def __init__(self, err):
+            self.err = err
+
+        @property
+        def renameat2(self):
+            def fn(*args):
+                ctypes.set_errno(self.err)
+                return -1
+            return fn
+
+    for err in (errno_.EINVAL, errno_.ENOSYS, errno_.EOPNOTSUPP):
+        monkeypatch.setattr(pio.ctypes, "CDLL", lambda *args, err=err, **kw: Lib(err))
+        assert pio._exchange(a, b) is False
+    monkeypatch.setattr(pio.ctypes, "CDLL", lambda *args, **kw: Lib(errno_.EACCES))
+    with pytest.raises(PermissionError):
+        pio._exchange(a, b)
 
 
 def test_fallback_sets_the_old_folder_aside_under_the_name_atomic_dir_cleans(tmp_path, monkeypatch):

@@ -412,3 +412,58 @@ def test_checkpoint_resume_logs_the_position_without_lists(tmp_path, monkeypatch
         assert checkpoint.load(tmp_path, SPEC, "cpu") is not None
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resuming from checkpoint")]
     assert line.endswith("(task=2, epoch=5)")
+
+
+# =============================================================================================== learners (survivors)
+def test_rule_defaults_are_the_papers():
+    """SPEC §2: p_up = p_down = 0.07, g_lim = 1e-3, no freezing, p_min = 0.25, no modulation; a model block that
+    omits a key (the ablation's shared block gives only g_lim and p_init) gets these."""
+    from presyn.learners import PresynapticRule
+
+    r = PresynapticRule(lr=0.1)
+    assert (r.p_up, r.p_down, r.g_lim, r.p_freeze, r.p_min) == (0.07, 0.07, 1e-3, 1.0, 0.25)
+    assert (r.modulation, r.learn_p, r.sample_p, r.normalise, r.weight_decay) == (False, True, None, True, 0.0)
+
+
+# =============================================================================================== data verification (survivors)
+def test_raw_size_cap_is_inclusive(tmp_path, monkeypatch):
+    from presyn import data
+
+    monkeypatch.setattr(data, "MAX_RAW_BYTES", 8)
+    (tmp_path / "eight").write_bytes(b"12345678")
+    (tmp_path / "nine").write_bytes(b"123456789")
+    assert data._read_capped(tmp_path / "eight") == b"12345678"  # exactly the cap: accepted
+    with pytest.raises(data.SourceError, match="9 bytes, more than any file"):
+        data._read_capped(tmp_path / "nine")
+
+
+def test_gunzip_cap_is_inclusive_and_messages(monkeypatch):
+    import gzip as gz
+
+    from presyn import data
+
+    monkeypatch.setattr(data, "MAX_RAW_BYTES", 8)
+    assert data.gunzip(gz.compress(b"12345678")) == b"12345678"  # exactly the cap
+    with pytest.raises(data.SourceError, match=r"^x\.gz: gzip stream inflates to more than 8 bytes: refused$"):
+        data.gunzip(gz.compress(b"123456789"), "x.gz")
+    with pytest.raises(data.SourceError, match=r"^gzip stream inflates"):  # no location given: no prefix
+        data.gunzip(gz.compress(b"123456789"))
+    with pytest.raises(data.SourceError, match=r"^corrupt gzip stream"):
+        data.gunzip(b"\x1f\x8b not gzip")
+    with pytest.raises(data.SourceError, match=r"^y\.gz: corrupt gzip stream"):
+        data.gunzip(gz.compress(b"abc")[:-3], "y.gz")
+
+
+def test_raw_pin_mismatch_message_names_both_digests():
+    import hashlib
+
+    from presyn import data
+
+    pin = hashlib.sha256(b"good").hexdigest()
+    got = hashlib.sha256(b"bad").hexdigest()
+    data.check_raw(b"good", {"f": pin}, "f", "src")
+    data.check_raw(b"anything", {"other": pin}, "f", "src")  # no pin for this name: passes
+    with pytest.raises(data.SourceError) as exc:
+        data.check_raw(b"bad", {"f": pin}, "f", "src")
+    assert str(exc.value) == (f"src: raw sha256 mismatch for f (expected {pin[:12]}, got {got[:12]}); refused before it "
+                              "was parsed: the file was changed, is corrupt or is not the pinned file")
