@@ -161,13 +161,92 @@ def test_fig4_layout(tmp_path, drawn):
         if m != "presyn":
             rows.append(dict(name=f"fig4.ttest.split_mnist.presyn_vs_{m}", kind="test", value=0.05, sem=np.nan,
                              p_value=0.004, groups=f"benchmark=split_mnist;a=presyn;b={m}"))
-    fig4.draw(pd.DataFrame(rows), str(npz), str(tmp_path / "fig4.pdf"), str(tmp_path / "fig4.png"), 10,
+    fig4.draw(pd.DataFrame(rows).assign(n=3), str(npz), str(tmp_path / "fig4.pdf"), str(tmp_path / "fig4.png"), 10,
               " [QUICK config: toy size, not the paper's protocol]")
     (fig,) = drawn
     assert_letters_clear(fig, "abc")
     assert plotting.text_collisions(fig) == []
-    # the joint-training legend sits on top of panel c, inside its width (it floated up beside the suptitle)
-    ax_c = fig.axes[-1]
-    fig.canvas.draw()
-    leg = ax_c.get_legend().get_window_extent(fig.canvas.get_renderer())
-    assert ax_c.bbox.y1 - 1 <= leg.y0 <= ax_c.bbox.y1 + 10 and ax_c.bbox.x0 <= leg.x0 and leg.x1 <= ax_c.bbox.x1 + 1
+    # no floating legend: every legend inside its axes; the joint-training bound is written in panel c
+    assert plotting.legends_outside(fig) == []
+    assert "joint training" in fig.axes[-1].get_title()
+    assert_one_font_scale(fig)
+
+
+def assert_one_font_scale(fig) -> None:
+    """Every drawn text is one of the sizes of plotting's one font scale."""
+    assert plotting.font_sizes(fig) <= set(plotting.FONT_SIZES), plotting.font_sizes(fig)
+
+
+def test_fig1_checks(tmp_path, drawn):
+    """Fig 1: one font scale, legends inside the axes, n stated in every panel with error bars."""
+    from presyn.figures import fig1
+
+    fig1.draw(fig1_stats(), str(tmp_path / "fig1.pdf"), str(tmp_path / "fig1.png"))
+    (fig,) = drawn
+    assert_one_font_scale(fig)
+    assert plotting.legends_outside(fig) == []
+    for ax in fig.axes:
+        assert "n = 3" in ax.get_title()
+
+
+def test_p_histogram_bins_on_the_value_grid(tmp_path, drawn):
+    """Fig 2a: the p histogram is drawn at the values p takes (0.25 + k 0.07, and 1), whatever the table's bins."""
+    from presyn.figures import fig2
+
+    edges = np.linspace(0, 1, 41)
+    values = {0.25: 0.6, 0.32: 0.05, 0.30: 0.001, 0.95: 0.0005, 1.0: 0.3485}  # 0.30 = 1 - 10 x 0.07
+    frac = np.zeros(40)
+    for v, f in values.items():
+        frac[min(np.searchsorted(edges, v, side="right") - 1, 39)] += f
+    before = np.zeros(40)
+    before[10] = 1.0
+    hist = pd.concat([pd.DataFrame({"panel": "p", "group": g, "bin_left": edges[:-1], "bin_right": edges[1:],
+                                    "count": (f * 1000).astype(int), "fraction": f, "n": 1000, "log_x": False})
+                      for g, f in (("after", frac), ("before", before))])
+    x, f = fig2.p_grid(hist[hist["group"] == "after"])
+    k = (x[:-1] - 0.25) / fig2.P_STEP
+    assert np.allclose(k, np.round(k)) and x[-1] == 1.0
+    assert np.isclose(f.sum(), 1.0) and np.isclose(f[-1], 0.3485) and np.isclose(f[1], 0.051)
+    import matplotlib.pyplot as plt
+
+    plotting.style()
+    fig, ax = plt.subplots()
+    fig2.draw_p_hist(ax, hist, "p", None)
+    for line in ax.get_lines():
+        if line.get_gid() == "p-hist":
+            xs = np.asarray(line.get_xdata(), float)
+            on = np.isclose(xs, 1.0) | np.isclose((xs - 0.25) / fig2.P_STEP, np.round((xs - 0.25) / fig2.P_STEP))
+            assert on.all(), xs
+    # a uniform initial p stays flat on the grid
+    uni = pd.DataFrame({"bin_left": edges[:-1], "bin_right": edges[1:], "fraction": np.where(edges[:-1] >= 0.25, 1 / 30, 0)})
+    _, fu = fig2.p_grid(uni, continuous=True)
+    assert np.allclose(fu, fu[0], rtol=0.02)
+    plt.close(fig)
+
+
+def test_holm():
+    assert np.allclose(plotting.holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    assert np.isnan(plotting.holm([np.nan, 0.01])[0])
+
+
+def test_not_reproduced_marker(tmp_path, drawn):
+    """Point 3: a panel whose scorecard item the scorecard's own judging finds not reproduced carries the marker,
+    judged from the figure's stats rows (config/published.yaml), never from results/reproduction.csv."""
+    from presyn.figures import fig1
+
+    pub = {"tolerances": {}, "numbers": [], "claims": [
+        {"id": "fig1.test_claim", "figure": "fig1", "claim": "presyn better", "basis": "paper",
+         "check": {"left": "fig1.best_mi_per_energy.fixedp", "op": ">", "right": "fig1.best_mi_per_energy.presyn"}}]}
+    st = fig1_stats()
+    marks = plotting.not_reproduced("fig1", st, pub, {"fig1.test_claim": "b"})
+    assert marks == {"b": ["fig1.test_claim"]}
+    fig1.PANELS["fig1.test_claim"] = "b"
+    try:
+        fig1.draw(st, str(tmp_path / "f.pdf"), str(tmp_path / "f.png"), published=pub)
+    finally:
+        del fig1.PANELS["fig1.test_claim"]
+    (fig,) = drawn
+    ax_b = fig.axes[1]
+    assert ax_b.not_reproduced == ["fig1.test_claim"] and ax_b.get_title().startswith("NOT REPRODUCED")
+    assert "NOT REPRODUCED" not in fig.axes[0].get_title()
+    assert plotting.text_collisions(fig) == []

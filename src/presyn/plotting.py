@@ -152,7 +152,10 @@ def mark_not_reproduced(ax, ids) -> None:
     title = ax.get_title()
     import textwrap
 
-    lines = textwrap.wrap(f"{NOT_REPRODUCED_PREFIX} {', '.join(ids)}", width=48, break_on_hyphens=False)
+    size = ax.title.get_fontsize()
+    width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72  # wrapped to the panel's width
+    lines = textwrap.wrap(f"{NOT_REPRODUCED_PREFIX} {', '.join(ids)}", width=max(20, int(width_pt / (0.62 * size))),
+                          break_on_hyphens=False)
     ax.set_title("\n".join(lines) + (f"\n{title}" if title else ""), fontsize=ax.title.get_fontsize())
 
 

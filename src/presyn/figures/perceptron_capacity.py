@@ -41,7 +41,7 @@ def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=N
     if len(final):
         _load_axis(ax_a, final)
     ax_a.set_ylabel("final accuracy,\nmean over all tasks")
-    ax_a.legend(frameon=False, title=plotting.sem_note(int(final["n"].max()) if len(final) else None, "repetitions"))
+    ax_a.legend(frameon=False, title=plotting.sem_note(int(final["n"].max()) if len(final) and "n" in final else None, "repetitions"))
     plotting.panel_letter(ax_a, "a")
 
     gap = _rows(st, f"{FIGURE}.gap.")
@@ -61,7 +61,7 @@ def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=N
         ax_b.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
     ax_b.axhline(0, color="#999999", lw=0.8, ls="--")
     ax_b.set_ylabel("accuracy gap, presynaptic\n\u2212 standard")
-    ax_b.set_title(plotting.sem_note(int(gap["n"].max()) if len(gap) else None, "repetitions")
+    ax_b.set_title(plotting.sem_note(int(gap["n"].max()) if len(gap) and "n" in gap else None, "repetitions")
                    + "\nmarks: paired t-test per load (gap vs 0)", fontsize=plotting.FONT_SMALL)
     plotting.panel_letter(ax_b, "b")
     plotting.mark_panels(fig, {"a": ax_a, "b": ax_b}, plotting.not_reproduced(FIGURE, st, published, PANELS))
