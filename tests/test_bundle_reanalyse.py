@@ -61,3 +61,22 @@ def test_status_section_of_a_distinct_count_scorecard(tiny_bundle, tmp_path):  #
     text = bundle.status_section(tiny_bundle, "reference/bundle")
     assert "| published numbers | 2 | 0 | 1 | 1 | 0 | 0 |" in text  # 2 distinct: 1 close, 1 not reproduced
     assert "recomputed from its tables by code" in text
+
+
+def test_update_tables_records_the_partial_rerun(tiny_bundle, tmp_path):  # noqa: F811
+    """A table of a partial rerun replaces the shipped one; the manifest says which file, rows before / after, the
+    code and the note; a config section follows the runs; verify() accepts the result; only tables can be replaced."""
+    before = bundle.verify(tiny_bundle)
+    new = tmp_path / "t.csv"
+    pd.DataFrame({"seed": [1, 2, 3], "x": [0.1, 0.2, 0.3]}).to_csv(new, index=False)
+    m = bundle.update_tables(tiny_bundle, {"results/tables/t.csv": new}, "seed 3 added by a rerun",
+                             config_sections={"seeds": [1, 2, 3]})
+    assert bundle.verify(tiny_bundle) == m
+    assert m["code_version"] == before["code_version"]  # the run's commit stays; the update names its own
+    (upd,) = m["table_updates"]
+    assert upd["note"] == "seed 3 added by a rerun" and upd["files"]["results/tables/t.csv"] == {"rows_before": 2, "rows_after": 3}
+    assert upd["config_sections"] == ["seeds"] and upd["code_version"]
+    assert pd.read_csv(tiny_bundle / "results/tables/t.csv")["seed"].tolist() == [1, 2, 3]
+    assert bundle.yaml.safe_load((tiny_bundle / "config.yaml").read_text())["seeds"] == [1, 2, 3]
+    with pytest.raises(bundle.BundleError, match="not tables of the bundle"):
+        bundle.update_tables(tiny_bundle, {"results/stats/fig3.csv": new}, "no")

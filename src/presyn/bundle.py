@@ -305,6 +305,44 @@ def reanalyse(bundle: str | Path, rebuilt_root: str | Path, repo: str | Path | N
     return manifest
 
 
+def update_tables(bundle: str | Path, tables: dict[str, str | Path], note: str, config_sections: dict | None = None,
+                  repo: str | Path | None = None) -> dict:
+    """Replace some of the bundle's tables by tables of a partial rerun (runs whose config changed, or evaluation-only
+    extras on the same runs), without pretending the whole bundle was rerun: each replaced file keeps its role,
+    gets its new sha256, and ``table_updates`` in the manifest records what changed, by which code, when and why
+    (``note``: which runs were rerun and how the rows shared with the old table were checked). ``config_sections``
+    (top-level key -> new value) replace those sections of the bundle's config, so that the config describes the
+    runs behind the tables. Stats, scorecard and figures are not touched: refresh them with ``reanalyse``."""
+    bundle = Path(bundle)
+    manifest = verify(bundle)
+    files = dict(manifest["files"])
+    unknown = [rel for rel in tables if files.get(rel, {}).get("role") != "table"]
+    if unknown:
+        raise BundleError(f"{unknown} are not tables of the bundle {bundle}: only shipped tables can be updated")
+    record = {"code_version": code_version(exclude=[bundle], root=repo),
+              "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "note": note, "files": {}}
+    for rel, src in tables.items():
+        dst = bundle / rel
+        old_rows = len(pd.read_csv(dst)) if dst.suffix == ".csv" else None
+        with atomic_path(dst) as tmp:
+            shutil.copyfile(src, tmp)
+        files[rel] = {**files[rel], "sha256": sha256_file(dst), "bytes": dst.stat().st_size}
+        record["files"][rel] = {"rows_before": old_rows, "rows_after": len(pd.read_csv(dst)) if dst.suffix == ".csv" else None}
+    if config_sections:
+        cfg = yaml.safe_load((bundle / CONFIG).read_text(encoding="utf-8"))
+        cfg.update(config_sections)
+        with atomic_path(bundle / CONFIG) as tmp:
+            Path(tmp).write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+        files[CONFIG] = {**files[CONFIG], "sha256": sha256_file(bundle / CONFIG), "bytes": (bundle / CONFIG).stat().st_size}
+        record["config_sections"] = sorted(config_sections)
+        record["config_hash_after"] = config_hash(cfg)
+    manifest["files"] = dict(sorted(files.items()))
+    manifest.setdefault("table_updates", []).append(record)
+    with atomic_path(bundle / MANIFEST) as tmp:
+        Path(tmp).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return manifest
+
+
 # ------------------------------------------------------------------ reviewer mode
 
 REVIEWER_KEYS = ("reference_bundle", "reviewer_dir")
