@@ -154,8 +154,11 @@ def mark_not_reproduced(ax, ids) -> None:
 
     size = ax.title.get_fontsize()
     width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72  # wrapped to the panel's width
-    lines = textwrap.wrap(f"{NOT_REPRODUCED_PREFIX} {', '.join(ids)}", width=max(20, int(width_pt / (0.62 * size))),
-                          break_on_hyphens=False)
+    import os
+
+    what = ids[0] if len(ids) == 1 else f"{len(ids)} items {os.path.commonprefix(ids).rstrip('._')}*"
+    lines = textwrap.wrap(f"{NOT_REPRODUCED_PREFIX} {what}", width=max(20, int(width_pt / (0.62 * size))),
+                          break_on_hyphens=False, break_long_words=False)
     ax.set_title("\n".join(lines) + (f"\n{title}" if title else ""), fontsize=ax.title.get_fontsize())
 
 

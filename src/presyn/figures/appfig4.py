@@ -59,7 +59,7 @@ def draw_null(ax, st: pd.DataFrame) -> None:
     ax.axvline(0, color="0.5", lw=0.6, ls=":")
     ax.set_yticks(range(len(keys)))
     ax.set_yticklabels([GROUP_LABELS[k] for k in reversed(keys)])
-    ax.set_ylim(-0.7, len(keys) - 0.4)
+    ax.set_ylim(-1.7, len(keys) - 0.4)  # room for the legend below the last row
     ax.set_xlim(-1, 0.4)
     ax.set_xlabel("Pearson r (p, size of change)")
     ax.set_title("what the measure builds in")
