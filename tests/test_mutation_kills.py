@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 
+import numpy as np
 import pytest
 import torch
 from scipy import stats as sps
@@ -467,3 +468,37 @@ def test_raw_pin_mismatch_message_names_both_digests():
         data.check_raw(b"bad", {"f": pin}, "f", "src")
     assert str(exc.value) == (f"src: raw sha256 mismatch for f (expected {pin[:12]}, got {got[:12]}); refused before it "
                               "was parsed: the file was changed, is corrupt or is not the pinned file")
+
+
+def test_idx_header_checks_each_magic_byte_and_the_length():
+    from presyn import data
+
+    good = data.encode_idx(np.arange(6, dtype=np.uint8).reshape(2, 3))
+    assert data.parse_idx(good).tolist() == [[0, 1, 2], [3, 4, 5]]
+    for i, value in ((0, 1), (1, 1), (2, 0x09)):  # each magic byte on its own
+        bad = bytearray(good)
+        bad[i] = value
+        with pytest.raises(data.SourceError, match="bad magic number"):
+            data.parse_idx(bytes(bad))
+    with pytest.raises(data.SourceError, match="bad magic number"):
+        data.parse_idx(b"\x00\x00\x08")  # shorter than the magic
+    with pytest.raises(data.SourceError, match="IDX payload has 0 bytes, header says 1"):
+        data.parse_idx(b"\x00\x00\x08\x00")  # a complete magic, 0 dimensions, no payload
+    assert data.parse_idx(b"\x00\x00\x08\x00\x07").tolist() == 7  # 0-d: one byte
+    with pytest.raises(data.SourceError, match="IDX payload has 5 bytes, header says 6"):
+        data.parse_idx(good[:-1])
+
+
+def test_presynaptic_learner_does_not_compile_by_default():
+    from presyn.learners import PresynapticLearner, PresynapticRule
+    from presyn.models import SynapticMLP
+
+    gen = torch.Generator().manual_seed(0)
+    learner = PresynapticLearner(SynapticMLP([3, 2], gen), PresynapticRule(lr=0.1), gen)
+    assert learner._cpu_loops and learner._update is fused_update()
+
+
+def fused_update():
+    from presyn import fused
+
+    return fused.update
