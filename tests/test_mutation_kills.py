@@ -502,3 +502,23 @@ def fused_update():
     from presyn import fused
 
     return fused.update
+
+
+@pytest.mark.parametrize("loops", [True, False])
+def test_sample_weights_is_strength_times_mask_over_p(loops):
+    """Both CPU paths: effective weight = w_bar * mask / p, with the mask from the learner's own generator."""
+    gens = Generators.from_seed(4, torch.device("cpu"))
+    learner = build_learner({"kind": "presyn", "lr": 0.1}, [6, 5, 3], gens, torch.device("cpu"))
+    learner._cpu_loops = loops
+    learner.net.p.copy_(torch.linspace(0.25, 1.0, learner.net.p.numel()))
+    state = learner.gen.get_state()
+    scale, w_eff = learner.sample_weights()
+    learner.gen.set_state(state)
+    from presyn import fused
+
+    bits = fused.random_u16(learner.net.w.numel(), learner.gen, torch.device("cpu"))
+    u = (bits.float() + 32768.0) / 65536.0
+    mask = (u < learner.net.p).float()
+    assert torch.equal(scale, mask / learner.net.p)
+    assert torch.equal(w_eff, learner.net.w * (mask / learner.net.p))
+    assert 0 < int(mask.sum()) < mask.numel()
