@@ -72,9 +72,12 @@ def test_project_configs_reuse_or_add_capacity_runs(overlay):
     reused = sec["n_patterns"] in sec["capacity"]["n_patterns"]
     n_new = len(sec["capacity"]["n_patterns"]) - reused
     assert len(new) == n_new * len(sec["methods"]) * len(sec["seeds"])
-    # every load n_tasks x P / 2N of the quick config is one of the full config's (0.25, 0.5, 1)
+    # every load n_tasks x P / 2N of the quick config is one of the full config's (0.25, 0.3125, ..., 0.5, 1)
     loads = sorted(sec["n_tasks"] * n / (2 * sec["n_inputs"]) for n in sec["capacity"]["n_patterns"])
-    assert loads == [0.25, 0.5, 1.0]
+    full = load_config(ROOT / "config" / "config.yaml")["perceptron"]
+    full_loads = sorted(full["n_tasks"] * n / (2 * full["n_inputs"]) for n in full["capacity"]["n_patterns"])
+    assert {0.25, 0.5, 1.0} <= set(loads) <= set(full_loads)
+    assert full_loads == [0.25, 0.3125, 0.375, 0.4375, 0.5, 1.0]
 
 
 def _metrics(method, n_patterns, finals, earlier=0.5):

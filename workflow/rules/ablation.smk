@@ -103,7 +103,7 @@ from presyn.figures import code_files as figure_code_files  # noqa: E402  (figur
 rule fig5:
     input:
         unpack(fig5_inputs),
-        code=[repo_file(c) for c in figure_code_files("fig5")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("fig5")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/fig5.csv",
     output:
@@ -149,7 +149,7 @@ rule perceptron_capacity_stats:
 
 rule perceptron_capacity:
     input:
-        code=[repo_file(c) for c in figure_code_files("perceptron_capacity")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("perceptron_capacity")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/perceptron_capacity.csv",
     output:

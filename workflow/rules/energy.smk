@@ -36,7 +36,7 @@ from presyn.figures import code_files as figure_code_files  # noqa: E402  (figur
 
 rule fig1:
     input:
-        code=[repo_file(c) for c in figure_code_files("fig1")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("fig1")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/fig1.csv",
     output:
@@ -308,7 +308,7 @@ rule appfig1_stats:
 
 rule fig2:
     input:
-        code=[repo_file(c) for c in figure_code_files("fig2")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("fig2")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         histograms="results/tables/energy_histograms.csv",
         stats="results/stats/fig2.csv",
@@ -326,7 +326,7 @@ rule fig2:
 
 rule fig3:
     input:
-        code=[repo_file(c) for c in figure_code_files("fig3")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("fig3")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         neurons="results/tables/energy_neurons.csv",
         in_out="results/tables/energy_in_out.csv",
@@ -345,7 +345,7 @@ rule fig3:
 
 rule appfig1:
     input:
-        code=[repo_file(c) for c in figure_code_files("appfig1")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("appfig1")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/appfig1.csv",
         histograms="results/tables/energy_histograms.csv",
@@ -363,7 +363,7 @@ rule appfig1:
 
 rule appfig2:
     input:
-        code=[repo_file(c) for c in figure_code_files("appfig2")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("appfig2")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         neurons="results/tables/energy_neurons.csv",
         in_out="results/tables/energy_in_out.csv",

@@ -90,7 +90,7 @@ from presyn.figures import code_files as figure_code_files  # noqa: E402  (figur
 
 rule fig4:
     input:
-        code=[repo_file(c) for c in figure_code_files("fig4")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("fig4")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/fig4.csv",
         data="results/tables/fig4_examples.npz",
@@ -108,7 +108,7 @@ rule fig4:
 
 rule appfig3:
     input:
-        code=[repo_file(c) for c in figure_code_files("appfig3")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("appfig3")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/appfig3.csv",
     output:

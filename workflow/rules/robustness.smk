@@ -135,7 +135,7 @@ from presyn.figures import code_files as figure_code_files  # noqa: E402  (figur
 
 rule appfig_robustness:
     input:
-        code=[repo_file(c) for c in figure_code_files("appfig_robustness")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("appfig_robustness")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/robustness.csv",
         fig1="results/stats/fig1.csv",

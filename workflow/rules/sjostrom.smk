@@ -56,7 +56,7 @@ from presyn.figures import code_files as figure_code_files  # noqa: E402  (figur
 
 rule appfig4:
     input:
-        code=[repo_file(c) for c in figure_code_files("appfig4")],  # rerun when the drawing code changes
+        code=[str(REPO / c) for c in figure_code_files("appfig4")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         table="results/tables/sjostrom_recordings.csv",
         stats="results/stats/appfig4.csv",
