@@ -52,12 +52,13 @@ MODULES = {  # module: fast test files, the most targeted first (-x stops at the
     # hand-computed files: on 2026-12-06 the machine ran at load 12-16 (other sessions' e2e runs) and the bigger
     # files (test_cpu_kernels, test_ablation, test_reliability_*) made one clean run of a module take 4-8 min
     "fused": ["tests/test_kernel_boundaries.py", FAST, "tests/test_learning_rule.py", "tests/test_fused.py"],
-    "learners": ["tests/test_kernel_boundaries.py", FAST, "tests/test_learning_rule.py", "tests/test_energy_hand.py"],
+    "learners": ["tests/test_kernel_boundaries.py", FAST, "tests/test_learning_rule.py", "tests/test_energy_hand.py",
+                 "tests/test_ablation.py"],  # test_ablation: the ghost control's tests
     "cpu_kernels": ["tests/test_kernel_boundaries.py", FAST],
     "io": ["tests/test_io_atomic.py"],
     "checkpoint": [FAST],
     "metrics": ["tests/test_metrics.py", FAST],
-    "stats": [FAST, "tests/test_analyses_hand_made.py"],
+    "stats": [FAST, "tests/test_analyses_hand_made.py", "tests/test_verdict_rules.py"],  # the latter: issue 28's rows
     "data": ["tests/test_untrusted_files.py", "tests/test_data.py"],
 }
 # Mutation types left out, to fit the time on 2 shared cores (load ~12 from other jobs on 2026-12-06):
