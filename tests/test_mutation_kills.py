@@ -110,6 +110,7 @@ def test_mannwhitney_by_hand():
     assert not math.isnan(one["statistic"])
     none = stats.mannwhitney("fig3", "fig3.mw", [1.0], [], "g")
     assert math.isnan(none["value"]) and none["detail"].endswith("n=1, need >= 1 per group")
+    assert stats.mannwhitney("fig3", "fig3.mw", [], [1.0, 2.0], "g")["n"] == 2  # n counts both groups
 
 
 def test_frame_has_the_stats_columns_in_order():
