@@ -523,3 +523,13 @@ def test_sample_weights_is_strength_times_mask_over_p(loops):
     assert torch.equal(scale, mask / learner.net.p)
     assert torch.equal(w_eff, learner.net.w * (mask / learner.net.p))
     assert 0 < int(mask.sum()) < mask.numel()
+
+
+def test_safe_unpickler_dtype_admits_plain_numbers_only():
+    from presyn import data
+
+    for ok in ("u1", "i8", "f4", "b1"):
+        data._dtype(ok)
+    for bad in ("U5", "S3", "O", [("a", "u1"), ("b", "f4")], "M8[s]"):  # text, bytes, objects, records, dates
+        with pytest.raises(data.UnsafePickleError):
+            data._dtype(bad)
