@@ -416,7 +416,7 @@ def test_quick_config_scorecard_and_html_report(workdir):
     assert summary["app_rendered"]
     # the scorecard page is shown inside the report and painted; every figure is in the report
     assert summary["results"]["results/reproduction.html"]["shown"] is True
-    assert summary["results"]["results/reproduction.html"]["category"] == "Scorecard"
+    assert summary["results"]["results/reproduction.html"]["category"] == "00 Scorecard"
     names = {r["name"] for r in summary["results"].values()}
     assert {"fig1.pdf", "reproduction.html"} <= names
     for path, rec in summary["results"].items():

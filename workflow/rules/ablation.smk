@@ -107,8 +107,8 @@ rule fig5:
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/fig5.csv",
     output:
-        pdf=report("figures/fig5.pdf", caption="../report/fig5.rst", category="Ablation and perceptron"),
-        png=report("figures/fig5.png", caption="../report/fig5.rst", category="Ablation and perceptron"),
+        pdf=figure_report("figures/fig5.pdf", "fig5"),
+        png=figure_report("figures/fig5.png", "fig5"),
     params:
         note=figure_note(),
     log:
@@ -153,8 +153,8 @@ rule perceptron_capacity:
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/perceptron_capacity.csv",
     output:
-        pdf=report("figures/perceptron_capacity.pdf", caption="../report/perceptron_capacity.rst", category="Ablation and perceptron"),
-        png=report("figures/perceptron_capacity.png", caption="../report/perceptron_capacity.rst", category="Ablation and perceptron"),
+        pdf=figure_report("figures/perceptron_capacity.pdf", "perceptron_capacity"),
+        png=figure_report("figures/perceptron_capacity.png", "perceptron_capacity"),
     params:
         note=figure_note(),
     log:

@@ -16,6 +16,9 @@ REPO = Path(workflow.basedir).parent
 REVIEW = None
 if config.get("reference_bundle"):
     REVIEW = bundle.reviewer_setup(config, REPO)  # replaces config by the bundle's; raises naming a bad bundle
+    # config files by absolute path before workdir: moves the working directory (`snakemake --report` reads them
+    # again from there: the Snakefile's relative config/config.yaml was not found under reviewer/, issue 33)
+    workflow.configfiles[:] = [str(Path(f).resolve()) for f in workflow.configfiles]
 
     workdir: REVIEW["workdir"]
 
@@ -42,6 +45,23 @@ wildcard_constraints:
     seed="[0-9]+",
     dataset="[a-z]+",
     fig="(app)?fig[0-9]+",
+
+
+# The Snakemake report's categories, one per figure in the paper's order (the report sorts categories by name,
+# hence the numbers), then the extras (issue 33).
+REPORT_CATEGORIES = {
+    "scorecard": "00 Scorecard", "fig1": "01 Fig 1", "fig2": "02 Fig 2", "fig3": "03 Fig 3", "fig4": "04 Fig 4",
+    "fig5": "05 Fig 5", "appfig1": "06 App. fig 1", "appfig2": "07 App. fig 2", "appfig3": "08 App. fig 3",
+    "appfig4": "09 App. fig 4", "apptable1": "10 App. table 1", "appfig_robustness": "11 Extra: model robustness",
+    "perceptron_capacity": "12 Extra: perceptron near capacity",
+}
+
+
+def figure_report(path, name):
+    """report() of one figure file: its figure's category; the PNG to look at, the PDF to print."""
+    sub = {"png": "figure (PNG)", "pdf": "figure (PDF, for print)", "csv": "table (CSV)", "md": "table (Markdown)"}
+    return report(path, caption=f"../report/{name}.rst", category=REPORT_CATEGORIES[name],
+                  subcategory=sub.get(str(path).rsplit(".", 1)[-1], "file"))
 
 
 def method_name(model, **variant):

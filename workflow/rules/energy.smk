@@ -40,8 +40,8 @@ rule fig1:
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/fig1.csv",
     output:
-        pdf=report("figures/fig1.pdf", caption="../report/fig1.rst", category="Energy"),
-        png=report("figures/fig1.png", caption="../report/fig1.rst", category="Energy"),
+        pdf=figure_report("figures/fig1.pdf", "fig1"),
+        png=figure_report("figures/fig1.png", "fig1"),
     params:
         note=figure_note(),
     log:
@@ -313,8 +313,8 @@ rule fig2:
         histograms="results/tables/energy_histograms.csv",
         stats="results/stats/fig2.csv",
     output:
-        pdf=report("figures/fig2.pdf", caption="../report/fig2.rst", category="Energy"),
-        png=report("figures/fig2.png", caption="../report/fig2.rst", category="Energy"),
+        pdf=figure_report("figures/fig2.pdf", "fig2"),
+        png=figure_report("figures/fig2.png", "fig2"),
     params:
         note=figure_note(),
         what=lambda w: f"presynaptic model, weight decay {energy_analysis()['weight_decay']:g}, {len(analysis_runs())} seeds",
@@ -332,8 +332,8 @@ rule fig3:
         in_out="results/tables/energy_in_out.csv",
         stats="results/stats/fig3.csv",
     output:
-        pdf=report("figures/fig3.pdf", caption="../report/fig3.rst", category="Energy"),
-        png=report("figures/fig3.png", caption="../report/fig3.rst", category="Energy"),
+        pdf=figure_report("figures/fig3.pdf", "fig3"),
+        png=figure_report("figures/fig3.png", "fig3"),
     params:
         note=figure_note(),
         representative_seed=lambda w: representative_seed(),
@@ -350,8 +350,8 @@ rule appfig1:
         stats="results/stats/appfig1.csv",
         histograms="results/tables/energy_histograms.csv",
     output:
-        pdf=report("figures/appfig1.pdf", caption="../report/appfig1.rst", category="Energy"),
-        png=report("figures/appfig1.png", caption="../report/appfig1.rst", category="Energy"),
+        pdf=figure_report("figures/appfig1.pdf", "appfig1"),
+        png=figure_report("figures/appfig1.png", "appfig1"),
     params:
         note=figure_note(),
         sweep_wd=config["energy"].get("fixedp_sweep", {}).get("weight_decay", 0.01),
@@ -369,8 +369,8 @@ rule appfig2:
         in_out="results/tables/energy_in_out.csv",
         stats="results/stats/appfig2.csv",
     output:
-        pdf=report("figures/appfig2.pdf", caption="../report/appfig2.rst", category="Energy"),
-        png=report("figures/appfig2.png", caption="../report/appfig2.rst", category="Energy"),
+        pdf=figure_report("figures/appfig2.pdf", "appfig2"),
+        png=figure_report("figures/appfig2.png", "appfig2"),
     params:
         note=figure_note(),
         representative_seed=lambda w: representative_seed(),

@@ -95,8 +95,8 @@ rule fig4:
         stats="results/stats/fig4.csv",
         data="results/tables/fig4_examples.npz",
     output:
-        pdf=report("figures/fig4.pdf", caption="../report/fig4.rst", category="Lifelong learning"),
-        png=report("figures/fig4.png", caption="../report/fig4.rst", category="Lifelong learning"),
+        pdf=figure_report("figures/fig4.pdf", "fig4"),
+        png=figure_report("figures/fig4.png", "fig4"),
     params:
         note=figure_note(),
         epochs_per_task=LIFELONG_EPT,
@@ -112,8 +112,8 @@ rule appfig3:
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/appfig3.csv",
     output:
-        pdf=report("figures/appfig3.pdf", caption="../report/appfig3.rst", category="Lifelong learning"),
-        png=report("figures/appfig3.png", caption="../report/appfig3.rst", category="Lifelong learning"),
+        pdf=figure_report("figures/appfig3.pdf", "appfig3"),
+        png=figure_report("figures/appfig3.png", "appfig3"),
     params:
         note=figure_note(),
         epochs_per_task=LIFELONG_EPT,
@@ -128,7 +128,7 @@ rule apptable1:
         stats="results/stats/apptable1.csv",
         published=repo_file("config/published.yaml"),
     output:
-        csv="figures/apptable1.csv",
+        csv=figure_report("figures/apptable1.csv", "apptable1"),
         md="figures/apptable1.md",
     params:
         methods=list(LIFELONG.get("methods", {})),

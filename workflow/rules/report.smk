@@ -42,7 +42,7 @@ rule scorecard:
     output:
         md="results/reproduction.md",
         csv="results/reproduction.csv",
-        html=report("results/reproduction.html", caption="../report/scorecard.rst", category="Scorecard"),
+        html=report("results/reproduction.html", caption="../report/scorecard.rst", category=REPORT_CATEGORIES["scorecard"], subcategory="scorecard (HTML)"),
     params:
         expected_stats=lambda wildcards: scorecard_expected_stats(),
         disabled=lambda wildcards: left_out_figures(),

@@ -141,8 +141,8 @@ rule appfig_robustness:
         fig1="results/stats/fig1.csv",
         fig2="results/stats/fig2.csv",
     output:
-        pdf=report("figures/appfig_robustness.pdf", caption="../report/appfig_robustness.rst", category="Energy"),
-        png=report("figures/appfig_robustness.png", caption="../report/appfig_robustness.rst", category="Energy"),
+        pdf=figure_report("figures/appfig_robustness.pdf", "appfig_robustness"),
+        png=figure_report("figures/appfig_robustness.png", "appfig_robustness"),
     params:
         note=figure_note(),
         variants=lambda w: robustness_variants(),

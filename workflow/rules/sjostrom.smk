@@ -61,8 +61,8 @@ rule appfig4:
         table="results/tables/sjostrom_recordings.csv",
         stats="results/stats/appfig4.csv",
     output:
-        pdf=report("figures/appfig4.pdf", caption="../report/appfig4.rst", category="Release probability"),
-        png=report("figures/appfig4.png", caption="../report/appfig4.rst", category="Release probability"),
+        pdf=figure_report("figures/appfig4.pdf", "appfig4"),
+        png=figure_report("figures/appfig4.png", "appfig4"),
     params:
         note=figure_note(),
     log:
