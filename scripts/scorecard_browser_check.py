@@ -4,6 +4,11 @@ is displayed and is not blank. PDF results are checked to be embedded (headless 
 PDFs, so they are not screenshot-checked).
 
     python scripts/scorecard_browser_check.py report.html --out check_dir [--chromium /usr/bin/chromium]
+        [--page results/reproduction.html]
+
+With ``--page`` the scorecard page itself is opened too (issue 33), at the width of a laptop window and of the
+report's frame: its Misses box is painted, every row has an anchor, every miss links to its row, and no table is
+wider than the window (nothing cut off); ``check_dir/page_<width>.png`` are its screenshots.
 
 Writes ``check_dir/landing.png``, one ``check_dir/<result>.png`` per displayable result and
 ``check_dir/check.json``; exits non-zero when something is not shown. Needs Debian's ``chromium``.
@@ -81,6 +86,48 @@ def images_in_html(browser: str, page_html: str, out: Path) -> dict:
     return {"images_decoded": ok, "images_total": total}
 
 
+PAGE_PROBE = """<script>window.addEventListener('load', function() {
+  var w = document.documentElement.clientWidth, worst = 0, tables = document.querySelectorAll('table');
+  for (var i = 0; i < tables.length; i++) { var r = tables[i].getBoundingClientRect();
+    worst = Math.max(worst, r.right - w, tables[i].scrollWidth - tables[i].clientWidth); }
+  var box = document.getElementById('misses'), rows = document.querySelectorAll('tr[id^=row-]');
+  var links = box ? box.querySelectorAll('a[href^="#row-"]') : [], dead = 0;
+  for (var j = 0; j < links.length; j++) { if (!document.getElementById(links[j].getAttribute('href').slice(1))) dead++; }
+  document.body.setAttribute('data-probe', JSON.stringify({width: w, overflow_px: Math.round(worst),
+    misses_box: !!box && box.getBoundingClientRect().height > 20, miss_links: links.length, dead_links: dead,
+    anchored_rows: rows.length, tables: tables.length, sections: document.querySelectorAll('section[id^=figure-]').length}));
+});</script>"""
+
+
+def check_page(page: Path, out: Path, browser: str, widths: tuple[int, ...] = (1400, 900)) -> dict:
+    """The scorecard page in the browser at each width: the Misses box, the anchors, and no table cut off."""
+    text = page.read_text(encoding="utf-8")
+    head, sep, tail = text.rpartition("</body>")
+    probe_page = out / "page_probe.html"
+    probe_page.write_text(head + PAGE_PROBE + sep + tail, encoding="utf-8")
+    res = {"page": str(page), "widths": {}, "problems": []}
+    for w in widths:
+        dom = run_chromium(browser, probe_page.resolve().as_uri(), f"--window-size={w},2000", "--virtual-time-budget=10000",
+                           "--dump-dom")
+        m = re.search(r"data-probe=\"([^\"]*)\"", dom.stdout)
+        probe = json.loads(m.group(1).replace("&quot;", '"')) if m else {}
+        shot = out / f"page_{w}.png"
+        run_chromium(browser, page.resolve().as_uri(), f"--window-size={w},2000", f"--screenshot={shot}")
+        probe["screenshot"] = str(shot)
+        res["widths"][w] = probe
+        if not probe:
+            res["problems"].append(f"page at {w} px: the probe did not run")
+            continue
+        if not probe["misses_box"]:
+            res["problems"].append(f"page at {w} px: no Misses box painted")
+        if probe["overflow_px"] > 2:
+            res["problems"].append(f"page at {w} px: a table is cut off ({probe['overflow_px']} px wider than the window)")
+        if probe["dead_links"] or probe["anchored_rows"] == 0:
+            res["problems"].append(f"page at {w} px: {probe['dead_links']} misses link to no row; {probe['anchored_rows']} rows anchored")
+    probe_page.unlink()
+    return res
+
+
 def check(report: Path, out: Path, browser: str) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     text = report.read_text(encoding="utf-8")
@@ -145,12 +192,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("report", type=Path)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--chromium", default=None)
+    ap.add_argument("--page", type=Path, default=None, help="the scorecard page (results/reproduction.html) to open too")
     args = ap.parse_args(argv)
     browser = args.chromium or find_chromium()
     if not browser:
         print("chromium not found: apt-get install -y chromium (Debian)", file=sys.stderr)
         return 2
     summary = check(args.report, args.out, browser)
+    if args.page:
+        page = check_page(args.page, args.out, browser)
+        summary["page"] = page
+        summary["problems"] += page["problems"]
+        summary["ok"] = not summary["problems"]
+        (args.out / "check.json").write_text(json.dumps(summary, indent=2) + "\n")
+        for w, p in page["widths"].items():
+            print(f"scorecard page at {w} px: {p}")
     shown = sum(1 for r in summary["results"].values() if r.get("shown"))
     print(f"{len(summary['results'])} results, {shown} shown and painted; app rendered: {summary['app_rendered']}")
     for p in summary["problems"]:

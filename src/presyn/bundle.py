@@ -217,10 +217,11 @@ def _plain(x: object) -> object:
 
 
 def compare_frames(file: str, bundle: pd.DataFrame, rebuilt: pd.DataFrame, key: str, columns: Iterable[str],
-                   numeric: Iterable[str]) -> tuple[list[Difference], list[str]]:
+                   numeric: Iterable[str], may_fill: Iterable[str] = ()) -> tuple[list[Difference], list[str]]:
     """Differences of ``rebuilt`` from ``bundle`` row by ``key`` (every bundle row must be rebuilt, equal in
-    ``columns``); and the keys only the rebuild has (new rows: reported, not an error)."""
-    numeric = set(numeric)
+    ``columns``); and the keys only the rebuild has (new rows: reported, not an error). A column of ``may_fill`` that
+    the bundle left empty may be filled by the rebuild (issue 33: the n of claims, absent before)."""
+    numeric, may_fill = set(numeric), set(may_fill)
     for name, df in (("bundle", bundle), ("rebuilt", rebuilt)):
         if df[key].duplicated().any():
             raise BundleError(f"{file} ({name}): duplicate {key} {sorted(df.loc[df[key].duplicated(), key])[:3]}")
@@ -234,6 +235,8 @@ def compare_frames(file: str, bundle: pd.DataFrame, rebuilt: pd.DataFrame, key: 
             if col not in b.columns:
                 continue
             got = r.at[k, col] if col in r.columns else None
+            if col in may_fill and (row[col] is None or (not isinstance(row[col], str) and pd.isna(row[col]))):
+                continue
             if not _same(row[col], got, col in numeric):
                 diffs.append(Difference(file, str(k), col, _plain(row[col]), _plain(got)))
     return diffs, sorted(str(k) for k in r.index.difference(b.index))
@@ -258,7 +261,8 @@ def compare(bundle: str | Path, rebuilt_root: str | Path) -> tuple[list[Differen
             cols = [c for c in b.columns if c != "name"]
             d, n = compare_frames(rel, b, r, "name", cols, STATS_NUMERIC)
         else:
-            d, n = compare_frames(rel, b, r, SCORECARD_KEY, SCORECARD_COMPARED, ("ours", "ours_sem", "n", "difference"))
+            d, n = compare_frames(rel, b, r, SCORECARD_KEY, SCORECARD_COMPARED, ("ours", "ours_sem", "n", "difference"),
+                                  may_fill=("n",))
         diffs += d
         if n:
             new[rel] = n

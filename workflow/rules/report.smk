@@ -38,6 +38,7 @@ rule scorecard:
     input:
         stats=scorecard_stats,
         published=repo_file("config/published.yaml"),
+        notes=repo_file("config/scorecard_notes.yaml"),
         figures=lambda wildcards: list(scorecard_figures().values()),
     output:
         md="results/reproduction.md",
