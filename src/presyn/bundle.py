@@ -423,7 +423,42 @@ def figure_order(name: str) -> tuple:
     return (2, False, 0, name)
 
 
-def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle") -> str:
+def _claim_words(r: pd.Series) -> str:
+    """A failed claim in words: the scorecard's sentence where it has one (issue 33), else its check, shortened."""
+    text = str(r.get("explanation") or "") if isinstance(r.get("explanation"), str) else ""
+    text = text or str(r["detail"])
+    return text[:300] + " ..." if len(text) > 300 else text
+
+
+def _misses_lines(card: pd.DataFrame, bundle_rel: str, notes: dict | None) -> list[str]:
+    """One plain sentence per miss (grouped where one note covers several) with its reason and links (issue 33)."""
+    notes = notes or {}
+    st = card["status"].fillna("current") if "status" in card else pd.Series("current", index=card.index)
+    m = card[(card["verdict"] == "not reproduced") & (st == "current")]
+    if not len(m):
+        return []
+    from presyn.scorecard_page import REASONS, SECTION_TITLE, anchor, section_order
+
+    groups: dict[str, list] = {}
+    for _, r in sorted(m.iterrows(), key=lambda kv: section_order(kv[1]["figure"])):
+        note = notes.get(r["id"]) or {}
+        key = note.get("finding") or r["id"]
+        groups.setdefault(key, []).append((r, note))
+    lines = ["", "What is not reproduced, and why (each miss once; reasons and measurements in `config/README.md`, "
+             "notes in `config/scorecard_notes.yaml`):", ""]
+    for key, rows in groups.items():
+        r, note = rows[0]
+        title = SECTION_TITLE.get(r["figure"], r["figure"])
+        ids = ", ".join(f"[`{x['id']}`]({bundle_rel}/results/reproduction.md#{anchor(x['id'])})" for x, _ in rows)
+        finding = note.get("finding") or (_claim_words(r) if r["kind"] == "claim" else
+                                          f"{r['statement']}: ours {_num(r['ours'])}, published {_num(r['published'])}")
+        reason = REASONS.get(note.get("reason"), "unexplained (no note yet)")
+        see = f" [{note['see'].split('#')[-1]}]({note['see']})" if note.get("see") else ""
+        lines.append(f"- **{title}** ({ids}), *{reason}*: {finding}{see}")
+    return lines
+
+
+def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle", notes: dict | None = None) -> str:
     """The README section from the bundle's scorecard: counts, every miss with ours vs published, what the run
     left out, and the bundle's figures side by side. Every number is read from ``bundle`` (paths printed as
     ``bundle_rel``, relative to the README)."""
@@ -460,6 +495,7 @@ def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle") -> 
             lines.append(f"| {label} | {int(c.get('reproduced', 0))} | {int(c.get('not reproduced', 0))} | {int(c.get('not run', 0))} |")
     numbers = card[(card["kind"] == "number") & (card["verdict"] != "not run")]
     if len(numbers):
+        lines += ["", "<details><summary>Every published number, published beside ours</summary>"]
         if distinct:
             lines += ["", "| published number | published | ours (± SEM, n) | verdict | rule | earlier rule: verdict |",
                       "|---|---|---|---|---|---|"]
@@ -475,14 +511,11 @@ def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle") -> 
                 earlier = f"{r['earlier_verdict']}" if isinstance(r.get("earlier_verdict"), str) and r["earlier_verdict"] else ""
                 row += f" {rule.replace('|', '/')} | {earlier} |"
             lines.append(row)
-    claims = card[(card["kind"] == "claim") & (card["verdict"] == "not reproduced")]
-    if distinct:
-        claims = claims[claims["status"].fillna("current") == "current"]
-    if len(claims):
-        lines += ["", "Claims not reproduced (the scorecard gives each claim's wording and our test):", ""]
-        for _, r in claims.iterrows():
-            detail = str(r["detail"])
-            lines.append(f"- `{r['id']}`: {detail[:240] + ' ...' if len(detail) > 240 else detail}")
+        lines += ["", "</details>"]
+    if notes is None:  # the repository's notes on each miss (config/scorecard_notes.yaml)
+        path = Path(__file__).resolve().parents[2] / "config" / "scorecard_notes.yaml"
+        notes = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("misses", {}) if path.exists() else {}
+    lines += _misses_lines(card, bundle_rel, notes)
     left = manifest.get("left_out") or {}
     if left:
         lines += ["", "Not in this run:", ""] + [f"- {k}: {v}" for k, v in sorted(left.items(), key=lambda kv: figure_order(kv[0]))]
