@@ -887,6 +887,12 @@ def to_markdown(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | Non
               "paper states the test and threshold applied.",
               "- *not run*: the stats row does not exist (figure disabled or analysis not built), is NaN (too few "
               "replicates), or comes from synthetic stand-in data."]
+    return "\n".join(lines + markdown_trailer(info, figures)) + "\n"
+
+
+def markdown_trailer(info: RunInfo, figures: dict[str, str] | None) -> list[str]:
+    """The closing Markdown lines of a scorecard: figure links, figures not built, stats files absent and read."""
+    lines = []
     if figures:
         lines += ["", "## Figures", ""] + [f"- {name}: [{path}](../{path})" for name, path in figures.items()]
     if info.disabled:
@@ -894,7 +900,7 @@ def to_markdown(card: pd.DataFrame, info: RunInfo, figures: dict[str, str] | Non
     if info.stats_missing:
         lines += ["", "Stats files expected but absent: " + ", ".join(f"`{p}`" for p in info.stats_missing) + "."]
     lines += ["", "Stats files read: " + (", ".join(f"`{p}`" for p in info.stats_read) or "none") + "."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 VERDICT_STYLE = {REPRODUCED: "background:#d4edda", CLOSE: "background:#fff3cd", NOT_REPRODUCED: "background:#f8d7da", NOT_RUN: "background:#eeeeee",

@@ -521,11 +521,4 @@ def to_markdown(card: pd.DataFrame, info: sc.RunInfo, figures: dict[str, str] | 
     if rules:
         lines += ["", "## Rules", "", "Each kind of number is judged by one rule (`tolerances` in `config/published.yaml`):", ""]
         lines += [f"- `{name}`: {text}" for name, text in rules.items()]
-    if figures:
-        lines += ["", "## Figures", ""] + [f"- {name}: [{path}](../{path})" for name, path in figures.items()]
-    if info.disabled:
-        lines += ["", "Figures not built in this run: " + ", ".join(f"{k} ({v})" for k, v in sorted(info.disabled.items())) + "."]
-    if info.stats_missing:
-        lines += ["", "Stats files expected but absent: " + ", ".join(f"`{p}`" for p in info.stats_missing) + "."]
-    lines += ["", "Stats files read: " + (", ".join(f"`{p}`" for p in info.stats_read) or "none") + "."]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + sc.markdown_trailer(info, figures)) + "\n"
