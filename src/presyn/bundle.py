@@ -269,6 +269,48 @@ def compare(bundle: str | Path, rebuilt_root: str | Path) -> tuple[list[Differen
     return diffs, new
 
 
+FIGURE_TOLERANCE = 0.002  # share of pixels that may differ when the bundle's matplotlib differs from today's
+
+
+def _pixels(path: Path):
+    import matplotlib.image as mpimg
+
+    return mpimg.imread(path)
+
+
+def compare_figures(bundle: str | Path, rebuilt_root: str | Path) -> list[Difference]:
+    """Every shipped figure (role ``figure``) against the rebuild's: PNGs pixel by pixel (exact when the bundle's
+    matplotlib version is today's, else at most FIGURE_TOLERANCE of the pixels may differ), text files (App. table
+    1) byte for byte. A figure whose drawing code changed since the bundle's figures were rendered fails here by
+    name, so the shipped pictures cannot go stale (issue 30)."""
+    import matplotlib
+    import numpy as np
+
+    bundle, rebuilt_root = Path(bundle), Path(rebuilt_root)
+    manifest = verify(bundle)
+    drawn_with = (manifest.get("machine", {}).get("libraries", {}) or {}).get("matplotlib")
+    tolerance = 0.0 if drawn_with == matplotlib.__version__ else FIGURE_TOLERANCE
+    diffs = []
+    for rel in files_of(manifest, "figure"):
+        mine, theirs = bundle / rel, rebuilt_root / rel
+        if not theirs.is_file():
+            diffs.append(Difference(rel, "(file)", "(file)", "present", "missing"))
+        elif mine.read_bytes() == theirs.read_bytes():
+            continue
+        elif rel.endswith(".png"):
+            a, b = _pixels(mine), _pixels(theirs)
+            if a.shape != b.shape:
+                diffs.append(Difference(rel, "(figure)", "size", f"{a.shape}", f"{b.shape}"))
+                continue
+            share = float(np.any(a != b, axis=-1).mean()) if a.ndim == 3 else float((a != b).mean())
+            if share > tolerance:
+                diffs.append(Difference(rel, "(figure)", "pixels", f"drawn by matplotlib {drawn_with}",
+                                        f"{share:.2%} of the pixels differ (allowed {tolerance:.2%})"))
+        else:
+            diffs.append(Difference(rel, "(file)", "text", "as shipped", "differs"))
+    return diffs
+
+
 # ------------------------------------------------------------------ refreshing the analysis layer (issue 28)
 
 ANALYSIS_ROLES = ("expected", "figure")
