@@ -198,7 +198,10 @@ def test_quick_config_builds_energy_figures(workdir):
     assert (wd / "results/runs/energy/fixedp_p0.2_lr0.02_wd0.01/mnist/seed2019/state.pt").exists()
     assert (wd / "results/runs/energy/presyn-uniform_wd0.01/mnist/seed2020/state.pt").exists()
     lesion_tab = pd.read_csv(wd / "results/tables/energy_lesion.csv")
-    assert len(lesion_tab) == 2 * 2 * 10 and lesion_tab["accuracy"].between(0, 1).all()
+    # 2 seeds x (low p first, the authors' one random order, the random order averaged over 4: quick) x 10 fractions
+    assert len(lesion_tab) == 2 * 3 * 10 and lesion_tab["accuracy"].between(0, 1).all()
+    assert set(lesion_tab.loc[lesion_tab["order"] == "random_mean", "n_orders"]) == {4}
+    assert {"fig2.lesion.area_lowp_vs_random_mean", "fig2.lesion.lowp_vs_random_mean.50"} <= names
     syn = pd.read_parquet(wd / "results/tables/energy_synapses.parquet")
     assert len(syn) == 2 * (784 * 200 + 200 * 200 + 200 * 10)
     # figures/all would list them (dry run: the manifest's inputs)
