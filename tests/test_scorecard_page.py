@@ -103,7 +103,8 @@ def test_reviewer_report_builds_with_readmes_command_from_the_shipped_bundle(tmp
     text = report.read_text(encoding="utf-8", errors="replace")
     for cat in ("00 Scorecard", "01 Fig 1", "05 Fig 5", "06 App. fig 1", "09 App. fig 4", "10 App. table 1"):
         assert f'"{cat}"' in text, cat
-    assert '"Other"' not in text  # every result has its figure's category (App. table 1's is checked above)
+    # (the report's own script contains the string "Other", so categories are checked by name above and, where
+    # chromium is installed, per result by the browser check below)
     page = (clone / "reviewer" / "results" / "reproduction.html").read_text(encoding="utf-8")
     assert "id='misses'" in page and "<tr id='row-apptable1.perm_mnist.bgd'>" in page
     browser = chromium()
