@@ -68,29 +68,30 @@ def lesion_curve(state: dict, x: torch.Tensor, y: torch.Tensor, fractions: list[
     net = network(state, x.device)
     w0 = net.w.clone()
     learner = PresynapticLearner(net, PresynapticRule(lr=0.0), torch.Generator(device=x.device))
-    rows = []
-    for i, order_name in enumerate(orders):
-        order = lesion_order(net.p, order_name, torch.Generator(device=x.device).manual_seed(seed + i), jitter)
+    def curve(order: torch.Tensor) -> list[float]:
+        """Accuracy at every fraction removed in ``order``; the same release masks at every point; w restored."""
+        accs = []
         for f in fractions:
             net.w.copy_(lesioned(w0, order, f))
             learner.gen.manual_seed(seed)
             probs, _ = learner.predict_proba(x, n_samples)
-            rows.append({"order": order_name, "fraction": float(f), "n_removed": int(round(f * w0.numel())),
-                         "accuracy": accuracy(probs, y)})
-        net.w.copy_(w0)  # restore
+            accs.append(accuracy(probs, y))
+        net.w.copy_(w0)
+        return accs
+
+    removed = [int(round(f * w0.numel())) for f in fractions]
+    rows = []
+    for i, order_name in enumerate(orders):
+        accs = curve(lesion_order(net.p, order_name, torch.Generator(device=x.device).manual_seed(seed + i), jitter))
+        rows += [{"order": order_name, "fraction": float(f), "n_removed": k, "accuracy": a}
+                 for f, k, a in zip(fractions, removed, accs)]
     if random_orders > 0:
         acc = torch.zeros(len(fractions), dtype=torch.float64)
         for r in range(random_orders):
             gen = torch.Generator(device=x.device).manual_seed(seed + RANDOM_MEAN_SEED_OFFSET + r)
-            order = lesion_order(net.p, "random", gen)
-            for j, f in enumerate(fractions):
-                net.w.copy_(lesioned(w0, order, f))
-                learner.gen.manual_seed(seed)
-                probs, _ = learner.predict_proba(x, n_samples)
-                acc[j] += accuracy(probs, y)
-        net.w.copy_(w0)
-        rows += [{"order": RANDOM_MEAN, "fraction": float(f), "n_removed": int(round(f * w0.numel())),
-                  "accuracy": float(acc[j] / random_orders), "n_orders": random_orders} for j, f in enumerate(fractions)]
+            acc += torch.tensor(curve(lesion_order(net.p, "random", gen)), dtype=torch.float64)
+        rows += [{"order": RANDOM_MEAN, "fraction": float(f), "n_removed": k, "accuracy": float(acc[j] / random_orders),
+                  "n_orders": random_orders} for j, (f, k) in enumerate(zip(fractions, removed))]
     return pd.DataFrame(rows)
 
 
