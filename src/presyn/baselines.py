@@ -1,4 +1,4 @@
-"""Lifelong-learning baselines behind the ``Learner`` protocol: BGD and EWC (SPEC §3 "Lifelong").
+"""Lifelong-learning baselines behind the ``Learner`` protocol: BGD and EWC (docs/protocol.md#bgd, #ewc).
 
 ``BGDLearner`` — Bayesian Gradient Descent (Zeno et al. 2018). Every parameter (weights and biases) is a
 Gaussian N(mu, sigma^2). Per batch, K networks theta_k = mu + sigma * eps_k are sampled and run together
@@ -197,7 +197,7 @@ class BGDLearner:
 
     @torch.no_grad()
     def sample_accuracy(self, x: torch.Tensor, y: torch.Tensor, n_samples: int) -> float:
-        """Mean over ``n_samples`` sampled networks of each network's test accuracy (SPEC: BGD's test)."""
+        """Mean over ``n_samples`` sampled networks of each network's test accuracy (BGD's test: docs/protocol.md#bgd)."""
         return float((self.sample_probs(x, n_samples).argmax(-1) == y).float().mean())
 
     def synaptic_energy(self) -> float:

@@ -1,6 +1,6 @@
 """Learning rules behind one interface: ``step(x, y)``, ``predict_proba(x)``, ``state_dict()``.
 
-``PresynapticLearner`` is the paper's model (equations 4-9; SPEC §2): strengths follow the
+``PresynapticLearner`` is the paper's model (equations 4-9; docs/protocol.md#presynaptic-learning-rule): strengths follow the
 gradient (optionally scaled by 1 - p), release probabilities rise where the gradient is large
 and fall where it is small, and freeze once they pass ``p_freeze``. ``DeterministicLearner``
 is the plain MLP trained with SGD or Adam (all parameters, biases included).

@@ -1,4 +1,4 @@
-"""Pure metrics: arrays in, numbers out (SPEC §2)."""
+"""Pure metrics: arrays in, numbers out (docs/protocol.md#energy-accuracy-and-information)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The stochastic-synapse MLP: expected strengths w_bar, release probabilities p, fixed biases.
 
 Weights and release probabilities live in one flat tensor each, with per-layer views, so that
-sampling masks and the learning rule are single fused ops over every synapse (SPEC §2).
+sampling masks and the learning rule are single fused ops over every synapse (docs/protocol.md#network).
 Forward and backward are written by hand for the ReLU MLP: no autograd graph per step.
 """
 

@@ -1,4 +1,4 @@
-"""Lifelong learning in a perceptron (Fig 5b, c; SPEC §3 "Perceptron").
+"""Lifelong learning in a perceptron (Fig 5b, c; docs/protocol.md#fig-5b-c-perceptron).
 
 A single sign unit with N inputs memorises T tasks of P random patterns x in {-1, 1}^N with
 random labels y in {-1, 1}, one task after the other, ``passes`` passes per task in a fixed
@@ -49,7 +49,7 @@ def bernoulli_mask(p: torch.Tensor, generator: torch.Generator | None, out: torc
 
 @dataclass
 class PerceptronRule:
-    """The stochastic perceptron's metaplasticity (SPEC: g_lim 0.1, p_up = p_down = 0.2, p in [0.25, 0.9])."""
+    """The stochastic perceptron's metaplasticity (g_lim 0.1, p_up = p_down = 0.2, p in [0.25, 0.9]; docs/protocol.md#fig-5b-c-perceptron)."""
 
     p_up: float = 0.2
     p_down: float = 0.2

@@ -1,7 +1,7 @@
 """From config to the list of training runs: one spec per experiment x method x benchmark x seed.
 
 The run spec is everything a training job needs (and all it hashes into its provenance);
-``method_name`` is the one spelling of hyperparameter variants in result paths (SPEC §6).
+``method_name`` is the one spelling of hyperparameter variants in result paths (docs/protocol.md#paths-and-names).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Lifelong-learning task streams as index and permutation operations on resident tensors (SPEC §1, §3).
+"""Lifelong-learning task streams as index and permutation operations on resident tensors
+(docs/protocol.md#task-streams).
 
 A benchmark is a ``TaskStream`` over one ``presyn.data.Dataset``:
 

@@ -1,4 +1,4 @@
-"""Energy experiment: final-metrics table and Fig 1 statistics (SPEC §3 "Energy")."""
+"""Energy experiment: final-metrics table and Fig 1 statistics (docs/protocol.md#fig-1-energy-efficiency)."""
 
 from __future__ import annotations
 

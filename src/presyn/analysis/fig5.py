@@ -1,4 +1,5 @@
-"""Fig 5: ablation table (a), perceptron table (b, c) and their statistics (SPEC §3 "Ablation", "Perceptron").
+"""Fig 5: ablation table (a), perceptron table (b, c) and their statistics
+(docs/protocol.md#fig-5a-ablation, docs/protocol.md#fig-5b-c-perceptron).
 
 Stats rows (``results/stats/fig5.csv``), accuracies as fractions:
 

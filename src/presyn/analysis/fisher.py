@@ -1,4 +1,4 @@
-"""Empirical diagonal Fisher information of the trained network (Fig 2d; SPEC §3 "Fisher").
+"""Empirical diagonal Fisher information of the trained network (Fig 2d; docs/protocol.md#fig-2d-fisher-information).
 
 All release probabilities are set to 1 (the network with weights w_bar), and
 F_i = mean over test examples of (d log f(y_true | x) / d w_i)^2, from per-example gradients

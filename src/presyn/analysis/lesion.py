@@ -1,4 +1,4 @@
-"""Lesion experiment (Fig 2b; SPEC §3 "Lesion").
+"""Lesion experiment (Fig 2b; docs/protocol.md#fig-2b-lesion).
 
 Remove (zero) a growing fraction of all synapses of the trained network, either lowest release
 probability first (ties broken by a tiny random jitter) or in random order; the network is restored

@@ -1,4 +1,5 @@
-"""Lifelong learning: runs -> tidy tables -> stats for Fig 4, App. fig 3, App. table 1 (SPEC §3 "Lifelong").
+"""Lifelong learning: runs -> tidy tables -> stats for Fig 4, App. fig 3, App. table 1
+(docs/protocol.md#lifelong-learning-common-protocol).
 
 Tables (results/tables/):
   lifelong_epochs.csv  one row per run x epoch x task: test_accuracy, plus per run x epoch (task "all"):

@@ -1,4 +1,4 @@
-"""Ablation of the presynaptic consolidation model (Fig 5a; SPEC §3 "Ablation").
+"""Ablation of the presynaptic consolidation model (Fig 5a; docs/protocol.md#fig-5a-ablation).
 
 Every variant is the one presynaptic model (``presyn.learners.PresynapticRule``) with some flags
 switched, trained by the lifelong trainer (``presyn.experiments.lifelong.train``) on a task

@@ -1,4 +1,4 @@
-"""EWC's settings by a search that never reads the test set (SPEC §3 "Lifelong", EWC).
+"""EWC's settings by a search that never reads the test set (docs/protocol.md#ewc).
 
 No code of the authors' EWC is public, so its optimiser, learning rate, lambda and Fisher are chosen here,
 per benchmark, on held-out training data (the last ``holdout`` training items; ``presyn.data.load_processed``

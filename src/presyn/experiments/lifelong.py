@@ -1,4 +1,4 @@
-"""Lifelong learning (Fig 4, App. table 1, App. fig 3; SPEC §3 "Lifelong"): one method on one task stream.
+"""Lifelong learning (Fig 4, App. table 1, App. fig 3; docs/protocol.md#lifelong-learning-common-protocol): one method on one task stream.
 
 The trainer is driven entirely by the run spec, so other experiments (the ablation, Fig 5a) reuse it with
 their own ``experiment`` name and ``model`` block. Spec layout (``plan.base_spec`` keys plus):
