@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 SEC = CONFIG["ablation"]
 
-# What each variant must be, written from SPEC §3 "Ablation" (not read from the code under test):
+# What each variant must be, written from docs/protocol.md#fig-5a-ablation (not read from the code under test):
 # modulation, freezing threshold, sampling p ("ghost": None = the learned p), normalisation; the ghost's
 # divisor as the authors' code has it (ddc.py: mask ~ Bernoulli(0.5), param /= the learned ghost p~) or 0.5.
 PERM_TUNED = {"full": (0.04460, 0.04022, 0.94792), "noFreeze": (0.04523, 0.04379, 1.0),

@@ -204,7 +204,8 @@ def test_epoch_batches_are_the_forks_dataloader_batches():
 
 def test_permuting_task_one_is_immaterial_for_bgd():
     """The fork trains task 1 on unpermuted images (datasets.py:784-785, ds_permuted_mnist: 'First task is the
-    MNIST dataset'); the SPEC permutes all 10 tasks. BGD is equivariant under a permutation of the input pixels:
+    MNIST dataset'); our protocol permutes all 10 tasks (docs/protocol.md#task-streams). BGD is equivariant
+    under a permutation of the input pixels:
     training on x[:, perm] from (mu, sigma, eps) gives, column for column, what training on x gives from the
     first layer's columns of mu, sigma and eps moved by perm. The fork's initial means and sigmas are i.i.d. per
     weight (and eps always is), so the two start distributions are the same and so are the results'."""

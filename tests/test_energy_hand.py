@@ -1,4 +1,5 @@
-"""Synaptic energy of a hand-made network: the sum of |expected strength| (SPEC §2), by hand.
+"""Synaptic energy of a hand-made network: the sum of |expected strength|
+(docs/protocol.md#energy-accuracy-and-information), by hand.
 
 The strengths are chosen with mixed signs so that a signed sum (abs() dropped) gives a different number
 from the sum of magnitudes: 9.75 against 2.25 here.

@@ -1,4 +1,4 @@
-"""The presynaptic learning rule (SPEC §2) on hand-computed cases."""
+"""The presynaptic learning rule (docs/protocol.md#presynaptic-learning-rule) on hand-computed cases."""
 
 import pytest
 import torch

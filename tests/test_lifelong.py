@@ -158,7 +158,7 @@ def test_bgd_batched_gradients_match_autograd():
 
 
 def test_bgd_sample_accuracy_is_the_mean_of_sampled_networks_accuracies():
-    """BGD's test (SPEC): n networks drawn from N(mu, sigma^2), each one's accuracy, then the mean
+    """BGD's test (docs/protocol.md#bgd): n networks drawn from N(mu, sigma^2), each one's accuracy, then the mean
     (not the accuracy of the averaged softmax)."""
     net = SynapticMLP([6, 5, 4, 3], torch.Generator().manual_seed(1), p_init=1.0)
     learner = BGDLearner(net, std_init=1.0, eta=1.0, mc_samples=3, generator=torch.Generator().manual_seed(2))

@@ -418,7 +418,8 @@ def test_checkpoint_resume_logs_the_position_without_lists(tmp_path, monkeypatch
 
 # =============================================================================================== learners (survivors)
 def test_rule_defaults_are_the_papers():
-    """SPEC §2: p_up = p_down = 0.07, g_lim = 1e-3, no freezing, p_min = 0.25, no modulation; a model block that
+    """docs/protocol.md#fig-1-energy-efficiency: p_up = p_down = 0.07, g_lim = 1e-3, no freezing, p_min = 0.25,
+    no modulation; a model block that
     omits a key (the ablation's shared block gives only g_lim and p_init) gets these."""
     from presyn.learners import PresynapticRule
 
