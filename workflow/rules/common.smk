@@ -1,4 +1,4 @@
-# Shared helpers: config validation, the run plan, names and paths (SPEC §6).
+# Shared helpers: config validation, the run plan, names and paths (docs/protocol.md#paths-and-names).
 import sys
 from pathlib import Path
 

@@ -1,4 +1,5 @@
-# Lifelong learning (SPEC §3 "Lifelong"): runs -> results/tables/lifelong_{epochs,final}.csv ->
+# Lifelong learning (docs/protocol.md#lifelong-learning-common-protocol):
+# runs -> results/tables/lifelong_{epochs,final}.csv ->
 # results/stats/{fig4,appfig3,apptable1}.csv -> figures/fig4.pdf, figures/appfig3.pdf, figures/apptable1.{csv,md}.
 # The EWC search (results/lifelong/ewc_search.csv) and the BGD evidence (results/lifelong/bgd_evidence.csv) are
 # separate targets, not part of figures/all.

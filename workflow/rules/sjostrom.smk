@@ -1,4 +1,5 @@
-# Release probability and stability (App. fig 4; SPEC §3): the two processed Sjöström et al. 2001 files
+# Release probability and stability (App. fig 4; docs/protocol.md#app-fig-4-release-probability-and-stability):
+# the two processed Sjöström et al. 2001 files
 # (pinned GitHub raw URLs, else the vendored copy in vendor/sjostrom/; sha256-verified) ->
 # results/tables/sjostrom_recordings.csv -> results/stats/appfig4.csv -> figures/appfig4.pdf.
 

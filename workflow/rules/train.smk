@@ -1,4 +1,4 @@
-# One training job per experiment x method x benchmark x seed (SPEC §5).
+# One training job per experiment x method x benchmark x seed (docs/protocol.md#pipeline-contract).
 
 
 from presyn.experiments import TRAINERS
