@@ -370,14 +370,27 @@ def text_collisions(fig) -> list[tuple[str, str]]:
             if _overlap(boxes[i], boxes[j]) and _polygons_overlap(polys[i], polys[j])]
 
 
+FOOTNOTE_GID = "footnote"
+
+
+def footnote(fig, text: str) -> None:
+    """A caption line under the panels (small, left-aligned): what a figure's reader must know that no panel
+    shows (e.g. the spread over runs of a one-run statistic). ``tight_layout`` keeps a strip for it."""
+    fig.text(0.01, 0.01, text, fontsize=FONT_SMALL, ha="left", va="bottom", gid=FOOTNOTE_GID)
+
+
 def tight_layout(fig, **kwargs) -> None:
     """``fig.tight_layout`` that makes room for the panel letters: lay out, place the letters, lay out again
     (the letters are part of their axes' extent), place them again. A suptitle gets its own strip at the top (the
-    panels' titles, e.g. a 'not reproduced' line, ran into it)."""
-    if fig._suptitle is not None and fig._suptitle.get_text() and "rect" not in kwargs:
+    panels' titles, e.g. a 'not reproduced' line, ran into it), a ``footnote`` its own at the bottom."""
+    notes = [t for t in fig.texts if t.get_gid() == FOOTNOTE_GID and t.get_text()]
+    if "rect" not in kwargs and ((fig._suptitle is not None and fig._suptitle.get_text()) or notes):
         fig.canvas.draw()
-        h = fig._suptitle.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
-        kwargs["rect"] = (0, 0, 1, 1 - 1.6 * h)
+        renderer = fig.canvas.get_renderer()
+        top = (fig._suptitle.get_window_extent(renderer).height / fig.bbox.height
+               if fig._suptitle is not None and fig._suptitle.get_text() else 0.0)
+        bottom = max((t.get_window_extent(renderer).height / fig.bbox.height for t in notes), default=0.0)
+        kwargs["rect"] = (0, 1.4 * bottom + (0.01 if notes else 0.0), 1, 1 - 1.6 * top)
     fig.tight_layout(**kwargs)
     for _ in range(2):
         fig.canvas.draw()

@@ -54,7 +54,8 @@ register_figure("fig1", "energy", ["figures/fig1.pdf", "figures/fig1.png"], tabl
 
 
 # ---------------------------------------------------------------------------------------------------
-# Fig 2, Fig 3, Appendix 1-figs 1 and 2 (SPEC §3 "Energy", "Lesion", "Fisher", "Neuron sparsity").
+# Fig 2, Fig 3, Appendix 1-figs 1 and 2 (docs/protocol.md#fig-2-importance-of-high-p-synapses,
+# docs/protocol.md#fig-3-and-app-fig-2-neuron-level-sparsity).
 # runs (state.pt) -> results/tables/energy_{synapses,synapses_uniform,lesion,neurons,in_out,histograms,
 # fixedp_sweep}.* -> results/stats/{fig2,fig3,appfig1,appfig2}.csv -> figures/{fig2,fig3,appfig1,appfig2}.pdf
 # Which runs: energy.analysis.{model, weight_decay} (all seeds); App. fig 1c/1d: the energy_group runs.
@@ -241,10 +242,33 @@ rule fig2_stats:
         "../../scripts/fig2_stats.py"
 
 
+def fig3_spread_runs():
+    """Every energy run of the analysed model (all weight decays x seeds): Fig 3's statistics on each (issue 29)."""
+    runs = [s for s in energy_specs().values() if s["model_name"] == energy_analysis()["model"]]
+    return sorted(runs, key=lambda s: (s["weight_decay"], s["seed"]))
+
+
+rule energy_fig3_runs:
+    input:
+        states=lambda w: run_files(fig3_spread_runs(), "state.pt"),
+    output:
+        "results/tables/energy_fig3_runs.csv",
+    params:
+        runs=lambda w: [(s["weight_decay"], s["seed"]) for s in fig3_spread_runs()],
+        important_p=config["model"]["important_p"],
+        shuffle_seed=lambda w: energy_analysis().get("shuffle_seed", 0),
+        n_sd=lambda w: energy_analysis().get("n_sd", 2.0),
+    log:
+        "logs/tables/energy_fig3_runs.log",
+    script:
+        "../../scripts/energy_fig3_runs.py"
+
+
 rule sparsity_stats:
     input:
         neurons="results/tables/energy_neurons.csv",
         in_out="results/tables/energy_in_out.csv",
+        runs="results/tables/energy_fig3_runs.csv",
     output:
         fig3="results/stats/fig3.csv",
         appfig2="results/stats/appfig2.csv",
@@ -382,7 +406,7 @@ rule appfig2:
 
 _ENERGY_TABLES = {  # what each figure and its stats read (the reference bundle ships these, not the synapses)
     "fig2": ["energy_histograms.csv", "energy_synapse_stats.csv", "energy_lesion.csv"],
-    "fig3": ["energy_neurons.csv", "energy_in_out.csv"],
+    "fig3": ["energy_neurons.csv", "energy_in_out.csv", "energy_fig3_runs.csv"],
     "appfig1": ["energy_final.csv", "energy_fixedp_sweep.csv", "energy_important_fractions.csv", "energy_histograms.csv"],
     "appfig2": ["energy_neurons.csv", "energy_in_out.csv"],
 }

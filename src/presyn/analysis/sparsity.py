@@ -1,4 +1,5 @@
-"""Neuron-level sparsity of important synapses (Fig 3, Appendix 1-fig 2; SPEC §3 "Neuron sparsity").
+"""Neuron-level sparsity of important synapses (Fig 3, Appendix 1-fig 2;
+docs/protocol.md#fig-3-and-app-fig-2-neuron-level-sparsity).
 
 Pure functions: release-probability matrices in, counts / tidy tables / stats rows out.
 A weight matrix ``P`` has shape (n_out, n_in) (PyTorch layout): row j holds the input synapses of
@@ -255,3 +256,43 @@ def cutoff_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_see
             rows.append(stats.summary(figure, f"{figure}.pearson_in_out.layer{h}.{cut}.seeds", rs,
                                       f"cutoff={cutoff:g};hidden_layer={h}", detail="Pearson r over seeds (mean +- SEM)"))
     return stats.frame(rows)
+
+
+# ----------------------------------------------------------------------------- Fig 3's representative run
+# The paper's D = 0.505 and r = 0.939 / 0.7999 come from one unnamed run. The same three statistics on every
+# trained energy run of the analysed model (every weight decay x seed) show how far one run can fall from another
+# (issue 29, point 7): a table with one row per run, and the spread as stats rows beside the published values.
+
+RUN_STATISTICS = ("ks_d_layer2", "r_in_out_hidden1", "r_in_out_hidden2")
+RUN_SPREAD_NAMES = {"ks_d_layer2": "fig3.run_spread.ks_d.layer2", "r_in_out_hidden1": "fig3.run_spread.pearson_in_out.layer1",
+                    "r_in_out_hidden2": "fig3.run_spread.pearson_in_out.layer2"}
+
+
+def run_statistics(release_probs: list[np.ndarray], threshold: float, shuffle_seed: int, n_sd: float = 2.0) -> dict:
+    """Fig 3's KS D (weight matrix 2, true vs shuffled, with its p) and the in/out Pearson r of both hidden layers
+    of one run, computed exactly as ``sparsity_stats`` computes the representative run's (same shuffles)."""
+    probs = {0: release_probs}
+    st = sparsity_stats(neuron_table(probs, threshold, shuffle_seed, n_sd), in_out_table(probs, threshold), 0)
+    both = pd.concat(st.values()).set_index("name")
+    return {"ks_d_layer2": float(both.loc["fig3.ks.layer2", "statistic"]),
+            "ks_p_layer2": float(both.loc["fig3.ks.layer2", "p_value"]),
+            "r_in_out_hidden1": float(both.loc["fig3.pearson_in_out.layer1", "value"]),
+            "r_in_out_hidden2": float(both.loc["appfig2.pearson_in_out.layer2", "value"])}
+
+
+def run_spread_rows(runs: pd.DataFrame, figure: str = "fig3") -> list[dict]:
+    """Stats rows of the spread over runs (``runs``: one row per run with ``weight_decay``, ``seed`` and the
+    ``RUN_STATISTICS`` columns): ``<name>`` mean +- SEM over every run, ``<name>.min`` / ``.median`` / ``.max``.
+    The unit is the run: each weight decay x seed is one trained network."""
+    rows = []
+    wds = ", ".join(f"{w:g}" for w in sorted(runs["weight_decay"].unique()))
+    seeds = ", ".join(str(s) for s in sorted(runs["seed"].unique()))
+    groups = f"runs={len(runs)};weight_decays={wds};seeds={seeds}"
+    for col in RUN_STATISTICS:
+        name, v = RUN_SPREAD_NAMES[col], runs[col].to_numpy(float)
+        what = f"{col} of every run ({len(runs)} runs: weight decays {wds} x seeds {seeds})"
+        rows.append(stats.summary(figure, name, v, groups, detail=f"{what}: mean +- SEM"))
+        for q, val in (("min", np.min(v)), ("median", np.median(v)), ("max", np.max(v))):
+            rows.append({**stats.summary(figure, f"{name}.{q}", [val], groups, detail=f"{what}: {q}"), "n": len(v),
+                         "test": q})
+    return rows

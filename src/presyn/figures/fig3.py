@@ -16,7 +16,8 @@ from presyn import plotting
 from presyn.figures.fig2 import fmt_p, stat
 
 PANELS = {"fig3.pearson_in_out.layer1": "c", "fig3.ks_d.layer2": "a", "fig3.ks_layer2_significant": "a",
-          "fig3.more_high_importance_neurons": "b", "fig3.more_low_importance_neurons": "b", "fig3.in_out_correlated.layer1": "c"}
+          "fig3.more_high_importance_neurons": "b", "fig3.more_low_importance_neurons": "b", "fig3.in_out_correlated.layer1": "c",
+          "fig3.representative_run_within_spread.ks_d": "a", "fig3.representative_run_within_spread.r_layer1": "c"}
 
 CLASSES = ("low", "medium", "high")
 
@@ -51,6 +52,35 @@ def in_out_scatter(ax, in_out: pd.DataFrame, hidden_layer: int, seed: int, row) 
     if row is not None:
         title += f"\nPearson r = {row['value']:.3f}, {fmt_p(row['p_value'])}, n = {int(row['n'])}"
     ax.set_title(title)
+
+
+SPREAD = (("ks_d.layer2", "D", "fig3.ks_d.layer2"), ("pearson_in_out.layer1", "r1", "fig3.pearson_in_out.layer1"),
+          ("pearson_in_out.layer2", "r2", "appfig2.pearson_in_out.layer2"))  # (our stats key, symbol, published id)
+
+
+def spread_note(stats_df: pd.DataFrame, published=None) -> str:
+    """The caption line: the spread of the shown one-run statistics over every energy run (stats rows
+    fig3.run_spread.*), beside the values the paper printed for its one representative run (config/published.yaml)."""
+    from presyn import scorecard
+
+    pub = {}
+    if published is not None:
+        items = scorecard.load_published(published) if not isinstance(published, dict) else published
+        pub = {it["id"]: it.get("published") for it in items.get("numbers") or []}
+    parts, printed, n = [], [], None
+    for key, what, pid in SPREAD:
+        lo, med, hi = (stat(stats_df, f"fig3.run_spread.{key}.{q}") for q in ("min", "median", "max"))
+        if lo is None or med is None or hi is None:
+            return ""
+        n = int(lo["n"])
+        parts.append(f"{what} {lo['value']:.3f}\u2013{hi['value']:.3f} (median {med['value']:.3f})")
+        if pub.get(pid) is not None:
+            printed.append(f"{what} = {pub[pid]:g}")
+    note = (f"Spread over all {n} energy runs of this model (every weight decay \u00d7 seed): " + "; ".join(parts) + ". "
+            f"r1, r2: in/out Pearson r of {plotting.layer_name(1)} and {plotting.layer_name(2)}.")
+    if printed:
+        note += " Paper (one representative run): " + ", ".join(printed) + "."
+    return note
 
 
 def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, seed: int, pdf: str, png: str,
@@ -96,6 +126,9 @@ def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, se
     plotting.panel_letter(ax_c, "c")
 
     plotting.mark_panels(fig, {"a": ax_a, "b": ax_b, "c": ax_c}, plotting.not_reproduced("fig3", stats_df, published, PANELS))
+    note = spread_note(stats_df, published)
+    if note:
+        plotting.footnote(fig, note)
     fig.suptitle("Neuron-level sparsity after learning" + title_note)
     plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)
