@@ -15,11 +15,12 @@ import torch
 import torch.nn.functional as F
 import yaml
 
+from presyn import presyn_rule
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import TRAINERS
 from presyn.experiments import ablation as ab
 from presyn.factory import build_learner
-from presyn.learners import PresynapticRule, presynaptic_update
+from presyn.learners import PresynapticRule
 from presyn.training import Generators
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,15 +51,13 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 # ------------------------------------------------------------------------------- the rule itself
 def test_rule_hand_computed():
-    """presynaptic_update on four synapses: modulation, release update, clamp and freezing by hand."""
+    """The rule (presyn_rule.update) on four synapses: modulation, release update, clamp and freezing by hand."""
     g = torch.tensor([0.01, 0.0001, 0.01, 0.0001])
     p0 = torch.tensor([0.25, 0.5, 0.95, 0.95])
     base = dict(lr=0.1, p_up=0.1, p_down=0.2, g_lim=0.001, p_min=0.25)
 
     def apply(**flags):
-        w, p = torch.ones(4), p0.clone()
-        presynaptic_update(w, p, g.clone(), PresynapticRule(**base, **flags))
-        return w, p
+        return presyn_rule.update(torch.ones(4), p0.clone(), g.clone(), **PresynapticRule(**base, **flags).constants())
 
     w, p = apply(modulation=True, p_freeze=0.94)
     assert torch.allclose(w, 1 - 0.1 * g * (1 - p0))  # (1 - p) modulation
@@ -69,8 +68,7 @@ def test_rule_hand_computed():
     w, p = apply(modulation=False, p_freeze=0.94)  # no modulation: plain gradient step, p rule unchanged
     assert torch.allclose(w, 1 - 0.1 * g)
     assert torch.allclose(p, torch.tensor([0.325, 0.4, 0.95, 0.95]))
-    w, p = torch.ones(1), torch.tensor([0.26])
-    presynaptic_update(w, p, torch.tensor([0.0]), PresynapticRule(**base))
+    w, p = presyn_rule.update(torch.ones(1), torch.tensor([0.26]), torch.tensor([0.0]), **PresynapticRule(**base).constants())
     assert p.item() == pytest.approx(0.25)  # 0.26 - 0.74 * 0.2 < p_min -> clamped
 
 

@@ -155,7 +155,7 @@ def test_ablation_variants_and_lifelong_presyn_in_one_job(runs, data_file, tmp_p
 
 @pytest.mark.parametrize("group", ["presyn-split", "ablation+presyn-perm", "bgd-perm"])
 def test_torch_kernel_path(group, runs, data_file, tmp_path, monkeypatch):
-    """The kernels a GPU uses (fused.sample_scale / fused.update, one call per group of equal rules, one sampling
+    """The kernels a GPU uses (fused.sample_scale / presyn_rule.update, one call per group of equal rules, one sampling
     call for the stack; BGD's torch update on the stacked means), run here on the CPU by switching the numba
     loops off in both trainers (BGD: in the stacked one only; the unbatched BGD picks its kernel by device)."""
     real_init = bl.StackedBGD.__init__

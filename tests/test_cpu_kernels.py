@@ -1,12 +1,13 @@
-"""The numba CPU loops of the presynaptic step (presyn.cpu_kernels) give bit-identical numbers to the
-torch kernels (presyn.fused) they replace, for every switch of the rule, in training and evaluation."""
+"""The numba CPU loops of the presynaptic step (presyn.cpu_kernels: sampling; presyn_rule.update_loop_: the
+rule) give bit-identical numbers to the torch kernels (presyn.fused.sample_scale, presyn_rule.update) they
+replace, for every switch of the rule, in training and evaluation."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from presyn import cpu_kernels, fused
+from presyn import cpu_kernels, fused, presyn_rule
 from presyn.factory import build_learner
 from presyn.training import Generators
 
@@ -48,7 +49,7 @@ def test_numba_step_is_bit_identical_to_torch_kernels(name):
         assert p.unique().numel() > 2  # the rule moved p by different amounts: the case is not trivial
 
 
-def test_update_kernel_matches_fused_update_on_edge_values():
+def test_update_loop_matches_torch_rule_on_edge_values():
     """|g| exactly at g_lim, p at p_min / p_freeze / 1, zero masks: the same branch as the torch kernel."""
     g_lim, p_freeze = 1e-3, 0.9
     p = torch.tensor([0.25, 0.25, 0.9, 0.8999999, 1.0, 0.5, 0.5, 0.3], dtype=torch.float32)
@@ -57,9 +58,9 @@ def test_update_kernel_matches_fused_update_on_edge_values():
     w = torch.linspace(-1, 1, 8)
     consts = dict(lr=0.1, p_up=0.05, p_down=0.04, g_lim=g_lim, p_min=0.25, p_freeze=p_freeze, weight_decay=0.01,
                   modulation=True, learn_p=True)
-    w_ref, p_ref = fused.update(w.clone(), p.clone(), grad, scale, **consts)
+    w_ref, p_ref = presyn_rule.update(w.clone(), p.clone(), grad, scale, **consts)
     w_new, p_new = w.clone(), p.clone()
-    cpu_kernels.update_(w_new, p_new, grad, scale, **consts)
+    presyn_rule.update_loop_(w_new, p_new, grad, scale, **consts)
     assert torch.equal(w_new, w_ref) and torch.equal(p_new, p_ref)
     assert p_new[2] == 0.9 and p_new[4] == 1.0  # frozen synapses keep their p
     assert p_new[0] > 0.25 and p_new[1] > 0.25  # |g| = g_lim counts as important, either sign

@@ -1,9 +1,8 @@
-"""The presynaptic rule at its boundaries, hand-computed, for each of its three implementations separately.
+"""The presynaptic rule at its boundaries, hand-computed, for each of its implementations separately.
 
-``learners.presynaptic_update`` (the readable reference), ``fused.update`` (the torch kernel) and
-``cpu_kernels.update_`` (the numba loop) are each checked against numbers worked out by hand, not against
-each other: a change made the same way in two kernels (``>=`` -> ``>`` at g_lim, say) cannot hide behind
-their agreement. Every number is exact in float32 (powers of two), so the checks use ``==``:
+``presyn_rule.update`` (the definition, torch) and ``presyn_rule.update_loop_`` (its numba loop) are each
+checked against numbers worked out by hand, not against each other: a change made the same way in both
+(``>=`` -> ``>`` at g_lim, say) cannot hide behind their agreement. Every number is exact in float32 (powers of two), so the checks use ``==``:
 
     w <- w - lr * (g * (1 - p)^[modulation] + wd * w)
     p <- clamp(p + (1 - p) * (+p_up if |g| >= g_lim else -p_down), p_min, 1), only where p < p_freeze
@@ -17,8 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from presyn import cpu_kernels, fused
-from presyn.learners import PresynapticRule, presynaptic_update
+from presyn import cpu_kernels, fused, presyn_rule
 
 G_LIM = 0.125
 BELOW = float(np.nextafter(np.float32(G_LIM), np.float32(0.0)))  # the largest float32 below g_lim
@@ -26,24 +24,16 @@ BASE = dict(lr=0.5, p_up=0.25, p_down=0.125, g_lim=G_LIM, p_min=0.25, p_freeze=1
             modulation=False, learn_p=True)
 
 
-def _reference(w, p, grad, scale, **c):
-    rule = PresynapticRule(lr=c["lr"], p_up=c["p_up"], p_down=c["p_down"], g_lim=c["g_lim"], p_freeze=c["p_freeze"],
-                           p_min=c["p_min"], modulation=c["modulation"], learn_p=c["learn_p"],
-                           weight_decay=c["weight_decay"])
-    presynaptic_update(w, p, grad * scale, rule)  # the reference takes g = dL/dw_bar directly
-    return w, p
-
-
 def _torch(w, p, grad, scale, **c):
-    return fused.update(w, p, grad, scale, **c)
+    return presyn_rule.update(w, p, grad, scale, **c)
 
 
 def _numba(w, p, grad, scale, **c):
-    cpu_kernels.update_(w, p, grad, scale, **c)
+    presyn_rule.update_loop_(w, p, grad, scale, **c)
     return w, p
 
 
-KERNELS = {"reference": _reference, "torch": _torch, "numba": _numba}
+KERNELS = {"torch": _torch, "numba": _numba}
 
 
 def step(kernel: str, w, p, g, scale=None, **overrides):
@@ -249,14 +239,15 @@ def test_normalised_scale_is_one_over_p(sampler):
 def test_compiled_kernels_are_made_once_and_cached(monkeypatch, tmp_path):
     """kernels(True) wraps both functions in torch.compile once per process (not called here: no compile)."""
     monkeypatch.setattr(fused, "_COMPILED", {})
+    monkeypatch.setattr(presyn_rule, "_COMPILED", {})
     monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
     monkeypatch.setenv("PRESYN_CACHE", str(tmp_path / "cache"))
     made = []
     monkeypatch.setattr(torch, "compile", lambda fn, dynamic=None: made.append((fn, dynamic)) or (lambda *a, **k: fn(*a, **k)))
     sample, update = fused.kernels(True)
-    assert made == [(fused.sample_scale, False), (fused.update, False)]
+    assert made == [(fused.sample_scale, False), (presyn_rule.update, False)]
     assert fused.kernels(True) == (sample, update) and len(made) == 2  # cached
     assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == str((tmp_path / "cache").resolve() / "torchinductor")
-    assert fused.kernels(False) == (fused.sample_scale, fused.update)
+    assert fused.kernels(False) == (fused.sample_scale, presyn_rule.update)
     bits = torch.tensor(BITS, dtype=torch.int16)
     assert torch.equal(sample(bits, torch.full((5,), 0.25), True), fused.sample_scale(bits, torch.full((5,), 0.25), True))

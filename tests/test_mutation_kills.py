@@ -497,13 +497,13 @@ def test_presynaptic_learner_does_not_compile_by_default():
 
     gen = torch.Generator().manual_seed(0)
     learner = PresynapticLearner(SynapticMLP([3, 2], gen), PresynapticRule(lr=0.1), gen)
-    assert learner._cpu_loops and learner._update is fused_update()
+    assert learner._cpu_loops and learner._update is torch_rule()
 
 
-def fused_update():
-    from presyn import fused
+def torch_rule():
+    from presyn import presyn_rule
 
-    return fused.update
+    return presyn_rule.update
 
 
 @pytest.mark.parametrize("loops", [True, False])

@@ -77,8 +77,9 @@ def test_whole_curve_test_paired_over_seeds():
 def test_release_drift_against_monte_carlo(p0, q):
     """E[dp] from the formula vs the mean change of 200k synapses under the reference rule, where a synapse
     transmits with probability p and then has |g| >= g_lim with probability q (g = 0 when it does not transmit)."""
+    from presyn import presyn_rule
     from presyn.analysis.drift import expected_release_drift
-    from presyn.learners import PresynapticRule, presynaptic_update
+    from presyn.learners import PresynapticRule
 
     n, p_up, p_down, g_lim = 200_000, 0.07, 0.07, 1e-3
     gen = torch.Generator().manual_seed(11)
@@ -87,7 +88,7 @@ def test_release_drift_against_monte_carlo(p0, q):
     g = torch.where(transmits & large, torch.tensor(2 * g_lim), torch.tensor(0.0)).float()
     p = torch.full((n,), p0)
     w = torch.zeros(n)
-    presynaptic_update(w, p, g, PresynapticRule(lr=0.0, p_up=p_up, p_down=p_down, g_lim=g_lim, p_min=0.25))
+    _, p = presyn_rule.update(w, p, g, **PresynapticRule(lr=0.0, p_up=p_up, p_down=p_down, g_lim=g_lim, p_min=0.25).constants())
     mc = float((p.double() - p0).mean())
     exact = float(expected_release_drift(p0, q, p_up, p_down, 0.25))
     se = float((p.double() - p0).std()) / np.sqrt(n)

@@ -37,7 +37,7 @@ import torch
 
 from presyn.data import load_processed
 from presyn.factory import build_learner
-from presyn.learners import DeterministicLearner, PresynapticLearner, presynaptic_update
+from presyn.learners import DeterministicLearner, PresynapticLearner
 from presyn.metrics import evaluate
 from presyn.training import Generators, MetricsLog, Progress, check_finite, minibatches, save_run
 
@@ -148,24 +148,16 @@ class BatchedNetworks:
         return loss.detach(), correct
 
     def _presynaptic_update(self) -> None:
+        """The learner's functional rule (``presyn_rule.update``, compiled when the learner is) on the stack."""
         l0 = self.learners[0]
-        fused_update = getattr(l0, "_update", None)
-        if fused_update is not None:  # the learner's functional kernel (learners.PresynapticLearner)
-            if self.rules_equal:
-                self.W, self.Pr = fused_update(self.W, self.Pr, self.grad, self.scale, **l0._consts)
-            else:
-                W, Pr = torch.empty_like(self.W), torch.empty_like(self.Pr)
-                for s, l in enumerate(self.learners):
-                    W[s], Pr[s] = l._update(self.W[s], self.Pr[s], self.grad[s], self.scale[s], **l._consts)
-                self.W, self.Pr = W, Pr
-            self._bind()
-            return
-        g = self.grad.mul_(self.scale)  # dL/dw_bar, the reference in-place rule
         if self.rules_equal:
-            presynaptic_update(self.W, self.Pr, g, l0.rule)
+            self.W, self.Pr = l0._update(self.W, self.Pr, self.grad, self.scale, **l0._consts)
         else:
+            W, Pr = torch.empty_like(self.W), torch.empty_like(self.Pr)
             for s, l in enumerate(self.learners):
-                presynaptic_update(self.W[s], self.Pr[s], g[s], l.rule)
+                W[s], Pr[s] = l._update(self.W[s], self.Pr[s], self.grad[s], self.scale[s], **l._consts)
+            self.W, self.Pr = W, Pr
+        self._bind()
 
     def _sgd(self, grad_b: list[torch.Tensor]) -> None:
         """torch.optim.SGD without momentum, per network: d = g + wd * theta; theta -= lr * d."""

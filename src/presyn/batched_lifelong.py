@@ -34,8 +34,8 @@ Same numbers as ``experiments.lifelong.train``, per network (tests/test_batched_
   (16-bit uniforms from its own mask generator, the numba loops on the CPU exactly as the unbatched
   learner) are the random numbers of the unbatched job, drawn in the same order: training steps, then that
   epoch's evaluations through the learner's own ``predict_proba`` (``lifelong.evaluate_tasks``);
-- the updates are the unbatched elementwise rules on the stacked tensors: ``cpu_kernels.update_`` /
-  ``fused.update`` for the presynaptic model (one call for the stack when all rules are equal, else one
+- the updates are the unbatched elementwise rules on the stacked tensors: ``presyn_rule.update_loop_`` /
+  ``presyn_rule.update`` for the presynaptic model (one call for the stack when all rules are equal, else one
   per group of equal rules), ``torch.optim.SGD``'s and ``torch.optim.Adam``'s single-tensor arithmetic
   (op by op) for the deterministic model (Adam: per-network first and second moments, one shared step count),
   ``cpu_kernels.bgd_theta`` / ``bgd_update_`` per network (CPU) or ``baselines.bgd_update``'s arithmetic
@@ -71,7 +71,7 @@ from pathlib import Path
 
 import torch
 
-from presyn import checkpoint, cpu_kernels, fused
+from presyn import checkpoint, cpu_kernels, fused, presyn_rule
 from presyn.baselines import BGDLearner, EWCLearner, bgd_update
 from presyn.batched import BatchedNetworks
 from presyn.data import load_for_spec
@@ -314,11 +314,10 @@ class StackedLearners(BatchedNetworks):
         """The presynaptic rule (eqs. 4-9) with each network's constants; one call per group of equal rules."""
         if self.cpu:
             if len(self.rule_groups) == 1:
-                cpu_kernels.update_(self.W.view(-1), self.Pr.view(-1), self.grad.view(-1), self.scale.view(-1),
-                                    **self.rule_groups[0][0])
+                presyn_rule.update_loop_(self.W, self.Pr, self.grad, self.scale, **self.rule_groups[0][0])
             else:
                 for s, l in enumerate(self.learners):
-                    cpu_kernels.update_(self.W[s], self.Pr[s], self.grad[s], self.scale[s], **l._consts)
+                    presyn_rule.update_loop_(self.W[s], self.Pr[s], self.grad[s], self.scale[s], **l._consts)
             return
         update = self.learners[0]._update
         if len(self.rule_groups) == 1:

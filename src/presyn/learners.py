@@ -13,7 +13,7 @@ from typing import Protocol
 
 import torch
 
-from presyn import cpu_kernels, fused
+from presyn import cpu_kernels, fused, presyn_rule
 from presyn.models import SynapticMLP
 
 
@@ -53,6 +53,10 @@ class PresynapticRule:
     normalise: bool = True  # effective weight = mask * w / p (True) or mask * w (False)
     weight_decay: float = 0.0
 
+    def constants(self) -> dict:
+        """The keyword arguments of the learning rule (``presyn_rule.update`` and its backends)."""
+        return {k: getattr(self, k) for k in presyn_rule.CONSTANTS}
+
 
 GHOST_NORMALISERS = ("learned", "fixed")
 
@@ -60,29 +64,6 @@ GHOST_NORMALISERS = ("learned", "fixed")
 def divides_by_learned_p(rule: PresynapticRule) -> bool:
     """Whether the ghost control's sampled mask is divided by the learned p~ (authors' code) instead of sample_p."""
     return rule.sample_p is not None and rule.normalise and rule.ghost_normaliser == "learned"
-
-
-@torch.no_grad()
-def presynaptic_update(w: torch.Tensor, p: torch.Tensor, g: torch.Tensor, rule: PresynapticRule) -> None:
-    """Apply one step of the rule in place, with ``p`` as it was during the forward pass.
-
-    strength:  w <- w - lr * (g * (1 - p)^[modulation] + wd * w)
-    release:   p <- clamp(p + (1 - p) * (+p_up if |g| >= g_lim else -p_down), p_min, 1)
-               only where p < p_freeze (frozen synapses keep their p).
-    """
-    step = g * (1.0 - p) if rule.modulation else g.clone()
-    if rule.weight_decay:
-        step.add_(w, alpha=rule.weight_decay)
-    if rule.learn_p:
-        one = torch.ones((), device=p.device, dtype=p.dtype)
-        # 1.0 where |g| >= g_lim, else 0.0 (float ops: bool tensors are slow on this CPU build)
-        large = torch.heaviside(g.abs().sub_(rule.g_lim), one)
-        delta = large.mul_(rule.p_up + rule.p_down).sub_(rule.p_down)
-        change = delta.mul_(1.0 - p).add_(p).clamp_(rule.p_min, 1.0).sub_(p)
-        if rule.p_freeze < 1.0:
-            change.mul_(torch.heaviside(rule.p_freeze - p, torch.zeros_like(one)))
-        p.add_(change)
-    w.sub_(step, alpha=rule.lr)
 
 
 class PresynapticLearner:
@@ -104,9 +85,7 @@ class PresynapticLearner:
         self._cpu_loops = net.w.device.type == "cpu" and not compile
         self._scale = torch.empty_like(net.w)
         self._w_eff = torch.empty_like(net.w)
-        r = rule
-        self._consts = dict(lr=r.lr, p_up=r.p_up, p_down=r.p_down, g_lim=r.g_lim, p_min=r.p_min, p_freeze=r.p_freeze,
-                            weight_decay=r.weight_decay, modulation=r.modulation, learn_p=r.learn_p)
+        self._consts = rule.constants()
 
     def sampling_p(self) -> torch.Tensor:
         return self.net.p if self._ghost_p is None else self._ghost_p
@@ -136,9 +115,9 @@ class PresynapticLearner:
         scale, w_eff = self.sample_weights()
         fwd = self.net.forward(x, w_eff)
         loss, _ = self.net.backward(fwd, y, w_eff, self._grad)
-        # dL/dw_bar = dL/dW_eff * mask / p, then eqs. 4-9 (same maths as presynaptic_update)
+        # dL/dw_bar = dL/dW_eff * mask / p, then eqs. 4-9 (presyn_rule.update, or its numba loop)
         if self._cpu_loops:
-            cpu_kernels.update_(self.net.w, self.net.p, self._grad, scale, **self._consts)
+            presyn_rule.update_loop_(self.net.w, self.net.p, self._grad, scale, **self._consts)
         else:
             self.net.w, self.net.p = self._update(self.net.w, self.net.p, self._grad, scale, **self._consts)
         correct = (fwd.logits.argmax(1) == y).sum()

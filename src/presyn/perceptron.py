@@ -20,12 +20,15 @@ tasks, passes, batches and test samples.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
+
+from presyn import presyn_rule
 
 log = logging.getLogger("presyn")
 
@@ -98,11 +101,26 @@ def presyn_update(w: torch.Tensor, p: torch.Tensor, x: torch.Tensor, y: torch.Te
     xs = x * mask
     y_hat = output_sign(torch.einsum("rbn,rn->rb", xs, w / p))
     u = ((y - y_hat).unsqueeze(-1) * xs).mean(1)
-    w.add_(u * (1.0 - p) if rule.modulation else u)
-    delta = torch.where(u.abs() > rule.g_lim, rule.p_up, -rule.p_down)
-    new_p = (p + (1.0 - p) * delta).clamp_(rule.p_min, rule.p_max)
-    p.copy_(torch.where(p < rule.p_freeze, new_p, p))
+    w_new, p_new = presyn_rule.update(w, p, u.neg(), **rule_constants(rule))
+    w.copy_(w_new)
+    p.copy_(p_new)
     return u
+
+
+def rule_constants(rule: PerceptronRule) -> dict:
+    """The perceptron's rule as ``presyn_rule.update``'s arguments, for the gradient g = -u (w += u is w -= 1 * g).
+
+    w <- w + u (1 - p)^[modulation] exactly (lr 1, no decay); p's clip at p_max; the strict |u| > g_lim is
+    |u| >= the next float64 above g_lim (exactly the same test for float64 u). p_up and p_down enter as their
+    float32 values, as the perceptron has always run them (its former torch.where(.., p_up, -p_down) of two
+    Python floats was a float32 tensor): the recorded Fig 5 runs keep their numbers bit for bit."""
+    return dict(lr=1.0, weight_decay=0.0, p_up=_as_float32(rule.p_up), p_down=_as_float32(rule.p_down),
+                g_lim=math.nextafter(rule.g_lim, math.inf), p_min=rule.p_min, p_max=rule.p_max, p_freeze=rule.p_freeze,
+                modulation=rule.modulation, learn_p=True)
+
+
+def _as_float32(x: float) -> float:
+    return float(torch.tensor(x, dtype=torch.float32))
 
 
 @torch.no_grad()

@@ -3,7 +3,7 @@
 A release probability moves by (1 - p) p_up or -(1 - p) p_down per step. In float32, once 1 - p is small
 enough (about 4e-7 for p_up, p_down ~ 0.06) both steps round to zero: p + (1 - p) delta == p, so a saturated
 synapse is locked for good without any freezing rule (the authors' code computes the same float32 update).
-``locked_by_rounding`` asks the rule itself (``presyn.fused.update``, bit-identical to the numba kernel)
+``locked_by_rounding`` asks the rule itself (``presyn.presyn_rule.update``, bit-identical to the numba kernel)
 whether an up-step and a down-step would each leave p unchanged.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from presyn import fused
+from presyn import presyn_rule
 
 
 @torch.no_grad()
@@ -21,7 +21,7 @@ def locked_by_rounding(p: torch.Tensor, p_up: float, p_down: float, p_min: float
     w = torch.zeros_like(p)
     moved = []
     for g in (torch.ones_like(p), torch.zeros_like(p)):  # |g| = 1 >= g_lim: up;  g = 0 < g_lim: down
-        _, p_new = fused.update(w, p, g, torch.ones_like(p), lr=0.0, p_up=p_up, p_down=p_down, g_lim=1e-3, p_min=p_min,
+        _, p_new = presyn_rule.update(w, p, g, torch.ones_like(p), lr=0.0, p_up=p_up, p_down=p_down, g_lim=1e-3, p_min=p_min,
                                 p_freeze=1.0, weight_decay=0.0, modulation=False, learn_p=True)
         moved.append(p_new != p)
     return ~(moved[0] | moved[1])
