@@ -14,7 +14,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent.parent  # src/
-SHARED = ("presyn/plotting.py", "presyn/scorecard.py")  # style, palette, markers; the judging of panel claims
+# style, palette, markers; the judging of panel claims (presyn.scorecard: the published file and the verdicts)
+SHARED = ("presyn/plotting.py", "presyn/scorecard/__init__.py", "presyn/scorecard/published.py",
+          "presyn/scorecard/judging.py")
 
 
 def _imports(path: Path) -> set[str]:
@@ -34,8 +36,8 @@ def _imports(path: Path) -> set[str]:
 
 def code_files(name: str) -> list[str]:
     """Repo-relative paths of the code that draws figure ``name``: ``src/presyn/figures/<name>.py``, the figure
-    modules it imports (transitively), ``src/presyn/plotting.py`` and ``src/presyn/scorecard.py`` (whose judging
-    decides the "not reproduced" marks)."""
+    modules it imports (transitively), ``src/presyn/plotting.py`` and ``src/presyn/scorecard/``'s reading of the
+    published file and judging (which decide the "not reproduced" marks)."""
     seen, todo = [], [name]
     while todo:
         m = todo.pop()
