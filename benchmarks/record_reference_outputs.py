@@ -127,19 +127,18 @@ def torch_kernels():
 
 def cases(cfg: dict) -> dict[str, tuple]:
     """name -> (engine, [spec, ...]) for every recorded run kind."""
-    from presyn import batched, batched_lifelong, perceptron, plan
-    from presyn.experiments import ablation
+    from presyn import batched, batched_lifelong, planning
 
-    runs = plan.all_runs(cfg)
+    runs = planning.all_runs(cfg)
     one = {k: s for k, s in runs.items() if s["seed"] == SEED}
     out: dict[str, tuple] = {f"single:{k}": ("single", [s]) for k, s in one.items()}
-    for key, spec in [*perceptron.plan_runs(cfg).items()]:
+    for key, spec in [*planning.perceptron_runs(cfg).items()]:
         out[f"perceptron:{key}"] = ("perceptron", [spec])
     for key, spec in one.items():
         if spec["model"].get("kind") in ("presyn", "fixedp") and spec["benchmark"] in ("mnist", "perm_mnist", "split_mnist") \
                 and spec.get("energy_group") is None and not spec.get("holdout"):
             out[f"torch-kernels:{key}"] = ("torch", [spec])
-    search = ablation.search_spec(cfg, cfg["ablation"]["search"]["benchmark"], cfg["ablation"]["search"]["variant"], 0)
+    search = planning.search_spec(cfg, cfg["ablation"]["search"]["benchmark"], cfg["ablation"]["search"]["variant"], 0)
     out["search:ablation/trial0"] = ("search", [search])
     # stacked engine: energy (presyn, fixedp, deterministic) and lifelong kinds, S = 1 and S = 3 (three seeds)
     energy = [s for s in runs.values() if s["experiment"] == "energy" and s.get("energy_group") is None]
@@ -165,7 +164,7 @@ def cases(cfg: dict) -> dict[str, tuple]:
         out[f"stacked-lifelong:{name}:S3"] = ("batched_lifelong", group)
     # one job mixing rules: every stackable ablation variant + lifelong presyn on perm_mnist, seed 2019
     mixed = sorted((s for _, s in life if s["benchmark"] == "perm_mnist" and s["seed"] == SEED
-                    and (s["experiment"] == "ablation" or s["method"] == "presyn")), key=plan.run_key)
+                    and (s["experiment"] == "ablation" or s["method"] == "presyn")), key=planning.run_key)
     out["stacked-lifelong:ablation+presyn-perm:mixed"] = ("batched_lifelong", mixed)
     return out
 

@@ -19,6 +19,7 @@ from presyn import presyn_rule
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import TRAINERS
 from presyn.experiments import ablation as ab
+from presyn.planning import ablation as abp
 from presyn.factory import build_learner
 from presyn.learners import PresynapticRule
 from presyn.training import Generators
@@ -74,7 +75,7 @@ def test_rule_hand_computed():
 
 # ------------------------------------------------------------ config -> learner, one step by hand
 def variant_learner(variant: str, sizes=(6, 5, 3), seed: int = 0):
-    model = ab.model_block(SEC, "perm_mnist", variant)
+    model = abp.model_block(SEC, "perm_mnist", variant)
     learner = build_learner(model, list(sizes), Generators.from_seed(seed, torch.device("cpu")), torch.device("cpu"), P_MIN)
     return model, learner
 
@@ -204,7 +205,7 @@ def test_ghost_normaliser_authors_default_and_checked():
     from presyn.learners import PresynapticLearner, PresynapticRule
 
     assert PresynapticRule(lr=0.1).ghost_normaliser == "learned"
-    model = ab.model_block(SEC, "split_mnist", "fixedP")
+    model = abp.model_block(SEC, "split_mnist", "fixedP")
     assert (model["sample_p"], model["p_init"], model.get("ghost_normaliser", "learned")) == (0.5, 0.5, "learned")
     _, ghost = variant_learner("fixedP")
     assert torch.all(ghost.net.p == 0.5)
@@ -228,7 +229,7 @@ def test_no_normalisation_init_and_energy():
 
 # ----------------------------------------------------------------------------------- the planner
 def test_plan_runs_full_config():
-    runs = ab.plan_runs(CONFIG)
+    runs = abp.plan_runs(CONFIG)
     assert len(runs) == 2 * 7 * 3  # benchmarks x variants x seeds
     assert {r["experiment"] for r in runs} == {"ablation"}
     assert {r["method"] for r in runs} == {f"ablation-{v}" for v in INTENT}
@@ -253,27 +254,27 @@ def test_variant_flags_win_and_tuned_file(tmp_path):
     result.write_text(yaml.safe_dump({"best": {"p_up": 0.011, "p_down": 0.022, "p_freeze": 0.93}, "trials": []}))
     sec["tuned"]["perm_mnist"]["full"] = str(result)
     sec["tuned"]["perm_mnist"]["noFreeze"] = {"p_up": 0.05, "p_down": 0.05, "p_freeze": 0.91}
-    assert ab.model_block(sec, "perm_mnist", "full")["p_up"] == 0.011
-    assert ab.model_block(sec, "perm_mnist", "noFreeze")["p_freeze"] == 1.0  # the variant's flag wins
+    assert abp.model_block(sec, "perm_mnist", "full")["p_up"] == 0.011
+    assert abp.model_block(sec, "perm_mnist", "noFreeze")["p_freeze"] == 1.0  # the variant's flag wins
     sec["tuned"]["perm_mnist"]["full"] = str(tmp_path / "missing.yaml")
     with pytest.raises(FileNotFoundError, match="random search"):
-        ab.model_block(sec, "perm_mnist", "full")
+        abp.model_block(sec, "perm_mnist", "full")
     config = {**CONFIG, "ablation": {**SEC, "run_variants": ["full", "fixedP"]}}
-    assert {r["variant"] for r in ab.plan_runs(config)} == {"full", "fixedP"}
+    assert {r["variant"] for r in abp.plan_runs(config)} == {"full", "fixedP"}
     with pytest.raises(ValueError, match="unknown variants"):
-        ab.plan_runs({**CONFIG, "ablation": {**SEC, "run_variants": ["nope"]}})
+        abp.plan_runs({**CONFIG, "ablation": {**SEC, "run_variants": ["nope"]}})
 
 
 # ------------------------------------------------------------------------------ the random search
 def test_draw_trial_ranges_and_fixed_flags():
     search = SEC["search"]
-    trials = [ab.draw_trial(search, SEC["variants"]["full"], i) for i in range(200)]
-    assert trials[7] == ab.draw_trial(search, SEC["variants"]["full"], 7)  # a pure function of (seed, index)
-    arr = np.array([[t[k] for k in ab.SEARCHED] for t in trials])
+    trials = [abp.draw_trial(search, SEC["variants"]["full"], i) for i in range(200)]
+    assert trials[7] == abp.draw_trial(search, SEC["variants"]["full"], 7)  # a pure function of (seed, index)
+    arr = np.array([[t[k] for k in abp.SEARCHED] for t in trials])
     assert (arr[:, :2] >= 0.01).all() and (arr[:, :2] <= 0.1).all()
     assert (arr[:, 2] >= 0.9).all() and (arr[:, 2] <= 0.96).all()
     assert len(np.unique(arr[:, 0])) == 200
-    assert all(ab.draw_trial(search, SEC["variants"]["noFreeze"], i)["p_freeze"] == 1.0 for i in range(5))
+    assert all(abp.draw_trial(search, SEC["variants"]["noFreeze"], i)["p_freeze"] == 1.0 for i in range(5))
 
 
 def test_best_trial_picks_highest_score():
@@ -299,14 +300,14 @@ def tiny_config(tmp_path):
 def test_search_trial_early_stop_and_score(tiny_config):
     config, data = tiny_config
     config["ablation"]["search"]["early_stop_task1"] = 1.01  # nothing reaches it: stop after task 1
-    spec = ab.search_spec(config, "split_mnist", "fixedP", 3)
+    spec = abp.search_spec(config, "split_mnist", "fixedP", 3)
     assert spec["holdout"] == 100 and spec["model"]["sample_p"] == 0.5
-    assert spec["model"]["p_up"] == ab.draw_trial(config["ablation"]["search"], SEC["variants"]["fixedP"], 3)["p_up"]
+    assert spec["model"]["p_up"] == abp.draw_trial(config["ablation"]["search"], SEC["variants"]["fixedP"], 3)["p_up"]
     stopped = ab.search_trial(spec, data)
     assert stopped["early_stopped"] and len(stopped["task_accuracies"]) == 1
     assert stopped["score"] == pytest.approx(stopped["task1_accuracy"] / 2)
     config["ablation"]["search"]["early_stop_task1"] = 0.0
-    done = ab.search_trial(ab.search_spec(config, "split_mnist", "fixedP", 3), data)
+    done = ab.search_trial(abp.search_spec(config, "split_mnist", "fixedP", 3), data)
     assert not done["early_stopped"] and len(done["task_accuracies"]) == 2
     assert done["score"] == pytest.approx(np.mean(done["task_accuracies"]))
     assert done["task1_accuracy"] == stopped["task1_accuracy"]  # same trial, same seed: same first task

@@ -284,7 +284,7 @@ def test_refuses_what_cannot_join(runs):
     longer[1]["epochs_per_task"] = 3
     with pytest.raises(ValueError, match="epochs_per_task"):
         bl.check_group(longer)
-    from presyn.experiments.ablation import search_spec
+    from presyn.planning import search_spec
 
     with pytest.raises(ValueError, match="search trial"):
         bl.check_group([search_spec(tiny_config(), "perm_mnist", "full", 0)])

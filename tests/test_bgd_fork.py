@@ -276,7 +276,8 @@ def test_bgd_protocol_constants_are_exp_comparison_sh():
     (2 outputs split), batch 128, K = 10 train and 10 test samples, 10 epochs per task, 10 / 5 tasks, std_init /
     eta per benchmark, the fork's init, unpadded inputs normalised with MNIST (0.1307, 0.3081) and Fashion
     (0.2861, 0.3530), the full training and test sets."""
-    from presyn.experiments.lifelong import _model_block, _spec
+    from presyn.planning.lifelong import lifelong_spec as _spec
+    from presyn.planning.lifelong import model_block as _model_block
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     sec = config["lifelong"]

@@ -11,7 +11,7 @@ import yaml
 
 from presyn.baselines import BGDLearner, EWCLearner, bgd_update, empirical_fisher, flat_params, unflatten
 from presyn.data import Dataset
-from presyn.experiments.lifelong import plan_runs
+from presyn.planning.lifelong import plan_runs
 from presyn.models import SynapticMLP
 from presyn.tasks import SPLIT_PAIRS, continuous_share, make_stream, permutations
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from presyn import perceptron as pc
+from presyn.planning import perceptron as perceptron_plan
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -131,7 +132,7 @@ def test_train_writes_run_and_plan(tmp_path):
                                             "n_patterns": 10, "passes": 2, "batch_size": 5, "eval_samples": 3,
                                             "methods": {"standard": {"kind": "standard"},
                                                         "presyn": {"kind": "presyn", "p_up": 0.2, "g_lim": 0.1}}}}
-    runs = pc.plan_runs(config)
+    runs = perceptron_plan.plan_runs(config)
     assert set(runs) == {"perceptron/standard/random/seed7", "perceptron/presyn/random/seed7"}
     spec = runs["perceptron/presyn/random/seed7"]
     pc.train(spec, {}, tmp_path / "run")
@@ -147,4 +148,4 @@ def test_train_writes_run_and_plan(tmp_path):
     b = pc.make_tasks(2, 2, 10, 20, torch.Generator().manual_seed(7))
     assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
     with pytest.raises(ValueError, match="multiple of batch_size"):
-        pc.plan_runs({**config, "perceptron": {**config["perceptron"], "n_patterns": 12}})
+        perceptron_plan.plan_runs({**config, "perceptron": {**config["perceptron"], "n_patterns": 12}})

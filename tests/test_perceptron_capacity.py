@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from presyn import perceptron as pc
+from presyn.planning import perceptron as pc  # the perceptron's planner
 from presyn import scorecard as sc
 from presyn.analysis.capacity import capacity_stats, capacity_table
 from presyn.configs import load_config

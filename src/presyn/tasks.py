@@ -23,16 +23,9 @@ from dataclasses import dataclass
 import torch
 
 from presyn.data import Dataset
+from presyn.planning.core import kind_of  # the one spelling of a benchmark's kind (the planners use it too)
 
 SPLIT_PAIRS = ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9))
-
-
-def kind_of(benchmark: str) -> str:
-    """'split_mnist' -> 'split', 'perm_fashion' -> 'perm', 'cont_perm_mnist' -> 'cont_perm'."""
-    for kind in ("cont_perm", "perm", "split"):
-        if benchmark.startswith(kind + "_"):
-            return kind
-    raise ValueError(f"benchmark {benchmark!r} is not a lifelong benchmark (split_*, perm_*, cont_perm_*)")
 
 
 def permutations(n_tasks: int, n_pixels: int, seed: int, device: torch.device | str = "cpu") -> torch.Tensor:

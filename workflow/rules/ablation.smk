@@ -1,29 +1,15 @@
 # Fig 5: ablation runs (generic train rule, lifelong trainer) + perceptron runs (own rule)
 #   -> results/tables/{ablation,perceptron}.csv -> results/stats/fig5.csv -> figures/fig5.pdf
 # and the random search of the ablation's (p_up, p_down, p_freeze) (target `ablation_search`, not in figures/all).
-import presyn.experiments.ablation as ablation_plan  # noqa: E402
-import presyn.perceptron as perceptron_plan  # noqa: E402
-
-PERCEPTRON_RUNS = perceptron_plan.plan_runs(config)
-# the near-capacity series (perceptron.capacity): the Fig 5 runs at its n_patterns, new runs at the others
-PERCEPTRON_CAPACITY = perceptron_plan.capacity_series(config)
+# The perceptron's runs (PERCEPTRON_RUNS) and its near-capacity series (PERCEPTRON_CAPACITY) are planned in common.smk.
 
 
 def ablation_specs():
-    return {k: s for k, s in RUNS.items() if s["experiment"] == "ablation"}
-
-
-def perceptron_outputs(filename="metrics.parquet"):
-    return [f"results/runs/{key}/{filename}" for key in PERCEPTRON_RUNS]
+    return planning.of_experiment(RUNS, "ablation")
 
 
 def get_perceptron_spec(wildcards):
-    key = f"perceptron/{wildcards.method}/{perceptron_plan.BENCHMARK}/seed{wildcards.seed}"
-    if key in PERCEPTRON_RUNS:
-        return PERCEPTRON_RUNS[key]
-    if key in PERCEPTRON_CAPACITY:
-        return PERCEPTRON_CAPACITY[key]["spec"]
-    raise ValueError(f"results/runs/{key} is not a perceptron run of this config (perceptron.methods / seeds / capacity)")
+    return planning.perceptron_spec(PERCEPTRON_RUNS, PERCEPTRON_CAPACITY, wildcards.method, wildcards.seed)
 
 
 def fig5_inputs(wildcards):
@@ -75,7 +61,7 @@ rule ablation_table:
 
 rule perceptron_table:
     input:
-        metrics=perceptron_outputs(),
+        metrics=planning.perceptron_files(PERCEPTRON_RUNS),
     output:
         "results/tables/perceptron.csv",
     params:
@@ -125,7 +111,7 @@ register_figure("fig5", "ablation", ["figures/fig5.pdf", "figures/fig5.png"], ta
 # -> figures/perceptron_capacity.pdf (section perceptron.capacity: on only when perceptron is on too).
 rule perceptron_capacity_table:
     input:
-        metrics=[f"results/runs/{key}/metrics.parquet" for key in PERCEPTRON_CAPACITY],
+        metrics=planning.perceptron_files(PERCEPTRON_CAPACITY),
     output:
         "results/tables/perceptron_capacity.csv",
     params:
@@ -168,30 +154,21 @@ register_figure("perceptron_capacity", "perceptron.capacity", ["figures/perceptr
 
 
 # ---------------------------------------------------------------- random search (not part of figures/all)
-def search_target():
-    s = config.get("ablation", {}).get("search") or {}
-    return f"results/search/{s.get('benchmark')}/{s.get('variant')}.yaml"
-
-
 def get_search_spec(wildcards):
-    sec = config["ablation"]
-    if wildcards.variant not in sec["variants"]:
-        raise ValueError(f"ablation search: unknown variant {wildcards.variant!r}; known: {list(sec['variants'])}")
-    return ablation_plan.search_spec(config, wildcards.benchmark, wildcards.variant, int(wildcards.trial))
+    return planning.search_spec(config, wildcards.benchmark, wildcards.variant, int(wildcards.trial))
 
 
 def get_search_data(wildcards):
-    return f"data/processed/{plan.dataset_of(wildcards.benchmark)}.npz"
+    return planning.search_data(wildcards.benchmark)
 
 
 def search_trials(wildcards):
-    n = int(config["ablation"]["search"]["n_trials"])
-    return [f"results/search/{wildcards.benchmark}/{wildcards.variant}/trial{i}.json" for i in range(n)]
+    return planning.search_trial_files(config, wildcards.benchmark, wildcards.variant)
 
 
 rule ablation_search:
     input:
-        search_target(),
+        planning.search_target(config),
     localrule: True
 
 

@@ -14,7 +14,7 @@ def _batched_specs():
 
 if BATCHED.get("enabled", False) and _batched_specs():
     _bspecs = _batched_specs()
-    _bseeds = plan.seeds_for(config, "energy")
+    _bseeds = planning.seeds_for(config, "energy")
     _bbench = lambda: sorted({s["benchmark"] for s in _bspecs.values()})  # noqa: E731
     _alt = lambda names: "|".join(_re.escape(n) for n in sorted(names))  # noqa: E731
     if BATCHED.get("over", "seeds") == "seeds":
@@ -37,12 +37,12 @@ if BATCHED.get("enabled", False) and _batched_specs():
         _bspecs = {k: s for k, s in _bspecs.items() if not s.get("energy_group")}
         _bwds = sorted({s["weight_decay"] for s in _bspecs.values()})
         _btarget = "results/runs/energy/{method}/{{benchmark}}/seed{seed}/{file}"
-        _bexpand = dict(method=[plan.method_name("{model}", wd=wd) for wd in _bwds], seed=_bseeds)
+        _bexpand = dict(method=[planning.method_name("{model}", wd=wd) for wd in _bwds], seed=_bseeds)
         _bconstraints = dict(model=_alt({s["model_name"] for s in _bspecs.values()}), benchmark=_alt(_bbench()))
         _bname = "{model}/{benchmark}"
 
         def batched_group(wildcards):
-            return [_bspecs[f"energy/{plan.method_name(wildcards.model, wd=wd)}/{wildcards.benchmark}/seed{seed}"]
+            return [_bspecs[f"energy/{planning.method_name(wildcards.model, wd=wd)}/{wildcards.benchmark}/seed{seed}"]
                     for wd in _bwds for seed in _bseeds]
 
     def batched_data(wildcards):

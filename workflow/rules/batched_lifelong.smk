@@ -31,7 +31,7 @@ if _BL.get("lifelong", False):
     for _bl_i, _bl_job in enumerate(_bl_jobs):
         _bl_dirs = [run_dir(s) for s in _bl_job]
         _bl_name = f"train_stacked_lifelong_{_bl_i}"
-        _bl_label = f"{_bl_i:03d}_{re.sub(r'[^A-Za-z0-9_.-]', '_', plan.run_key(_bl_job[0]))}_x{len(_bl_job)}"
+        _bl_label = f"{_bl_i:03d}_{re.sub(r'[^A-Za-z0-9_.-]', '_', planning.run_key(_bl_job[0]))}_x{len(_bl_job)}"
         workflow.ruleorder(_bl_name, "train")
 
         rule:

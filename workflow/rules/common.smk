@@ -5,7 +5,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "src"))
-import presyn.plan as plan  # noqa: E402
+import presyn.planning as planning  # noqa: E402  (every run spec and run selection: pure Python, no torch)
 import presyn.bundle as bundle  # noqa: E402
 
 REPO = Path(workflow.basedir).parent
@@ -34,7 +34,9 @@ import presyn.config_check as config_check  # noqa: E402
 config_check.validate(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 validate(config, schema="../schemas/config.schema.yaml")
 
-RUNS = plan.all_runs(config)
+RUNS = planning.all_runs(config)  # every run of the generic train rule, keyed by run key
+PERCEPTRON_RUNS = planning.perceptron_runs(config)  # Fig 5b, c (rule perceptron_run)
+PERCEPTRON_CAPACITY = planning.capacity_series(config)  # the near-capacity series: the Fig 5 runs at its n_patterns + new runs
 RUN_FILES = ["metrics.parquet", "state.pt", "provenance.json"]
 
 
@@ -66,16 +68,25 @@ def figure_report(path, name):
 
 def method_name(model, **variant):
     """The one spelling of a method + hyperparameter variant in result paths."""
-    return plan.method_name(model, **variant)
+    return planning.method_name(model, **variant)
 
 
 def run_dir(spec):
-    return f"results/runs/{plan.run_key(spec)}"
+    return planning.run_dir(spec)
+
+
+def run_files(runs, filename):
+    """One output file of each run (a list of specs or a dict of them)."""
+    return planning.run_files(runs, filename)
+
+
+def run_seeds(runs):
+    return planning.run_seeds(runs)
 
 
 def run_outputs(experiment, filename="metrics.parquet"):
     """The given output file of every run of one experiment."""
-    return [f"{run_dir(s)}/{filename}" for s in RUNS.values() if s["experiment"] == experiment]
+    return planning.run_files(planning.of_experiment(RUNS, experiment), filename)
 
 
 def get_run_spec(wildcards):
@@ -143,3 +154,22 @@ def section_enabled(section):
 def all_figures():
     """Every figure file that figures/all lists, from the enabled config sections."""
     return [out for spec in FIGURES.values() if section_enabled(spec["section"]) for out in spec["outputs"]]
+
+
+def left_out_figures():
+    """figure -> why, for each registered figure whose config section is disabled (listed in the manifest)."""
+    out = {}
+    for name, spec in FIGURES.items():
+        why = section_disabled_reason(spec["section"])  # a dotted section (energy.robustness) checks each level
+        if why is not None:
+            out[name] = why
+    return out
+
+
+def scorecard_expected_stats():
+    """The stats tables of every enabled figure (what the scorecard would like to read)."""
+    out = []
+    for spec in FIGURES.values():
+        if section_enabled(spec["section"]):
+            out += [p for p in spec.get("stats", []) if p not in out]
+    return out

@@ -4,7 +4,7 @@
 def energy_specs(group=None):
     """Energy runs of one group: None = the Fig 1 grid (models x weight decays), else
     'fixedp_sweep' (App. fig 1c) or 'uniform_init' (App. fig 1d)."""
-    return {k: s for k, s in RUNS.items() if s["experiment"] == "energy" and s.get("energy_group") == group}
+    return planning.energy_specs(RUNS, group)
 
 
 rule energy_table:
@@ -62,45 +62,24 @@ register_figure("fig1", "energy", ["figures/fig1.pdf", "figures/fig1.png"], tabl
 
 
 def energy_analysis():
-    return config["energy"]["analysis"]
-
-
-def _by_seed(specs):
-    return [specs[k] for k in sorted(specs, key=lambda k: specs[k]["seed"])]
+    return planning.energy_analysis(config)
 
 
 def analysis_runs():
     """The analysed runs (Fig 2, 3, App. fig 2), sorted by seed; a clear error when none match."""
-    a = energy_analysis()
-    runs = [s for s in _by_seed(energy_specs()) if s["model_name"] == a["model"] and s["weight_decay"] == float(a["weight_decay"])]
-    if not runs:
-        raise ValueError(f"energy.analysis selects model {a['model']!r} at weight decay {a['weight_decay']}, but no such "
-                         f"energy run exists: add it to energy.models / energy.weight_decays")
-    return runs
+    return planning.analysis_runs(config, RUNS)
 
 
 def uniform_runs():
-    runs = _by_seed(energy_specs("uniform_init"))
-    if not runs:
-        raise ValueError("App. fig 1d needs energy.uniform_init enabled (the presyn-uniform runs)")
-    return runs
-
-
-def run_files(runs, filename):
-    return [f"{run_dir(s)}/{filename}" for s in runs]
-
-
-def run_seeds(runs):
-    return [s["seed"] for s in runs]
+    return planning.uniform_runs(RUNS)
 
 
 def representative_seed():
-    seed = energy_analysis().get("representative_seed")
-    return int(seed) if seed is not None else run_seeds(analysis_runs())[0]
+    return planning.representative_seed(config, RUNS)
 
 
 def analysis_data(wildcards=None):
-    return f"data/processed/{analysis_runs()[0]['dataset']['name']}.npz"
+    return planning.analysis_data(config, RUNS)
 
 
 rule energy_synapses:
@@ -192,7 +171,7 @@ rule energy_histograms:
 
 rule energy_fixedp_sweep_table:
     input:
-        metrics=lambda w: run_files(_by_seed(energy_specs("fixedp_sweep")), "metrics.parquet"),
+        metrics=lambda w: run_files(planning.by_seed(energy_specs("fixedp_sweep")), "metrics.parquet"),
     output:
         "results/tables/energy_fixedp_sweep.csv",
     params:
@@ -283,7 +262,7 @@ rule sparsity_stats:
 # The neuron-sparsity tests at the extra importance cutoffs (energy.analysis.importance_cutoffs): the paper
 # calls the findings "robust with respect to the precise value of p"; same runs and shuffles, no training.
 def importance_cutoffs():
-    return [float(c) for c in (config.get("energy", {}).get("analysis") or {}).get("importance_cutoffs") or []]
+    return planning.importance_cutoffs(config)
 
 
 rule energy_neurons_cutoffs:

@@ -10,18 +10,8 @@ LIFELONG = config.get("lifelong", {})
 LIFELONG_EPT = LIFELONG.get("epochs_per_task", 10)
 
 
-def lifelong_runs(search=False):
-    """The figure runs (search=False), or the EWC search runs; never the diagnostic (BGD evidence) runs."""
-    return {k: s for k, s in RUNS.items()
-            if s["experiment"] == "lifelong" and bool(s.get("search")) == search and not s.get("diagnostic")}
-
-
-def lifelong_metrics(search=False):
-    return [f"{run_dir(s)}/metrics.parquet" for s in lifelong_runs(search).values()]
-
-
 def ewc_search_runs(stage):
-    return {k: s for k, s in lifelong_runs(search=True).items() if s["search"]["stage"] == stage}
+    return planning.ewc_search_runs(RUNS, stage)
 
 
 def ewc_confirm_runs(wildcards):
@@ -29,25 +19,17 @@ def ewc_confirm_runs(wildcards):
     import pandas as pd
 
     top = pd.read_csv(checkpoints.ewc_screen.get().output.top)
-    wanted = set(zip(top["benchmark"], top["grid_index"]))
-    return {k: s for k, s in ewc_search_runs("confirm").items() if (s["benchmark"], s["search"]["index"]) in wanted}
-
-
-def ewc_confirm_metrics(wildcards):
-    return [f"{run_dir(s)}/metrics.parquet" for s in ewc_confirm_runs(wildcards).values()]
+    return planning.ewc_search_runs(RUNS, "confirm", set(zip(top["benchmark"], top["grid_index"])))
 
 
 def bgd_evidence_specs():
     """The BGD evidence runs plus the default bgd runs of the same benchmark and seeds."""
-    ev = LIFELONG.get("bgd_evidence") or {}
-    return {k: s for k, s in RUNS.items() if s["experiment"] == "lifelong" and (
-        s.get("diagnostic") == "bgd_evidence"
-        or (s["method"] == "bgd" and s["benchmark"] == ev.get("benchmark") and s["seed"] in ev.get("seeds", [])))}
+    return planning.bgd_evidence_specs(config, RUNS)
 
 
 rule lifelong_tables:
     input:
-        metrics=lifelong_metrics(),
+        metrics=run_files(planning.lifelong_runs(RUNS), "metrics.parquet"),
     output:
         epochs="results/tables/lifelong_epochs.csv",
         final="results/tables/lifelong_final.csv",
@@ -143,7 +125,7 @@ rule apptable1:
 
 checkpoint ewc_screen:
     input:
-        metrics=[f"{run_dir(s)}/metrics.parquet" for s in ewc_search_runs("screen").values()],
+        metrics=run_files(ewc_search_runs("screen"), "metrics.parquet"),
     output:  # top first: Snakemake asks for a checkpoint's first output when .get() finds it incomplete
         top="results/lifelong/ewc_screen_top.csv",
         screen="results/lifelong/ewc_screen.csv",
@@ -159,7 +141,7 @@ checkpoint ewc_screen:
 rule ewc_search:
     input:
         screen="results/lifelong/ewc_screen.csv",
-        metrics=ewc_confirm_metrics,
+        metrics=lambda w: run_files(ewc_confirm_runs(w), "metrics.parquet"),
     output:
         csv="results/lifelong/ewc_search.csv",
         md="results/lifelong/ewc_search.md",
@@ -173,7 +155,7 @@ rule ewc_search:
 
 rule bgd_evidence:
     input:
-        metrics=[f"{run_dir(s)}/metrics.parquet" for s in bgd_evidence_specs().values()],
+        metrics=run_files(bgd_evidence_specs(), "metrics.parquet"),
         fork_logs=repo_file("config/reference/bgd_fork_logs.yaml"),
     output:
         csv="results/lifelong/bgd_evidence.csv",

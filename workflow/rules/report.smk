@@ -1,26 +1,7 @@
 # The end of the DAG: the reproduction scorecard (results/reproduction.*), then figures/all, listing every
-# figure produced and the scorecard with their sha256.
+# figure produced and the scorecard with their sha256 (left_out_figures, scorecard_expected_stats: common.smk).
 
 import os
-
-
-def left_out_figures():
-    """figure -> why, for each registered figure whose config section is disabled (listed in the manifest)."""
-    out = {}
-    for name, spec in FIGURES.items():
-        why = section_disabled_reason(spec["section"])  # a dotted section (energy.robustness) checks each level
-        if why is not None:
-            out[name] = why
-    return out
-
-
-def scorecard_expected_stats():
-    """The stats tables of every enabled figure (what the scorecard would like to read)."""
-    out = []
-    for spec in FIGURES.values():
-        if section_enabled(spec["section"]):
-            out += [p for p in spec.get("stats", []) if p not in out]
-    return out
 
 
 def scorecard_stats(wildcards):

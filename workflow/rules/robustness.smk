@@ -7,39 +7,26 @@
 
 
 def robustness_variants():
-    return plan.robustness_variants(config)
+    return planning.robustness_variants(config)
 
 
 def robustness_model():
-    return config["energy"].get("robustness", {}).get("model", "presyn")
+    return planning.robustness_model(config)
 
 
 def robustness_runs_of(variant=None):
     """The robustness runs (of one variant: its p_up / p_down), sorted by seed; a clear error when none."""
-    variants = robustness_variants()
-    if not variants:
-        raise ValueError("the robustness analysis needs energy.robustness.enabled (and energy.enabled) true")
-    runs = _by_seed(energy_specs("robustness"))
-    if variant is not None:
-        if variant not in variants:
-            raise ValueError(f"{variant!r} is not a variant of energy.robustness.variants ({', '.join(variants)})")
-        v = variants[variant]
-        runs = [s for s in runs if s["model"]["p_up"] == float(v["p_up"]) and s["model"]["p_down"] == float(v["p_down"])]
-    return runs
+    return planning.robustness_runs_of(config, RUNS, variant)
 
 
 def robustness_analysis_runs(variant):
     """One variant's runs at energy.analysis.weight_decay (the weight decay Fig 2 analyses), sorted by seed."""
-    wd = float(energy_analysis()["weight_decay"])
-    runs = [s for s in robustness_runs_of(variant) if s["weight_decay"] == wd]
-    if not runs:
-        raise ValueError(f"robustness variant {variant!r} has no run at energy.analysis.weight_decay {wd:g}: "
-                         f"it must be one of energy.weight_decays")
-    return runs
+    return planning.robustness_analysis_runs(config, RUNS, variant)
 
 
-def robustness_specs():
-    return {plan.run_key(s): s for s in robustness_runs_of()}
+def robustness_analysis():
+    """energy.analysis: the lesion and Fisher settings the variants' tables share with Fig 2's."""
+    return planning.energy_analysis(config)
 
 
 rule robustness_table:
@@ -48,7 +35,7 @@ rule robustness_table:
     output:
         "results/tables/energy_robustness.csv",
     params:
-        specs=lambda w: robustness_specs(),
+        specs=lambda w: planning.robustness_specs(config, RUNS),
     log:
         "logs/tables/energy_robustness.log",
     script:
@@ -60,7 +47,7 @@ rule robustness_synapses:
         variant="[A-Za-z][A-Za-z0-9_]*",
     input:
         states=lambda w: run_files(robustness_analysis_runs(w.variant), "state.pt"),
-        data=analysis_data,
+        data=lambda w: planning.analysis_data(config, RUNS),
     output:
         "results/tables/robustness/{variant}/synapses.parquet",
     params:
@@ -68,7 +55,7 @@ rule robustness_synapses:
         dataset=lambda w: robustness_analysis_runs(w.variant)[0]["dataset"],
         important_p=config["model"]["important_p"],
         fisher=True,
-        fisher_chunk=lambda w: energy_analysis().get("fisher_chunk", 500),
+        fisher_chunk=lambda w: robustness_analysis().get("fisher_chunk", 500),
     threads: 2
     log:
         "logs/tables/robustness/{variant}_synapses.log",
@@ -81,16 +68,16 @@ rule robustness_lesion:
         variant="[A-Za-z][A-Za-z0-9_]*",
     input:
         states=lambda w: run_files(robustness_analysis_runs(w.variant), "state.pt"),
-        data=analysis_data,
+        data=lambda w: planning.analysis_data(config, RUNS),
     output:
         "results/tables/robustness/{variant}/lesion.csv",
     params:
         seeds=lambda w: run_seeds(robustness_analysis_runs(w.variant)),
         dataset=lambda w: robustness_analysis_runs(w.variant)[0]["dataset"],
-        fractions=lambda w: energy_analysis().get("lesion_fractions", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
-        n_samples=lambda w: energy_analysis().get("lesion_samples", 10),
-        jitter=lambda w: energy_analysis().get("lesion_jitter", 1e-9),
-        random_orders=lambda w: energy_analysis().get("lesion_random_orders", 0),
+        fractions=lambda w: robustness_analysis().get("lesion_fractions", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+        n_samples=lambda w: robustness_analysis().get("lesion_samples", 10),
+        jitter=lambda w: robustness_analysis().get("lesion_jitter", 1e-9),
+        random_orders=lambda w: robustness_analysis().get("lesion_random_orders", 0),
     threads: 2
     log:
         "logs/tables/robustness/{variant}_lesion.log",
@@ -147,7 +134,7 @@ rule appfig_robustness:
         note=figure_note(),
         variants=lambda w: robustness_variants(),
         default=lambda w: {k: config["energy"]["models"][robustness_model()].get(k) for k in ("p_up", "p_down")},
-        analysis_wd=lambda w: float(energy_analysis()["weight_decay"]),
+        analysis_wd=lambda w: float(robustness_analysis()["weight_decay"]),
     log:
         "logs/figures/appfig_robustness.log",
     script:

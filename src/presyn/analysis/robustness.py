@@ -22,7 +22,7 @@ import pandas as pd
 from presyn import stats
 from presyn.analysis.energy import fig1_stats, parse_groups
 from presyn.analysis.synapses import fig2_stats
-from presyn.plan import robustness_method
+from presyn.planning import robustness_method
 
 FIGURE = "appfig_robustness"
 PREFIX = "robustness"

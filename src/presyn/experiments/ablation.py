@@ -14,7 +14,8 @@ stream, each variant with its own tuned (p_up, p_down, p_freeze):
 Run specs have the layout of the lifelong presynaptic runs with ``experiment = "ablation"`` and
 ``method = "ablation-<variant>"`` (paths ``results/runs/ablation/ablation-<variant>/<benchmark>/seed<s>/``).
 The tuned parameters come from the config, either inline or as the path of a file written by the
-random search below (``results/search/<benchmark>/<variant>.yaml``).
+random search below (``results/search/<benchmark>/<variant>.yaml``). The runs and the search trials' specs are
+planned by ``presyn.planning.ablation`` (``plan_runs``, ``search_spec``); this module trains and scores a trial.
 
 The random search (``search_trial`` / ``best_trial``) reruns the paper's tuning: p_up, p_down ~
 U(0.01, 0.1), p_freeze ~ U(0.9, 0.96) (not searched where the variant fixes it), training on all but
@@ -24,133 +25,16 @@ early when task-1 accuracy after the first task is below ``early_stop_task1``.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
+
+from presyn.planning.ablation import SEARCHED
 
 log = logging.getLogger("presyn")
-
-EXPERIMENT = "ablation"
-SEARCHED = ("p_up", "p_down", "p_freeze")
-
-
-def method_of(variant: str) -> str:
-    """'noFreeze' -> 'ablation-noFreeze' (the method name in result paths)."""
-    return f"{EXPERIMENT}-{variant}"
-
-
-def variant_of(method: str) -> str:
-    return method.split("-", 1)[1] if method.startswith(EXPERIMENT + "-") else method
-
-
-def selected_variants(sec: dict) -> list[str]:
-    """Variants to run: ``run_variants`` (in config order) or every variant."""
-    chosen = sec.get("run_variants")
-    unknown = set(chosen or []) - set(sec["variants"])
-    if unknown:
-        raise ValueError(f"ablation.run_variants names unknown variants {sorted(unknown)}; known: {list(sec['variants'])}")
-    return [v for v in sec["variants"] if not chosen or v in chosen]
-
-
-def load_tuned(entry: dict | str, benchmark: str, variant: str) -> dict:
-    """Tuned (p_up, p_down, p_freeze): inline mapping, or the path of a search result yaml."""
-    if isinstance(entry, str):
-        path = Path(entry)
-        if not path.exists():
-            raise FileNotFoundError(
-                f"ablation.tuned.{benchmark}.{variant} points to {entry}, which does not exist; write it with "
-                f"`snakemake --configfile ... {entry}` (the random search, see config/README.md) or give the values inline")
-        entry = (yaml.safe_load(path.read_text()) or {}).get("best") or {}
-    missing = [k for k in SEARCHED if k not in entry]
-    if missing:
-        raise ValueError(f"ablation.tuned.{benchmark}.{variant} lacks {missing}")
-    return {k: float(entry[k]) for k in SEARCHED}
-
-
-def model_block(sec: dict, benchmark: str, variant: str, tuned: dict | None = None) -> dict:
-    """Shared model + benchmark lr + tuned parameters + the variant's flags (flags win)."""
-    if tuned is None:
-        entry = (sec.get("tuned") or {}).get(benchmark, {}).get(variant)
-        if entry is None:
-            raise ValueError(f"ablation.tuned has no parameters for {benchmark}/{variant}")
-        tuned = load_tuned(entry, benchmark, variant)
-    lr = sec["lr"].get(benchmark)
-    if lr is None:
-        raise ValueError(f"ablation.lr has no learning rate for benchmark {benchmark!r}")
-    return {**copy.deepcopy(sec["model"]), "lr": float(lr), **tuned, **copy.deepcopy(sec["variants"][variant] or {})}
-
-
-def base_run_spec(config: dict, benchmark: str, seed: int, method: str, model: dict, experiment: str = EXPERIMENT) -> dict:
-    """A run spec in the lifelong trainer's layout (see presyn.experiments.lifelong)."""
-    from presyn.plan import base_spec
-    from presyn.tasks import kind_of
-
-    sec = config["ablation"]
-    spec = base_spec(config, experiment, method, benchmark, seed)
-    spec.update(
-        model=model,
-        n_tasks=int(sec["n_tasks"]["split" if kind_of(benchmark) == "split" else "perm"]),
-        epochs_per_task=int(sec["epochs_per_task"]),
-        joint=False,
-        joint_epochs=1,
-        blend=0.25,
-        eval_every=int(sec.get("eval_every", 0)),
-        task_end_eval=bool(sec.get("task_end_eval", False)),
-        holdout=0,
-    )
-    return spec
-
-
-def plan_runs(config: dict) -> list[dict]:
-    """Every ablation run: benchmark x variant x seed."""
-    from presyn.plan import finalise, seeds_for
-
-    sec = config.get(EXPERIMENT)
-    if not sec or not sec.get("enabled", True):
-        return []
-    shared = {k: sec.get(k) for k in ("n_tasks", "epochs_per_task", "eval_every", "task_end_eval", "model", "lr")}
-    runs = []
-    for benchmark in sec["benchmarks"]:
-        for variant in selected_variants(sec):
-            model = model_block(sec, benchmark, variant)
-            for seed in seeds_for(config, EXPERIMENT):
-                spec = base_run_spec(config, benchmark, seed, method_of(variant), model)
-                spec["variant"] = variant
-                runs.append(finalise(spec, {**shared, "model_block": model}))
-    return runs
-
-
-# --------------------------------------------------------------------------------------- random search
-def draw_trial(search: dict, variant_flags: dict, index: int) -> dict:
-    """Trial ``index``'s parameters, a pure function of (search seed, index); flags fix p_freeze where set."""
-    rng = np.random.default_rng([int(search["seed"]), int(index)])
-    params = {}
-    for key in SEARCHED:
-        lo, hi = search["ranges"][key]
-        params[key] = float(rng.uniform(lo, hi))
-    for key in SEARCHED:
-        if key in (variant_flags or {}):
-            params[key] = float(variant_flags[key])
-    return params
-
-
-def search_spec(config: dict, benchmark: str, variant: str, index: int) -> dict:
-    """The run spec of one search trial: the variant's model with drawn parameters, a held-out validation set."""
-    sec = config[EXPERIMENT]
-    search = sec["search"]
-    params = draw_trial(search, sec["variants"][variant], index)
-    model = model_block(sec, benchmark, variant, tuned=params)
-    spec = base_run_spec(config, benchmark, int(search["seed"]) + index, f"search-{variant}", model, experiment="ablation_search")
-    spec.update(holdout=int(search["holdout"]), eval_every=0,
-                search={"benchmark": benchmark, "variant": variant, "trial": index, "params": params,
-                        "early_stop_task1": float(search["early_stop_task1"])})
-    return spec
 
 
 def search_trial(spec: dict, data_path: str, device: torch.device | str = "cpu") -> dict:

@@ -1,14 +1,15 @@
 """Lifelong learning (Fig 4, App. table 1, App. fig 3; docs/protocol.md#lifelong-learning-common-protocol): one method on one task stream.
 
 The trainer is driven entirely by the run spec, so other experiments (the ablation, Fig 5a) reuse it with
-their own ``experiment`` name and ``model`` block. Spec layout (``plan.base_spec`` keys plus):
+their own ``experiment`` name and ``model`` block. The runs are planned by ``presyn.planning.lifelong``
+(``plan_runs``). Spec layout (``presyn.planning.base_spec`` keys plus):
 
     experiment       "lifelong" (or e.g. "ablation")        -- only used for ids and paths
     method           path name, e.g. "presyn", "ewc", "ewcsearch_lam100"
     benchmark        split_mnist | split_fashion | perm_mnist | perm_fashion | cont_perm_mnist (presyn.tasks)
     seed             run seed: initialisation, data order, masks, and the pixel permutations
-    dataset          {name, mean, std, subset}               -- as plan.dataset_block
-    hidden, batch_size, p_min, eval_samples, important_p     -- as plan.base_spec (batch_size may differ per method)
+    dataset          {name, mean, std, subset}               -- as presyn.planning.dataset_block
+    hidden, batch_size, p_min, eval_samples, important_p     -- as presyn.planning.base_spec (batch_size may differ per method)
     model            learner block for presyn.factory.build_learner, e.g.
                        {kind: presyn, lr, p_up, p_down, g_lim, p_freeze, modulation, [sample_p, normalise, learn_p]}
                        {kind: deterministic, optimizer, lr}
@@ -44,7 +45,6 @@ from pathlib import Path
 import torch
 
 from presyn import checkpoint
-from presyn.curves import curve_lists
 from presyn.data import load_for_spec
 from presyn.factory import build_learner
 from presyn.learners import PresynapticLearner
@@ -182,100 +182,3 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
     save_run(out_dir, metrics.frame(), state, spec, device,
              {"train_seconds": t_train, "eval_seconds": t_eval, "seconds_per_epoch": t_train / total,
               "eval_seconds_per_epoch": t_eval / total, **checkpoint.provenance(ckpt)})  # drops the checkpoint too
-
-
-# ---------------------------------------------------------------------------------------------- planner
-def _model_block(method_cfg: dict, benchmark: str) -> dict:
-    per = method_cfg.get("per_benchmark") or {}
-    return {**method_cfg["model"], **(per.get(benchmark) or {})}
-
-
-def records_curve(sec: dict, method: str, benchmark: str) -> bool:
-    """Whether a run evaluates its curve tasks between task ends: only the benchmarks and methods a figure
-    plots per epoch (Fig 4b: presyn and no_consolidation on Split MNIST); null lists = every run."""
-    benchmarks, methods = curve_lists(sec)
-    return (benchmarks is None or benchmark in benchmarks) and (methods is None or method in methods)
-
-
-# Inputs as the BGD fork fed them at other commits (its utils/datasets.py): raw pixels in [0, 1]; or 28 x 28
-# images zero-padded to 32 x 32 and normalised with the padded images' statistics (fork before 61cd41a).
-PADDED32_NORMALISATION = {"mnist": (0.1000, 0.2752), "fashion": (72.94035223214286 / 255, 90.0211833054075 / 255)}
-
-
-def inputs_block(dataset: dict, inputs: str | None) -> dict:
-    """The run's dataset block for a method's ``inputs``: normalised (default: unchanged), raw, padded32."""
-    if inputs in (None, "normalised"):
-        return dataset
-    if inputs == "raw":
-        return {**dataset, "mean": 0.0, "std": 1.0}
-    if inputs == "padded32":
-        mean, std = PADDED32_NORMALISATION[dataset["name"]]
-        return {**dataset, "mean": mean, "std": std, "pad": 2}
-    raise ValueError(f"inputs must be normalised, raw or padded32, not {inputs!r}")
-
-
-def _spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str, seed: int, model: dict) -> dict:
-    from presyn.plan import base_spec
-    from presyn.tasks import kind_of
-
-    spec = base_spec(config, "lifelong", method, benchmark, seed)
-    kind = kind_of(benchmark)
-    spec.update(
-        model=model,
-        batch_size=int(method_cfg.get("batch_size") or spec["batch_size"]),
-        n_tasks=int(sec["n_tasks"]["split" if kind == "split" else "perm"]),
-        epochs_per_task=int(sec["epochs_per_task"]),
-        joint=bool(method_cfg.get("joint", False)),
-        joint_epochs=int(sec["joint_epochs"]),
-        blend=float(sec.get("blend", 0.25)),
-        eval_every=int(sec.get("eval_every", 1)) if records_curve(sec, method, benchmark) else 0,
-        curve_tasks=sec.get("curve_tasks", [1]),
-        task_end_eval=bool(sec.get("task_end_eval", False)),
-        holdout=0,
-    )
-    spec["dataset"] = inputs_block(spec["dataset"], method_cfg.get("inputs"))
-    return spec
-
-
-def bgd_evidence_runs(config: dict, sec: dict) -> list[dict]:
-    """BGD variants of ``lifelong.bgd_evidence`` (method ``bgd-<variant>``): the BGD block of ``methods.bgd``
-    with the variant's model keys and inputs, on one benchmark; target results/lifelong/bgd_evidence.csv."""
-    ev = sec.get("bgd_evidence")
-    if not ev or "bgd" not in sec["methods"]:
-        return []
-    base = sec["methods"]["bgd"]
-    runs = []
-    for name, variant in ev["variants"].items():
-        mcfg = {**base, "inputs": variant.get("inputs", base.get("inputs"))}
-        model = {**_model_block(base, ev["benchmark"]), **(variant.get("model") or {})}
-        for seed in variant.get("seeds", ev["seeds"]):  # a variant may name its own seeds (a seed-spread check)
-            spec = _spec(config, sec, f"bgd-{name}", mcfg, ev["benchmark"], seed, model)
-            spec["diagnostic"] = "bgd_evidence"
-            runs.append(spec)
-    return runs
-
-
-def plan_runs(config: dict) -> list[dict]:
-    """Every lifelong run: method x benchmark x seed (+ the continuous stream, + the EWC search and the BGD
-    evidence runs, which are targets outside figures/all)."""
-    from presyn.experiments.ewc_search import plan_search_runs
-    from presyn.plan import finalise, seeds_for
-
-    sec = config.get("lifelong")
-    if not sec or not sec.get("enabled", True):
-        return []
-    runs = []
-    seeds = seeds_for(config, "lifelong")
-    cont = sec.get("continuous") or {}
-    for method, mcfg in sec["methods"].items():
-        benchmarks = list(sec["benchmarks"])
-        if cont.get("benchmark") and method in cont.get("methods", []):
-            benchmarks.append(cont["benchmark"])
-        for benchmark in benchmarks:
-            for seed in seeds:
-                runs.append(_spec(config, sec, method, mcfg, benchmark, seed, _model_block(mcfg, benchmark)))
-    ewc = sec["methods"].get("ewc", {})
-    runs += plan_search_runs(config, sec, lambda method, benchmark, seed, model: _spec(config, sec, method, ewc, benchmark,
-                                                                                       seed, model))
-    runs += bgd_evidence_runs(config, sec)
-    return [finalise(spec) for spec in runs]  # hash of everything the run is trained with (but its seed)
