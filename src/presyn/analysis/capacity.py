@@ -1,7 +1,7 @@
 """The perceptron near capacity (Methods, "Perceptron"): the Fig 5 protocol at more patterns per task.
 
 The paper: "for more patterns, when the perceptron gets closer to its maximum capacity of 2N, the average
-accuracies of the stochastic and standard perceptron become more similar". Runs: ``presyn.perceptron.
+accuracies of the stochastic and standard perceptron become more similar". Runs: ``presyn.planning.
 capacity_series`` (every method x ``perceptron.capacity.n_patterns`` x seed). The load of a run is
 n_tasks x n_patterns / 2N, the share of the perceptron's capacity that all tasks' patterns together take
 (full protocol: 5 x 100 / 2000 = 0.25, 5 x 400 / 2000 = 1).
@@ -35,7 +35,7 @@ def capacity_table(metric_paths: list[str], series: dict[str, dict]) -> pd.DataF
     """One row per run x repetition: method (the Fig 5 method), run_method, kind, n_patterns, load, seed,
     repetition, mean_accuracy (over all tasks after the last task), task1 (task-1 accuracy then).
 
-    ``series``: ``presyn.perceptron.capacity_series`` (run key -> {spec, method, n_patterns}); the metric
+    ``series``: ``presyn.planning.capacity_series`` (run key -> {spec, method, n_patterns}); the metric
     paths are those runs' metrics files in any order.
     """
     df = read_metrics(metric_paths)
