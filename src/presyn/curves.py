@@ -1,7 +1,7 @@
 """Which lifelong runs record a per-epoch learning curve: the ones Fig 4b plots.
 
 Fig 4b draws the task-1 test accuracy after every epoch of these methods on this benchmark only. The
-planner (``experiments.lifelong``) lets only these runs evaluate between task ends, ``config_check``
+planner (``planning.lifelong``) lets only these runs evaluate between task ends, ``config_check``
 refuses settings that would drop them, and ``analysis.lifelong.fig4_stats`` reads them. Kept free of
 torch, pandas and scipy so that all three, and the Snakefile, can import it cheaply.
 """
