@@ -38,7 +38,7 @@ def test_digest_follows_the_dependency_section_only(tmp_path):
     assert lockfile.pyproject_digest(py, inp) == base  # comments and other keys do not matter
     py.write_text(text.replace('"scipy>=1.11,<2"', '"scipy>=1.12,<2"'))
     assert lockfile.pyproject_digest(py, inp) != base
-    py.write_text(text.replace('test = ["pytest>=8"]', 'test = ["pytest>=8", "hypothesis"]'))
+    py.write_text(text.replace('    "pytest>=8",\n', '    "pytest>=8",\n    "hypothesis",\n'))
     assert lockfile.pyproject_digest(py, inp) != base
     py.write_text(text)
     inp.write_text("torch==2.12.0+cpu\n")
