@@ -48,7 +48,6 @@ import argparse
 import csv
 import json
 import logging
-import os
 import subprocess
 import sys
 import time

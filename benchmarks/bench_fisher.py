@@ -65,8 +65,8 @@ def main() -> None:
     x, y = torch.rand(args.samples, 784, generator=gen), torch.randint(0, 10, (args.samples,), generator=gen)
     result = {"samples": args.samples, "hidden": args.hidden, "threads": args.threads}
     for kind in ("empirical", "exact"):
-        fast_s, fast = best_of(lambda: FISHERS[kind](net, x, y), args.reps)
-        slow_s, slow = best_of(lambda: autograd_fisher(kind, net, x, y), 1)
+        fast_s, fast = best_of(lambda kind=kind: FISHERS[kind](net, x, y), args.reps)
+        slow_s, slow = best_of(lambda kind=kind: autograd_fisher(kind, net, x, y), 1)
         result[kind] = {"matmul_s": round(fast_s, 4), "autograd_s": round(slow_s, 3),
                         "max_abs_diff": float((fast - slow).abs().max()), "max_abs": float(slow.abs().max())}
     print(json.dumps(result))

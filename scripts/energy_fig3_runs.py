@@ -1,10 +1,11 @@
 """Snakemake entry: Fig 3's KS D and in/out Pearson r on every energy run of the analysed model (one row per run;
 issue 29: the spread around the paper's one representative run)."""
+import pandas as pd
+
 from presyn import logs
 from presyn.analysis.sparsity import run_statistics
 from presyn.analysis.synapses import load_state, release_probs
 from presyn.io import write_table
-import pandas as pd
 
 log = logs.setup(snakemake.log[0])
 p = snakemake.params

@@ -1,8 +1,7 @@
 """Snakemake entry: Fig 3 and App. fig 2 statistics (KS true vs shuffled, neuron classes, Pearson in/out)."""
-from presyn import logs
 import pandas as pd
 
-from presyn import stats
+from presyn import logs, stats
 from presyn.analysis.sparsity import run_spread_rows, sparsity_stats
 from presyn.io import read_table, write_table
 

@@ -19,9 +19,9 @@ from presyn import presyn_rule
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import TRAINERS
 from presyn.experiments import ablation as ab
-from presyn.planning import ablation as abp
 from presyn.factory import build_learner
 from presyn.learners import PresynapticRule
+from presyn.planning import ablation as abp
 from presyn.training import Generators
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,12 +16,11 @@ import pytest
 import torch
 import yaml
 
+from conftest import ROOT
 from presyn.baselines import BGDLearner, bgd_update, flat_params, fork_init_, unflatten
 from presyn.data import Dataset
 from presyn.models import SynapticMLP
 from presyn.tasks import make_stream
-
-from conftest import ROOT
 
 SIZES = [16, 12, 10, 10]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from presyn import cpu_kernels, fused, presyn_rule
+from presyn import cpu_kernels, presyn_rule
 from presyn.factory import build_learner
 from presyn.training import Generators
 

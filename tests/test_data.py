@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from presyn import data
-from presyn.data import DataUnavailableError, DatasetSpec, SourceError
+from presyn.data import DatasetSpec, DataUnavailableError, SourceError
 
 
 def write_idx_dir(folder, arrays):

@@ -9,13 +9,12 @@ import pytest
 import torch
 import yaml
 
+from conftest import ROOT
 from presyn.baselines import BGDLearner, EWCLearner, bgd_update, empirical_fisher, flat_params, unflatten
 from presyn.data import Dataset
-from presyn.planning.lifelong import plan_runs
 from presyn.models import SynapticMLP
+from presyn.planning.lifelong import plan_runs
 from presyn.tasks import SPLIT_PAIRS, continuous_share, make_stream, permutations
-
-from conftest import ROOT
 
 
 def tiny_data(n_train=400, n_test=100, d=16, seed=0) -> Dataset:

@@ -10,7 +10,6 @@ import torch
 from presyn import perceptron as pc
 from presyn.planning import perceptron as perceptron_plan
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

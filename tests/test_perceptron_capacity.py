@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from presyn.planning import perceptron as pc  # the perceptron's planner
 from presyn import scorecard as sc
 from presyn.analysis.capacity import capacity_stats, capacity_table
 from presyn.configs import load_config
+from presyn.planning import perceptron as pc  # the perceptron's planner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,7 +110,7 @@ def test_capacity_table_and_stats_by_hand(tmp_path):
     config["perceptron"].update(repetitions=3, capacity={"n_patterns": [10, 40]})
     series = pc.capacity_series(config)
     paths = []
-    for key, entry in series.items():
+    for _key, entry in series.items():
         p = tmp_path / f"{entry['spec']['method']}.parquet"
         _metrics(entry["spec"]["method"], entry["n_patterns"], FINALS[(entry["method"], entry["n_patterns"])]).to_parquet(p)
         paths.append(str(p))

@@ -21,11 +21,10 @@ import torch
 import yaml
 
 from presyn import checkpoint, plan
+from presyn.configs import deep_merge as merge  # noqa: E402
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import run
 from presyn.training import RUN_FILES
-
-from presyn.configs import deep_merge as merge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from presyn.config_check import ConfigError, check, load_schema, validate
-
 from presyn.configs import deep_merge, load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

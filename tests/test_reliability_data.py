@@ -23,8 +23,19 @@ import numpy as np
 import pytest
 
 from presyn import data as D
-from presyn.data import (IDX_NAMES, DatasetSpec, DataUnavailableError, SourceError, digests, encode_idx, fetch,
-                         load_processed, make_synthetic, read_idx_dir, read_mnist_pickle)
+from presyn.data import (
+    IDX_NAMES,
+    DatasetSpec,
+    DataUnavailableError,
+    SourceError,
+    digests,
+    encode_idx,
+    fetch,
+    load_processed,
+    make_synthetic,
+    read_idx_dir,
+    read_mnist_pickle,
+)
 
 ARRAYS = make_synthetic(60, 20, seed=3)
 SHA = digests(ARRAYS)

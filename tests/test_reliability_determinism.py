@@ -17,10 +17,9 @@ import torch
 import yaml
 
 from presyn import planning
+from presyn.configs import deep_merge as merge
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import run
-
-from presyn.configs import deep_merge as merge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +33,7 @@ def quick_config() -> dict:
 def one_job_per_kind() -> dict[str, dict]:
     """First seed, first benchmark, one spec per experiment x method (energy: per model, one weight decay)."""
     picked: dict[str, dict] = {}
-    for key, spec in planning.all_runs(quick_config()).items():
+    for _key, spec in planning.all_runs(quick_config()).items():
         method = spec.get("model_name") or spec["method"]
         kind = f"{spec['experiment']}:{method.split('_lam')[0]}"
         picked.setdefault(kind, spec)

@@ -15,11 +15,10 @@ import yaml
 from presyn import plan, stats
 from presyn.analysis.collect import NoRunsError, read_metrics
 from presyn.analysis.energy import fig1_stats, final_table
+from presyn.configs import deep_merge as merge  # noqa: E402
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import run
 from presyn.training import RUN_FILES
-
-from presyn.configs import deep_merge as merge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from conftest import ROOT
 from presyn import configs, plan

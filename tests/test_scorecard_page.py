@@ -7,9 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from conftest import ROOT

@@ -14,11 +14,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from conftest import pearson_by_hand
 from presyn.io import sha256_file
 from presyn.sjostrom import parse, sources
 from presyn.sjostrom.analysis import appfig4_stats, shuffle_null
-
-from conftest import pearson_by_hand
 
 ROOT = Path(__file__).resolve().parents[1]
 VENDORED = ROOT / "vendor" / "sjostrom"

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import pearson_by_hand
 
+from conftest import pearson_by_hand
 from presyn import scorecard as sc
 from presyn.analysis import sparsity
 

@@ -219,7 +219,7 @@ def train(specs: list[dict], inputs: dict, out_dirs: list[str | Path], device: t
         order = torch.stack([torch.cat(minibatches(n, bs, g.data, device)) for g in gens])  # (S, n)
         loss_sum = torch.zeros(len(specs), device=device)
         correct = torch.zeros(len(specs), device=device, dtype=torch.long)
-        for step, idx in enumerate(torch.split(order, bs, dim=1)):
+        for step, idx in enumerate(torch.split(order, bs, dim=1)):  # noqa: B007 (step: read after the loop)
             loss, ok = batch.step(data.x_train[idx], data.y_train[idx])
             loss_sum += loss * idx.shape[1]
             correct += ok

@@ -477,7 +477,7 @@ def _train_phase(runs: list[_Run], task, epochs_per_task: int, joint: bool, tota
         loss_sum = torch.zeros(S, device=device)
         correct = torch.zeros(S, device=device)
         seen, step = 0, 0
-        for step, pairs in enumerate(zip(*iters, strict=True)):
+        for step, pairs in enumerate(zip(*iters, strict=True)):  # noqa: B007 (step: read after the loop)
             x = torch.stack([p[0] for p in pairs])
             y = torch.stack([p[1] for p in pairs])
             loss, ok = stack.step(x, y)

@@ -9,7 +9,7 @@ then differs from p by less than 1 / 65536.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

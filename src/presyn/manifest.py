@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from presyn.io import atomic_path, sha256_file
@@ -28,7 +28,7 @@ def section_disabled_reason(config: dict, section: str) -> str | None:
 def write_manifest(files: list[str], out: str | Path, config: dict, left_out: dict[str, str] | None = None) -> None:
     lines = [
         "# presyn-repro figures manifest",
-        f"# generated {datetime.now(timezone.utc).isoformat(timespec='seconds')} by code {code_version()}",
+        f"# generated {datetime.now(UTC).isoformat(timespec='seconds')} by code {code_version()}",
         f"# run label: {config.get('run_label') or 'paper protocol (config/config.yaml)'}",
         "# sha256  path",
     ]

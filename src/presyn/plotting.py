@@ -303,7 +303,7 @@ def place_panel_letters(fig) -> None:
                 left = min(left, ybox.x0)
         obstacles = _obstacles(fig, renderer, t)
         spots.append((t, left, _raise_clear(t, left, ax.bbox.y1 + pad, obstacles, pad, renderer), obstacles))
-    for t, left, y, obstacles in spots:  # one height per row of panels
+    for t, left, _y, obstacles in spots:  # one height per row of panels
         row = [y2 for t2, _, y2, _ in spots if _row(t2.axes) == _row(t.axes)]
         _raise_clear(t, left, max(row), obstacles, pad, renderer)
 

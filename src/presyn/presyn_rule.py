@@ -22,8 +22,8 @@ p_up == p_down (every perceptron setting) and otherwise to the rounding of (p_up
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numba
 import numpy as np

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ def record(spec: dict, seed: int, device: str, extra: dict | None = None) -> dic
         "environment": environment(),
         "device": device_description(device),
         "host": socket.gethostname(),
-        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     rec.update(extra or {})
     return rec

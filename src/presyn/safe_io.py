@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import pickle
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 

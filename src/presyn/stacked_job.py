@@ -4,8 +4,9 @@ lifelong: ``presyn.batched_lifelong``): match each output folder to its run spec
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger("presyn")
 

@@ -44,7 +44,7 @@ class Generators:
     masks: torch.Generator
 
     @classmethod
-    def from_seed(cls, seed: int, device: torch.device) -> "Generators":
+    def from_seed(cls, seed: int, device: torch.device) -> Generators:
         init = torch.Generator().manual_seed(seed)
         data = torch.Generator(device=device).manual_seed(seed + 1)
         masks = torch.Generator(device=device).manual_seed(seed + 2)

@@ -16,10 +16,10 @@ import torch
 
 from presyn import stats
 from presyn.analysis.collect import check_single_config, final_values, read_metrics
-from presyn.analysis.fisher import empirical_fisher
-from presyn.safe_io import torch_load
 from presyn.analysis.drift import init_bin_table
+from presyn.analysis.fisher import empirical_fisher
 from presyn.analysis.lesion import RANDOM_MEAN, area_between
+from presyn.safe_io import torch_load
 
 LOG_FLOOR = 1e-12  # |w_bar| and Fisher values below this are counted at the floor of their log-axis histograms
 

@@ -138,7 +138,7 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device)
             seen, step = 0, 0
-            for step, (x, y) in enumerate(batches):
+            for step, (x, y) in enumerate(batches):  # noqa: B007 (step: read after the loop)
                 loss, ok = learner.step(x, y)
                 loss_sum += loss * y.numel()
                 correct += ok

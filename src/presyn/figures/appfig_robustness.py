@@ -22,6 +22,7 @@ import pandas as pd
 from presyn import plotting
 from presyn.analysis.energy import parse_groups
 from presyn.figures.fig1 import stars
+from presyn.figures.fig2 import IMPORTANT_P, stat
 
 # scorecard item id -> panel it is drawn in (issue 30.3): none of this figure's items is tied to one panel
 PANELS = {f"robustness.{v}.{c}": panel for v in ("p_low", "p_high") for c, panel in (
@@ -30,7 +31,6 @@ PANELS = {f"robustness.{v}.{c}": panel for v in ("p_low", "p_high") for c, panel
     ("few_high_p_synapses", "d"), ("lesion_lowp_first_beats_random", "e"), ("lesion_significant", "e"),
     ("high_p_more_energy", "f"), ("high_p_more_fisher", "g"))}
 PANELS = {k: (f"top.{k.split('.')[1]}" if v == "top" else v) for k, v in PANELS.items()}  # top: that setting's panel
-from presyn.figures.fig2 import IMPORTANT_P, stat
 
 MODEL = "presyn"
 LESION_PCT = 50

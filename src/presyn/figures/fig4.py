@@ -4,11 +4,10 @@ per method with the joint-training bound (dashed) and t-test stars (presynaptic 
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib import gridspec
-import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
 
 from presyn import plotting
 from presyn.analysis.energy import parse_groups

@@ -5,7 +5,6 @@ over the passes, c: final mean accuracy, points with SEM and the t-test over rep
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from presyn import plotting

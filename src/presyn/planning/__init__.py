@@ -17,17 +17,44 @@ The trainers (``presyn.experiments``, ``presyn.perceptron``) read the specs plan
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from presyn.planning import ablation, energy, ewc_search, lifelong, perceptron
 from presyn.planning.ablation import search_data, search_spec, search_target, search_trial_files
-from presyn.planning.core import (BENCHMARK_DATASET, base_spec, by_seed, data_file, dataset_block, dataset_of, finalise,
-                                  fmt_number, kind_of, method_name, of_experiment, run_dir, run_files, run_key, run_seeds,
-                                  seeds_for)
-from presyn.planning.energy import (analysis_data, analysis_runs, energy_analysis, energy_specs, importance_cutoffs,
-                                    representative_seed, robustness_analysis_runs, robustness_method, robustness_model,
-                                    robustness_runs, robustness_runs_of, robustness_specs, robustness_variants,
-                                    uniform_runs)
+from presyn.planning.core import (
+    BENCHMARK_DATASET,
+    base_spec,
+    by_seed,
+    data_file,
+    dataset_block,
+    dataset_of,
+    finalise,
+    fmt_number,
+    kind_of,
+    method_name,
+    of_experiment,
+    run_dir,
+    run_files,
+    run_key,
+    run_seeds,
+    seeds_for,
+)
+from presyn.planning.energy import (
+    analysis_data,
+    analysis_runs,
+    energy_analysis,
+    energy_specs,
+    importance_cutoffs,
+    representative_seed,
+    robustness_analysis_runs,
+    robustness_method,
+    robustness_model,
+    robustness_runs,
+    robustness_runs_of,
+    robustness_specs,
+    robustness_variants,
+    uniform_runs,
+)
 from presyn.planning.lifelong import bgd_evidence_specs, ewc_search_runs, lifelong_runs
 from presyn.planning.perceptron import capacity_series, perceptron_files, perceptron_spec
 
