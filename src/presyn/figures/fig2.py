@@ -129,6 +129,21 @@ def draw_hist(ax, hist: pd.DataFrame, panel: str, groups: tuple[str, ...]) -> st
     return text
 
 
+def seed_welch_p(a: pd.Series, b: pd.Series) -> float | None:
+    """Two-sided Welch t-test of two summary rows over seeds (mean, SEM, n): the seed, not the pooled synapse,
+    is the unit when the statement is about the model (issue 30); None when either has fewer than 2 seeds."""
+    from scipy import stats as sps
+
+    from presyn import stats
+
+    if min(int(a["n"]), int(b["n"])) < 2 or pd.isna(a["sem"]) or pd.isna(b["sem"]):
+        return None
+    se, df = stats.welch_from_stats(a["value"], a["sem"], int(a["n"]), b["value"], b["sem"], int(b["n"]))
+    if not se > 0 or not np.isfinite(df):
+        return None
+    return float(2 * sps.t.sf(abs((a["value"] - b["value"]) / se), df))
+
+
 def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "", what: str = "",
          published=None) -> None:
     plotting.style()
@@ -138,15 +153,22 @@ def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_n
     draw_p_hist(ax_a, hist, "p", stat(stats_df, "fig2.fraction_important.after"))
     plotting.panel_letter(ax_a, "a")
 
-    lesion = stats_df[stats_df["name"].str.match(r"^fig2\.lesion\.(lowp_first|random)\.\d+$")].copy()
+    lesion = stats_df[stats_df["name"].str.match(r"^fig2\.lesion\.(lowp_first|random|random_mean)\.\d+$")].copy()
     lesion["order"] = lesion["name"].str.split(".").str[2]
     lesion["pct"] = lesion["name"].str.split(".").str[3].astype(int)
     n_l = int(lesion["n"].max()) if len(lesion) else None
+    area = {b: stat(stats_df, f"fig2.lesion.area_lowp_vs_{b}") for b in ("random", "random_mean")}
+    orders = (area["random_mean"]["groups"] if area["random_mean"] is not None else "").rpartition("orders=")[2]
     for order, g in lesion.sort_values("pct").groupby("order", sort=False):
         sem = g["sem"].fillna(0).to_numpy()
-        ax_b.plot(g["pct"], g["value"], marker="o", ms=3, color=plotting.color(order), label=plotting.label(order),
-                  mec="k" if order == "random" else plotting.color(order), mew=0.4)
-        ax_b.fill_between(g["pct"], g["value"] - sem, g["value"] + sem, color=plotting.color(order), alpha=0.3, lw=0)
+        label = plotting.label(order) + {"random": " (authors': one per seed)",
+                                         "random_mean": f" (mean of {orders or 'R'} per seed)"}.get(order, "")
+        ax_b.plot(g["pct"], g["value"], marker="o" if order != "random_mean" else None, ms=3, color=plotting.color(order),
+                  label=label, mec="k" if order == "random" else plotting.color(order), mew=0.4,
+                  ls="--" if order == "random_mean" else "-", lw=1.2 if order == "random_mean" else None,
+                  zorder=3 if order == "random_mean" else 2)
+        if order != "random_mean":
+            ax_b.fill_between(g["pct"], g["value"] - sem, g["value"] + sem, color=plotting.color(order), alpha=0.3, lw=0)
     tests = stats_df[stats_df["name"].str.match(r"^fig2\.lesion\.lowp_vs_random\.\d+$")].copy()
     if len(tests):
         tests["pct"] = tests["name"].str.rsplit(".", n=1).str[1].astype(int)
@@ -154,8 +176,13 @@ def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_n
         for _, t in tests.iterrows():
             ax_b.text(t["pct"], 1.0, plotting.stars(t["p_holm"]), ha="center", va="bottom", fontsize=plotting.FONT_SMALL,
                       rotation=90 if plotting.stars(t["p_holm"]) == "n.s." else 0)
-        ax_b.set_title(f"mean \u00b1 SEM, n = {n_l} seeds; marks: paired t-test per fraction,\n"
-                       f"Holm-corrected over the {len(tests)} fractions")
+        ax_b.set_title(f"mean \u00b1 SEM, n = {n_l} seeds; marks: paired t-test per\n"
+                       f"fraction vs one random order, Holm-corrected ({len(tests)} fractions)")
+    whole = [f"{fmt_p(t['p_value'])} vs {'one order' if b == 'random' else f'mean of {orders}'}"
+             for b, t in area.items() if t is not None]
+    if whole:  # the whole-curve tests, fixed before they were computed (issue 29.2)
+        ax_b.text(0.03, 0.35, "area between curves 10\u201390 %,\npaired t-test: " + ";\n".join(whole),
+                  transform=ax_b.transAxes, ha="left", va="bottom", fontsize=plotting.FONT_SMALL)
     ax_b.set_xlabel("synapses removed (%)")
     ax_b.set_ylabel("test accuracy")
     ax_b.set_ylim(0, 1.12)
@@ -172,9 +199,9 @@ def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_n
         hi, lo = stat(stats_df, f"fig2.{panel}.high_p"), stat(stats_df, f"fig2.{panel}.low_p")
         if hi is not None and lo is not None:
             lines.append(f"per-seed means: high {hi['value']:.3g} vs low p {lo['value']:.3g} (n = {int(hi['n'])} seeds)")
-        test = stat(stats_df, f"fig2.{panel}.high_vs_low")
-        if test is not None:
-            lines.append(f"Mann-Whitney, pooled synapses (n = {int(test['n']):,}): {fmt_p(test['p_value'])}")
+            p_seeds = seed_welch_p(hi, lo)
+            if p_seeds is not None:
+                lines.append(f"Welch t-test over seeds (two-sided): {fmt_p(p_seeds)}")
         if panel == "fisher":
             r = stat(stats_df, "fig2.pearson_fisher_p.seeds")
             if r is not None:

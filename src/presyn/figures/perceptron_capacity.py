@@ -21,10 +21,18 @@ def _rows(st: pd.DataFrame, prefix: str) -> pd.DataFrame:
     return rows.sort_values("n_patterns")
 
 
+def _positions(rows: pd.DataFrame) -> dict[int, int]:
+    """Evenly spaced x positions, one per load in increasing order: the loads (100-200 patterns, then 400) are too
+    close on a linear axis for their labels (issue 30: overlapping tick labels); the axis says it is not to scale."""
+    return {n: i for i, n in enumerate(sorted(rows["n_patterns"].unique()))}
+
+
 def _load_axis(ax, rows: pd.DataFrame) -> None:
-    ax.set_xticks(rows["n_patterns"].unique())
-    ax.set_xticklabels([f"{n}\n({load:g})" for n, load in rows.drop_duplicates("n_patterns")[["n_patterns", "load"]].itertuples(index=False)])
-    ax.set_xlabel("patterns per task\n(load: all tasks' patterns / 2N)")
+    first = rows.drop_duplicates("n_patterns").sort_values("n_patterns")
+    ax.set_xticks(range(len(first)))
+    ax.set_xticklabels([f"{n}\n({load:g})" for n, load in first[["n_patterns", "load"]].itertuples(index=False)])
+    ax.set_xlim(-0.5, len(first) - 0.5)
+    ax.set_xlabel("patterns per task (load: all tasks' patterns / 2N);\nevenly spaced, not to scale")
 
 
 # scorecard item id -> panel it is drawn in (issue 30.3)
@@ -36,7 +44,7 @@ def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=N
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(7.2, 3.0))
     final = _rows(st, f"{FIGURE}.final.")
     for method, g in final.groupby("method", sort=False):
-        ax_a.errorbar(g["n_patterns"], g["value"], yerr=g["sem"].fillna(0), color=plotting.color(method),
+        ax_a.errorbar(g["n_patterns"].map(_positions(final)), g["value"], yerr=g["sem"].fillna(0), color=plotting.color(method),
                       label=plotting.label(method), marker="o", capsize=3, lw=1.2)
     if len(final):
         _load_axis(ax_a, final)
@@ -46,7 +54,7 @@ def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=N
 
     gap = _rows(st, f"{FIGURE}.gap.")
     if len(gap):
-        ax_b.errorbar(gap["n_patterns"], gap["value"], yerr=gap["sem"].fillna(0), color=plotting.color("presyn"),
+        ax_b.errorbar(gap["n_patterns"].map(_positions(gap)), gap["value"], yerr=gap["sem"].fillna(0), color=plotting.color("presyn"),
                       marker="o", capsize=3, lw=1.2)
         _load_axis(ax_b, gap)
         span = float((gap["value"] + gap["sem"].fillna(0)).max() - (gap["value"] - gap["sem"].fillna(0)).min())
@@ -55,7 +63,7 @@ def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=N
             if len(t):
                 up = g["value"] >= 0
                 y = g["value"] + (1 if up else -1) * ((0 if pd.isna(g["sem"]) else g["sem"]) + 0.04 * span)
-                ax_b.text(g["n_patterns"], y, plotting.stars(t["p_value"].iloc[0]), ha="center",
+                ax_b.text(_positions(gap)[g["n_patterns"]], y, plotting.stars(t["p_value"].iloc[0]), ha="center",
                           va="bottom" if up else "top", fontsize=plotting.FONT_SMALL)
         lo, hi = ax_b.get_ylim()
         ax_b.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
