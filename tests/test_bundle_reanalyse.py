@@ -80,3 +80,15 @@ def test_update_tables_records_the_partial_rerun(tiny_bundle, tmp_path):  # noqa
     assert bundle.yaml.safe_load((tiny_bundle / "config.yaml").read_text())["seeds"] == [1, 2, 3]
     with pytest.raises(bundle.BundleError, match="not tables of the bundle"):
         bundle.update_tables(tiny_bundle, {"results/stats/fig3.csv": new}, "no")
+
+
+def test_update_tables_adds_a_new_analysis_table(tiny_bundle, tmp_path):  # noqa: F811
+    """A new table of the bundled runs (issue 29's spread over every energy run) is added with role table and
+    rows_before None; a path outside results/tables is refused."""
+    new = tmp_path / "n.csv"
+    pd.DataFrame({"seed": [1, 2], "d": [0.4, 0.5]}).to_csv(new, index=False)
+    m = bundle.update_tables(tiny_bundle, {"results/tables/new_spread.csv": new}, "a new analysis of the same runs")
+    assert m["files"]["results/tables/new_spread.csv"]["role"] == "table" and bundle.verify(tiny_bundle) == m
+    assert m["table_updates"][-1]["files"]["results/tables/new_spread.csv"] == {"rows_before": None, "rows_after": 2}
+    with pytest.raises(bundle.BundleError, match="not tables of the bundle"):
+        bundle.update_tables(tiny_bundle, {"figures/extra.csv": new}, "no")

@@ -9,7 +9,8 @@ Layout of a bundle folder (paths inside mirror the workflow's):
     results/tables/...             role "table": inputs of the stats and figure rules (rebuilt from, never trained)
     results/stats/*.csv            role "expected": the run's stats rows (the rebuild must equal them)
     results/reproduction.{md,csv}  role "expected": the run's scorecard
-    figures/*.png                  role "figure": the run's figures, for eyes (not compared byte for byte)
+    figures/*.png                  role "figure": every figure drawn from the bundle's own tables in reviewer mode
+                                   (``render_figures``); bundle_check redraws and compares them pixel by pixel
     job_summary.csv                role "summary": one row per job of the run (kind, wall seconds, peak memory)
 
 Writing (``write_bundle``) is the Snakemake target ``reference_bundle``; reading it back (``verify``) refuses a
@@ -311,6 +312,49 @@ def compare_figures(bundle: str | Path, rebuilt_root: str | Path) -> list[Differ
     return diffs
 
 
+def render_figures(bundle: str | Path, render_dir: str | Path, repo: str | Path, cores: int = 1,
+                   env: dict | None = None) -> dict:
+    """Draw the bundle's figures from its own tables, in reviewer mode, and ship those (issue 30): a figure in the
+    bundle is then exactly what ``bundle_check`` redraws from it, title included ("reference bundle: code ...")
+    and never a picture of the run's working tree. Runs ``snakemake figures/all`` in reviewer mode (a separate
+    Snakemake process, working directory ``render_dir``), requires its stats and scorecard to equal the bundle's
+    (the analysis is a function of the tables; a difference is a bug and raises), then replaces every file of role
+    ``figure`` and records ``figures_rendered`` in the manifest, written last (atomically)."""
+    import os
+    import subprocess
+    import sys
+
+    bundle, render_dir, repo = Path(bundle).resolve(), Path(render_dir).resolve(), Path(repo).resolve()
+    if render_dir.exists():
+        shutil.rmtree(render_dir)
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "workflow" / "Snakefile"), "--cores", str(max(1, cores)),
+           "figures/all", "--configfile", str(repo / "config" / "reviewer.yaml"),
+           "--config", f"reference_bundle={bundle}", f"reviewer_dir={render_dir}"]
+    res = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if res.returncode != 0:
+        raise BundleError(f"rendering the bundle's figures from its tables failed (snakemake exit {res.returncode}); "
+                          f"its log: {render_dir / 'logs'}\n{res.stderr[-3000:]}")
+    diffs, _ = compare(bundle, render_dir)
+    if diffs:
+        raise BundleError(f"the stats / scorecard drawn from the bundle's tables differ from the run's ({len(diffs)} "
+                          f"differences, first: {diffs[0]}): the analysis is not a function of the bundled tables; fix that")
+    manifest = verify(bundle)
+    files = dict(manifest["files"])
+    for rel in files_of(manifest, "figure"):
+        src = render_dir / rel
+        if not src.is_file():
+            raise BundleError(f"the reviewer rendering under {render_dir} lacks {rel}")
+        with atomic_path(bundle / rel) as tmp:
+            shutil.copyfile(src, tmp)
+        files[rel] = {**files[rel], "sha256": sha256_file(bundle / rel), "bytes": (bundle / rel).stat().st_size}
+    manifest["files"] = dict(sorted(files.items()))
+    manifest["figures_rendered"] = ("every figure drawn from this bundle's tables in reviewer mode by code_version "
+                                    "(snakemake figures/all --configfile config/reviewer.yaml), as bundle_check redraws it")
+    with atomic_path(bundle / MANIFEST) as tmp:
+        Path(tmp).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return manifest
+
+
 # ------------------------------------------------------------------ refreshing the analysis layer (issue 28)
 
 ANALYSIS_ROLES = ("expected", "figure")
@@ -354,7 +398,7 @@ def reanalyse(bundle: str | Path, rebuilt_root: str | Path, repo: str | Path | N
 def update_tables(bundle: str | Path, tables: dict[str, str | Path], note: str, config_sections: dict | None = None,
                   repo: str | Path | None = None) -> dict:
     """Replace some of the bundle's tables by tables of a partial rerun (runs whose config changed, or evaluation-only
-    extras on the same runs), without pretending the whole bundle was rerun: each replaced file keeps its role,
+    extras on the same runs), or add a new table (a new analysis of the bundled runs: rows_before is None), without pretending the whole bundle was rerun: each replaced file keeps its role,
     gets its new sha256, and ``table_updates`` in the manifest records what changed, by which code, when and why
     (``note``: which runs were rerun and how the rows shared with the old table were checked). ``config_sections``
     (top-level key -> new value) replace those sections of the bundle's config, so that the config describes the
@@ -362,17 +406,20 @@ def update_tables(bundle: str | Path, tables: dict[str, str | Path], note: str, 
     bundle = Path(bundle)
     manifest = verify(bundle)
     files = dict(manifest["files"])
-    unknown = [rel for rel in tables if files.get(rel, {}).get("role") != "table"]
+    unknown = [rel for rel in tables if files.get(rel, {"role": "table"}).get("role") != "table"
+               or (rel not in files and not rel.startswith("results/tables/"))]
     if unknown:
-        raise BundleError(f"{unknown} are not tables of the bundle {bundle}: only shipped tables can be updated")
+        raise BundleError(f"{unknown} are not tables of the bundle {bundle}: only tables (results/tables/...) can be "
+                          f"updated or added")
     record = {"code_version": code_version(exclude=[bundle], root=repo),
               "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "note": note, "files": {}}
     for rel, src in tables.items():
         dst = bundle / rel
-        old_rows = len(pd.read_csv(dst)) if dst.suffix == ".csv" else None
+        old_rows = len(pd.read_csv(dst)) if dst.suffix == ".csv" and rel in files else None
+        dst.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(dst) as tmp:
             shutil.copyfile(src, tmp)
-        files[rel] = {**files[rel], "sha256": sha256_file(dst), "bytes": dst.stat().st_size}
+        files[rel] = {**files.get(rel, {"role": "table"}), "sha256": sha256_file(dst), "bytes": dst.stat().st_size}
         record["files"][rel] = {"rows_before": old_rows, "rows_after": len(pd.read_csv(dst)) if dst.suffix == ".csv" else None}
     if config_sections:
         cfg = yaml.safe_load((bundle / CONFIG).read_text(encoding="utf-8"))

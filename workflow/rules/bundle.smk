@@ -42,6 +42,9 @@ if not REVIEW:
         params:
             run_keys=lambda w: figure_run_keys(RUNS) + sorted(PERCEPTRON_RUNS) + sorted(PERCEPTRON_CAPACITY),
             left_out=lambda w: left_out_figures(),
+            render_dir=lambda w: str(Path("results/bundle_render").resolve()),
+            repo=str(REPO),
+        threads: workflow.cores
         log:
             "logs/reference_bundle.log",
         script:
