@@ -46,25 +46,6 @@ from __future__ import annotations
 
 import logging
 
-from presyn.scorecard.published import (
-    FIELDS,
-    NUMBER_CRITERIA,
-    OPS,
-    SOURCE_KINDS,
-    SOURCE_LABELS,
-    check_published,
-    claim_statement,
-    describe_tolerance,
-    link_note,
-    load_published,
-    PublishedFileError,
-    source_text,
-    tolerance_of,
-    _check_basis as _check_basis,
-    _check_check as _check_check,
-    _check_operand as _check_operand,
-    _check_source as _check_source,
-)
 from presyn.scorecard.judging import (
     CLOSE,
     CSV_COLUMNS,
@@ -78,6 +59,8 @@ from presyn.scorecard.judging import (
     UNIT_FACTORS,
     UNIT_RANGES,
     VERDICTS,
+    Observed,
+    Unresolved,
     counts,
     distinct_counts,
     evaluate_check,
@@ -86,47 +69,120 @@ from presyn.scorecard.judging import (
     find_row,
     judge,
     load_stats,
-    Observed,
     resolve,
     scorecard,
-    Unresolved,
+)
+from presyn.scorecard.judging import (
     _evaluate_number as _evaluate_number,
+)
+from presyn.scorecard.judging import (
     _f as _f,
+)
+from presyn.scorecard.judging import (
     _fmt as _fmt,
+)
+from presyn.scorecard.judging import (
     _is_nan as _is_nan,
+)
+from presyn.scorecard.judging import (
     _is_synthetic as _is_synthetic,
+)
+from presyn.scorecard.judging import (
     _n_int as _n_int,
+)
+from presyn.scorecard.judging import (
     _names as _names,
+)
+from presyn.scorecard.judging import (
     _operand_or_constant as _operand_or_constant,
+)
+from presyn.scorecard.judging import (
     _status as _status,
+)
+from presyn.scorecard.judging import (
     _status_fields as _status_fields,
+)
+from presyn.scorecard.judging import (
     _summary_test as _summary_test,
+)
+from presyn.scorecard.judging import (
     _three_level as _three_level,
+)
+from presyn.scorecard.judging import (
     _unit_factor as _unit_factor,
+)
+from presyn.scorecard.judging import (
     _why_missing as _why_missing,
+)
+from presyn.scorecard.published import (
+    FIELDS,
+    NUMBER_CRITERIA,
+    OPS,
+    SOURCE_KINDS,
+    SOURCE_LABELS,
+    PublishedFileError,
+    check_published,
+    claim_statement,
+    describe_tolerance,
+    link_note,
+    load_published,
+    source_text,
+    tolerance_of,
+)
+from presyn.scorecard.published import (
+    _check_basis as _check_basis,
+)
+from presyn.scorecard.published import (
+    _check_check as _check_check,
+)
+from presyn.scorecard.published import (
+    _check_operand as _check_operand,
+)
+from presyn.scorecard.published import (
+    _check_source as _check_source,
 )
 from presyn.scorecard.render import (
     THUMBNAIL_BUDGET,
     VERDICT_MARK,
     VERDICT_STYLE,
+    RunInfo,
     banner,
     figure_thumbnail,
     markdown_trailer,
     rules_text,
-    RunInfo,
     summary_line,
     to_csv_frame,
     to_html,
     to_markdown,
+)
+from presyn.scorecard.render import (
     _earlier_cell as _earlier_cell,
+)
+from presyn.scorecard.render import (
     _figure_sections as _figure_sections,
+)
+from presyn.scorecard.render import (
     _fmt_num as _fmt_num,
+)
+from presyn.scorecard.render import (
     _md_escape as _md_escape,
+)
+from presyn.scorecard.render import (
     _ours_cell as _ours_cell,
+)
+from presyn.scorecard.render import (
     _pub_cell as _pub_cell,
+)
+from presyn.scorecard.render import (
     _status_cell as _status_cell,
+)
+from presyn.scorecard.render import (
     _tally as _tally,
+)
+from presyn.scorecard.render import (
     _text as _text,
+)
+from presyn.scorecard.render import (
     _thumbnails as _thumbnails,
 )
 

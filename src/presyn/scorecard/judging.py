@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,12 +45,39 @@ UNIT_FACTORS = {
     ("points", "%"): 1.0,
 }
 # a row declared in these units must lie in this range (a fraction of 73.2 is a unit bug)
-UNIT_RANGES = {"fraction": (-1.0, 1.0), "%": (-100.0, 100.0), "points": (-100.0, 100.0), "p": (0.0, 1.0),
-               "r": (-1.0, 1.0), "D": (0.0, 1.0)}
+UNIT_RANGES = {
+    "fraction": (-1.0, 1.0),
+    "%": (-100.0, 100.0),
+    "points": (-100.0, 100.0),
+    "p": (0.0, 1.0),
+    "r": (-1.0, 1.0),
+    "D": (0.0, 1.0),
+}
 
-CSV_COLUMNS = ["kind", "id", "figure", "statement", "unit", "published", "published_sem", "published_source", "ours",
-               "ours_sem", "n", "difference", "tolerance", "verdict", "source", "detail",
-               "status", "counted_under", "added", "after_results", "earlier_verdict", "earlier_rule"]
+CSV_COLUMNS = [
+    "kind",
+    "id",
+    "figure",
+    "statement",
+    "unit",
+    "published",
+    "published_sem",
+    "published_source",
+    "ours",
+    "ours_sem",
+    "n",
+    "difference",
+    "tolerance",
+    "verdict",
+    "source",
+    "detail",
+    "status",
+    "counted_under",
+    "added",
+    "after_results",
+    "earlier_verdict",
+    "earlier_rule",
+]
 
 
 def load_stats(paths: Iterable[str | os.PathLike]) -> tuple[pd.DataFrame, list[str]]:
@@ -137,9 +165,15 @@ def resolve(stats: pd.DataFrame, operand: Any, unit: str | None = None) -> Obser
         a = resolve(stats, operand["diff"][0], operand.get("unit"))
         b = resolve(stats, operand["diff"][1], operand.get("unit"))
         factor = _unit_factor(operand.get("unit"), unit) * float(operand.get("scale", 1.0))
-        sem = math.sqrt(np.nansum([a.sem ** 2, b.sem ** 2])) if not (_is_nan(a.sem) and _is_nan(b.sem)) else float("nan")
-        return Observed(value=(a.value - b.value) * factor, sem=sem * abs(factor), n=f"{a.n} vs {b.n}",
-                        source=f"{a.source} - {b.source}", synthetic=a.synthetic or b.synthetic, notes=a.notes + b.notes)
+        sem = math.sqrt(np.nansum([a.sem**2, b.sem**2])) if not (_is_nan(a.sem) and _is_nan(b.sem)) else float("nan")
+        return Observed(
+            value=(a.value - b.value) * factor,
+            sem=sem * abs(factor),
+            n=f"{a.n} vs {b.n}",
+            source=f"{a.source} - {b.source}",
+            synthetic=a.synthetic or b.synthetic,
+            notes=a.notes + b.notes,
+        )
     row, notes = find_row(stats, operand["stat"])
     names = " | ".join(_names(operand["stat"]))
     if row is None:
@@ -154,16 +188,27 @@ def resolve(stats: pd.DataFrame, operand: Any, unit: str | None = None) -> Obser
     if src_unit in UNIT_RANGES and fld in ("value", "sem"):
         lo, hi = UNIT_RANGES[src_unit]
         if not lo <= raw <= hi:
-            raise Unresolved(f"{name}: {fld} = {raw:g} is outside [{lo:g}, {hi:g}] for unit {src_unit!r}; "
-                             f"fix the unit in config/published.yaml or the analysis", verdict=INVALID, source=name)
+            raise Unresolved(
+                f"{name}: {fld} = {raw:g} is outside [{lo:g}, {hi:g}] for unit {src_unit!r}; "
+                f"fix the unit in config/published.yaml or the analysis",
+                verdict=INVALID,
+                source=name,
+            )
     factor = _unit_factor(src_unit, unit) * float(operand.get("scale", 1.0))
     sem = _f(row.get("sem")) if fld == "value" else float("nan")
     n = row.get("n")
     n_str = "" if pd.isna(n) else str(int(_f(n))) if not _is_nan(_f(n)) else str(n)
     stat_value = _f(row.get("statistic"))
-    return Observed(value=raw * factor, sem=abs(sem * factor), n=n_str, p_value=_f(row.get("p_value")),
-                    statistic=stat_value * (1.0 if float(operand.get("scale", 1.0)) >= 0 else -1.0),
-                    source=name, synthetic=_is_synthetic(row), notes=notes)
+    return Observed(
+        value=raw * factor,
+        sem=abs(sem * factor),
+        n=n_str,
+        p_value=_f(row.get("p_value")),
+        statistic=stat_value * (1.0 if float(operand.get("scale", 1.0)) >= 0 else -1.0),
+        source=name,
+        synthetic=_is_synthetic(row),
+        notes=notes,
+    )
 
 
 def _unit_factor(src: str | None, dst: str | None) -> float:
@@ -193,8 +238,9 @@ def _three_level(inside_noise: bool, dist: float, practical: float, noise_text: 
     return NOT_REPRODUCED, noise_text + f"; outside noise and the practical margin {practical:g}"
 
 
-def judge(published: float, published_sem: float | None, ours: Observed, tol: dict,
-          n_published: int | None = None) -> tuple[str, str]:
+def judge(
+    published: float, published_sem: float | None, ours: Observed, tol: dict, n_published: int | None = None
+) -> tuple[str, str]:
     """Verdict of one number and the reason, by the tolerance's criterion."""
     crit = tol.get("criterion", "tolerance")
     if crit == "mean":
@@ -204,26 +250,46 @@ def judge(published: float, published_sem: float | None, ours: Observed, tol: di
         have = [s for s in (ours.sem, published_sem) if s is not None and not _is_nan(s)]
         comb = math.sqrt(sum(s * s for s in have)) if have else float("nan")
         k = float(tol.get("sem_mult", 2.0))
-        which = ("ours and published" if len(have) == 2 else "ours only (no published SEM)" if not _is_nan(ours.sem)
-                 else "published only (no SEM of ours)" if have else "none")
+        which = (
+            "ours and published"
+            if len(have) == 2
+            else "ours only (no published SEM)"
+            if not _is_nan(ours.sem)
+            else "published only (no SEM of ours)"
+            if have
+            else "none"
+        )
         if _is_nan(comb) or comb <= 0:
-            return _three_level(False, abs(diff), float(tol["practical"]), f"|diff| {abs(diff):.3g}; no SEM to judge noise")
-        return _three_level(abs(diff) <= k * comb + 1e-12, abs(diff), float(tol["practical"]),
-                            f"|diff| {abs(diff):.3g} = {abs(diff) / comb:.2g} combined SEM ({which}; bound {k:g})")
+            return _three_level(
+                False, abs(diff), float(tol["practical"]), f"|diff| {abs(diff):.3g}; no SEM to judge noise"
+            )
+        return _three_level(
+            abs(diff) <= k * comb + 1e-12,
+            abs(diff),
+            float(tol["practical"]),
+            f"|diff| {abs(diff):.3g} = {abs(diff) / comb:.2g} combined SEM ({which}; bound {k:g})",
+        )
     if crit == "fisher_z":
         n_o = _n_int(ours.n)
         if n_o is None or n_published is None or n_o <= 3 or n_published <= 3:
             return NOT_RUN, "Fisher z needs n > 3 for ours and the published r"
         from presyn.stats import fisher_z_distance
+
         dz, se = fisher_z_distance(ours.value, n_o, published, n_published)
         k = float(tol.get("z_mult", 2.0))
-        return _three_level(dz <= k * se, abs(ours.value - published), float(tol["practical"]),
-                            f"Fisher z distance {dz:.3g} = {dz / se:.2g} SE (n {n_o} vs {n_published}; bound {k:g}); "
-                            f"|r diff| {abs(ours.value - published):.3g}")
+        return _three_level(
+            dz <= k * se,
+            abs(ours.value - published),
+            float(tol["practical"]),
+            f"Fisher z distance {dz:.3g} = {dz / se:.2g} SE (n {n_o} vs {n_published}; bound {k:g}); "
+            f"|r diff| {abs(ours.value - published):.3g}",
+        )
     if crit == "same_data":
         d = abs(ours.value - published)
         ok = d <= float(tol["abs"]) + 1e-12
-        return (REPRODUCED if ok else NOT_REPRODUCED), f"same data: |diff| {d:.3g} {'<=' if ok else '>'} {float(tol['abs']):g}"
+        return (
+            REPRODUCED if ok else NOT_REPRODUCED
+        ), f"same data: |diff| {d:.3g} {'<=' if ok else '>'} {float(tol['abs']):g}"
     if crit == "run_spread":
         n_o = _n_int(ours.n)
         if n_o is None or n_o < 2 or _is_nan(ours.sem):
@@ -231,8 +297,12 @@ def judge(published: float, published_sem: float | None, ours: Observed, tol: di
         sd = ours.sem * math.sqrt(n_o)
         bound = float(tol.get("sd_mult", 2.0)) * sd * math.sqrt(1 + 1 / n_o)
         d = abs(ours.value - published)
-        return _three_level(d <= bound + 1e-12, d, float(tol["practical"]),
-                            f"|mean of {n_o} seeds - published| {d:.3g}; SD over seeds {sd:.3g}, bound {bound:.3g}")
+        return _three_level(
+            d <= bound + 1e-12,
+            d,
+            float(tol["practical"]),
+            f"|mean of {n_o} seeds - published| {d:.3g}; SD over seeds {sd:.3g}, bound {bound:.3g}",
+        )
     if crit == "significance":
         alpha = float(tol.get("alpha", 0.05))
         p = ours.p_value
@@ -240,9 +310,11 @@ def judge(published: float, published_sem: float | None, ours: Observed, tol: di
             return NOT_RUN, "no p-value in our stats row"
         same_sign = np.sign(ours.value) == np.sign(published)
         ok = bool(same_sign and p < alpha)
-        return (REPRODUCED if ok else NOT_REPRODUCED), \
-            f"ours {ours.value:+.3g} (p = {p:.3g}); published {published:+.3g}: " + \
-            ("same sign" if same_sign else "opposite sign") + f", p {'<' if p < alpha else '>='} {alpha:g}"
+        return (
+            REPRODUCED if ok else NOT_REPRODUCED
+        ), f"ours {ours.value:+.3g} (p = {p:.3g}); published {published:+.3g}: " + (
+            "same sign" if same_sign else "opposite sign"
+        ) + f", p {'<' if p < alpha else '>='} {alpha:g}"
     if crit == "nonsignificant":
         alpha = float(tol.get("alpha", 0.05))
         p = ours.value
@@ -279,15 +351,23 @@ def evaluate_number(item: dict, stats: pd.DataFrame, tolerances: dict, disabled:
         old.pop("published_t", None) if e.get("without_published_t") else None
         prev = _evaluate_number(old, stats, tolerances, disabled)
         row["earlier_verdict"] = prev["verdict"]
-        row["earlier_rule"] = f"until {e['until']}: {prev['tolerance']}" + (f" on {prev['source']}" if e.get("ours") else "")
+        row["earlier_rule"] = f"until {e['until']}: {prev['tolerance']}" + (
+            f" on {prev['source']}" if e.get("ours") else ""
+        )
     return row
 
 
 def _status_fields(item: dict) -> dict:
     status = DUPLICATE if "duplicate_of" in item else SUPERSEDED if "superseded_by" in item else CURRENT
     under = item.get("duplicate_of") or item.get("superseded_by") or ""
-    return {"status": status, "counted_under": under, "added": str(item.get("added", "")),
-            "after_results": bool(item.get("after_results", False)), "earlier_verdict": "", "earlier_rule": ""}
+    return {
+        "status": status,
+        "counted_under": under,
+        "added": str(item.get("added", "")),
+        "after_results": bool(item.get("after_results", False)),
+        "earlier_verdict": "",
+        "earlier_rule": "",
+    }
 
 
 def _evaluate_number(item: dict, stats: pd.DataFrame, tolerances: dict, disabled: dict[str, str] | None = None) -> dict:
@@ -297,10 +377,24 @@ def _evaluate_number(item: dict, stats: pd.DataFrame, tolerances: dict, disabled
     pub_sem = _f(item.get("published_sem"))
     if _is_nan(pub_sem) and item.get("published_t"):  # a difference printed with its t: SEM = difference / t
         pub_sem = abs(float(item["published"]) / float(item["published_t"]))
-    row = {"kind": "number", "id": item["id"], "figure": item["figure"], "statement": item["what"] + link_note(item), "unit": unit,
-           "published": float(item["published"]), "published_sem": pub_sem,
-           "published_source": source_text(item.get("source")), "ours": float("nan"), "ours_sem": float("nan"), "n": "", "difference": float("nan"),
-           "tolerance": describe_tolerance(tol, unit), "verdict": NOT_RUN, "source": "", "detail": ""}
+    row = {
+        "kind": "number",
+        "id": item["id"],
+        "figure": item["figure"],
+        "statement": item["what"] + link_note(item),
+        "unit": unit,
+        "published": float(item["published"]),
+        "published_sem": pub_sem,
+        "published_source": source_text(item.get("source")),
+        "ours": float("nan"),
+        "ours_sem": float("nan"),
+        "n": "",
+        "difference": float("nan"),
+        "tolerance": describe_tolerance(tol, unit),
+        "verdict": NOT_RUN,
+        "source": "",
+        "detail": "",
+    }
     try:
         ours = resolve(stats, item["ours"], unit)
     except Unresolved as e:
@@ -335,9 +429,21 @@ def evaluate_check(chk: dict, stats: pd.DataFrame) -> tuple[str, str, list[str],
     if "all" in chk:
         parts = [evaluate_check(c, stats) for c in chk["all"]]
         verdicts = [p[0] for p in parts]
-        verdict = INVALID if INVALID in verdicts else NOT_REPRODUCED if NOT_REPRODUCED in verdicts \
-            else NOT_RUN if NOT_RUN in verdicts else REPRODUCED
-        return verdict, " AND ".join(f"[{p[1]}]" for p in parts), [s for p in parts for s in p[2]], any(p[3] for p in parts)
+        verdict = (
+            INVALID
+            if INVALID in verdicts
+            else NOT_REPRODUCED
+            if NOT_REPRODUCED in verdicts
+            else NOT_RUN
+            if NOT_RUN in verdicts
+            else REPRODUCED
+        )
+        return (
+            verdict,
+            " AND ".join(f"[{p[1]}]" for p in parts),
+            [s for p in parts for s in p[2]],
+            any(p[3] for p in parts),
+        )
     if "above" in chk or "tost" in chk:
         return _summary_test(chk, stats)
     if "test" in chk:
@@ -352,8 +458,12 @@ def evaluate_check(chk: dict, stats: pd.DataFrame) -> tuple[str, str, list[str],
         if "p_above" in chk:
             alpha = float(chk["p_above"])
             ok = p >= alpha
-            return (REPRODUCED if ok else NOT_REPRODUCED), f"{t.source}: p = {p:.3g} {'>=' if ok else '<'} {alpha:g}", \
-                [t.source], t.synthetic
+            return (
+                (REPRODUCED if ok else NOT_REPRODUCED),
+                f"{t.source}: p = {p:.3g} {'>=' if ok else '<'} {alpha:g}",
+                [t.source],
+                t.synthetic,
+            )
         alpha = float(chk["p_below"])
         sign = chk.get("sign", "any")
         sign_ok = sign == "any" or (sign == "positive" and stat > 0) or (sign == "negative" and stat < 0)
@@ -365,13 +475,20 @@ def evaluate_check(chk: dict, stats: pd.DataFrame) -> tuple[str, str, list[str],
     # comparison
     try:
         left = resolve(stats, chk["left"])
-        right = resolve(stats, chk["right"]) if "right" in chk else Observed(value=float(chk["value"]), source=str(chk["value"]))
+        right = (
+            resolve(stats, chk["right"])
+            if "right" in chk
+            else Observed(value=float(chk["value"]), source=str(chk["value"]))
+        )
     except Unresolved as e:
         return e.verdict, str(e), [e.source], False
     l, r, m, op = left.value, right.value, float(chk.get("margin", 0.0)), chk["op"]
     ok = {">": l > r + m, ">=": l >= r - m, "<": l < r - m, "<=": l <= r + m, "~": abs(l - r) <= m}[op]
-    shown = (f"{left.source} = {_fmt(l)}, {right.source} = {_fmt(r)}: '{op}'" + (f" (margin {m:g})" if m else "")
-             + (" holds" if ok else " does NOT hold"))
+    shown = (
+        f"{left.source} = {_fmt(l)}, {right.source} = {_fmt(r)}: '{op}'"
+        + (f" (margin {m:g})" if m else "")
+        + (" holds" if ok else " does NOT hold")
+    )
     names = [left.source] + ([right.source] if "right" in chk else [])
     return (REPRODUCED if ok else NOT_REPRODUCED), shown, names, left.synthetic or right.synthetic
 
@@ -401,7 +518,12 @@ def _summary_test(chk: dict, stats: pd.DataFrame) -> tuple[str, str, list[str], 
     synthetic = a.synthetic or b.synthetic
     margin, alpha = float(chk.get("margin", 0.0)), float(chk["alpha"])
     if (na is None and nb is None) or any(n is not None and (n < 2 or _is_nan(o.sem)) for o, n in ((a, na), (b, nb))):
-        return NOT_RUN, f"{' vs '.join(names) or 'constants'}: a test over replicates needs summary rows with n >= 2 and an SEM", names, synthetic
+        return (
+            NOT_RUN,
+            f"{' vs '.join(names) or 'constants'}: a test over replicates needs summary rows with n >= 2 and an SEM",
+            names,
+            synthetic,
+        )
     # put the replicated side first when only one side is replicated (one-sample)
     flip = na is None
     (x, nx), (y, ny) = ((b, nb), (a, na)) if flip else ((a, na), (b, nb))
@@ -414,16 +536,20 @@ def _summary_test(chk: dict, stats: pd.DataFrame) -> tuple[str, str, list[str], 
             t = (diff - margin) / se
             p = float(st.sps.t.sf(t, df))
         ok = p < alpha
-        found = (f"{a.source} - {b.source} = {_fmt(diff)} (SE {_fmt(se)}, df {df:.3g}); one-sided H1: > {margin:g}: "
-                 f"t = {_fmt(t)}, p = {p:.3g} {'<' if ok else '>='} {alpha:g}")
+        found = (
+            f"{a.source} - {b.source} = {_fmt(diff)} (SE {_fmt(se)}, df {df:.3g}); one-sided H1: > {margin:g}: "
+            f"t = {_fmt(t)}, p = {p:.3g} {'<' if ok else '>='} {alpha:g}"
+        )
     else:
         p, tl, tu, df = st.tost_from_stats(x.value, x.sem, nx, y.value, y.sem if ny else None, ny, margin)
         se = st.welch_from_stats(x.value, x.sem, nx, y.value, y.sem if ny else None, ny)[0]
         if se == 0:
             p = 0.0 if abs(diff) < margin else 1.0
         ok = p < alpha
-        found = (f"{a.source} - {b.source} = {_fmt(diff)} (SE {_fmt(se)}, df {df:.3g}); TOST margin ±{margin:g}: "
-                 f"p = {p:.3g} {'<' if ok else '>='} {alpha:g} ({'equivalent' if ok else 'equivalence not shown'})")
+        found = (
+            f"{a.source} - {b.source} = {_fmt(diff)} (SE {_fmt(se)}, df {df:.3g}); TOST margin ±{margin:g}: "
+            f"p = {p:.3g} {'<' if ok else '>='} {alpha:g} ({'equivalent' if ok else 'equivalence not shown'})"
+        )
     return (REPRODUCED if ok else NOT_REPRODUCED), found, names, synthetic
 
 
@@ -434,10 +560,25 @@ def evaluate_claim(item: dict, stats: pd.DataFrame, disabled: dict[str, str] | N
         detail = _why_missing(item["figure"], found, disabled)
     if synthetic and verdict != INVALID:
         verdict, detail = NOT_RUN, detail + "; SYNTHETIC stand-in data: not a reproduction"
-    return {"kind": "claim", "id": item["id"], "figure": item["figure"], "statement": claim_statement(item), "unit": "",
-            "published": float("nan"), "published_sem": float("nan"), "published_source": "", "ours": float("nan"), "ours_sem": float("nan"),
-            "n": "", "difference": float("nan"), "tolerance": "", "verdict": verdict,
-            "source": ", ".join(dict.fromkeys(n for n in names if n)), "detail": detail, **_status_fields(item)}
+    return {
+        "kind": "claim",
+        "id": item["id"],
+        "figure": item["figure"],
+        "statement": claim_statement(item),
+        "unit": "",
+        "published": float("nan"),
+        "published_sem": float("nan"),
+        "published_source": "",
+        "ours": float("nan"),
+        "ours_sem": float("nan"),
+        "n": "",
+        "difference": float("nan"),
+        "tolerance": "",
+        "verdict": verdict,
+        "source": ", ".join(dict.fromkeys(n for n in names if n)),
+        "detail": detail,
+        **_status_fields(item),
+    }
 
 
 # ----------------------------------------------------------------------------- the whole card
@@ -453,12 +594,18 @@ def scorecard(published: dict, stats: pd.DataFrame, disabled: dict[str, str] | N
 
 def counts(card: pd.DataFrame) -> dict[str, dict[str, int]]:
     """Verdicts per kind over every row (duplicates and superseded rows included); ``distinct_counts`` counts tests."""
-    return {kind: {v: int(((card["kind"] == kind) & (card["verdict"] == v)).sum()) for v in VERDICTS}
-            for kind in ("number", "claim")}
+    return {
+        kind: {v: int(((card["kind"] == kind) & (card["verdict"] == v)).sum()) for v in VERDICTS}
+        for kind in ("number", "claim")
+    }
 
 
 def _status(card: pd.DataFrame) -> pd.Series:
-    return card["status"].fillna(CURRENT).replace("", CURRENT) if "status" in card else pd.Series(CURRENT, index=card.index)
+    return (
+        card["status"].fillna(CURRENT).replace("", CURRENT)
+        if "status" in card
+        else pd.Series(CURRENT, index=card.index)
+    )
 
 
 def distinct_counts(card: pd.DataFrame) -> dict:
@@ -473,10 +620,12 @@ def distinct_counts(card: pd.DataFrame) -> dict:
     for kind in ("number", "claim"):
         k = card["kind"] == kind
         cur = card[k & (st == CURRENT)]
-        out[kind] = {"current": {v: int((cur["verdict"] == v).sum()) for v in VERDICTS}, "n_current": int(len(cur)),
-                     "duplicates": int((k & (st == DUPLICATE)).sum()),
-                     "superseded": {v: int((card[k & (st == SUPERSEDED)]["verdict"] == v).sum()) for v in VERDICTS},
-                     "n_superseded": int((k & (st == SUPERSEDED)).sum()),
-                     "after_results": int((k & (st == CURRENT) & after).sum())}
+        out[kind] = {
+            "current": {v: int((cur["verdict"] == v).sum()) for v in VERDICTS},
+            "n_current": int(len(cur)),
+            "duplicates": int((k & (st == DUPLICATE)).sum()),
+            "superseded": {v: int((card[k & (st == SUPERSEDED)]["verdict"] == v).sum()) for v in VERDICTS},
+            "n_superseded": int((k & (st == SUPERSEDED)).sum()),
+            "after_results": int((k & (st == CURRENT) & after).sum()),
+        }
     return out
-

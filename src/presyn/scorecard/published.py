@@ -21,8 +21,13 @@ NUMBER_CRITERIA = ("tolerance", "significance", "nonsignificant", "mean", "fishe
 OPS = (">", ">=", "<", "<=", "~")
 FIELDS = ("value", "statistic", "p_value", "sem")
 SOURCE_KINDS = ("table", "text", "caption", "figure", "code")
-SOURCE_LABELS = {"table": "table", "text": "text", "caption": "caption", "figure": "read off a figure",
-                 "code": "authors' code output"}
+SOURCE_LABELS = {
+    "table": "table",
+    "text": "text",
+    "caption": "caption",
+    "figure": "read off a figure",
+    "code": "authors' code output",
+}
 
 
 class PublishedFileError(ValueError):
@@ -53,16 +58,21 @@ def check_published(pub: dict) -> None:
             if item.get("id") in seen:
                 errors.append(f"{where}: duplicate id")
             seen.add(item.get("id"))
-            need = ("id", "figure", "what", "published", "unit", "tolerance", "ours", "source") if section == "numbers" \
+            need = (
+                ("id", "figure", "what", "published", "unit", "tolerance", "ours", "source")
+                if section == "numbers"
                 else ("id", "figure", "claim", "check")
+            )
             errors += [f"{where}: missing key {k!r}" for k in need if k not in item]
             if section == "numbers":
                 tol = item.get("tolerance")
                 if isinstance(tol, str) and tol not in tolerances:
                     errors.append(f"{where}: tolerance {tol!r} is not defined under tolerances")
                 if "source" in item:
-                    errors += [f"{where}: {e}" for e in _check_source(item["source"], tolerances.get(tol, {})
-                                                                       if isinstance(tol, str) else tol)]
+                    errors += [
+                        f"{where}: {e}"
+                        for e in _check_source(item["source"], tolerances.get(tol, {}) if isinstance(tol, str) else tol)
+                    ]
                 if "ours" in item:
                     errors += [f"{where}: {e}" for e in _check_operand(item["ours"])]
                 tol_d = tolerances.get(tol) if isinstance(tol, str) else tol
@@ -73,7 +83,9 @@ def check_published(pub: dict) -> None:
                 if "earlier" in item:
                     e_ = item["earlier"]
                     if not isinstance(e_, dict) or e_.get("tolerance") not in tolerances or "until" not in e_:
-                        errors.append(f"{where}: earlier needs {{tolerance: <a defined tolerance>, until: <date>, ours?: ...}}")
+                        errors.append(
+                            f"{where}: earlier needs {{tolerance: <a defined tolerance>, until: <date>, ours?: ...}}"
+                        )
             else:
                 errors += [f"{where}: {e}" for e in _check_basis(item)]
                 if "check" in item:
@@ -124,7 +136,11 @@ def source_text(src: dict | None) -> str:
 
 def claim_statement(item: dict) -> str:
     """The claim as the scorecard prints it: the paper's statement, then how it is tested."""
-    text = f"{item['claim']}. Our test: {item['our_test']}" if item.get("our_test") else f"{item['claim']} [the paper's own test]"
+    text = (
+        f"{item['claim']}. Our test: {item['our_test']}"
+        if item.get("our_test")
+        else f"{item['claim']} [the paper's own test]"
+    )
     return text + link_note(item)
 
 
@@ -133,7 +149,11 @@ def link_note(item: dict) -> str:
     if "superseded_by" in item:
         return f" (Superseded {item.get('superseded_on', '')} by {item['superseded_by']}: {item.get('superseded_why', '')})"
     if "duplicate_of" in item:
-        return f" (Repeats the test of {item['duplicate_of']}" + (f": {item['duplicate_why']}" if item.get("duplicate_why") else "") + ")"
+        return (
+            f" (Repeats the test of {item['duplicate_of']}"
+            + (f": {item['duplicate_why']}" if item.get("duplicate_why") else "")
+            + ")"
+        )
     return ""
 
 
@@ -190,7 +210,6 @@ def _check_check(chk: Any) -> list[str]:
     return [f"check {chk!r} is none of left/op, test, above, tost, all"]
 
 
-
 # ----------------------------------------------------------------------------- tolerances
 
 
@@ -207,16 +226,22 @@ def describe_tolerance(tol: dict, unit: str) -> str:
     if crit == "nonsignificant":
         return f"direction and significance only: p >= {tol.get('alpha', 0.05):g}"
     if crit == "mean":
-        return (f"within noise: |diff| <= {tol.get('sem_mult', 2):g} combined SEM; close: |diff| <= {tol['practical']:g} {u}"
-                + ("; opposite sign: not reproduced" if tol.get("same_sign") else ""))
+        return (
+            f"within noise: |diff| <= {tol.get('sem_mult', 2):g} combined SEM; close: |diff| <= {tol['practical']:g} {u}"
+            + ("; opposite sign: not reproduced" if tol.get("same_sign") else "")
+        )
     if crit == "fisher_z":
-        return (f"within noise: |z diff| <= {tol.get('z_mult', 2):g} x sqrt(1/(n-3) + 1/(n_pub-3)) (Fisher z); "
-                f"close: |r diff| <= {tol['practical']:g}")
+        return (
+            f"within noise: |z diff| <= {tol.get('z_mult', 2):g} x sqrt(1/(n-3) + 1/(n_pub-3)) (Fisher z); "
+            f"close: |r diff| <= {tol['practical']:g}"
+        )
     if crit == "same_data":
         return f"same data: |diff| <= {tol['abs']:g} (rounding only)"
     if crit == "run_spread":
-        return (f"within run-to-run spread: |mean - published| <= {tol.get('sd_mult', 2):g} SD_seeds x sqrt(1 + 1/n); "
-                f"close: <= {tol['practical']:g}")
+        return (
+            f"within run-to-run spread: |mean - published| <= {tol.get('sd_mult', 2):g} SD_seeds x sqrt(1 + 1/n); "
+            f"close: <= {tol['practical']:g}"
+        )
     parts = []
     if "abs" in tol:
         parts.append(f"±{tol['abs']:g} {'points' if unit == '%' else unit}".rstrip())
@@ -225,4 +250,3 @@ def describe_tolerance(tol: dict, unit: str) -> str:
     if "sem_mult" in tol:
         parts.append(f"{tol['sem_mult']:g} combined SEM")
     return " or ".join(parts) + (" (looser: read off a figure)" if tol.get("figure_read") else "")
-
