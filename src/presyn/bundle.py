@@ -25,10 +25,10 @@ import math
 import platform
 import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 import yaml
@@ -130,7 +130,7 @@ def write_bundle(out_dir: str | Path, files: dict[str, list[str]], config: dict,
             "code_version": code_version(exclude=[out_dir]),  # rewriting the tracked bundle is not a code change
             "config_hash": config_hash(cfg),
             "run_label": cfg.get("run_label") or "paper protocol (config/config.yaml)",
-            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine_description(),
             # the lock's sha256, whether the environment matched it, the version of every locked package
             "environment": environment(packages=True),
@@ -387,7 +387,7 @@ def reanalyse(bundle: str | Path, rebuilt_root: str | Path, repo: str | Path | N
         files[rel] = {"role": role, "sha256": sha256_file(dst), "bytes": dst.stat().st_size}
     manifest["files"] = dict(sorted(files.items()))
     manifest["analysis_code_version"] = code_version(exclude=[bundle], root=repo)
-    manifest["analysis_created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest["analysis_created_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     manifest["analysis_note"] = ("stats, scorecard and figures recomputed from this bundle's tables by analysis_code_version "
                                  "(reviewer mode, target bundle_reanalyse); tables, config and code_version are the run's")
     with atomic_path(bundle / MANIFEST) as tmp:
@@ -412,7 +412,7 @@ def update_tables(bundle: str | Path, tables: dict[str, str | Path], note: str, 
         raise BundleError(f"{unknown} are not tables of the bundle {bundle}: only tables (results/tables/...) can be "
                           f"updated or added")
     record = {"code_version": code_version(exclude=[bundle], root=repo),
-              "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "note": note, "files": {}}
+              "created_utc": datetime.now(UTC).isoformat(timespec="seconds"), "note": note, "files": {}}
     for rel, src in tables.items():
         dst = bundle / rel
         old_rows = len(pd.read_csv(dst)) if dst.suffix == ".csv" and rel in files else None
@@ -535,7 +535,7 @@ def _misses_lines(card: pd.DataFrame, bundle_rel: str, notes: dict | None) -> li
         groups.setdefault(key, []).append((r, note))
     lines = ["", "What is not reproduced, and why (each miss once; reasons and measurements in `config/README.md`, "
              "notes in `config/scorecard_notes.yaml`):", ""]
-    for key, rows in groups.items():
+    for rows in groups.values():
         r, note = rows[0]
         title = SECTION_TITLE.get(r["figure"], r["figure"])
         ids = ", ".join(f"[`{x['id']}`]({bundle_rel}/results/reproduction.md#{anchor(x['id'])})" for x, _ in rows)
