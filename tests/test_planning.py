@@ -21,12 +21,18 @@ def quick_config() -> dict:
 
 def tiny_config() -> dict:
     """The smallest energy config: one model, two weight decays, seeds given out of order."""
-    return {"seeds": [2, 1],
-            "model": {"hidden": [10], "batch_size": 4, "p_min": 0.25, "eval_samples": 2, "important_p": 0.9},
-            "data": {"subset": None, "datasets": {"mnist": {"mean": 0.1, "std": 0.3}}},
-            "energy": {"benchmark": "mnist", "epochs": 1, "weight_decays": [0.0, 0.01],
-                       "models": {"presyn": {"kind": "presyn", "lr": 0.1, "p_up": 0.07, "p_down": 0.07}},
-                       "analysis": {"model": "presyn", "weight_decay": 0.01}}}
+    return {
+        "seeds": [2, 1],
+        "model": {"hidden": [10], "batch_size": 4, "p_min": 0.25, "eval_samples": 2, "important_p": 0.9},
+        "data": {"subset": None, "datasets": {"mnist": {"mean": 0.1, "std": 0.3}}},
+        "energy": {
+            "benchmark": "mnist",
+            "epochs": 1,
+            "weight_decays": [0.0, 0.01],
+            "models": {"presyn": {"kind": "presyn", "lr": 0.1, "p_up": 0.07, "p_down": 0.07}},
+            "analysis": {"model": "presyn", "weight_decay": 0.01},
+        },
+    }
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +42,17 @@ def quick():
 
 
 def test_import_leaves_torch_numpy_pandas_out():
-    code = ("import sys, presyn.planning, presyn.plan; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'numpy', 'pandas', 'scipy'}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""}).stdout.strip()
+    code = (
+        "import sys, presyn.planning, presyn.plan; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'numpy', 'pandas', 'scipy'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""},
+    ).stdout.strip()
     assert out == "[]"
 
 
@@ -48,10 +61,17 @@ def test_config_hash_pinned():
     moved here (presyn.plan at 537ace4): moving code never retrains anything."""
     runs = planning.all_runs(tiny_config())
     assert {k: s["config_hash"] for k, s in runs.items()} == {
-        "energy/presyn_wd0/mnist/seed2": "10b9e240b19e399e", "energy/presyn_wd0/mnist/seed1": "10b9e240b19e399e",
-        "energy/presyn_wd0.01/mnist/seed2": "54b5632493fcf3bb", "energy/presyn_wd0.01/mnist/seed1": "54b5632493fcf3bb"}
-    assert list(runs) == ["energy/presyn_wd0/mnist/seed2", "energy/presyn_wd0/mnist/seed1",  # config order kept
-                          "energy/presyn_wd0.01/mnist/seed2", "energy/presyn_wd0.01/mnist/seed1"]
+        "energy/presyn_wd0/mnist/seed2": "10b9e240b19e399e",
+        "energy/presyn_wd0/mnist/seed1": "10b9e240b19e399e",
+        "energy/presyn_wd0.01/mnist/seed2": "54b5632493fcf3bb",
+        "energy/presyn_wd0.01/mnist/seed1": "54b5632493fcf3bb",
+    }
+    assert list(runs) == [
+        "energy/presyn_wd0/mnist/seed2",
+        "energy/presyn_wd0/mnist/seed1",  # config order kept
+        "energy/presyn_wd0.01/mnist/seed2",
+        "energy/presyn_wd0.01/mnist/seed1",
+    ]
 
 
 def test_all_runs_experiments_and_order(quick):
@@ -92,7 +112,9 @@ def test_energy_groups_and_by_seed(quick):
     assert {s["model_name"] for s in fig1.values()} == set(cfg["energy"]["models"])
     assert len(fig1) == len(cfg["energy"]["models"]) * len(cfg["energy"]["weight_decays"]) * len(cfg["seeds"])
     sweep = planning.energy_specs(runs, "fixedp_sweep")
-    assert len(sweep) == len(cfg["energy"]["fixedp_sweep"]["ps"]) and all(s["model_name"] == "fixedp" for s in sweep.values())
+    assert len(sweep) == len(cfg["energy"]["fixedp_sweep"]["ps"]) and all(
+        s["model_name"] == "fixedp" for s in sweep.values()
+    )
     assert [s["seed"] for s in planning.uniform_runs(runs)] == sorted(cfg["seeds"])
     ordered = planning.by_seed(planning.energy_specs(planning.all_runs(tiny_config())))
     assert [(s["weight_decay"], s["seed"]) for s in ordered] == [(0.0, 1), (0.01, 1), (0.0, 2), (0.01, 2)]  # stable
@@ -103,12 +125,18 @@ def test_analysis_runs_and_settings(quick):
     a = cfg["energy"]["analysis"]
     chosen = planning.analysis_runs(cfg, runs)
     assert [s["seed"] for s in chosen] == sorted(cfg["seeds"])
-    assert all(s["model_name"] == a["model"] and s["weight_decay"] == a["weight_decay"] and not s.get("energy_group")
-               for s in chosen)
+    assert all(
+        s["model_name"] == a["model"] and s["weight_decay"] == a["weight_decay"] and not s.get("energy_group")
+        for s in chosen
+    )
     assert planning.analysis_data(cfg, runs) == "data/processed/mnist.npz"
     assert planning.representative_seed(cfg, runs) == min(cfg["seeds"])  # null: the first analysed seed
-    assert planning.representative_seed({**cfg, "energy": {**cfg["energy"], "analysis": {**a, "representative_seed": 2020}}},
-                                        runs) == 2020
+    assert (
+        planning.representative_seed(
+            {**cfg, "energy": {**cfg["energy"], "analysis": {**a, "representative_seed": 2020}}}, runs
+        )
+        == 2020
+    )
     assert planning.importance_cutoffs(cfg) == [float(c) for c in a["importance_cutoffs"]]
     assert planning.importance_cutoffs({"energy": {"analysis": {}}}) == [] and planning.importance_cutoffs({}) == []
     bad = {**cfg, "energy": {**cfg["energy"], "analysis": {**a, "weight_decay": 0.5}}}
@@ -146,10 +174,13 @@ def test_robustness_selectors(quick):
 def test_lifelong_selectors(quick):
     cfg, runs = quick
     figure = planning.lifelong_runs(runs)
-    assert figure and all(s["experiment"] == "lifelong" and not s.get("search") and not s.get("diagnostic")
-                          for s in figure.values())
+    assert figure and all(
+        s["experiment"] == "lifelong" and not s.get("search") and not s.get("diagnostic") for s in figure.values()
+    )
     sec = cfg["lifelong"]
-    assert len(figure) == len(sec["methods"]) * len(sec["benchmarks"]) * len(cfg["seeds"]) + len(cfg["seeds"])  # + cont.
+    assert len(figure) == len(sec["methods"]) * len(sec["benchmarks"]) * len(cfg["seeds"]) + len(
+        cfg["seeds"]
+    )  # + cont.
     search = planning.lifelong_runs(runs, search=True)
     screen, confirm = planning.ewc_search_runs(runs, "screen"), planning.ewc_search_runs(runs, "confirm")
     assert set(screen) | set(confirm) == set(search) and len(screen) == len(confirm) > 0
@@ -160,7 +191,9 @@ def test_lifelong_selectors(quick):
     ev = planning.bgd_evidence_specs(cfg, runs)
     diag = {k for k, s in ev.items() if s.get("diagnostic") == "bgd_evidence"}
     assert diag == {k for k, s in runs.items() if s.get("diagnostic")}
-    assert set(ev) - diag == {f"lifelong/bgd/{sec['bgd_evidence']['benchmark']}/seed{seed}" for seed in sec["bgd_evidence"]["seeds"]}
+    assert set(ev) - diag == {
+        f"lifelong/bgd/{sec['bgd_evidence']['benchmark']}/seed{seed}" for seed in sec["bgd_evidence"]["seeds"]
+    }
 
 
 def test_lifelong_spec_blocks():
@@ -185,7 +218,8 @@ def test_ablation_and_search_selectors(quick):
     s = sec["search"]
     assert planning.search_target(cfg) == f"results/search/{s['benchmark']}/{s['variant']}.yaml"
     assert planning.search_trial_files(cfg, "split_mnist", "full") == [
-        f"results/search/split_mnist/full/trial{i}.json" for i in range(s["n_trials"])]
+        f"results/search/split_mnist/full/trial{i}.json" for i in range(s["n_trials"])
+    ]
     assert planning.search_data("split_fashion") == "data/processed/fashion.npz"
     trial = planning.search_spec(cfg, "split_mnist", "fixedP", 1)
     assert trial["experiment"] == "ablation_search" and trial["seed"] == s["seed"] + 1 and trial["search"]["trial"] == 1

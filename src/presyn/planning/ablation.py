@@ -31,7 +31,9 @@ def selected_variants(sec: dict) -> list[str]:
     chosen = sec.get("run_variants")
     unknown = set(chosen or []) - set(sec["variants"])
     if unknown:
-        raise ValueError(f"ablation.run_variants names unknown variants {sorted(unknown)}; known: {list(sec['variants'])}")
+        raise ValueError(
+            f"ablation.run_variants names unknown variants {sorted(unknown)}; known: {list(sec['variants'])}"
+        )
     return [v for v in sec["variants"] if not chosen or v in chosen]
 
 
@@ -44,7 +46,8 @@ def load_tuned(entry: dict | str, benchmark: str, variant: str) -> dict:
         if not path.exists():
             raise FileNotFoundError(
                 f"ablation.tuned.{benchmark}.{variant} points to {entry}, which does not exist; write it with "
-                f"`snakemake --configfile ... {entry}` (the random search, see config/README.md) or give the values inline")
+                f"`snakemake --configfile ... {entry}` (the random search, see config/README.md) or give the values inline"
+            )
         entry = (yaml.safe_load(path.read_text()) or {}).get("best") or {}
     missing = [k for k in SEARCHED if k not in entry]
     if missing:
@@ -65,7 +68,9 @@ def model_block(sec: dict, benchmark: str, variant: str, tuned: dict | None = No
     return {**copy.deepcopy(sec["model"]), "lr": float(lr), **tuned, **copy.deepcopy(sec["variants"][variant] or {})}
 
 
-def base_run_spec(config: dict, benchmark: str, seed: int, method: str, model: dict, experiment: str = EXPERIMENT) -> dict:
+def base_run_spec(
+    config: dict, benchmark: str, seed: int, method: str, model: dict, experiment: str = EXPERIMENT
+) -> dict:
     """A run spec in the lifelong trainer's layout (see presyn.experiments.lifelong)."""
     sec = config["ablation"]
     spec = base_spec(config, experiment, method, benchmark, seed)
@@ -124,10 +129,20 @@ def search_spec(config: dict, benchmark: str, variant: str, index: int) -> dict:
     search = sec["search"]
     params = draw_trial(search, sec["variants"][variant], index)
     model = model_block(sec, benchmark, variant, tuned=params)
-    spec = base_run_spec(config, benchmark, int(search["seed"]) + index, f"search-{variant}", model, experiment="ablation_search")
-    spec.update(holdout=int(search["holdout"]), eval_every=0,
-                search={"benchmark": benchmark, "variant": variant, "trial": index, "params": params,
-                        "early_stop_task1": float(search["early_stop_task1"])})
+    spec = base_run_spec(
+        config, benchmark, int(search["seed"]) + index, f"search-{variant}", model, experiment="ablation_search"
+    )
+    spec.update(
+        holdout=int(search["holdout"]),
+        eval_every=0,
+        search={
+            "benchmark": benchmark,
+            "variant": variant,
+            "trial": index,
+            "params": params,
+            "early_stop_task1": float(search["early_stop_task1"]),
+        },
+    )
     return spec
 
 

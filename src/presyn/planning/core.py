@@ -33,7 +33,9 @@ def dataset_of(benchmark: str) -> str:
     for suffix, dataset in BENCHMARK_DATASET.items():
         if benchmark == suffix or benchmark.endswith("_" + suffix):
             return dataset
-    raise ValueError(f"benchmark {benchmark!r} maps to no dataset; known datasets: {sorted(set(BENCHMARK_DATASET.values()))}")
+    raise ValueError(
+        f"benchmark {benchmark!r} maps to no dataset; known datasets: {sorted(set(BENCHMARK_DATASET.values()))}"
+    )
 
 
 def kind_of(benchmark: str) -> str:

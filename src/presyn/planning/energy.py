@@ -31,9 +31,13 @@ def plan_runs(config: dict) -> list[dict]:
             for seed in seeds_for(config, "energy"):
                 method = method_name(model_name, wd=wd)
                 spec = base_spec(config, "energy", method, sec["benchmark"], seed)
-                spec.update(model={**copy.deepcopy(model), "weight_decay": float(wd)},
-                            model_name=model_name, weight_decay=float(wd),
-                            epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
+                spec.update(
+                    model={**copy.deepcopy(model), "weight_decay": float(wd)},
+                    model_name=model_name,
+                    weight_decay=float(wd),
+                    epochs=sec["epochs"],
+                    eval_every=sec.get("eval_every", 0),
+                )
                 runs.append(finalise(spec, core))
     runs += energy_sweep_runs(config, core)
     runs += robustness_runs(config, core)
@@ -54,9 +58,17 @@ def energy_sweep_runs(config: dict, core: dict) -> list[dict]:
                 lr = round(float(scale) * float(p), 10)
                 for seed in sweep.get("seeds") or seeds_for(config, "energy"):
                     spec = base_spec(config, "energy", method_name("fixedp", p=p, lr=lr, wd=wd), sec["benchmark"], seed)
-                    spec.update(model={**copy.deepcopy(base), "p": float(p), "lr": lr, "weight_decay": wd},
-                                model_name="fixedp", weight_decay=wd, fixed_p=float(p), lr=lr, lr_scale=float(scale),
-                                energy_group="fixedp_sweep", epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
+                    spec.update(
+                        model={**copy.deepcopy(base), "p": float(p), "lr": lr, "weight_decay": wd},
+                        model_name="fixedp",
+                        weight_decay=wd,
+                        fixed_p=float(p),
+                        lr=lr,
+                        lr_scale=float(scale),
+                        energy_group="fixedp_sweep",
+                        epochs=sec["epochs"],
+                        eval_every=sec.get("eval_every", 0),
+                    )
                     runs.append(finalise(spec, core))
     uni = sec.get("uniform_init") or {}
     if uni and uni.get("enabled", True):
@@ -64,9 +76,14 @@ def energy_sweep_runs(config: dict, core: dict) -> list[dict]:
         wd = float(uni["weight_decay"])
         for seed in uni.get("seeds") or seeds_for(config, "energy"):
             spec = base_spec(config, "energy", method_name("presyn-uniform", wd=wd), sec["benchmark"], seed)
-            spec.update(model={**copy.deepcopy(base), "p_init": "uniform", "weight_decay": wd},
-                        model_name="presyn-uniform", weight_decay=wd, energy_group="uniform_init",
-                        epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
+            spec.update(
+                model={**copy.deepcopy(base), "p_init": "uniform", "weight_decay": wd},
+                model_name="presyn-uniform",
+                weight_decay=wd,
+                energy_group="uniform_init",
+                epochs=sec["epochs"],
+                eval_every=sec.get("eval_every", 0),
+            )
             runs.append(finalise(spec, core))
     return runs
 
@@ -104,17 +121,28 @@ def robustness_runs(config: dict, core: dict | None = None) -> list[dict]:
     model_name = sec["robustness"].get("model", "presyn")
     base = sec["models"][model_name]
     if base.get("kind") != "presyn":
-        raise ValueError(f"energy.robustness.model {model_name!r} is of kind {base.get('kind')!r}; p_up / p_down "
-                         f"variants need a model of kind presyn")
+        raise ValueError(
+            f"energy.robustness.model {model_name!r} is of kind {base.get('kind')!r}; p_up / p_down "
+            f"variants need a model of kind presyn"
+        )
     runs = []
     for variant in variants.values():
         for wd in sec["weight_decays"]:
             for seed in seeds_for(config, "energy"):
                 spec = base_spec(config, "energy", robustness_method(model_name, variant, wd), sec["benchmark"], seed)
-                spec.update(model={**copy.deepcopy(base), "p_up": float(variant["p_up"]), "p_down": float(variant["p_down"]),
-                                   "weight_decay": float(wd)},
-                            model_name=model_name, weight_decay=float(wd), energy_group="robustness",
-                            epochs=sec["epochs"], eval_every=sec.get("eval_every", 0))
+                spec.update(
+                    model={
+                        **copy.deepcopy(base),
+                        "p_up": float(variant["p_up"]),
+                        "p_down": float(variant["p_down"]),
+                        "weight_decay": float(wd),
+                    },
+                    model_name=model_name,
+                    weight_decay=float(wd),
+                    energy_group="robustness",
+                    epochs=sec["epochs"],
+                    eval_every=sec.get("eval_every", 0),
+                )
                 runs.append(finalise(spec, core))
     return runs
 
@@ -134,10 +162,16 @@ def energy_analysis(config: dict) -> dict:
 def analysis_runs(config: dict, runs: dict[str, dict]) -> list[dict]:
     """The analysed runs (Fig 2, 3, App. fig 2), sorted by seed; a clear error when none match."""
     a = energy_analysis(config)
-    out = [s for s in by_seed(energy_specs(runs)) if s["model_name"] == a["model"] and s["weight_decay"] == float(a["weight_decay"])]
+    out = [
+        s
+        for s in by_seed(energy_specs(runs))
+        if s["model_name"] == a["model"] and s["weight_decay"] == float(a["weight_decay"])
+    ]
     if not out:
-        raise ValueError(f"energy.analysis selects model {a['model']!r} at weight decay {a['weight_decay']}, but no such "
-                         f"energy run exists: add it to energy.models / energy.weight_decays")
+        raise ValueError(
+            f"energy.analysis selects model {a['model']!r} at weight decay {a['weight_decay']}, but no such "
+            f"energy run exists: add it to energy.models / energy.weight_decays"
+        )
     return out
 
 
@@ -184,8 +218,10 @@ def robustness_analysis_runs(config: dict, runs: dict[str, dict], variant: str) 
     wd = float(energy_analysis(config)["weight_decay"])
     out = [s for s in robustness_runs_of(config, runs, variant) if s["weight_decay"] == wd]
     if not out:
-        raise ValueError(f"robustness variant {variant!r} has no run at energy.analysis.weight_decay {wd:g}: "
-                         f"it must be one of energy.weight_decays")
+        raise ValueError(
+            f"robustness variant {variant!r} has no run at energy.analysis.weight_decay {wd:g}: "
+            f"it must be one of energy.weight_decays"
+        )
     return out
 
 

@@ -18,19 +18,28 @@ def grid_points(search: dict) -> list[dict]:
     """Every grid point, in a fixed order; ``reset_optimizer`` true only with Adam (SGD keeps no state)."""
     grid = search["grid"]
     points = []
-    for (opt, lr), lam, fisher, reset in itertools.product(grid["optimizer_lr"], grid["ewc_lambda"], grid["fisher"],
-                                                            grid["reset_optimizer"]):
+    for (opt, lr), lam, fisher, reset in itertools.product(
+        grid["optimizer_lr"], grid["ewc_lambda"], grid["fisher"], grid["reset_optimizer"]
+    ):
         if reset and opt != "adam":
             continue
-        points.append({"optimizer": str(opt), "lr": float(lr), "ewc_lambda": float(lam), "fisher": str(fisher),
-                       "reset_optimizer": bool(reset)})
+        points.append(
+            {
+                "optimizer": str(opt),
+                "lr": float(lr),
+                "ewc_lambda": float(lam),
+                "fisher": str(fisher),
+                "reset_optimizer": bool(reset),
+            }
+        )
     return points
 
 
 def point_label(point: dict) -> str:
     """A path-safe spelling of one grid point, e.g. 'adam0.001_lam100_exact_reset'."""
-    return (f"{point['optimizer']}{fmt_number(point['lr'])}_lam{fmt_number(point['ewc_lambda'])}_{point['fisher']}"
-            + ("_reset" if point["reset_optimizer"] else ""))
+    return f"{point['optimizer']}{fmt_number(point['lr'])}_lam{fmt_number(point['ewc_lambda'])}_{point['fisher']}" + (
+        "_reset" if point["reset_optimizer"] else ""
+    )
 
 
 def method_for(stage: str, point: dict) -> str:
@@ -51,10 +60,16 @@ def plan_search_runs(config: dict, sec: dict, spec_for) -> list[dict]:
         for (index, point), stage, seed in itertools.product(enumerate(grid_points(search)), STAGES, search["seeds"]):
             model = {**base["model"], **((base.get("per_benchmark") or {}).get(benchmark) or {}), **point}
             spec = spec_for(method_for(stage, point), benchmark, seed, model)
-            spec.update(holdout=int(search["holdout"]), eval_every=0, task_end_eval=False,
-                        search={"stage": stage, "point": point, "label": point_label(point), "index": index})
+            spec.update(
+                holdout=int(search["holdout"]),
+                eval_every=0,
+                task_end_eval=False,
+                search={"stage": stage, "point": point, "label": point_label(point), "index": index},
+            )
             if stage == "screen":
-                spec.update(epochs_per_task=int(search["screen"]["epochs_per_task"]),
-                            n_tasks=min(int(spec["n_tasks"]), int(search["screen"]["n_tasks"][kind])))
+                spec.update(
+                    epochs_per_task=int(search["screen"]["epochs_per_task"]),
+                    n_tasks=min(int(spec["n_tasks"]), int(search["screen"]["n_tasks"][kind])),
+                )
             runs.append(spec)
     return runs

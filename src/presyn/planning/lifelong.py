@@ -42,7 +42,9 @@ def inputs_block(dataset: dict, inputs: str | None) -> dict:
     raise ValueError(f"inputs must be normalised, raw or padded32, not {inputs!r}")
 
 
-def lifelong_spec(config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str, seed: int, model: dict) -> dict:
+def lifelong_spec(
+    config: dict, sec: dict, method: str, method_cfg: dict, benchmark: str, seed: int, model: dict
+) -> dict:
     """One lifelong run's spec (before its hash): ``base_spec`` + the task stream, protocol and model."""
     spec = base_spec(config, "lifelong", method, benchmark, seed)
     kind = kind_of(benchmark)
@@ -98,8 +100,11 @@ def plan_runs(config: dict) -> list[dict]:
             for seed in seeds:
                 runs.append(lifelong_spec(config, sec, method, mcfg, benchmark, seed, model_block(mcfg, benchmark)))
     ewc = sec["methods"].get("ewc", {})
-    runs += plan_search_runs(config, sec, lambda method, benchmark, seed, model: lifelong_spec(config, sec, method, ewc,
-                                                                                               benchmark, seed, model))
+    runs += plan_search_runs(
+        config,
+        sec,
+        lambda method, benchmark, seed, model: lifelong_spec(config, sec, method, ewc, benchmark, seed, model),
+    )
     runs += bgd_evidence_runs(config, sec)
     return [finalise(spec) for spec in runs]  # hash of everything the run is trained with (but its seed)
 
@@ -107,20 +112,32 @@ def plan_runs(config: dict) -> list[dict]:
 # ------------------------------------------------------------------------------------------------ selectors
 def lifelong_runs(runs: dict[str, dict], search: bool = False) -> dict[str, dict]:
     """The figure runs (search=False), or the EWC search runs; never the diagnostic (BGD evidence) runs."""
-    return {k: s for k, s in runs.items()
-            if s["experiment"] == "lifelong" and bool(s.get("search")) == search and not s.get("diagnostic")}
+    return {
+        k: s
+        for k, s in runs.items()
+        if s["experiment"] == "lifelong" and bool(s.get("search")) == search and not s.get("diagnostic")
+    }
 
 
 def ewc_search_runs(runs: dict[str, dict], stage: str, points: set | None = None) -> dict[str, dict]:
     """The EWC search runs of one stage (screen / confirm); ``points``: only these (benchmark, grid index) pairs
     (the confirm stage runs the points the screen ranked best)."""
-    return {k: s for k, s in lifelong_runs(runs, search=True).items() if s["search"]["stage"] == stage
-            and (points is None or (s["benchmark"], s["search"]["index"]) in points)}
+    return {
+        k: s
+        for k, s in lifelong_runs(runs, search=True).items()
+        if s["search"]["stage"] == stage and (points is None or (s["benchmark"], s["search"]["index"]) in points)
+    }
 
 
 def bgd_evidence_specs(config: dict, runs: dict[str, dict]) -> dict[str, dict]:
     """The BGD evidence runs plus the default bgd runs of the same benchmark and seeds."""
     ev = config.get("lifelong", {}).get("bgd_evidence") or {}
-    return {k: s for k, s in runs.items() if s["experiment"] == "lifelong" and (
-        s.get("diagnostic") == "bgd_evidence"
-        or (s["method"] == "bgd" and s["benchmark"] == ev.get("benchmark") and s["seed"] in ev.get("seeds", [])))}
+    return {
+        k: s
+        for k, s in runs.items()
+        if s["experiment"] == "lifelong"
+        and (
+            s.get("diagnostic") == "bgd_evidence"
+            or (s["method"] == "bgd" and s["benchmark"] == ev.get("benchmark") and s["seed"] in ev.get("seeds", []))
+        )
+    }

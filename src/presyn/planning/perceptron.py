@@ -20,8 +20,14 @@ def _settings(config: dict) -> dict | None:
 
 def _run(method: str, model: dict, seed: int, shared: dict) -> tuple[str, dict]:
     """(run key, spec) of one perceptron run; the hash covers the shared settings and the method's block."""
-    spec = {"experiment": "perceptron", "method": method, "benchmark": BENCHMARK, "seed": int(seed),
-            **shared, "model": dict(model)}
+    spec = {
+        "experiment": "perceptron",
+        "method": method,
+        "benchmark": BENCHMARK,
+        "seed": int(seed),
+        **shared,
+        "model": dict(model),
+    }
     spec["config_hash"] = config_hash({"section": {**shared, "model": dict(model)}})
     return f"perceptron/{method}/{BENCHMARK}/seed{seed}", spec
 
@@ -31,8 +37,10 @@ def _shared(sec: dict, n_patterns: int | None = None) -> dict:
     if n_patterns is not None:
         shared["n_patterns"] = int(n_patterns)
     if shared["n_patterns"] % shared["batch_size"]:
-        raise ValueError(f"perceptron: {shared['n_patterns']} patterns per task is not a multiple of batch_size "
-                         f"({shared['batch_size']})")
+        raise ValueError(
+            f"perceptron: {shared['n_patterns']} patterns per task is not a multiple of batch_size "
+            f"({shared['batch_size']})"
+        )
     return shared
 
 
@@ -107,7 +115,9 @@ def perceptron_spec(runs: dict[str, dict], capacity: dict[str, dict], method: st
         return runs[key]
     if key in capacity:
         return capacity[key]["spec"]
-    raise ValueError(f"results/runs/{key} is not a perceptron run of this config (perceptron.methods / seeds / capacity)")
+    raise ValueError(
+        f"results/runs/{key} is not a perceptron run of this config (perceptron.methods / seeds / capacity)"
+    )
 
 
 def perceptron_files(runs: dict[str, dict], filename: str = "metrics.parquet") -> list[str]:
