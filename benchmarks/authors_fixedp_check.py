@@ -57,10 +57,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
-FIELDS = ["p", "lr", "weight_decay", "seed", "epochs", "mutual_information", "energy", "mi_per_energy",
-          "test_accuracy", "max_mi_per_energy_over_epochs", "epoch_of_max", "expected_energy_sum_abs_w",
-          "mi_per_expected_energy", "sum_abs_bias", "mi_10sample_avg", "train_accuracy", "eval_every", "wall_s",
-          "authors_commit", "torch"]
+FIELDS = [
+    "p",
+    "lr",
+    "weight_decay",
+    "seed",
+    "epochs",
+    "mutual_information",
+    "energy",
+    "mi_per_energy",
+    "test_accuracy",
+    "max_mi_per_energy_over_epochs",
+    "epoch_of_max",
+    "expected_energy_sum_abs_w",
+    "mi_per_expected_energy",
+    "sum_abs_bias",
+    "mi_10sample_avg",
+    "train_accuracy",
+    "eval_every",
+    "wall_s",
+    "authors_commit",
+    "torch",
+]
 
 
 class _NullWriter:
@@ -77,8 +95,9 @@ def _stub_missing_imports() -> None:
         tv = types.ModuleType("torchvision")
         tv.datasets = types.ModuleType("torchvision.datasets")
         tv.transforms = types.ModuleType("torchvision.transforms")
-        sys.modules.update({"torchvision": tv, "torchvision.datasets": tv.datasets,
-                            "torchvision.transforms": tv.transforms})
+        sys.modules.update(
+            {"torchvision": tv, "torchvision.datasets": tv.datasets, "torchvision.transforms": tv.transforms}
+        )
     try:
         import torch.utils.tensorboard  # noqa: F401
     except ImportError:
@@ -105,9 +124,17 @@ def _done(out: Path) -> set[tuple]:
     if not out.exists():
         return set()
     with out.open() as f:
-        return {(float(r["p"]), float(r["lr"]), float(r["weight_decay"]), int(r["seed"]), int(r["epochs"]),
-                 int(r["eval_every"]))
-                for r in csv.DictReader(f)}
+        return {
+            (
+                float(r["p"]),
+                float(r["lr"]),
+                float(r["weight_decay"]),
+                int(r["seed"]),
+                int(r["epochs"]),
+                int(r["eval_every"]),
+            )
+            for r in csv.DictReader(f)
+        }
 
 
 def main() -> None:
@@ -120,7 +147,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2019)
     ap.add_argument("--epochs", type=int, default=None, help="default: the json's (50)")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--eval-every", type=int, default=1, help="evaluate after every K-th and the last epoch (1 = their loop)")
+    ap.add_argument(
+        "--eval-every", type=int, default=1, help="evaluate after every K-th and the last epoch (1 = their loop)"
+    )
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/authors_fixedp_check.csv"))
     ap.add_argument("--epochs-out", type=Path, default=Path("benchmarks/results/authors_fixedp_check_epochs.csv"))
     args = ap.parse_args()
@@ -128,7 +157,9 @@ def main() -> None:
     repo = args.authors_repo.resolve()
     if not (repo / "run_mlp_continual.py").exists():
         sys.exit(f"{repo} has no run_mlp_continual.py: pass a checkout of the authors' repository")
-    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
 
@@ -140,16 +171,19 @@ def main() -> None:
     config.writer = _NullWriter()
     epoch = {"n": 0, "last": None}
     if args.eval_every > 1:
+
         def counted(fn):
             def wrapper(*a, **k):
                 epoch["n"] += 1
                 return fn(*a, **k)
+
             return wrapper
 
         def only_some_epochs(fn, skipped):
             def wrapper(*a, **k):
                 n = epoch["n"]
                 return fn(*a, **k) if (n % args.eval_every == 0 or n == epoch["last"]) else skipped()
+
             return wrapper
 
         train.train = counted(train.train)
@@ -185,15 +219,30 @@ def main() -> None:
             y = torch.cat([yb for _, yb in test_loaders[0]])
             probs = sum(torch.softmax(mlp(x), 1) for _ in range(cfg["test_samples"])) / cfg["test_samples"]
             from presyn.metrics import mutual_information
+
             mi_avg = mutual_information(probs, y)
-        row = dict(p=p, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed, epochs=epochs,
-                   mutual_information=float(mi[-1]), energy=float(energy[-1]), mi_per_energy=float(ratio[-1]),
-                   test_accuracy=float(results["test_acc"][0, -1]),
-                   max_mi_per_energy_over_epochs=float(ratio[best]), epoch_of_max=best + 1,
-                   expected_energy_sum_abs_w=expected_energy, mi_per_expected_energy=float(mi[-1]) / expected_energy,
-                   sum_abs_bias=sum_abs_bias, mi_10sample_avg=mi_avg,
-                   train_accuracy=float(results["train_acc"][0, -1]), eval_every=args.eval_every, wall_s=round(wall, 1),
-                   authors_commit=commit, torch=torch.__version__)
+        row = dict(
+            p=p,
+            lr=args.lr,
+            weight_decay=args.weight_decay,
+            seed=args.seed,
+            epochs=epochs,
+            mutual_information=float(mi[-1]),
+            energy=float(energy[-1]),
+            mi_per_energy=float(ratio[-1]),
+            test_accuracy=float(results["test_acc"][0, -1]),
+            max_mi_per_energy_over_epochs=float(ratio[best]),
+            epoch_of_max=best + 1,
+            expected_energy_sum_abs_w=expected_energy,
+            mi_per_expected_energy=float(mi[-1]) / expected_energy,
+            sum_abs_bias=sum_abs_bias,
+            mi_10sample_avg=mi_avg,
+            train_accuracy=float(results["train_acc"][0, -1]),
+            eval_every=args.eval_every,
+            wall_s=round(wall, 1),
+            authors_commit=commit,
+            torch=torch.__version__,
+        )
         new = not args.out.exists()
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with args.out.open("a", newline="") as f:
@@ -205,14 +254,55 @@ def main() -> None:
         with args.epochs_out.open("a", newline="") as f:
             w = csv.writer(f)
             if new:
-                w.writerow(["p", "lr", "weight_decay", "seed", "epoch", "mutual_information", "energy",
-                            "mi_per_energy", "test_accuracy", "train_accuracy", "train_loss"])
+                w.writerow(
+                    [
+                        "p",
+                        "lr",
+                        "weight_decay",
+                        "seed",
+                        "epoch",
+                        "mutual_information",
+                        "energy",
+                        "mi_per_energy",
+                        "test_accuracy",
+                        "train_accuracy",
+                        "train_loss",
+                    ]
+                )
             for e in range(epochs):
-                w.writerow([p, args.lr, args.weight_decay, args.seed, e + 1, float(mi[e]), float(energy[e]),
-                            float(ratio[e]), float(results["test_acc"][0, e]), float(results["train_acc"][0, e]),
-                            float(results["train_loss"][0, e])])
-        print(json.dumps({k: row[k] for k in ("p", "mi_per_energy", "mutual_information", "energy", "test_accuracy",
-                                              "max_mi_per_energy_over_epochs", "mi_10sample_avg", "wall_s")}), flush=True)
+                w.writerow(
+                    [
+                        p,
+                        args.lr,
+                        args.weight_decay,
+                        args.seed,
+                        e + 1,
+                        float(mi[e]),
+                        float(energy[e]),
+                        float(ratio[e]),
+                        float(results["test_acc"][0, e]),
+                        float(results["train_acc"][0, e]),
+                        float(results["train_loss"][0, e]),
+                    ]
+                )
+        print(
+            json.dumps(
+                {
+                    k: row[k]
+                    for k in (
+                        "p",
+                        "mi_per_energy",
+                        "mutual_information",
+                        "energy",
+                        "test_accuracy",
+                        "max_mi_per_energy_over_epochs",
+                        "mi_10sample_avg",
+                        "wall_s",
+                    )
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,21 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-FIELDS = ["n_patterns", "load", "seed", "method", "mean_accuracy", "task1", "task2", "task3", "task4", "task5",
-          "eval", "wall_s", "authors_commit"]
+FIELDS = [
+    "n_patterns",
+    "load",
+    "seed",
+    "method",
+    "mean_accuracy",
+    "task1",
+    "task2",
+    "task3",
+    "task4",
+    "task5",
+    "eval",
+    "wall_s",
+    "authors_commit",
+]
 
 
 def load_notebook_code(repo: Path) -> dict:
@@ -88,15 +101,21 @@ def main() -> None:
     ap.add_argument("--eval", choices=["final", "all"], default="final")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/authors_perceptron_check.csv"))
     ap.add_argument("--summary", type=Path, default=Path("benchmarks/results/authors_perceptron_check_summary.csv"))
-    ap.add_argument("--ours-stats", type=Path, default=None,
-                    help="our results/stats/perceptron_capacity.csv: also write its per-load table to --ours-out")
+    ap.add_argument(
+        "--ours-stats",
+        type=Path,
+        default=None,
+        help="our results/stats/perceptron_capacity.csv: also write its per-load table to --ours-out",
+    )
     ap.add_argument("--ours-out", type=Path, default=Path("benchmarks/results/perceptron_capacity_loads.csv"))
     args = ap.parse_args()
     if args.ours_stats is not None:
         write_ours(args.ours_stats, args.ours_out)
 
     repo = args.authors_repo.resolve()
-    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     ns = load_notebook_code(repo)
     n_tasks = 5  # fixed inside their run_perceptron
     rows = []
@@ -120,17 +139,31 @@ def main() -> None:
                     t0 = time.perf_counter()
                     with contextlib.redirect_stdout(io.StringIO()) as printed:
                         _, average = ns["run_perceptron"](
-                            args.n_inputs, P, args.epochs, args.batch_size,
-                            args.g_thresh if probabilistic else 0, args.p_diff if probabilistic else 0,
-                            probabilistic=probabilistic, seed=seed)
+                            args.n_inputs,
+                            P,
+                            args.epochs,
+                            args.batch_size,
+                            args.g_thresh if probabilistic else 0,
+                            args.p_diff if probabilistic else 0,
+                            probabilistic=probabilistic,
+                            seed=seed,
+                        )
                     wall = time.perf_counter() - t0
                     os.chdir(cwd)
                     # their printout: 'Final performance on Tasks 1-5', then one accuracy per task
                     lines = printed.getvalue().split("\n")
-                    finals = [float(x) for x in lines[1:1 + n_tasks]]
-                    row = dict(n_patterns=P, load=n_tasks * P / (2 * args.n_inputs), seed=seed, method=method,
-                               mean_accuracy=float(average), **{f"task{i + 1}": a for i, a in enumerate(finals)},
-                               eval=args.eval, wall_s=round(wall, 2), authors_commit=commit)
+                    finals = [float(x) for x in lines[1 : 1 + n_tasks]]
+                    row = dict(
+                        n_patterns=P,
+                        load=n_tasks * P / (2 * args.n_inputs),
+                        seed=seed,
+                        method=method,
+                        mean_accuracy=float(average),
+                        **{f"task{i + 1}": a for i, a in enumerate(finals)},
+                        eval=args.eval,
+                        wall_s=round(wall, 2),
+                        authors_commit=commit,
+                    )
                     rows.append(row)
                     new = not out.exists()
                     with out.open("a", newline="") as f:
@@ -155,15 +188,30 @@ def write_summary(rows: list[dict], path: Path, eval_mode: str) -> None:
         gap = prob - det
         paired = stats.ttest_rel(prob, det)
         welch = stats.ttest_ind(det, prob)  # their cell 5: ttest_ind(avg_det, avg_prob) (equal variances)
-        out.append(dict(n_patterns=P, load=float(g["load"].iloc[0]), n=len(wide),
-                        deterministic_mean=det.mean(), deterministic_sem=det.sem(),
-                        probabilistic_mean=prob.mean(), probabilistic_sem=prob.sem(),
-                        gap_mean=gap.mean(), gap_sem=gap.sem(), gap_paired_t=paired.statistic,
-                        gap_paired_p=paired.pvalue, ttest_ind_t_det_vs_prob=welch.statistic,
-                        ttest_ind_p=welch.pvalue, eval=eval_mode))
+        out.append(
+            dict(
+                n_patterns=P,
+                load=float(g["load"].iloc[0]),
+                n=len(wide),
+                deterministic_mean=det.mean(),
+                deterministic_sem=det.sem(),
+                probabilistic_mean=prob.mean(),
+                probabilistic_sem=prob.sem(),
+                gap_mean=gap.mean(),
+                gap_sem=gap.sem(),
+                gap_paired_t=paired.statistic,
+                gap_paired_p=paired.pvalue,
+                ttest_ind_t_det_vs_prob=welch.statistic,
+                ttest_ind_p=welch.pvalue,
+                eval=eval_mode,
+            )
+        )
     pd.DataFrame(out).to_csv(path, index=False)
-    print(pd.DataFrame(out)[["n_patterns", "load", "deterministic_mean", "probabilistic_mean", "gap_mean", "gap_sem",
-                             "gap_paired_p"]].to_string(index=False))
+    print(
+        pd.DataFrame(out)[
+            ["n_patterns", "load", "deterministic_mean", "probabilistic_mean", "gap_mean", "gap_sem", "gap_paired_p"]
+        ].to_string(index=False)
+    )
 
 
 def write_ours(stats_csv: Path, path: Path) -> None:
@@ -178,9 +226,21 @@ def write_ours(stats_csv: Path, path: Path) -> None:
         gap, test = st.loc[f"{fig}.gap.patterns{P}"], st.loc[f"{fig}.gap_ttest.patterns{P}"]
         std, pre = st.loc[f"{fig}.final.standard.patterns{P}"], st.loc[f"{fig}.final.presyn.patterns{P}"]
         load = float(gap["groups"].split("load=")[1].split(";")[0])
-        out.append(dict(n_patterns=P, load=load, n=int(gap["n"]), standard_mean=std["value"], standard_sem=std["sem"],
-                        presyn_mean=pre["value"], presyn_sem=pre["sem"], gap_mean=gap["value"], gap_sem=gap["sem"],
-                        gap_paired_t=test["statistic"], gap_paired_p=test["p_value"]))
+        out.append(
+            dict(
+                n_patterns=P,
+                load=load,
+                n=int(gap["n"]),
+                standard_mean=std["value"],
+                standard_sem=std["sem"],
+                presyn_mean=pre["value"],
+                presyn_sem=pre["sem"],
+                gap_mean=gap["value"],
+                gap_sem=gap["sem"],
+                gap_paired_t=test["statistic"],
+                gap_paired_p=test["p_value"],
+            )
+        )
     pd.DataFrame(out).to_csv(path, index=False)
     print(pd.DataFrame(out).to_string(index=False))
 

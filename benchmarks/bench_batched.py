@@ -96,19 +96,38 @@ def main() -> None:
         save_processed(make_synthetic(60000, 1000, seed=0), path, {"synthetic": True})
     data = load_processed(path, 0.1307, 0.3081, device)
     if data.x_train.shape[0] < 100 * (args.warmup + args.steps):
-        raise SystemExit(f"{path} has {data.x_train.shape[0]} items; need {100 * (args.warmup + args.steps)} for the timed steps")
+        raise SystemExit(
+            f"{path} has {data.x_train.shape[0]} items; need {100 * (args.warmup + args.steps)} for the timed steps"
+        )
     results = []
     for kind in args.kinds:
         for s in args.networks:
             u = time_unbatched(kind, s, data, device, args.warmup, args.steps)
             b = time_batched(kind, s, data, device, args.warmup, args.steps)
-            row = {"kind": kind, "networks": s, "unbatched_s_per_epoch_per_network": round(u, 4),
-                   "batched_s_per_epoch_per_network": round(b, 4), "speedup": round(u / b, 2)}
+            row = {
+                "kind": kind,
+                "networks": s,
+                "unbatched_s_per_epoch_per_network": round(u, 4),
+                "batched_s_per_epoch_per_network": round(b, 4),
+                "speedup": round(u / b, 2),
+            }
             results.append(row)
-            print(f"{kind:14s} S={s:3d}  unbatched {u:7.3f} s/epoch/network   batched {b:7.3f} s/epoch/network   x{u / b:.2f}",
-                  flush=True)
+            print(
+                f"{kind:14s} S={s:3d}  unbatched {u:7.3f} s/epoch/network   batched {b:7.3f} s/epoch/network   x{u / b:.2f}",
+                flush=True,
+            )
     desc = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
-    print(json.dumps({"device": desc, "clock": "wall" if device.type == "cuda" else "process CPU time", "threads": torch.get_num_threads(), "steps_timed": args.steps, "results": results}))
+    print(
+        json.dumps(
+            {
+                "device": desc,
+                "clock": "wall" if device.type == "cuda" else "process CPU time",
+                "threads": torch.get_num_threads(),
+                "steps_timed": args.steps,
+                "results": results,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -44,12 +44,21 @@ def model_blocks() -> dict[str, list[dict]]:
     def first(experiment, method=None):
         out = {}
         for s in runs.values():
-            if s["experiment"] == experiment and s["benchmark"] == BENCHMARK and (method is None or s["method"] == method):
+            if (
+                s["experiment"] == experiment
+                and s["benchmark"] == BENCHMARK
+                and (method is None or s["method"] == method)
+            ):
                 out.setdefault(s["method"], s["model"])
         return [copy.deepcopy(m) for m in out.values()]
 
-    return {"presyn": first("lifelong", "presyn"), "ablation": first("ablation"),
-            "sgd": first("lifelong", "no_consolidation"), "adam": first("lifelong", "joint"), "bgd": first("lifelong", "bgd")}
+    return {
+        "presyn": first("lifelong", "presyn"),
+        "ablation": first("ablation"),
+        "sgd": first("lifelong", "no_consolidation"),
+        "adam": first("lifelong", "joint"),
+        "bgd": first("lifelong", "bgd"),
+    }
 
 
 BATCH = {"bgd": 128}  # the protocol's BGD batch (lifelong.methods.bgd.batch_size); 100 otherwise
@@ -69,7 +78,9 @@ def networks(models: list[dict], s: int, data, hidden: list[int], device: torch.
     for i in range(s):
         gens = Generators.from_seed(2019 + i, device)
         stream = make_stream(BENCHMARK, data, 2019 + i, 2)
-        learner = build_learner(models[i % len(models)], [data.x_train.shape[1], *hidden, stream.n_outputs], gens, device)
+        learner = build_learner(
+            models[i % len(models)], [data.x_train.shape[1], *hidden, stream.n_outputs], gens, device
+        )
         out.append((learner, stream.task_batches(0, batch, gens.data)))
     return out
 
@@ -134,13 +145,32 @@ def main() -> None:
             per_epoch = -(-args.n_train // batch)
             u = time_unbatched(blocks[kind], s, data, args.hidden, device, args.warmup, args.steps, per_epoch, batch)
             b = time_stacked(blocks[kind], s, data, args.hidden, device, args.warmup, args.steps, per_epoch, batch)
-            results.append({"kind": kind, "networks": s, "unbatched_s_per_epoch_per_network": round(u, 4),
-                            "stacked_s_per_epoch_per_network": round(b, 4), "speedup": round(u / b, 2)})
-            print(f"{kind:9s} S={s:3d}  unbatched {u:8.4f} s/epoch/network   stacked {b:8.4f} s/epoch/network   x{u / b:.2f}",
-                  flush=True)
+            results.append(
+                {
+                    "kind": kind,
+                    "networks": s,
+                    "unbatched_s_per_epoch_per_network": round(u, 4),
+                    "stacked_s_per_epoch_per_network": round(b, 4),
+                    "speedup": round(u / b, 2),
+                }
+            )
+            print(
+                f"{kind:9s} S={s:3d}  unbatched {u:8.4f} s/epoch/network   stacked {b:8.4f} s/epoch/network   x{u / b:.2f}",
+                flush=True,
+            )
     desc = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
-    print(json.dumps({"device": desc, "clock": "wall" if device.type == "cuda" else "process CPU time",
-                      "hidden": args.hidden, "items_per_epoch": args.n_train, "steps_timed": args.steps, "results": results}))
+    print(
+        json.dumps(
+            {
+                "device": desc,
+                "clock": "wall" if device.type == "cuda" else "process CPU time",
+                "hidden": args.hidden,
+                "items_per_epoch": args.n_train,
+                "steps_timed": args.steps,
+                "results": results,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

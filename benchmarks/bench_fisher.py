@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_fisher.py --samples 1024 --threads 1
 
 Prints one JSON line: seconds per Fisher (best of --reps) and the largest absolute difference."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,10 +32,11 @@ def autograd_fisher(kind: str, net: SynapticMLP, x: torch.Tensor, y: torch.Tenso
     theta = flat_params(net)
     total = torch.zeros_like(theta)
     for s in range(0, x.shape[0], chunk):
-        xb, yb = x[s:s + chunk], y[s:s + chunk]
+        xb, yb = x[s : s + chunk], y[s : s + chunk]
         if kind == "empirical":
-            g = vmap(grad(lambda t, xi, yi: _log_probs(t, xi, net).gather(0, yi.reshape(1)).squeeze(0)),
-                     in_dims=(None, 0, 0))(theta, xb, yb)
+            g = vmap(
+                grad(lambda t, xi, yi: _log_probs(t, xi, net).gather(0, yi.reshape(1)).squeeze(0)), in_dims=(None, 0, 0)
+            )(theta, xb, yb)
             total += g.square().sum(0)
         else:
             jac = vmap(jacrev(_log_probs), in_dims=(None, 0, None))(theta, xb, net)
@@ -67,8 +69,12 @@ def main() -> None:
     for kind in ("empirical", "exact"):
         fast_s, fast = best_of(lambda kind=kind: FISHERS[kind](net, x, y), args.reps)
         slow_s, slow = best_of(lambda kind=kind: autograd_fisher(kind, net, x, y), 1)
-        result[kind] = {"matmul_s": round(fast_s, 4), "autograd_s": round(slow_s, 3),
-                        "max_abs_diff": float((fast - slow).abs().max()), "max_abs": float(slow.abs().max())}
+        result[kind] = {
+            "matmul_s": round(fast_s, 4),
+            "autograd_s": round(slow_s, 3),
+            "max_abs_diff": float((fast - slow).abs().max()),
+            "max_abs": float(slow.abs().max()),
+        }
     print(json.dumps(result))
 
 

@@ -72,12 +72,26 @@ def main() -> None:
         else:
             epoch_times.append(t_train)
             eval_times.append(t_eval)
-        print(f"epoch {epoch}{' (warm-up)' if epoch == 0 else ''}: train {t_train:.3f}s eval {t_eval:.3f}s "
-              f"test_acc {result['test_accuracy']:.4f} MI {result['mutual_information']:.3f}", flush=True)
+        print(
+            f"epoch {epoch}{' (warm-up)' if epoch == 0 else ''}: train {t_train:.3f}s eval {t_eval:.3f}s "
+            f"test_acc {result['test_accuracy']:.4f} MI {result['mutual_information']:.3f}",
+            flush=True,
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"epoch_s": round(statistics.median(epoch_times), 3), "eval_s": round(statistics.median(eval_times), 3),
-                      "peak_rss_mb": round(peak, 1), "threads": torch.get_num_threads(), "device": str(device),
-                      "model": args.model, "compile": args.compile, "warmup_s": round(warmup, 2)}))
+    print(
+        json.dumps(
+            {
+                "epoch_s": round(statistics.median(epoch_times), 3),
+                "eval_s": round(statistics.median(eval_times), 3),
+                "peak_rss_mb": round(peak, 1),
+                "threads": torch.get_num_threads(),
+                "device": str(device),
+                "model": args.model,
+                "compile": args.compile,
+                "warmup_s": round(warmup, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -62,7 +62,10 @@ def task_sizes(spec: dict, data_dir: Path) -> tuple[list[int], list[int]]:
     """Training and test items of each task of the run's benchmark (energy: one task, all data)."""
     train, test = label_counts(data_dir, spec["dataset"]["name"])
     subset = spec["dataset"].get("subset") or {}
-    n_train, n_test = min(int(train.sum()), subset.get("train") or 10**9), min(int(test.sum()), subset.get("test") or 10**9)
+    n_train, n_test = (
+        min(int(train.sum()), subset.get("train") or 10**9),
+        min(int(test.sum()), subset.get("test") or 10**9),
+    )
     n_train -= int(spec.get("holdout", 0) or 0)
     bench = spec["benchmark"]
     if spec["experiment"] == "energy":
@@ -71,7 +74,10 @@ def task_sizes(spec: dict, data_dir: Path) -> tuple[list[int], list[int]]:
     if bench.startswith("split"):
         scale_tr, scale_te = n_train / train.sum(), n_test / test.sum()
         pairs = SPLIT_PAIRS[:n_tasks]
-        return ([round((train[a] + train[b]) * scale_tr) for a, b in pairs], [round((test[a] + test[b]) * scale_te) for a, b in pairs])
+        return (
+            [round((train[a] + train[b]) * scale_tr) for a, b in pairs],
+            [round((test[a] + test[b]) * scale_te) for a, b in pairs],
+        )
     return [n_train] * n_tasks, [n_test] * n_tasks
 
 
@@ -212,7 +218,9 @@ def main() -> None:
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1, help="torch threads per job (config train_threads)")
     ap.add_argument("--reps", type=int, default=20, help="timings per shape; the best counts")
-    ap.add_argument("--data", default="data/processed", help="processed datasets (label counts); balanced counts if absent")
+    ap.add_argument(
+        "--data", default="data/processed", help="processed datasets (label counts); balanced counts if absent"
+    )
     ap.add_argument("--benchmarks", default="results/benchmarks", help="measured job times to compare with")
     ap.add_argument("--target-min", type=float, default=90.0, help="the target wall time in minutes (issue 10)")
     args = ap.parse_args()
@@ -225,7 +233,9 @@ def main() -> None:
     seconds = {s: time_product(s, args.threads, args.reps) for s in shapes}
     draw_kinds = sorted({d for _, _, dr in per_run.values() for d in dr})
     draw_seconds = {d: time_draw(d, args.threads, args.reps) for d in draw_kinds}
-    flops = sum(2 * np.prod(s, dtype=np.float64) * n for tr, ev, _ in per_run.values() for c in (tr, ev) for s, n in c.items())
+    flops = sum(
+        2 * np.prod(s, dtype=np.float64) * n for tr, ev, _ in per_run.values() for c in (tr, ev) for s, n in c.items()
+    )
 
     kinds: dict[str, dict] = {}
     train_s = eval_s = rng_s = 0.0
@@ -253,16 +263,30 @@ def main() -> None:
     parallel = max(1, args.cores // args.threads)
     total = train_s + eval_s
     for kind, row in sorted(kinds.items(), key=lambda kv: -kv[1]["floor_s"] * kv[1]["n"]):
-        print(f"{kind:42s} n={row['n']:3d} floor {row['floor_s']:8.1f} s/run + rng {row['rng_floor_s']:7.1f}"
-              f"   measured {row.get('measured_median_s', float('nan')):8.1f}"
-              f"   gemm share {row.get('gemm_share', float('nan')):.2f}   floor share {row.get('floor_share', float('nan')):.2f}")
-    print(json.dumps({
-        "runs": len(runs), "gemm_floor_job_s": round(total, 3), "gemm_floor_wall_s": round(total / parallel, 3),
-        "train_s": round(train_s, 3), "eval_s": round(eval_s, 3), "rng_floor_job_s": round(rng_s, 6),
-        "floor_job_s": round(total + rng_s, 6), "floor_wall_s": round((total + rng_s) / parallel, 3),
-        "cores": args.cores, "threads": args.threads,
-        "gflops": round(flops / total / 1e9, 1) if total else None, "target_wall_s": args.target_min * 60, "kinds": kinds,
-    }))
+        print(
+            f"{kind:42s} n={row['n']:3d} floor {row['floor_s']:8.1f} s/run + rng {row['rng_floor_s']:7.1f}"
+            f"   measured {row.get('measured_median_s', float('nan')):8.1f}"
+            f"   gemm share {row.get('gemm_share', float('nan')):.2f}   floor share {row.get('floor_share', float('nan')):.2f}"
+        )
+    print(
+        json.dumps(
+            {
+                "runs": len(runs),
+                "gemm_floor_job_s": round(total, 3),
+                "gemm_floor_wall_s": round(total / parallel, 3),
+                "train_s": round(train_s, 3),
+                "eval_s": round(eval_s, 3),
+                "rng_floor_job_s": round(rng_s, 6),
+                "floor_job_s": round(total + rng_s, 6),
+                "floor_wall_s": round((total + rng_s) / parallel, 3),
+                "cores": args.cores,
+                "threads": args.threads,
+                "gflops": round(flops / total / 1e9, 1) if total else None,
+                "target_wall_s": args.target_min * 60,
+                "kinds": kinds,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -36,22 +36,33 @@ def main() -> None:
         neurons = sparsity.neuron_table(probs, 0.9, int(cfg["shuffle_seed"]), float(cfg["n_sd"]))
         st = sparsity.sparsity_stats(neurons, sparsity.in_out_table(probs, 0.9), seed)
         both = pd.concat(st.values()).set_index("name")
-        rows.append({"weight_decay": wd, "seed": seed,
-                     "ks_d_layer2": float(both.loc["fig3.ks.layer2", "statistic"]),
-                     "ks_p_layer2": float(both.loc["fig3.ks.layer2", "p_value"]),
-                     "r_in_out_hidden1": float(both.loc["fig3.pearson_in_out.layer1", "value"]),
-                     "r_in_out_hidden2": float(both.loc["appfig2.pearson_in_out.layer2", "value"])})
+        rows.append(
+            {
+                "weight_decay": wd,
+                "seed": seed,
+                "ks_d_layer2": float(both.loc["fig3.ks.layer2", "statistic"]),
+                "ks_p_layer2": float(both.loc["fig3.ks.layer2", "p_value"]),
+                "r_in_out_hidden1": float(both.loc["fig3.pearson_in_out.layer1", "value"]),
+                "r_in_out_hidden2": float(both.loc["appfig2.pearson_in_out.layer2", "value"]),
+            }
+        )
     table = pd.DataFrame(rows).sort_values(["weight_decay", "seed"])
     out = ROOT / "benchmarks" / "results" / "fig3_run_spread.csv"
     table.to_csv(out, index=False)
-    lines = ["# Fig 3's representative run: the statistics on every trained presynaptic energy run", "",
-             f"{len(table)} runs (weight decays {sorted(set(table['weight_decay']))}, seeds {sorted(set(table['seed']))}).", "",
-             "| statistic | published (one run) | ours: min | median | max | mean +- SD | runs within +-0.05 of published |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Fig 3's representative run: the statistics on every trained presynaptic energy run",
+        "",
+        f"{len(table)} runs (weight decays {sorted(set(table['weight_decay']))}, seeds {sorted(set(table['seed']))}).",
+        "",
+        "| statistic | published (one run) | ours: min | median | max | mean +- SD | runs within +-0.05 of published |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for col, pub in PUBLISHED.items():
         v = table[col].to_numpy()
-        lines.append(f"| {col} | {pub} | {v.min():.3f} | {np.median(v):.3f} | {v.max():.3f} | {v.mean():.3f} +- "
-                     f"{v.std(ddof=1) if len(v) > 1 else float('nan'):.3f} | {int((abs(v - pub) <= 0.05).sum())} of {len(v)} |")
+        lines.append(
+            f"| {col} | {pub} | {v.min():.3f} | {np.median(v):.3f} | {v.max():.3f} | {v.mean():.3f} +- "
+            f"{v.std(ddof=1) if len(v) > 1 else float('nan'):.3f} | {int((abs(v - pub) <= 0.05).sum())} of {len(v)} |"
+        )
     lines += ["", table.to_markdown(index=False, floatfmt=".4f")]
     (out.with_suffix(".md")).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

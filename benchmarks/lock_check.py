@@ -81,15 +81,24 @@ def main() -> None:
                 m = spec["model"]
                 locked = locked_by_rounding(p, m["p_up"], m["p_down"], spec["p_min"])
                 acc = metrics[(metrics["metric"] == "mean_accuracy")]["value"].iloc[-1]
-                rows.append({"benchmark": benchmark, "variant": variant, "seed": seed, "mean_accuracy": float(acc),
-                             "p_freeze_full": full_freeze, "p_freeze_run": m["p_freeze"],
-                             "frozen": float((p >= full_freeze).float().mean()),
-                             "locked_rounding": float((locked & (p < 1)).float().mean()),
-                             "at_one": float((p == 1).float().mean()),
-                             "reached_freeze": float((top >= full_freeze).float().mean()),
-                             "fell_back": float(((top >= full_freeze) & (p < full_freeze)).float().mean()),
-                             "lock_threshold": lock_threshold(m["p_up"], m["p_down"], spec["p_min"]),
-                             "n_synapses": p.numel(), "wall_s": round(time.perf_counter() - t0, 1)})
+                rows.append(
+                    {
+                        "benchmark": benchmark,
+                        "variant": variant,
+                        "seed": seed,
+                        "mean_accuracy": float(acc),
+                        "p_freeze_full": full_freeze,
+                        "p_freeze_run": m["p_freeze"],
+                        "frozen": float((p >= full_freeze).float().mean()),
+                        "locked_rounding": float((locked & (p < 1)).float().mean()),
+                        "at_one": float((p == 1).float().mean()),
+                        "reached_freeze": float((top >= full_freeze).float().mean()),
+                        "fell_back": float(((top >= full_freeze) & (p < full_freeze)).float().mean()),
+                        "lock_threshold": lock_threshold(m["p_up"], m["p_down"], spec["p_min"]),
+                        "n_synapses": p.numel(),
+                        "wall_s": round(time.perf_counter() - t0, 1),
+                    }
+                )
                 print(rows[-1], flush=True)
                 table = pd.concat([done, pd.DataFrame(rows)], ignore_index=True)
                 out.parent.mkdir(parents=True, exist_ok=True)

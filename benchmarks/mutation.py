@@ -53,8 +53,13 @@ MODULES = {  # module: fast test files, the most targeted first (-x stops at the
     # files (test_cpu_kernels, test_ablation, test_reliability_*) made one clean run of a module take 4-8 min
     "presyn_rule": ["tests/test_kernel_boundaries.py", FAST, "tests/test_learning_rule.py"],
     "fused": ["tests/test_kernel_boundaries.py", FAST, "tests/test_learning_rule.py", "tests/test_fused.py"],
-    "learners": ["tests/test_kernel_boundaries.py", FAST, "tests/test_learning_rule.py", "tests/test_energy_hand.py",
-                 "tests/test_ablation.py"],  # test_ablation: the ghost control's tests
+    "learners": [
+        "tests/test_kernel_boundaries.py",
+        FAST,
+        "tests/test_learning_rule.py",
+        "tests/test_energy_hand.py",
+        "tests/test_ablation.py",
+    ],  # test_ablation: the ghost control's tests
     "cpu_kernels": ["tests/test_kernel_boundaries.py", FAST],
     "io": ["tests/test_io_atomic.py"],
     "checkpoint": [FAST],
@@ -69,8 +74,16 @@ MODULES = {  # module: fast test files, the most targeted first (-x stops at the
 # ("XX" around a literal) in modules whose strings are log / error messages (io.py keeps them: suffixes,
 # file modes, name patterns).
 ALWAYS_OFF = "expr_stmt,annassign,decorator"
-DISABLED = {"presyn_rule": "string,fstring", "learners": "string,fstring", "fused": "string,fstring", "cpu_kernels": "string,fstring",
-            "metrics": "string,fstring", "stats": "string,fstring", "checkpoint": "string,fstring", "io": ""}
+DISABLED = {
+    "presyn_rule": "string,fstring",
+    "learners": "string,fstring",
+    "fused": "string,fstring",
+    "cpu_kernels": "string,fstring",
+    "metrics": "string,fstring",
+    "stats": "string,fstring",
+    "checkpoint": "string,fstring",
+    "io": "",
+}
 # Only these lines are mutated (mutmut --use-patch-file), from the line starting with the first marker (None:
 # line 1) to the one before the line starting with the second: cpu_kernels.py up to its BGD section (the BGD
 # baseline's loops are not the learning rule); data.py's verification functions (raw-file pins, gunzip cap,
@@ -88,8 +101,10 @@ def runner(scratch: Path, tests: list[str], sock: Path) -> str:
     """pytest through the fork server (torch etc. imported once; presyn imported afresh per mutant)."""
     env = f"PYTHONPATH={shlex.quote(str(scratch / 'src'))} PYTHONDONTWRITEBYTECODE=1 PYTHONHASHSEED=0"
     tests = [t for t in tests if (scratch / t).exists()]
-    return (f"env {env} {shlex.quote(sys.executable)} {shlex.quote(str(FORKSERVER))} run {shlex.quote(str(sock))} "
-            f"-x -q -p no:cacheprovider -m 'not e2e and not slurm' {' '.join(tests)}")
+    return (
+        f"env {env} {shlex.quote(sys.executable)} {shlex.quote(str(FORKSERVER))} run {shlex.quote(str(sock))} "
+        f"-x -q -p no:cacheprovider -m 'not e2e and not slurm' {' '.join(tests)}"
+    )
 
 
 def lines_patch(scratch: Path, module: str) -> Path:
@@ -100,15 +115,27 @@ def lines_patch(scratch: Path, module: str) -> Path:
     a = 0 if first is None else next(i for i, line in enumerate(lines) if re.match(first, line))
     b = next(i for i, line in enumerate(lines) if re.match(last, line))
     patch = scratch.parent / f".{scratch.name}.{module}.patch"
-    patch.write_text(f"--- a/{rel}\n+++ b/{rel}\n@@ -{a},0 +{a + 1},{b - a} @@\n" + "".join(f"+{line}\n" for line in lines[a:b]))
+    patch.write_text(
+        f"--- a/{rel}\n+++ b/{rel}\n@@ -{a},0 +{a + 1},{b - a} @@\n" + "".join(f"+{line}\n" for line in lines[a:b])
+    )
     return patch
 
 
 def start_server(scratch: Path) -> tuple[subprocess.Popen, Path]:
     sock = scratch.parent / f".{scratch.name}.forkserver.sock"
-    env = {**os.environ, "PYTHONPATH": str(scratch / "src"), "PYTHONDONTWRITEBYTECODE": "1", "FORKSERVER_TIMEOUT": "900"}
-    proc = subprocess.Popen(["nice", "-n", "15", sys.executable, str(FORKSERVER), "serve", str(sock)], cwd=scratch, env=env,
-                            stdout=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(scratch / "src"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "FORKSERVER_TIMEOUT": "900",
+    }
+    proc = subprocess.Popen(
+        ["nice", "-n", "15", sys.executable, str(FORKSERVER), "serve", str(sock)],
+        cwd=scratch,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert "fork server" in proc.stdout.readline()
     return proc, sock
 
@@ -133,8 +160,12 @@ def export(scratch: Path, mutmut: str, modules: list[str]) -> list[dict]:
         for cache in (scratch / f".mutmut-cache.{m}", scratch / ".mutmut-cache"):
             if not cache.exists():
                 continue
-            out = subprocess.run([python, str(Path(__file__).with_name("mutation_export.py")), str(scratch), m, str(cache)],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [python, str(Path(__file__).with_name("mutation_export.py")), str(scratch), m, str(cache)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             got = [json.loads(line) for line in out.splitlines()]  # only this module's file
             if got:
                 rows += got
@@ -150,9 +181,12 @@ def main() -> None:
     ap.add_argument("--modules", nargs="*", default=list(MODULES), choices=list(MODULES))
     ap.add_argument("--scratch", default="/tmp/mut34")
     ap.add_argument("--mutmut", default="/tmp/mutvenv/bin/mutmut")
-    ap.add_argument("--reuse", action="store_true",
-                    help="keep the scratch clone, its source and mutmut's caches, take tests/ from HEAD: only the "
-                         "mutants not killed yet run again (mutmut keeps a kill whatever the tests become)")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the scratch clone, its source and mutmut's caches, take tests/ from HEAD: only the "
+        "mutants not killed yet run again (mutmut keeps a kill whatever the tests become)",
+    )
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / f"mutation_{dt.date.today()}.csv"))
     ap.add_argument("--export-only", action="store_true", help="only write the CSV from the scratch copy's caches")
     args = ap.parse_args()
@@ -190,9 +224,20 @@ def write_csv(rows: list[dict], out: str) -> None:
 def run_modules(args, scratch: Path, sock: Path, times: dict) -> None:
     for m in args.modules:
         t0 = time.perf_counter()
-        cmd = [args.mutmut, "run", "--paths-to-mutate", f"src/presyn/{m}.py", "--tests-dir", "tests",
-               "--runner", runner(scratch, MODULES[m], sock), "--no-progress", "--simple-output",
-               "--test-time-base", "20"]  # a cpu_kernels mutant recompiles numba: slower than the warm baseline
+        cmd = [
+            args.mutmut,
+            "run",
+            "--paths-to-mutate",
+            f"src/presyn/{m}.py",
+            "--tests-dir",
+            "tests",
+            "--runner",
+            runner(scratch, MODULES[m], sock),
+            "--no-progress",
+            "--simple-output",
+            "--test-time-base",
+            "20",
+        ]  # a cpu_kernels mutant recompiles numba: slower than the warm baseline
         cmd += ["--disable-mutation-types", ",".join(filter(None, [ALWAYS_OFF, DISABLED.get(m, "")]))]
         if m in LINES:
             cmd += ["--use-patch-file", str(lines_patch(scratch, m))]
@@ -211,8 +256,10 @@ def summary(rows: list[dict], times: dict) -> None:
     for m in sorted({r["module"] for r in rows}):
         st = [r["status"] for r in rows if r["module"] == m]
         other = len(st) - sum(st.count(s) for s in ("ok_killed", "bad_survived", "bad_timeout", "ok_suspicious"))
-        print(f"{m:12s} {len(st):7d} {st.count('ok_killed'):7d} {st.count('bad_survived'):9d} {st.count('bad_timeout'):8d}"
-              f" {st.count('ok_suspicious'):11d} {other:6d} {times.get(m, float('nan')):8.0f}")
+        print(
+            f"{m:12s} {len(st):7d} {st.count('ok_killed'):7d} {st.count('bad_survived'):9d} {st.count('bad_timeout'):8d}"
+            f" {st.count('ok_suspicious'):11d} {other:6d} {times.get(m, float('nan')):8.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -83,9 +83,15 @@ def base_spec(config_paths: list[str], method: str, benchmark: str) -> dict:
 
     from presyn import plan
 
-    specs = [s for s in plan.all_runs(workflow_config(config_paths)).values()
-             if s["experiment"] == "lifelong" and s["method"] == method and s["benchmark"] == benchmark
-             and not s.get("search") and not s.get("diagnostic")]
+    specs = [
+        s
+        for s in plan.all_runs(workflow_config(config_paths)).values()
+        if s["experiment"] == "lifelong"
+        and s["method"] == method
+        and s["benchmark"] == benchmark
+        and not s.get("search")
+        and not s.get("diagnostic")
+    ]
     if not specs:
         raise SystemExit(f"no lifelong run {method}/{benchmark} in {config_paths}")
     return min(specs, key=lambda s: s["seed"])
@@ -102,7 +108,9 @@ def authors_init(net, seed: int) -> None:
 
 
 def snapshot(learner) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    return [w.detach().cpu().clone() for w in learner.net.weights], [b.detach().cpu().clone() for b in learner.net.biases]
+    return [w.detach().cpu().clone() for w in learner.net.weights], [
+        b.detach().cpu().clone() for b in learner.net.biases
+    ]
 
 
 def rel(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -136,7 +144,9 @@ def one_run(spec: dict, data_path: Path, variant: str, threads: int) -> list[dic
             stream.task_batches = task_batches
         captured["init"] = snapshot(learner)
         captured["untrained"] = lifelong.evaluate_tasks(learner, stream, spec_["eval_samples"])
-        per_epoch = (lambda n: n // spec_["batch_size"]) if drop_last else (lambda n: math.ceil(n / spec_["batch_size"]))
+        per_epoch = (
+            (lambda n: n // spec_["batch_size"]) if drop_last else (lambda n: math.ceil(n / spec_["batch_size"]))
+        )
         captured["steps"] = sum(per_epoch(len(r)) for r in stream.train_rows) * spec_["epochs_per_task"]
         return gens, stream, learner, label, metrics
 
@@ -155,9 +165,19 @@ def one_run(spec: dict, data_path: Path, variant: str, threads: int) -> list[dic
     rows = []
 
     def add(metric, item, value):
-        rows.append({"benchmark": spec["benchmark"], "method": spec["method"], "variant": variant, "init": init,
-                     "drop_last": drop_last, "seed": seed,
-                     "metric": metric, "item": item, "value": float(value)})
+        rows.append(
+            {
+                "benchmark": spec["benchmark"],
+                "method": spec["method"],
+                "variant": variant,
+                "init": init,
+                "drop_last": drop_last,
+                "seed": seed,
+                "metric": metric,
+                "item": item,
+                "value": float(value),
+            }
+        )
 
     untrained = captured["untrained"]
     for t, acc in enumerate(untrained):
@@ -182,38 +202,49 @@ def one_run(spec: dict, data_path: Path, variant: str, threads: int) -> list[dic
 
 def summarise(df: pd.DataFrame) -> str:
     lines = []
-    n_tasks = int(df[(df["metric"] == "final_accuracy") & df["item"].str.startswith("task")]["item"].str[4:].astype(int).max())
+    n_tasks = int(
+        df[(df["metric"] == "final_accuracy") & df["item"].str.startswith("task")]["item"].str[4:].astype(int).max()
+    )
     for variant, d in df.groupby("variant", sort=False):
         n = d["seed"].nunique()
         lines.append(f"variant {variant}: n = {n} seeds ({d['seed'].min()}-{d['seed'].max()})")
-        for metric, item in [("final_accuracy", "mean"), ("untrained_accuracy", "mean")] + \
-                            [("final_accuracy", f"task{t}") for t in range(1, n_tasks + 1)] + \
-                            [("rel_weight_change", f"layer{i}") for i in (1, 2, 3)] + \
-                            [("rel_weight_change", "all"), ("rel_bias_change", "layer1"), ("max_abs_weight_change", "all")]:
+        for metric, item in (
+            [("final_accuracy", "mean"), ("untrained_accuracy", "mean")]
+            + [("final_accuracy", f"task{t}") for t in range(1, n_tasks + 1)]
+            + [("rel_weight_change", f"layer{i}") for i in (1, 2, 3)]
+            + [("rel_weight_change", "all"), ("rel_bias_change", "layer1"), ("max_abs_weight_change", "all")]
+        ):
             v = d[(d["metric"] == metric) & (d["item"] == item)].set_index("seed")["value"]
             if v.empty:
                 continue
             pct = 100.0 if "accuracy" in metric else 1.0
             sd = v.std(ddof=1) if len(v) > 1 else float("nan")
-            lines.append(f"  {metric:22s} {item:7s} mean {pct * v.mean():9.4f}  SD {pct * sd:8.4f}"
-                         f"  SEM {pct * sd / math.sqrt(len(v)):8.4f}  min {pct * v.min():9.4f}  max {pct * v.max():9.4f}")
+            lines.append(
+                f"  {metric:22s} {item:7s} mean {pct * v.mean():9.4f}  SD {pct * sd:8.4f}"
+                f"  SEM {pct * sd / math.sqrt(len(v)):8.4f}  min {pct * v.min():9.4f}  max {pct * v.max():9.4f}"
+            )
         v = 100 * d[(d["metric"] == "final_accuracy") & (d["item"] == "mean")].set_index("seed")["value"]
         published = published_value(d["benchmark"].iloc[0], d["method"].iloc[0])
         if len(v) > 1:
             sem = v.std(ddof=1) / math.sqrt(len(v))
             gap = v.mean() - published
-            lines.append(f"  published {published:.2f}: our mean - published = {gap:+.2f} ({gap / sem:+.1f} SEM);"
-                         f" inside mean +- 2 SEM: {abs(gap) <= 2 * sem}; published below every seed: {bool((v > published).all())};"
-                         f" above every seed: {bool((v < published).all())}")
+            lines.append(
+                f"  published {published:.2f}: our mean - published = {gap:+.2f} ({gap / sem:+.1f} SEM);"
+                f" inside mean +- 2 SEM: {abs(gap) <= 2 * sem}; published below every seed: {bool((v > published).all())};"
+                f" above every seed: {bool((v < published).all())}"
+            )
             first3 = [s for s in (2019, 2020, 2021) if s in v.index]
             if len(first3) == 3:
-                lines.append(f"  seeds 2019-2021 (the pipeline's and the authors' seeds): mean {v[first3].mean():.2f}"
-                             f" (SEM {v[first3].std(ddof=1) / math.sqrt(3):.2f});"
-                             f" single seeds of all {len(v)}: {v.min():.2f}-{v.max():.2f}")
+                lines.append(
+                    f"  seeds 2019-2021 (the pipeline's and the authors' seeds): mean {v[first3].mean():.2f}"
+                    f" (SEM {v[first3].std(ddof=1) / math.sqrt(3):.2f});"
+                    f" single seeds of all {len(v)}: {v.min():.2f}-{v.max():.2f}"
+                )
         for s, acc in v.items():
             lines.append(f"    seed {s}: final mean {acc:.2f}")
-    acc = df[(df["metric"] == "final_accuracy") & (df["item"] == "mean")].pivot(index="seed", columns="variant",
-                                                                                   values="value")
+    acc = df[(df["metric"] == "final_accuracy") & (df["item"] == "mean")].pivot(
+        index="seed", columns="variant", values="value"
+    )
     for variant in [v for v in acc.columns if v != "ours"]:
         if "ours" in acc.columns:
             diff = 100 * (acc[variant] - acc["ours"]).dropna()
@@ -221,8 +252,10 @@ def summarise(df: pd.DataFrame) -> str:
                 lines.append(f"paired {variant} - ours (same seeds, n = {len(diff)}): identical on every seed")
             elif len(diff) > 1:
                 sem = diff.std(ddof=1) / math.sqrt(len(diff))
-                lines.append(f"paired {variant} - ours (same seeds, n = {len(diff)}): {diff.mean():+.3f} +- {sem:.3f} SEM"
-                             f" (t = {diff.mean() / sem:+.2f}; largest |difference| {diff.abs().max():.2f})")
+                lines.append(
+                    f"paired {variant} - ours (same seeds, n = {len(diff)}): {diff.mean():+.3f} +- {sem:.3f} SEM"
+                    f" (t = {diff.mean() / sem:+.2f}; largest |difference| {diff.abs().max():.2f})"
+                )
     return "\n".join(lines)
 
 
@@ -230,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", default="2019-2026", help="e.g. 2019-2026 or 2019,2020")
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/no_consolidation_check.csv"), help="tidy CSV")
-    ap.add_argument("--variants", default="ours,authors",
-                    help="comma list of ours, authors, ours+drop_last, authors+drop_last")
+    ap.add_argument(
+        "--variants", default="ours,authors", help="comma list of ours, authors, ours+drop_last, authors+drop_last"
+    )
     ap.add_argument("--config", nargs="+", default=[str(ROOT / "config/config.yaml")])
     ap.add_argument("--method", default="no_consolidation")
     ap.add_argument("--benchmark", default="split_mnist")
@@ -243,10 +277,13 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.getLogger("presyn").setLevel(logging.WARNING)
     template = base_spec(args.config, args.method, args.benchmark)
-    print(f"spec: {args.method}/{args.benchmark} model {template['model']} batch {template['batch_size']}"
-          f" tasks {template['n_tasks']} x {template['epochs_per_task']} epochs,"
-          f" inputs (x - {template['dataset']['mean']}) / {template['dataset']['std']},"
-          f" config_hash {template['config_hash']}", flush=True)
+    print(
+        f"spec: {args.method}/{args.benchmark} model {template['model']} batch {template['batch_size']}"
+        f" tasks {template['n_tasks']} x {template['epochs_per_task']} epochs,"
+        f" inputs (x - {template['dataset']['mean']}) / {template['dataset']['std']},"
+        f" config_hash {template['config_hash']}",
+        flush=True,
+    )
     out = Path(args.out)
     done = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=["variant", "seed"])
     rows = [done]

@@ -22,52 +22,123 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-KERNEL_TESTS = ["tests/test_kernel_boundaries.py", "tests/test_learning_rule.py", "tests/test_fused.py",
-                "tests/test_cpu_kernels.py", "tests/test_ablation.py"]
+KERNEL_TESTS = [
+    "tests/test_kernel_boundaries.py",
+    "tests/test_learning_rule.py",
+    "tests/test_fused.py",
+    "tests/test_cpu_kernels.py",
+    "tests/test_ablation.py",
+]
 ENERGY_TESTS = ["tests/test_energy_hand.py", "tests/test_ablation.py", "tests/test_model.py"]
 IO_TESTS = ["tests/test_io_atomic.py", "tests/test_reliability_interrupt.py", "tests/test_reliability_provenance.py"]
 SCORE_TESTS = ["tests/test_verdict_sign.py", "tests/test_scorecard.py"]
 
 # (bug, file, original text, planted text, tests)
 BUGS = [
-    ("write_table writes in place", "src/presyn/io.py",
-     "    path = Path(path)\n    with atomic_path(path) as tmp:\n        if path.suffix",
-     "    path = Path(path)\n    with contextlib.nullcontext(path) as tmp:\n        if path.suffix", IO_TESTS),
-    ("write_json writes in place", "src/presyn/io.py",
-     "    with atomic_path(path) as tmp:\n        tmp.write_text(json.dumps(",
-     "    with contextlib.nullcontext(Path(path)) as tmp:\n        tmp.write_text(json.dumps(", IO_TESTS),
+    (
+        "write_table writes in place",
+        "src/presyn/io.py",
+        "    path = Path(path)\n    with atomic_path(path) as tmp:\n        if path.suffix",
+        "    path = Path(path)\n    with contextlib.nullcontext(path) as tmp:\n        if path.suffix",
+        IO_TESTS,
+    ),
+    (
+        "write_json writes in place",
+        "src/presyn/io.py",
+        "    with atomic_path(path) as tmp:\n        tmp.write_text(json.dumps(",
+        "    with contextlib.nullcontext(Path(path)) as tmp:\n        tmp.write_text(json.dumps(",
+        IO_TESTS,
+    ),
     # the rule is defined once (presyn_rule.update, torch) with its numba loop beside it (issue 31)
-    ("torch rule: |g| >= g_lim -> |g| > g_lim", "src/presyn/presyn_rule.py",
-     "(g.abs() >= g_lim)", "(g.abs() > g_lim)", KERNEL_TESTS),
-    ("numba loop: |g| >= g_lim -> |g| > g_lim", "src/presyn/presyn_rule.py",
-     "abs(g) >= g_lim32", "abs(g) > g_lim32", KERNEL_TESTS),
-    ("torch rule and numba loop both: >= -> >", "src/presyn/presyn_rule.py+src/presyn/presyn_rule.py",
-     "(g.abs() >= g_lim)|abs(g) >= g_lim32", "(g.abs() > g_lim)|abs(g) > g_lim32", KERNEL_TESTS),
-    ("torch rule: p < p_freeze -> p <= p_freeze", "src/presyn/presyn_rule.py",
-     "torch.where(p < p_freeze, p_new, p)", "torch.where(p <= p_freeze, p_new, p)", KERNEL_TESTS),
-    ("numba loop: p < p_freeze -> p <= p_freeze", "src/presyn/presyn_rule.py",
-     "not pi < freeze32", "not pi <= freeze32", KERNEL_TESTS),
-    ("numba loop: upper clamp of p dropped", "src/presyn/presyn_rule.py",
-     "p[i] = min(max(q, p_min32), p_max32)", "p[i] = max(q, p_min32)", KERNEL_TESTS),
-    ("synaptic energy: abs() dropped (presyn, normalised)", "src/presyn/learners.py",
-     "            return float(self.net.w.abs().sum())", "            return float(self.net.w.sum())", ENERGY_TESTS),
-    ("synaptic energy: abs() dropped (presyn, no normalisation)", "src/presyn/learners.py",
-     "(self.net.p * self.net.w.abs()).sum()", "(self.net.p * self.net.w).sum()", ENERGY_TESTS),
-    ("synaptic energy: abs() dropped (deterministic)", "src/presyn/learners.py",
-     "    def synaptic_energy(self) -> float:\n        return float(self.net.w.abs().sum())\n\n    def state_dict(self) -> dict:\n        return self.net.state_dict()\n",
-     "    def synaptic_energy(self) -> float:\n        return float(self.net.w.sum())\n\n    def state_dict(self) -> dict:\n        return self.net.state_dict()\n",
-     ENERGY_TESTS),
-    ("scorecard: same-sign check of significance dropped", "src/presyn/scorecard/judging.py",
-     "ok = bool(same_sign and p < alpha)", "ok = bool(p < alpha)", SCORE_TESTS),
-    ("scorecard: sign of a claim's test dropped", "src/presyn/scorecard/judging.py",
-     "ok = p < alpha and sign_ok", "ok = p < alpha", SCORE_TESTS),
+    (
+        "torch rule: |g| >= g_lim -> |g| > g_lim",
+        "src/presyn/presyn_rule.py",
+        "(g.abs() >= g_lim)",
+        "(g.abs() > g_lim)",
+        KERNEL_TESTS,
+    ),
+    (
+        "numba loop: |g| >= g_lim -> |g| > g_lim",
+        "src/presyn/presyn_rule.py",
+        "abs(g) >= g_lim32",
+        "abs(g) > g_lim32",
+        KERNEL_TESTS,
+    ),
+    (
+        "torch rule and numba loop both: >= -> >",
+        "src/presyn/presyn_rule.py+src/presyn/presyn_rule.py",
+        "(g.abs() >= g_lim)|abs(g) >= g_lim32",
+        "(g.abs() > g_lim)|abs(g) > g_lim32",
+        KERNEL_TESTS,
+    ),
+    (
+        "torch rule: p < p_freeze -> p <= p_freeze",
+        "src/presyn/presyn_rule.py",
+        "torch.where(p < p_freeze, p_new, p)",
+        "torch.where(p <= p_freeze, p_new, p)",
+        KERNEL_TESTS,
+    ),
+    (
+        "numba loop: p < p_freeze -> p <= p_freeze",
+        "src/presyn/presyn_rule.py",
+        "not pi < freeze32",
+        "not pi <= freeze32",
+        KERNEL_TESTS,
+    ),
+    (
+        "numba loop: upper clamp of p dropped",
+        "src/presyn/presyn_rule.py",
+        "p[i] = min(max(q, p_min32), p_max32)",
+        "p[i] = max(q, p_min32)",
+        KERNEL_TESTS,
+    ),
+    (
+        "synaptic energy: abs() dropped (presyn, normalised)",
+        "src/presyn/learners.py",
+        "            return float(self.net.w.abs().sum())",
+        "            return float(self.net.w.sum())",
+        ENERGY_TESTS,
+    ),
+    (
+        "synaptic energy: abs() dropped (presyn, no normalisation)",
+        "src/presyn/learners.py",
+        "(self.net.p * self.net.w.abs()).sum()",
+        "(self.net.p * self.net.w).sum()",
+        ENERGY_TESTS,
+    ),
+    (
+        "synaptic energy: abs() dropped (deterministic)",
+        "src/presyn/learners.py",
+        "    def synaptic_energy(self) -> float:\n        return float(self.net.w.abs().sum())\n\n    def state_dict(self) -> dict:\n        return self.net.state_dict()\n",
+        "    def synaptic_energy(self) -> float:\n        return float(self.net.w.sum())\n\n    def state_dict(self) -> dict:\n        return self.net.state_dict()\n",
+        ENERGY_TESTS,
+    ),
+    (
+        "scorecard: same-sign check of significance dropped",
+        "src/presyn/scorecard/judging.py",
+        "ok = bool(same_sign and p < alpha)",
+        "ok = bool(p < alpha)",
+        SCORE_TESTS,
+    ),
+    (
+        "scorecard: sign of a claim's test dropped",
+        "src/presyn/scorecard/judging.py",
+        "ok = p < alpha and sign_ok",
+        "ok = p < alpha",
+        SCORE_TESTS,
+    ),
 ]
 
 
 def run_tests(copy: Path, tests: list[str]) -> tuple[int, int, list[str]]:
     env = {**os.environ, "PYTHONPATH": str(copy / "src"), "PYTHONHASHSEED": "0"}
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not e2e and not slurm",
-                          "-rf", *tests], cwd=copy, env=env, capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not e2e and not slurm", "-rf", *tests],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     out = res.stdout + res.stderr
     failed = [m.group(1) for m in re.finditer(r"^FAILED (\S+)", out, re.M)]
     passed = int(m.group(1)) if (m := re.search(r"(\d+) passed", out)) else 0
@@ -85,7 +156,9 @@ def main() -> None:
         sys.exit("refusing to plant bugs in the working tree")
     shutil.rmtree(copy, ignore_errors=True)
     subprocess.run(["git", "clone", "-q", str(ROOT), str(copy)], check=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=copy, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=copy, capture_output=True, text=True
+    ).stdout.strip()
     rows = []
     for bug, files, old, new, tests in BUGS:
         originals, missing = {}, []
@@ -101,8 +174,17 @@ def main() -> None:
             for path, text in originals.items():
                 path.write_text(text)
             print(f"NOT PLANTED  {bug}: {'; '.join(missing)}", flush=True)
-            rows.append({"bug": bug, "file": files, "failing_tests": "", "passing_tests": "", "test_files": " ".join(tests),
-                         "failing": "not planted: " + "; ".join(missing), "commit": ""})
+            rows.append(
+                {
+                    "bug": bug,
+                    "file": files,
+                    "failing_tests": "",
+                    "passing_tests": "",
+                    "test_files": " ".join(tests),
+                    "failing": "not planted: " + "; ".join(missing),
+                    "commit": "",
+                }
+            )
             continue
         try:
             passed, n_failed, failed = run_tests(copy, tests)
@@ -110,11 +192,29 @@ def main() -> None:
             for path, text in originals.items():
                 path.write_text(text)
         print(f"{n_failed:3d} failing  {bug}", flush=True)
-        rows.append({"bug": bug, "file": files, "failing_tests": n_failed, "passing_tests": passed,
-                     "test_files": " ".join(tests), "failing": " ".join(failed), "commit": commit})
+        rows.append(
+            {
+                "bug": bug,
+                "file": files,
+                "failing_tests": n_failed,
+                "passing_tests": passed,
+                "test_files": " ".join(tests),
+                "failing": " ".join(failed),
+                "commit": commit,
+            }
+        )
     passed, n_failed, failed = run_tests(copy, sorted({t for b in BUGS for t in b[4]}))
-    rows.append({"bug": "(none: clean copy)", "file": "", "failing_tests": n_failed, "passing_tests": passed,
-                 "test_files": "all of the above", "failing": " ".join(failed), "commit": commit})
+    rows.append(
+        {
+            "bug": "(none: clean copy)",
+            "file": "",
+            "failing_tests": n_failed,
+            "passing_tests": passed,
+            "test_files": "all of the above",
+            "failing": " ".join(failed),
+            "commit": commit,
+        }
+    )
     print(f"{n_failed:3d} failing  clean copy")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", newline="") as fh:

@@ -50,7 +50,11 @@ def serve(path: str, timeout: int) -> None:
                 os.environ.update(req["env"])
                 sys.path[:0] = [p for p in req["env"].get("PYTHONPATH", "").split(os.pathsep) if p]
                 sys.dont_write_bytecode = True
-                out = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC) if req.get("log") else os.open(os.devnull, os.O_WRONLY)
+                out = (
+                    os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                    if req.get("log")
+                    else os.open(os.devnull, os.O_WRONLY)
+                )
                 os.dup2(out, 1)
                 os.dup2(out, 2)
                 import pytest

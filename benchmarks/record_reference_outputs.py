@@ -57,10 +57,13 @@ def tiny_config() -> dict:
     e["robustness"]["variants"] = {"p_low": e["robustness"]["variants"]["p_low"]}
     life = cfg["lifelong"]
     life.update(n_tasks={"split": 2, "perm": 2}, epochs_per_task=1, joint_epochs=1)
-    life["ewc_search"].update(seeds=[SEED], holdout=50, confirm_top=1,
-                              grid={"optimizer_lr": [["adam", 1.0e-3]], "ewc_lambda": [100], "fisher": ["exact"],
-                                    "reset_optimizer": [False]},
-                              screen={"epochs_per_task": 1, "n_tasks": {"split": 2, "perm": 2}})
+    life["ewc_search"].update(
+        seeds=[SEED],
+        holdout=50,
+        confirm_top=1,
+        grid={"optimizer_lr": [["adam", 1.0e-3]], "ewc_lambda": [100], "fisher": ["exact"], "reset_optimizer": [False]},
+        screen={"epochs_per_task": 1, "n_tasks": {"split": 2, "perm": 2}},
+    )
     for variant in life["bgd_evidence"]["variants"].values():
         variant.pop("seeds", None)
     abl = cfg["ablation"]
@@ -135,36 +138,57 @@ def cases(cfg: dict) -> dict[str, tuple]:
     for key, spec in [*planning.perceptron_runs(cfg).items()]:
         out[f"perceptron:{key}"] = ("perceptron", [spec])
     for key, spec in one.items():
-        if spec["model"].get("kind") in ("presyn", "fixedp") and spec["benchmark"] in ("mnist", "perm_mnist", "split_mnist") \
-                and spec.get("energy_group") is None and not spec.get("holdout"):
+        if (
+            spec["model"].get("kind") in ("presyn", "fixedp")
+            and spec["benchmark"] in ("mnist", "perm_mnist", "split_mnist")
+            and spec.get("energy_group") is None
+            and not spec.get("holdout")
+        ):
             out[f"torch-kernels:{key}"] = ("torch", [spec])
     search = planning.search_spec(cfg, cfg["ablation"]["search"]["benchmark"], cfg["ablation"]["search"]["variant"], 0)
     out["search:ablation/trial0"] = ("search", [search])
     # stacked engine: energy (presyn, fixedp, deterministic) and lifelong kinds, S = 1 and S = 3 (three seeds)
     energy = [s for s in runs.values() if s["experiment"] == "energy" and s.get("energy_group") is None]
     for model in ("presyn", "fixedp", "deterministic"):
-        group = sorted((s for s in energy if s["model_name"] == model and batched.batchable(s)), key=lambda s: s["seed"])
+        group = sorted(
+            (s for s in energy if s["model_name"] == model and batched.batchable(s)), key=lambda s: s["seed"]
+        )
         out[f"stacked-energy:{model}:S1"] = ("batched", group[:1])
         out[f"stacked-energy:{model}:S3"] = ("batched", group[:3])
-    life = [(k, s) for k, s in runs.items() if s["experiment"] in ("lifelong", "ablation") and batched_lifelong.stackable(s)]
+    life = [
+        (k, s) for k, s in runs.items() if s["experiment"] in ("lifelong", "ablation") and batched_lifelong.stackable(s)
+    ]
     groups = {
-        "presyn-split": ("lifelong", "presyn", "split_mnist"), "presyn-cont": ("lifelong", "presyn", "cont_perm_mnist"),
+        "presyn-split": ("lifelong", "presyn", "split_mnist"),
+        "presyn-cont": ("lifelong", "presyn", "cont_perm_mnist"),
         "nocons-adam-split": ("lifelong", "no_consolidation", "split_mnist"),
-        "nocons-sgd-perm": ("lifelong", "no_consolidation", "perm_mnist"), "joint-perm": ("lifelong", "joint", "perm_mnist"),
-        "bgd-perm": ("lifelong", "bgd", "perm_mnist"), "ewc-split": ("lifelong", "ewc", "split_mnist"),
+        "nocons-sgd-perm": ("lifelong", "no_consolidation", "perm_mnist"),
+        "joint-perm": ("lifelong", "joint", "perm_mnist"),
+        "bgd-perm": ("lifelong", "bgd", "perm_mnist"),
+        "ewc-split": ("lifelong", "ewc", "split_mnist"),
         "ewc-perm": ("lifelong", "ewc", "perm_mnist"),
         "ablation-noFreeze-perm": ("ablation", "ablation-noFreeze", "perm_mnist"),
         "ablation-fixedPfixedNorm-split": ("ablation", "ablation-fixedPfixedNorm", "split_mnist"),
     }
     for name, (exp, method, bench) in groups.items():
-        group = sorted((s for _, s in life if s["experiment"] == exp and s["method"] == method and s["benchmark"] == bench),
-                       key=lambda s: s["seed"])
+        group = sorted(
+            (s for _, s in life if s["experiment"] == exp and s["method"] == method and s["benchmark"] == bench),
+            key=lambda s: s["seed"],
+        )
         assert len(group) == 3, (name, len(group))
         out[f"stacked-lifelong:{name}:S1"] = ("batched_lifelong", group[:1])
         out[f"stacked-lifelong:{name}:S3"] = ("batched_lifelong", group)
     # one job mixing rules: every stackable ablation variant + lifelong presyn on perm_mnist, seed 2019
-    mixed = sorted((s for _, s in life if s["benchmark"] == "perm_mnist" and s["seed"] == SEED
-                    and (s["experiment"] == "ablation" or s["method"] == "presyn")), key=planning.run_key)
+    mixed = sorted(
+        (
+            s
+            for _, s in life
+            if s["benchmark"] == "perm_mnist"
+            and s["seed"] == SEED
+            and (s["experiment"] == "ablation" or s["method"] == "presyn")
+        ),
+        key=planning.run_key,
+    )
     out["stacked-lifelong:ablation+presyn-perm:mixed"] = ("batched_lifelong", mixed)
     return out
 
@@ -219,7 +243,9 @@ def compute_all(only: list[str] | None = None, verbose: bool = True) -> dict[str
             if only is not None and name not in only:
                 continue
             t0 = time.perf_counter()
-            results[name] = compute(name, engine, specs, data, Path(tmp) / "runs" / name.replace(":", "_").replace("/", "_"))
+            results[name] = compute(
+                name, engine, specs, data, Path(tmp) / "runs" / name.replace(":", "_").replace("/", "_")
+            )
             if verbose:
                 print(f"{name}: {time.perf_counter() - t0:.2f}s", file=sys.stderr)
     return results
@@ -238,10 +264,24 @@ def main() -> None:
         sys.exit(1 if bad else 0)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     # files under src/ that differ from that commit (other people's uncommitted edits of the same tree)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True, text=True).stdout
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"commit": commit, "src_modified": sorted(line[3:] for line in dirty.splitlines()), "torch": torch.__version__,
-                               "seconds": round(time.perf_counter() - t0, 1), "cases": results}, indent=1, sort_keys=True) + "\n")
+    OUT.write_text(
+        json.dumps(
+            {
+                "commit": commit,
+                "src_modified": sorted(line[3:] for line in dirty.splitlines()),
+                "torch": torch.__version__,
+                "seconds": round(time.perf_counter() - t0, 1),
+                "cases": results,
+            },
+            indent=1,
+            sort_keys=True,
+        )
+        + "\n"
+    )
     print(f"{len(results)} cases -> {OUT} ({time.perf_counter() - t0:.0f}s)")
 
 

@@ -67,8 +67,16 @@ def collect(root: Path) -> pd.DataFrame:
             continue
         last = df.iloc[-1]
         end = f.stat().st_mtime
-        rows.append({"kind": job_kind(f, root), "file": str(f), "s": float(last["s"]),
-                     "max_rss_mb": float(last.get("max_rss", float("nan"))), "start": end - float(last["s"]), "end": end})
+        rows.append(
+            {
+                "kind": job_kind(f, root),
+                "file": str(f),
+                "s": float(last["s"]),
+                "max_rss_mb": float(last.get("max_rss", float("nan"))),
+                "start": end - float(last["s"]),
+                "end": end,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -109,7 +117,12 @@ def pending_runs(config_paths: list[str], root: Path, runs_root: Path | None = N
         parts = (spec["experiment"], spec["method"], spec["benchmark"])
         tsv = root.joinpath("train", *parts, f"seed{spec['seed']}.tsv")
         run_dir = runs_root.joinpath(*parts, f"seed{spec['seed']}") if runs_root is not None else None
-        stale = tsv.exists() and run_dir is not None and run_dir.exists() and not is_current(run_dir, spec.get("config_hash"))
+        stale = (
+            tsv.exists()
+            and run_dir is not None
+            and run_dir.exists()
+            and not is_current(run_dir, spec.get("config_hash"))
+        )
         if not tsv.exists() or stale:
             rows.append({"run": key, "kind": run_kind("train", *parts), "stale": stale})
     return pd.DataFrame(rows, columns=["run", "kind", "stale"])
@@ -125,8 +138,10 @@ def sittings(df: pd.DataFrame, gap_s: float) -> list[dict]:
         else:
             periods.append({"start": start, "end": end, "jobs": 1})
     iso = lambda t: pd.Timestamp(t, unit="s", tz="UTC").isoformat(timespec="seconds")  # noqa: E731
-    return [{"start": iso(p["start"]), "end": iso(p["end"]), "wall_s": round(p["end"] - p["start"], 1), "jobs": p["jobs"]}
-            for p in periods]
+    return [
+        {"start": iso(p["start"]), "end": iso(p["end"]), "wall_s": round(p["end"] - p["start"], 1), "jobs": p["jobs"]}
+        for p in periods
+    ]
 
 
 def projection(done: pd.DataFrame, pending: pd.DataFrame, cores: int, stale_s: float = 0.0) -> dict:
@@ -155,8 +170,12 @@ def main() -> None:
     ap.add_argument("root", nargs="?", default="results/benchmarks")
     ap.add_argument("--config", nargs="+", help="config.yaml and overlays of the run, to project the pending jobs")
     ap.add_argument("--cores", type=int, default=2, help="cores running one-thread jobs side by side (projection)")
-    ap.add_argument("--runs", default="results/runs", help="trained runs: a result with another config hash is pending (stale)")
-    ap.add_argument("--gap", type=float, default=600.0, help="idle seconds that end a sitting (a stopped, later resumed run)")
+    ap.add_argument(
+        "--runs", default="results/runs", help="trained runs: a result with another config hash is pending (stale)"
+    )
+    ap.add_argument(
+        "--gap", type=float, default=600.0, help="idle seconds that end a sitting (a stopped, later resumed run)"
+    )
     args = ap.parse_args()
     root = Path(args.root)
     df = collect(root)
@@ -164,18 +183,25 @@ def main() -> None:
     if df.empty:
         out["error"] = f"no benchmark files under {root}"
     else:
-        per = df.groupby("kind").agg(n=("s", "size"), median_s=("s", "median"), max_s=("s", "max"), max_rss_mb=("max_rss_mb", "max"))
+        per = df.groupby("kind").agg(
+            n=("s", "size"), median_s=("s", "median"), max_s=("s", "max"), max_rss_mb=("max_rss_mb", "max")
+        )
         per = per.sort_values("max_s", ascending=False)
         periods = sittings(df, args.gap)
         print(per.round(1).to_string())
-        out.update({
-            "summed_job_s": round(float(df["s"].sum()), 1),
-            "wall_span_s": round(float(df["end"].max() - df["start"].min()), 1),
-            "sittings_wall_s": round(sum(p["wall_s"] for p in periods), 1),
-            "sittings": periods,
-            "peak_rss_mb": round(float(df["max_rss_mb"].max()), 1),
-            "kinds": {k: {kk: (round(float(v), 1) if kk != "n" else int(v)) for kk, v in row.items()} for k, row in per.iterrows()},
-        })
+        out.update(
+            {
+                "summed_job_s": round(float(df["s"].sum()), 1),
+                "wall_span_s": round(float(df["end"].max() - df["start"].min()), 1),
+                "sittings_wall_s": round(sum(p["wall_s"] for p in periods), 1),
+                "sittings": periods,
+                "peak_rss_mb": round(float(df["max_rss_mb"].max()), 1),
+                "kinds": {
+                    k: {kk: (round(float(v), 1) if kk != "n" else int(v)) for kk, v in row.items()}
+                    for k, row in per.iterrows()
+                },
+            }
+        )
     if args.config:
         pending = pending_runs(args.config, root, Path(args.runs))
         stale_files = {str(root / "train" / f"{run}.tsv") for run in pending.loc[pending["stale"], "run"]}

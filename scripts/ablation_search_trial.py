@@ -1,4 +1,5 @@
 """Snakemake entry: one trial of the ablation random search -> results/search/<benchmark>/<variant>/trial<i>.json."""
+
 from presyn import logs
 from presyn.experiments.ablation import search_trial
 from presyn.io import write_json

@@ -1,4 +1,5 @@
 """Snakemake entry: one row per ablation run (final mean accuracy over tasks) -> results/tables/ablation.csv."""
+
 from presyn import logs
 from presyn.analysis.fig5 import ablation_table
 from presyn.io import write_table

@@ -7,6 +7,7 @@
 the new table were made with it). Afterwards refresh stats, scorecard and figures:
 ``snakemake --cores 2 bundle_reanalyse --configfile config/reviewer.yaml``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,4 +28,6 @@ args = ap.parse_args()
 config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 tables = dict(t.split("=", 1) for t in args.table)
 update_tables(args.bundle, tables, args.note, {k: config[k] for k in args.config_section} or None, repo=ROOT)
-print(f"updated {sorted(tables)} in {args.bundle}; now run: snakemake --cores 2 bundle_reanalyse --configfile config/reviewer.yaml")
+print(
+    f"updated {sorted(tables)} in {args.bundle}; now run: snakemake --cores 2 bundle_reanalyse --configfile config/reviewer.yaml"
+)

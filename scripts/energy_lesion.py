@@ -1,4 +1,5 @@
 """Snakemake entry: lesion curves (low-p-first vs random order) of every analysed run."""
+
 import pandas as pd
 import torch
 
@@ -14,9 +15,16 @@ ds = snakemake.params.dataset
 data = load_processed(snakemake.input.data, ds["mean"], ds["std"], "cpu", ds.get("subset"))
 frames = []
 for seed, path in zip(snakemake.params.seeds, snakemake.input.states):
-    curve = lesion_curve(load_state(path), data.x_test, data.y_test, list(snakemake.params.fractions),
-                         snakemake.params.n_samples, int(seed), jitter=snakemake.params.jitter,
-                         random_orders=int(snakemake.params.random_orders))
+    curve = lesion_curve(
+        load_state(path),
+        data.x_test,
+        data.y_test,
+        list(snakemake.params.fractions),
+        snakemake.params.n_samples,
+        int(seed),
+        jitter=snakemake.params.jitter,
+        random_orders=int(snakemake.params.random_orders),
+    )
     log.info("seed %s: %s", seed, curve.to_dict("records"))
     frames.append(curve.assign(seed=int(seed)))
 write_table(pd.concat(frames, ignore_index=True), snakemake.output[0])

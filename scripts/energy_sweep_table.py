@@ -2,6 +2,7 @@
 
 With energy.fixedp_sweep.enabled: false there are no runs: the table is empty and App. fig 1c says
 "not run" (the other panels still build)."""
+
 import pandas as pd
 
 from presyn import logs

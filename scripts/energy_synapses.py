@@ -1,4 +1,5 @@
 """Snakemake entry: per-synapse table of the analysed energy runs (p, initial p, w_bar, Fisher)."""
+
 import time
 
 import torch
@@ -18,6 +19,12 @@ if snakemake.params.fisher:
     x, y = data.x_test, data.y_test
 t0 = time.perf_counter()
 table = synapse_table(states, x, y, snakemake.params.important_p, snakemake.params.get("fisher_chunk", 500))
-log.info("synapse table: %d synapses x %d seeds in %.1fs (Fisher on %s test items: %s)", len(table) // max(len(states), 1),
-         len(states), time.perf_counter() - t0, None if x is None else len(x), snakemake.params.fisher)
+log.info(
+    "synapse table: %d synapses x %d seeds in %.1fs (Fisher on %s test items: %s)",
+    len(table) // max(len(states), 1),
+    len(states),
+    time.perf_counter() - t0,
+    None if x is None else len(x),
+    snakemake.params.fisher,
+)
 write_table(table, snakemake.output[0])

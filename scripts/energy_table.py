@@ -1,4 +1,5 @@
 """Snakemake entry: collect every energy run's final metrics into one tidy table."""
+
 from presyn import logs
 from presyn.analysis.energy import final_table
 from presyn.io import write_table

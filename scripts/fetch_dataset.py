@@ -1,4 +1,5 @@
 """Snakemake entry: fetch, verify and store one dataset (presyn.data)."""
+
 from pathlib import Path
 
 from presyn import logs
@@ -7,7 +8,9 @@ from presyn.data import DatasetSpec, digests, fetch, save_processed
 log = logs.setup(snakemake.log[0])
 name = snakemake.wildcards.dataset
 cfg = snakemake.params.dataset
-spec = DatasetSpec(name=name, sources=list(cfg["sources"]), sha256=dict(cfg.get("sha256") or {}), urls=list(cfg.get("urls") or []))
+spec = DatasetSpec(
+    name=name, sources=list(cfg["sources"]), sha256=dict(cfg.get("sha256") or {}), urls=list(cfg.get("urls") or [])
+)
 try:
     arrays, source, failures = fetch(spec, Path(snakemake.params.raw_dir))
 except Exception:

@@ -1,4 +1,5 @@
 """Snakemake entry: the two Sjöström files from the first source that gives sha256-verified copies."""
+
 import sys
 
 from presyn import logs
@@ -16,4 +17,11 @@ except Exception:
 for failure in record["failures"]:
     log.warning("sjostrom: %s", failure)
 for name, meta in record["files"].items():
-    log.info("sjostrom: %s (%s) from %s (%s), sha256 %s", name, meta["group"].upper(), meta["source"], meta["from"], meta["sha256"])
+    log.info(
+        "sjostrom: %s (%s) from %s (%s), sha256 %s",
+        name,
+        meta["group"].upper(),
+        meta["source"],
+        meta["from"],
+        meta["sha256"],
+    )

@@ -1,4 +1,5 @@
 """Snakemake entry: Fig 1 statistics (mean +- SEM, best MI/energy, t-tests)."""
+
 from presyn import logs
 from presyn.analysis.energy import fig1_stats
 from presyn.io import read_table, write_table

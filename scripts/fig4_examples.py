@@ -1,5 +1,6 @@
 """Snakemake entry: Fig 4a's example digits (the first test image of every digit), so that the figure (and the
 reference bundle) needs 8 KB instead of the dataset. Same keys as the processed dataset: x_test, y_test."""
+
 import numpy as np
 
 from presyn import logs

@@ -1,4 +1,5 @@
 """Snakemake entry: statistics of Fig 4, App. fig 3 and App. table 1 (no plotting)."""
+
 from presyn import logs
 from presyn.analysis import lifelong
 from presyn.io import read_table, write_table

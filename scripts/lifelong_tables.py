@@ -1,4 +1,5 @@
 """Snakemake entry: collect the lifelong runs into per-epoch and final tidy tables."""
+
 from presyn import logs
 from presyn.analysis.lifelong import collect
 from presyn.io import write_table

@@ -1,4 +1,5 @@
 """Snakemake entry: write figures/all, the manifest of every figure (and the scorecard) with its sha256."""
+
 from presyn import logs
 from presyn.manifest import write_manifest
 

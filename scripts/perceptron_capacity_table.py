@@ -1,4 +1,5 @@
 """Snakemake entry: the near-capacity perceptron runs -> results/tables/perceptron_capacity.csv (one row per run x repetition)."""
+
 from presyn import logs
 from presyn.analysis.capacity import capacity_table
 from presyn.io import write_table

@@ -1,4 +1,5 @@
 """Snakemake entry: one perceptron run (method x seed, all repetitions vectorised) -> its three run files."""
+
 from pathlib import Path
 
 from presyn import logs

@@ -1,4 +1,5 @@
 """Snakemake entry: every perceptron run's tidy rows -> results/tables/perceptron.csv."""
+
 from presyn import logs
 from presyn.analysis.fig5 import perceptron_table
 from presyn.io import write_table

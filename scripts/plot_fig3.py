@@ -1,4 +1,5 @@
 """Snakemake entry: draw Fig 3 from the neuron tables and stats."""
+
 from presyn import logs
 from presyn.figures import fig3
 from presyn.io import read_table
@@ -6,6 +7,13 @@ from presyn.io import read_table
 log = logs.setup(snakemake.log[0])
 note = f" [{snakemake.params.note}]" if snakemake.params.note else ""
 i = snakemake.input
-fig3.draw(read_table(i.neurons), read_table(i.in_out), read_table(i.stats), int(snakemake.params.representative_seed),
-          snakemake.output.pdf, snakemake.output.png, note,
-          published=getattr(snakemake.input, "published", None))
+fig3.draw(
+    read_table(i.neurons),
+    read_table(i.in_out),
+    read_table(i.stats),
+    int(snakemake.params.representative_seed),
+    snakemake.output.pdf,
+    snakemake.output.png,
+    note,
+    published=getattr(snakemake.input, "published", None),
+)

@@ -3,6 +3,7 @@
 Inputs: the stats tables of the enabled figures and config/published.yaml. Every number shown comes
 from those files; the logic is presyn.scorecard.
 """
+
 import os
 from pathlib import Path
 
@@ -39,8 +40,10 @@ figures = dict(snakemake.params.figures)
 # links to config/README.md from where the page lands (results/ or reviewer/results/)
 repo = Path(snakemake.input.published).resolve().parent.parent
 repo_url = os.path.relpath(repo, Path(snakemake.output.html).resolve().parent).replace(os.sep, "/") + "/"
-for path, text in ((snakemake.output.md, scorecard_page.to_markdown(card, info, figures, rules, repo_url)),
-                   (snakemake.output.html, scorecard_page.to_html(card, info, figures, rules, repo_url))):
+for path, text in (
+    (snakemake.output.md, scorecard_page.to_markdown(card, info, figures, rules, repo_url)),
+    (snakemake.output.html, scorecard_page.to_html(card, info, figures, rules, repo_url)),
+):
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")
 write_table(scorecard.to_csv_frame(card, info), snakemake.output.csv)

@@ -26,9 +26,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-         "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+]
 
 
 def find_chromium() -> str | None:
@@ -52,9 +61,11 @@ def embedded_json(report_html: str, var: str) -> dict:
 def show_script(result_path: str, kind: str) -> str:
     """JS run after the report app mounted: open one result as if its eye button had been clicked."""
     p = json.dumps(result_path)
-    return (f"<script>window.addEventListener('load', function() {{ setTimeout(function() {{"
-            f" app.showResultInfo({p}); app.setView({{content: {json.dumps(kind)}, contentPath: results[{p}].data_uri,"
-            f" resultPath: {p}}}); document.title = 'SHOWN ' + {p}; }}, 300); }});</script>")
+    return (
+        f"<script>window.addEventListener('load', function() {{ setTimeout(function() {{"
+        f" app.showResultInfo({p}); app.setView({{content: {json.dumps(kind)}, contentPath: results[{p}].data_uri,"
+        f" resultPath: {p}}}); document.title = 'SHOWN ' + {p}; }}, 300); }});</script>"
+    )
 
 
 def blankness(png: Path, box: tuple[float, float, float, float] = (0.3, 0.0, 1.0, 1.0)) -> dict:
@@ -73,9 +84,11 @@ def blankness(png: Path, box: tuple[float, float, float, float] = (0.3, 0.0, 1.0
 
 def images_in_html(browser: str, page_html: str, out: Path) -> dict:
     """Load an HTML result (as the report's iframe does) and count the images the browser decoded."""
-    probe = ("<script>window.addEventListener('load', function() { var im = document.images, ok = 0;"
-             " for (var i = 0; i < im.length; i++) { if (im[i].complete && im[i].naturalWidth > 0) ok++; }"
-             " document.body.setAttribute('data-images', ok + '/' + im.length); });</script>")
+    probe = (
+        "<script>window.addEventListener('load', function() { var im = document.images, ok = 0;"
+        " for (var i = 0; i < im.length; i++) { if (im[i].complete && im[i].naturalWidth > 0) ok++; }"
+        " document.body.setAttribute('data-images', ok + '/' + im.length); });</script>"
+    )
     head, sep, tail = page_html.rpartition("</body>")
     page = out / "html_result_probe.html"
     page.write_text(head + probe + sep + tail if sep else page_html + probe, encoding="utf-8")
@@ -107,8 +120,13 @@ def check_page(page: Path, out: Path, browser: str, widths: tuple[int, ...] = (1
     probe_page.write_text(head + PAGE_PROBE + sep + tail, encoding="utf-8")
     res = {"page": str(page), "widths": {}, "problems": []}
     for w in widths:
-        dom = run_chromium(browser, probe_page.resolve().as_uri(), f"--window-size={w},2000", "--virtual-time-budget=10000",
-                           "--dump-dom")
+        dom = run_chromium(
+            browser,
+            probe_page.resolve().as_uri(),
+            f"--window-size={w},2000",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        )
         m = re.search(r"data-probe=\"([^\"]*)\"", dom.stdout)
         probe = json.loads(m.group(1).replace("&quot;", '"')) if m else {}
         shot = out / f"page_{w}.png"
@@ -121,9 +139,13 @@ def check_page(page: Path, out: Path, browser: str, widths: tuple[int, ...] = (1
         if not probe["misses_box"]:
             res["problems"].append(f"page at {w} px: no Misses box painted")
         if probe["overflow_px"] > 2:
-            res["problems"].append(f"page at {w} px: a table is cut off ({probe['overflow_px']} px wider than the window)")
+            res["problems"].append(
+                f"page at {w} px: a table is cut off ({probe['overflow_px']} px wider than the window)"
+            )
         if probe["dead_links"] or probe["anchored_rows"] == 0:
-            res["problems"].append(f"page at {w} px: {probe['dead_links']} misses link to no row; {probe['anchored_rows']} rows anchored")
+            res["problems"].append(
+                f"page at {w} px: {probe['dead_links']} misses link to no row; {probe['anchored_rows']} rows anchored"
+            )
     probe_page.unlink()
     return res
 
@@ -132,8 +154,12 @@ def check(report: Path, out: Path, browser: str) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     text = report.read_text(encoding="utf-8")
     results = embedded_json(text, "results")
-    category_of = {path: cat for cat, subcats in embedded_json(text, "categories").items()
-                   for paths in subcats.values() for path in paths}
+    category_of = {
+        path: cat
+        for cat, subcats in embedded_json(text, "categories").items()
+        for paths in subcats.values()
+        for path in paths
+    }
     summary = {"report": str(report), "results": {}, "ok": True, "problems": []}
 
     dom = run_chromium(browser, report.resolve().as_uri(), "--virtual-time-budget=15000", "--dump-dom")
@@ -144,8 +170,13 @@ def check(report: Path, out: Path, browser: str) -> dict:
     if not app_rendered:
         summary["problems"].append("the report app did not render (no navigation in the DOM)")
     landing = out / "landing.png"
-    run_chromium(browser, report.resolve().as_uri(), "--window-size=1400,1000", "--virtual-time-budget=15000",
-                 f"--screenshot={landing}")
+    run_chromium(
+        browser,
+        report.resolve().as_uri(),
+        "--window-size=1400,1000",
+        "--virtual-time-budget=15000",
+        f"--screenshot={landing}",
+    )
 
     for path, entry in results.items():
         mime = entry.get("mime_type", "")
@@ -163,20 +194,30 @@ def check(report: Path, out: Path, browser: str) -> dict:
             head, sep, tail = text.rpartition("</body>")  # the last one: the inlined libraries contain the string too
             page.write_text(head + show_script(path, kind) + sep + tail, encoding="utf-8")
             shot = out / (re.sub(r"[^A-Za-z0-9_.-]", "_", path) + ".png")
-            res = run_chromium(browser, page.resolve().as_uri(), "--window-size=1400,1000", "--virtual-time-budget=15000",
-                               f"--screenshot={shot}")
+            res = run_chromium(
+                browser,
+                page.resolve().as_uri(),
+                "--window-size=1400,1000",
+                "--virtual-time-budget=15000",
+                f"--screenshot={shot}",
+            )
             dom_one = run_chromium(browser, page.resolve().as_uri(), "--virtual-time-budget=15000", "--dump-dom")
             tag = "<iframe" if kind == "html" else "<img"
             rec["in_dom"] = f"SHOWN {path}" in dom_one.stdout and tag in dom_one.stdout
             rec["screenshot"] = str(shot)
-            rec.update(blankness(shot) if res.returncode == 0 and shot.exists() else {"painted_fraction": 0.0,
-                                                                                      "distinct_levels": 0})
+            rec.update(
+                blankness(shot)
+                if res.returncode == 0 and shot.exists()
+                else {"painted_fraction": 0.0, "distinct_levels": 0}
+            )
             rec["shown"] = bool(rec["in_dom"] and rec["painted_fraction"] > 0.02 and rec["distinct_levels"] > 8)
             page.unlink()
             if kind == "html" and "," in uri:
                 rec.update(images_in_html(browser, base64.b64decode(uri.split(",", 1)[1]).decode("utf-8"), out))
                 if rec["images_decoded"] != rec["images_total"]:
-                    summary["problems"].append(f"{path}: {rec['images_total'] - rec['images_decoded']} images not decoded")
+                    summary["problems"].append(
+                        f"{path}: {rec['images_total'] - rec['images_decoded']} images not decoded"
+                    )
             if not rec["shown"]:
                 summary["problems"].append(f"{path}: not shown ({rec})")
         else:
@@ -192,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("report", type=Path)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--chromium", default=None)
-    ap.add_argument("--page", type=Path, default=None, help="the scorecard page (results/reproduction.html) to open too")
+    ap.add_argument(
+        "--page", type=Path, default=None, help="the scorecard page (results/reproduction.html) to open too"
+    )
     args = ap.parse_args(argv)
     browser = args.chromium or find_chromium()
     if not browser:

@@ -1,4 +1,5 @@
 """Snakemake entry: verify and parse the two Sjöström files into results/tables/sjostrom_recordings.csv."""
+
 from presyn import logs
 from presyn.io import write_table
 from presyn.sjostrom.parse import load_recordings

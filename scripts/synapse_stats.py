@@ -1,4 +1,5 @@
 """Snakemake entry: Fig 2's synapse-level statistics from a per-synapse table (the rows the bundle ships)."""
+
 from presyn import logs
 from presyn.analysis.synapses import synapse_stats
 from presyn.io import read_table, write_table

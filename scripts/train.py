@@ -1,4 +1,5 @@
 """Snakemake entry: train one run (presyn.experiments.run) and write its three outputs."""
+
 from pathlib import Path
 
 from presyn import logs

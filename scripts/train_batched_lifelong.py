@@ -1,4 +1,5 @@
 """Snakemake entry: train several lifelong runs in one job (presyn.batched_lifelong) and write each run."""
+
 from presyn import batched_lifelong, logs
 from presyn.stacked_job import run_stacked_job
 

@@ -49,10 +49,27 @@ class Workdir:
         p.write_text(yaml.safe_dump(content))
         return p
 
-    def snakemake(self, *targets: str, configfiles: tuple[str, ...] = ("config/quick.yaml",), extra: tuple[str, ...] = (),
-                  cores: int = 2, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(self.path), "--cores", str(cores),
-               *targets, *extra]
+    def snakemake(
+        self,
+        *targets: str,
+        configfiles: tuple[str, ...] = ("config/quick.yaml",),
+        extra: tuple[str, ...] = (),
+        cores: int = 2,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess:
+        cmd = [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(SNAKEFILE),
+            "--directory",
+            str(self.path),
+            "--cores",
+            str(cores),
+            *targets,
+            *extra,
+        ]
         if configfiles:
             cmd += ["--configfile", *configfiles]
         env = {**os.environ, "PYTHONHASHSEED": "0"}

@@ -31,10 +31,15 @@ SEC = CONFIG["ablation"]
 # What each variant must be, written from docs/protocol.md#fig-5a-ablation (not read from the code under test):
 # modulation, freezing threshold, sampling p ("ghost": None = the learned p), normalisation; the ghost's
 # divisor as the authors' code has it (ddc.py: mask ~ Bernoulli(0.5), param /= the learned ghost p~) or 0.5.
-PERM_TUNED = {"full": (0.04460, 0.04022, 0.94792), "noFreeze": (0.04523, 0.04379, 1.0),
-              "noFreezeNoMod": (0.09202, 0.02955, 1.0), "noMod": (0.08535, 0.03559, 0.92273),
-              "fixedP": (0.05715, 0.05189, 0.92944), "noNorm": (0.09712, 0.02752, 0.91280),
-              "fixedPfixedNorm": (0.05715, 0.05189, 0.92944)}
+PERM_TUNED = {
+    "full": (0.04460, 0.04022, 0.94792),
+    "noFreeze": (0.04523, 0.04379, 1.0),
+    "noFreezeNoMod": (0.09202, 0.02955, 1.0),
+    "noMod": (0.08535, 0.03559, 0.92273),
+    "fixedP": (0.05715, 0.05189, 0.92944),
+    "noNorm": (0.09712, 0.02752, 0.91280),
+    "fixedPfixedNorm": (0.05715, 0.05189, 0.92944),
+}
 INTENT = {
     "full": dict(modulation=True, sample_p=None, normalise=True),
     "noFreeze": dict(modulation=True, sample_p=None, normalise=True),
@@ -69,14 +74,18 @@ def test_rule_hand_computed():
     w, p = apply(modulation=False, p_freeze=0.94)  # no modulation: plain gradient step, p rule unchanged
     assert torch.allclose(w, 1 - 0.1 * g)
     assert torch.allclose(p, torch.tensor([0.325, 0.4, 0.95, 0.95]))
-    w, p = presyn_rule.update(torch.ones(1), torch.tensor([0.26]), torch.tensor([0.0]), **PresynapticRule(**base).constants())
+    w, p = presyn_rule.update(
+        torch.ones(1), torch.tensor([0.26]), torch.tensor([0.0]), **PresynapticRule(**base).constants()
+    )
     assert p.item() == pytest.approx(0.25)  # 0.26 - 0.74 * 0.2 < p_min -> clamped
 
 
 # ------------------------------------------------------------ config -> learner, one step by hand
 def variant_learner(variant: str, sizes=(6, 5, 3), seed: int = 0):
     model = abp.model_block(SEC, "perm_mnist", variant)
-    learner = build_learner(model, list(sizes), Generators.from_seed(seed, torch.device("cpu")), torch.device("cpu"), P_MIN)
+    learner = build_learner(
+        model, list(sizes), Generators.from_seed(seed, torch.device("cpu")), torch.device("cpu"), P_MIN
+    )
     return model, learner
 
 
@@ -166,8 +175,16 @@ def _three_synapse_ghost(normaliser: str):
     net = SynapticMLP([1, 3], gens.init, torch.device("cpu"), p_min=P_MIN, p_init=0.5)
     net.w.copy_(torch.tensor([0.4, -0.2, 0.8]))
     net.p.copy_(torch.tensor([0.5, 0.8, 0.25]))  # learned ghost p~ (the authors' buffer, started at 0.5)
-    rule = PresynapticRule(lr=0.1, p_up=0.05, p_down=0.1, g_lim=0.05, p_freeze=0.9, modulation=True, sample_p=0.5,
-                           ghost_normaliser=normaliser)
+    rule = PresynapticRule(
+        lr=0.1,
+        p_up=0.05,
+        p_down=0.1,
+        g_lim=0.05,
+        p_freeze=0.9,
+        modulation=True,
+        sample_p=0.5,
+        ghost_normaliser=normaliser,
+    )
     return PresynapticLearner(net, rule, gens.masks), net
 
 
@@ -236,8 +253,16 @@ def test_plan_runs_full_config():
     assert importlib.import_module(TRAINERS["ablation"]).train  # the lifelong trainer
     by = {(r["benchmark"], r["variant"]): r for r in runs if r["seed"] == 2019}
     full = by[("split_mnist", "full")]["model"]
-    assert full == {"kind": "presyn", "g_lim": 0.001, "p_init": "min", "lr": 0.001, "p_up": 0.05835, "p_down": 0.06247,
-                    "p_freeze": 0.94453, "modulation": True}
+    assert full == {
+        "kind": "presyn",
+        "g_lim": 0.001,
+        "p_init": "min",
+        "lr": 0.001,
+        "p_up": 0.05835,
+        "p_down": 0.06247,
+        "p_freeze": 0.94453,
+        "modulation": True,
+    }
     assert by[("perm_mnist", "full")]["model"]["lr"] == 0.01
     assert by[("perm_mnist", "noFreeze")]["model"]["p_freeze"] == 1.0
     assert by[("perm_mnist", "fixedP")]["model"]["sample_p"] == 0.5
@@ -278,8 +303,17 @@ def test_draw_trial_ranges_and_fixed_flags():
 
 
 def test_best_trial_picks_highest_score():
-    trials = [{"benchmark": "perm_mnist", "variant": "full", "trial": i, "params": {"p_up": 0.01 * (i + 1), "p_down": 0.02,
-               "p_freeze": 0.93}, "score": s, "early_stopped": s < 0.2} for i, s in enumerate([0.5, 0.9, 0.1, 0.7])]
+    trials = [
+        {
+            "benchmark": "perm_mnist",
+            "variant": "full",
+            "trial": i,
+            "params": {"p_up": 0.01 * (i + 1), "p_down": 0.02, "p_freeze": 0.93},
+            "score": s,
+            "early_stopped": s < 0.2,
+        }
+        for i, s in enumerate([0.5, 0.9, 0.1, 0.7])
+    ]
     best = ab.best_trial(trials)
     assert best["best"] == {"p_up": 0.02, "p_down": 0.02, "p_freeze": 0.93}
     assert best["best_trial"] == 1 and best["n_early_stopped"] == 1

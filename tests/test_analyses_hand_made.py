@@ -52,7 +52,9 @@ def test_ttest_value_statistic_and_direction_against_scipy(equal_var, test):
     row = stats.ttest("f", "f.t", A, B, "a vs b", equal_var=equal_var)
     ref = sps.ttest_ind(A, B, equal_var=equal_var)
     assert row["value"] == pytest.approx(A.mean() - B.mean())
-    assert row["statistic"] == pytest.approx(ref.statistic, rel=1e-12) and row["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert row["statistic"] == pytest.approx(ref.statistic, rel=1e-12) and row["p_value"] == pytest.approx(
+        ref.pvalue, rel=1e-9
+    )
     assert row["statistic"] > 2 and row["p_value"] < 0.05  # A is higher: positive t
     assert (row["n"], row["test"], row["detail"]) == (27, test, "n=12 vs 15")
     flipped = stats.ttest("f", "f.t", B, A, "b vs a", equal_var=equal_var)
@@ -60,7 +62,9 @@ def test_ttest_value_statistic_and_direction_against_scipy(equal_var, test):
     assert flipped["p_value"] == pytest.approx(row["p_value"])
     if equal_var:  # the pooled-variance t written out
         pooled = (11 * A.var(ddof=1) + 14 * B.var(ddof=1)) / 25
-        assert row["statistic"] == pytest.approx((A.mean() - B.mean()) / math.sqrt(pooled * (1 / 12 + 1 / 15)), rel=1e-12)
+        assert row["statistic"] == pytest.approx(
+            (A.mean() - B.mean()) / math.sqrt(pooled * (1 / 12 + 1 / 15)), rel=1e-12
+        )
 
 
 def test_paired_ttest_against_scipy():
@@ -101,7 +105,9 @@ def test_mannwhitney_against_scipy_and_pair_counts():
 def test_pearson_against_scipy_and_the_formula():
     row = stats.pearson("f", "f.r", A, NEAR_2A, "x vs y")
     r, p = pearson_by_hand(A, NEAR_2A)
-    assert row["value"] == row["statistic"] == pytest.approx(r, rel=1e-9) and row["p_value"] == pytest.approx(p, rel=1e-6)
+    assert row["value"] == row["statistic"] == pytest.approx(r, rel=1e-9) and row["p_value"] == pytest.approx(
+        p, rel=1e-6
+    )
     ref = sps.pearsonr(A, NEAR_2A)
     assert row["value"] == pytest.approx(ref.statistic) and row["p_value"] == pytest.approx(ref.pvalue)
     assert row["n"] == 12 and r > 0.8 and p < 0.001
@@ -124,9 +130,19 @@ def fig1_table() -> pd.DataFrame:
         for wd, values in by_wd.items():
             for seed, v in enumerate(values):
                 energy = 100.0 + 10 * seed  # MI = ratio x energy: the ratio column is what Fig 1 ranks
-                rows.append({"model": model, "weight_decay": wd, "seed": seed, "synaptic_energy": energy,
-                             "mutual_information": v * energy, "mi_per_energy": v, "neuronal_energy": 50.0,
-                             "mi_per_neuronal_energy": v * energy / 50.0, "test_accuracy": 0.9})
+                rows.append(
+                    {
+                        "model": model,
+                        "weight_decay": wd,
+                        "seed": seed,
+                        "synaptic_energy": energy,
+                        "mutual_information": v * energy,
+                        "mi_per_energy": v,
+                        "neuronal_energy": 50.0,
+                        "mi_per_neuronal_energy": v * energy / 50.0,
+                        "test_accuracy": 0.9,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -180,54 +196,92 @@ def metrics_file(path, ids: dict, rows: list[tuple[int, str, str, float]], confi
 
 def test_final_table_takes_each_runs_last_epoch_and_divides_by_energy(tmp_path):
     specs, paths = {}, []
-    for method, model, wd, mi, energy in (("presyn_wd0.01", "presyn", 0.01, 2.4, 120.0), ("fixedp_wd0", "fixedp", 0.0, 1.5, 300.0)):
+    for method, model, wd, mi, energy in (
+        ("presyn_wd0.01", "presyn", 0.01, 2.4, 120.0),
+        ("fixedp_wd0", "fixedp", 0.0, 1.5, 300.0),
+    ):
         ids = {"experiment": "energy", "method": method, "benchmark": "mnist", "seed": 7}
         rows = [(0, "all", "synaptic_energy", 999.0)]  # before training
-        rows += [(1, "all", "synaptic_energy", 500.0), (1, "all", "mutual_information", 0.1), (1, "all", "neuronal_energy", 9.0)]
-        rows += [(2, "all", "synaptic_energy", energy), (2, "all", "mutual_information", mi), (2, "all", "neuronal_energy", 8.0),
-                 (2, "all", "test_accuracy", 0.95)]
+        rows += [
+            (1, "all", "synaptic_energy", 500.0),
+            (1, "all", "mutual_information", 0.1),
+            (1, "all", "neuronal_energy", 9.0),
+        ]
+        rows += [
+            (2, "all", "synaptic_energy", energy),
+            (2, "all", "mutual_information", mi),
+            (2, "all", "neuronal_energy", 8.0),
+            (2, "all", "test_accuracy", 0.95),
+        ]
         paths.append(metrics_file(tmp_path / method / "metrics.parquet", ids, rows))
         specs[f"energy/{method}/mnist/seed7"] = {"method": method, "seed": 7, "model_name": model, "weight_decay": wd}
     table = final_table(paths, specs).set_index("method")
     assert list(table.index) == ["fixedp_wd0", "presyn_wd0.01"]  # sorted by model, weight decay, seed
     row = table.loc["presyn_wd0.01"]
-    assert (row["model"], row["weight_decay"], row["mutual_information"], row["synaptic_energy"]) == ("presyn", 0.01, 2.4, 120.0)
-    assert row["mi_per_energy"] == pytest.approx(2.4 / 120.0) and row["mi_per_neuronal_energy"] == pytest.approx(2.4 / 8.0)
+    assert (row["model"], row["weight_decay"], row["mutual_information"], row["synaptic_energy"]) == (
+        "presyn",
+        0.01,
+        2.4,
+        120.0,
+    )
+    assert row["mi_per_energy"] == pytest.approx(2.4 / 120.0) and row["mi_per_neuronal_energy"] == pytest.approx(
+        2.4 / 8.0
+    )
     assert table.loc["fixedp_wd0", "mi_per_energy"] == pytest.approx(1.5 / 300.0)
 
 
 # ------------------------------------------------------------------------------------- lifelong
 def test_collect_final_accuracies_are_the_last_epoch_and_the_run_mean(tmp_path):
     ids = {"experiment": "lifelong", "method": "presyn", "benchmark": "split_mnist", "seed": 1}
-    rows = [(1, "1", "test_accuracy", 0.99), (1, "all", "current_task", 1), (1, "all", "mean_p", 0.3),
-            (1, "all", "train_accuracy", 0.97),  # not an epoch metric of the tables
-            (2, "1", "test_accuracy", 0.8), (2, "2", "test_accuracy", 0.9), (2, "all", "current_task", 2),
-            (2, "all", "mean_p", 0.4), (2, "all", "mean_accuracy", 0.85)]
+    rows = [
+        (1, "1", "test_accuracy", 0.99),
+        (1, "all", "current_task", 1),
+        (1, "all", "mean_p", 0.3),
+        (1, "all", "train_accuracy", 0.97),  # not an epoch metric of the tables
+        (2, "1", "test_accuracy", 0.8),
+        (2, "2", "test_accuracy", 0.9),
+        (2, "all", "current_task", 2),
+        (2, "all", "mean_p", 0.4),
+        (2, "all", "mean_accuracy", 0.85),
+    ]
     epochs, final = lifelong.collect([metrics_file(tmp_path / "r1.parquet", ids, rows)])
     assert final[["task", "accuracy"]].values.tolist() == [["1", 0.8], ["2", 0.9], ["all", 0.85]]
     assert set(epochs["metric"]) == {"test_accuracy", "current_task", "mean_p"}
-    assert epochs[epochs["metric"] == "test_accuracy"][["epoch", "task", "value"]].values.tolist() == [[1, "1", 0.99], [2, "1", 0.8],
-                                                                                                       [2, "2", 0.9]]
+    assert epochs[epochs["metric"] == "test_accuracy"][["epoch", "task", "value"]].values.tolist() == [
+        [1, "1", 0.99],
+        [2, "1", 0.8],
+        [2, "2", 0.9],
+    ]
 
 
 # Final mean accuracy ("all") of 3 seeds per benchmark x method; per-task rows (task "1", "2") beside them.
 FINAL_MEAN = {
-    ("split_mnist", "presyn"): [0.83, 0.84, 0.82], ("split_mnist", "ewc"): [0.70, 0.74, 0.66],
-    ("split_mnist", "bgd"): [0.88, 0.87, 0.89], ("split_mnist", "no_consolidation"): [0.65, 0.66, 0.64],
-    ("perm_mnist", "presyn"): [0.86, 0.87, 0.85], ("perm_mnist", "joint"): [0.97, 0.97, 0.96],
+    ("split_mnist", "presyn"): [0.83, 0.84, 0.82],
+    ("split_mnist", "ewc"): [0.70, 0.74, 0.66],
+    ("split_mnist", "bgd"): [0.88, 0.87, 0.89],
+    ("split_mnist", "no_consolidation"): [0.65, 0.66, 0.64],
+    ("perm_mnist", "presyn"): [0.86, 0.87, 0.85],
+    ("perm_mnist", "joint"): [0.97, 0.97, 0.96],
     ("perm_fashion", "ewc"): [0.7, 0.71, 0.72],  # no presyn here: no t-test
 }
-TASK1 = {"presyn": [0.90, 0.92, 0.91], "ewc": [0.5, 0.6, 0.55], "bgd": [0.95, 0.94, 0.93], "no_consolidation": [0.5, 0.5, 0.6],
-         "joint": [0.99, 0.98, 0.97]}
+TASK1 = {
+    "presyn": [0.90, 0.92, 0.91],
+    "ewc": [0.5, 0.6, 0.55],
+    "bgd": [0.95, 0.94, 0.93],
+    "no_consolidation": [0.5, 0.5, 0.6],
+    "joint": [0.99, 0.98, 0.97],
+}
 
 
 def final_table_by_hand() -> pd.DataFrame:
     rows = []
     for (benchmark, method), values in FINAL_MEAN.items():
         for seed, v in enumerate(values):
-            rows += [{"method": method, "benchmark": benchmark, "seed": seed, "task": "all", "accuracy": v},
-                     {"method": method, "benchmark": benchmark, "seed": seed, "task": "1", "accuracy": TASK1[method][seed]},
-                     {"method": method, "benchmark": benchmark, "seed": seed, "task": "2", "accuracy": 0.01 * seed}]
+            rows += [
+                {"method": method, "benchmark": benchmark, "seed": seed, "task": "all", "accuracy": v},
+                {"method": method, "benchmark": benchmark, "seed": seed, "task": "1", "accuracy": TASK1[method][seed]},
+                {"method": method, "benchmark": benchmark, "seed": seed, "task": "2", "accuracy": 0.01 * seed},
+            ]
     return pd.DataFrame(rows)
 
 
@@ -238,9 +292,12 @@ def test_apptable1_means_and_t_tests_against_presyn():
         assert row["value"] == pytest.approx(np.mean(values)) and row["sem"] == pytest.approx(sps.sem(values))
         assert row["n"] == 3 and row["groups"] == f"benchmark={benchmark};method={method}"
     tests = st[st["kind"] == "test"]
-    assert sorted(tests.index) == ["apptable1.ttest.perm_mnist.presyn_vs_joint", "apptable1.ttest.split_mnist.presyn_vs_bgd",
-                                   "apptable1.ttest.split_mnist.presyn_vs_ewc",
-                                   "apptable1.ttest.split_mnist.presyn_vs_no_consolidation"]
+    assert sorted(tests.index) == [
+        "apptable1.ttest.perm_mnist.presyn_vs_joint",
+        "apptable1.ttest.split_mnist.presyn_vs_bgd",
+        "apptable1.ttest.split_mnist.presyn_vs_ewc",
+        "apptable1.ttest.split_mnist.presyn_vs_no_consolidation",
+    ]
     for name, t in tests.iterrows():
         benchmark, other = name.split(".")[2], name.split("_vs_")[1]
         ours, theirs = FINAL_MEAN[(benchmark, "presyn")], FINAL_MEAN[(benchmark, other)]
@@ -260,23 +317,47 @@ def epochs_by_hand() -> pd.DataFrame:
         for seed in (0, 1):
             for epoch in (1, 2, 3):
                 common = {"method": method, "seed": seed, "epoch": epoch}
-                rows.append({**common, "benchmark": "split_mnist", "task": "1", "metric": "test_accuracy",
-                             "value": base - 0.1 * epoch + 0.02 * seed})
-                rows.append({**common, "benchmark": "split_mnist", "task": "2", "metric": "test_accuracy", "value": 0.0})
+                rows.append(
+                    {
+                        **common,
+                        "benchmark": "split_mnist",
+                        "task": "1",
+                        "metric": "test_accuracy",
+                        "value": base - 0.1 * epoch + 0.02 * seed,
+                    }
+                )
+                rows.append(
+                    {**common, "benchmark": "split_mnist", "task": "2", "metric": "test_accuracy", "value": 0.0}
+                )
                 rows.append({**common, "benchmark": "perm_mnist", "task": "1", "metric": "test_accuracy", "value": 0.0})
     for method in ("presyn", "no_consolidation"):
         for seed in (0, 1):
             for epoch in (1, 2, 3):
-                for metric, value in (("mean_p", 0.25 + 0.1 * epoch + 0.01 * seed), ("fraction_frozen", 0.05 * epoch),
-                                      ("current_task", epoch)):
-                    rows.append({"method": method, "seed": seed, "epoch": epoch, "benchmark": "perm_mnist", "task": "all",
-                                 "metric": metric, "value": value if method == "presyn" else -1.0})
+                for metric, value in (
+                    ("mean_p", 0.25 + 0.1 * epoch + 0.01 * seed),
+                    ("fraction_frozen", 0.05 * epoch),
+                    ("current_task", epoch),
+                ):
+                    rows.append(
+                        {
+                            "method": method,
+                            "seed": seed,
+                            "epoch": epoch,
+                            "benchmark": "perm_mnist",
+                            "task": "all",
+                            "metric": metric,
+                            "value": value if method == "presyn" else -1.0,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
 def test_fig4_curve_final_task1_and_t_tests():
-    st = by_name(lifelong.fig4_stats(epochs_by_hand(), final_table_by_hand(), "split_mnist",
-                                     curve_methods=("presyn", "no_consolidation")))
+    st = by_name(
+        lifelong.fig4_stats(
+            epochs_by_hand(), final_table_by_hand(), "split_mnist", curve_methods=("presyn", "no_consolidation")
+        )
+    )
     for method, base in (("presyn", 0.9), ("no_consolidation", 0.8)):
         for epoch in (1, 2, 3):
             row = st.loc[f"fig4.task1_accuracy.{method}.e{epoch}"]
@@ -285,11 +366,16 @@ def test_fig4_curve_final_task1_and_t_tests():
     for method in ("presyn", "ewc", "bgd", "no_consolidation"):
         assert st.loc[f"fig4.task1_final.{method}", "value"] == pytest.approx(np.mean(TASK1[method]))
         assert st.loc[f"fig4.final_mean_accuracy.split_mnist.{method}", "value"] == pytest.approx(
-            np.mean(FINAL_MEAN[("split_mnist", method)]))
+            np.mean(FINAL_MEAN[("split_mnist", method)])
+        )
     assert "fig4.final_mean_accuracy.perm_mnist.presyn" not in st.index and "fig4.task1_final.joint" not in st.index
     t = st.loc["fig4.ttest.split_mnist.presyn_vs_no_consolidation"]
     ref = sps.ttest_ind(FINAL_MEAN[("split_mnist", "presyn")], FINAL_MEAN[("split_mnist", "no_consolidation")])
-    assert t["statistic"] == pytest.approx(ref.statistic) and t["statistic"] > 0 and t["p_value"] == pytest.approx(ref.pvalue)
+    assert (
+        t["statistic"] == pytest.approx(ref.statistic)
+        and t["statistic"] > 0
+        and t["p_value"] == pytest.approx(ref.pvalue)
+    )
     assert t["value"] == pytest.approx(0.83 - 0.65)
 
 
@@ -297,15 +383,22 @@ def test_fig4_task1_learned_is_read_at_the_last_epoch_on_task1():
     """'Both models learn the first task': task-1 accuracy at the last epoch whose current_task is 1 (epoch 2
     here: 2 epochs per task), not at the first epoch nor after the last task; mean over seeds."""
     rows = []
-    acc = {("presyn", 0): [0.6, 0.95, 0.9, 0.85], ("presyn", 1): [0.7, 0.97, 0.9, 0.8],
-           ("no_consolidation", 0): [0.5, 0.91, 0.6, 0.55], ("no_consolidation", 1): [0.5, 0.93, 0.6, 0.5]}
+    acc = {
+        ("presyn", 0): [0.6, 0.95, 0.9, 0.85],
+        ("presyn", 1): [0.7, 0.97, 0.9, 0.8],
+        ("no_consolidation", 0): [0.5, 0.91, 0.6, 0.55],
+        ("no_consolidation", 1): [0.5, 0.93, 0.6, 0.5],
+    }
     for (method, seed), values in acc.items():
         for epoch, value in enumerate(values, start=1):
             ids = {"method": method, "seed": seed, "epoch": epoch, "benchmark": "split_mnist"}
             rows.append({**ids, "task": "1", "metric": "test_accuracy", "value": value})
             rows.append({**ids, "task": "all", "metric": "current_task", "value": 1 if epoch <= 2 else 2})
-    st = by_name(lifelong.fig4_stats(pd.DataFrame(rows), final_table_by_hand(), "split_mnist",
-                                     curve_methods=("presyn", "no_consolidation")))
+    st = by_name(
+        lifelong.fig4_stats(
+            pd.DataFrame(rows), final_table_by_hand(), "split_mnist", curve_methods=("presyn", "no_consolidation")
+        )
+    )
     assert st.loc["fig4.task1_learned.presyn", "value"] == pytest.approx((0.95 + 0.97) / 2)
     assert st.loc["fig4.task1_learned.no_consolidation", "value"] == pytest.approx((0.91 + 0.93) / 2)
     assert st.loc["fig4.task1_learned.presyn", "n"] == 2
@@ -315,8 +408,10 @@ def test_fig4_task1_learned_is_read_at_the_last_epoch_on_task1():
     assert card.set_index("id").loc["fig4.both_learn_first_task", "verdict"] == sc.REPRODUCED
     low = st.reset_index()
     low.loc[low["name"] == "fig4.task1_learned.no_consolidation", "value"] = 0.6  # a model that never learned task 1
-    assert sc.scorecard(sc.load_published(PUBLISHED), low).set_index("id").loc[
-        "fig4.both_learn_first_task", "verdict"] == sc.NOT_REPRODUCED
+    assert (
+        sc.scorecard(sc.load_published(PUBLISHED), low).set_index("id").loc["fig4.both_learn_first_task", "verdict"]
+        == sc.NOT_REPRODUCED
+    )
 
 
 def test_appfig3_final_accuracy_per_task_and_synapse_summaries():
@@ -328,7 +423,9 @@ def test_appfig3_final_accuracy_per_task_and_synapse_summaries():
         assert st.loc[f"appfig3.mean_p.e{epoch}", "value"] == pytest.approx(0.25 + 0.1 * epoch + 0.005)
         assert st.loc[f"appfig3.fraction_frozen.e{epoch}", "value"] == pytest.approx(0.05 * epoch)
         assert st.loc[f"appfig3.current_task.e{epoch}", "value"] == epoch
-    assert st.loc["appfig3.mean_p.first", "value"] == pytest.approx(0.355) and st.loc["appfig3.mean_p.last", "value"] == pytest.approx(0.555)
+    assert st.loc["appfig3.mean_p.first", "value"] == pytest.approx(0.355) and st.loc[
+        "appfig3.mean_p.last", "value"
+    ] == pytest.approx(0.555)
     assert st.loc["appfig3.fraction_frozen.last", "detail"] == "after the last epoch"
     assert "appfig3.current_task.first" not in st.index
 
@@ -347,8 +444,13 @@ X_NET, Y_NET = torch.tensor([[1.0, 2.0], [-1.0, 0.5]]), torch.tensor([0, 1])
 def hand_net(p: float = 1.0) -> SynapticMLP:
     net = SynapticMLP([2, 3, 2, 2], torch.Generator().manual_seed(0))
     weights = [torch.tensor(W) for W in (W1, W2, W3)]
-    net.load_state_dict({"w_bar": weights, "p": [torch.full_like(W, p) for W in weights],
-                         "biases": [torch.tensor(b) for b in (B1, B2, B3)]})
+    net.load_state_dict(
+        {
+            "w_bar": weights,
+            "p": [torch.full_like(W, p) for W in weights],
+            "biases": [torch.tensor(b) for b in (B1, B2, B3)],
+        }
+    )
     return net
 
 

@@ -54,7 +54,9 @@ def compare_runs(a: Path, b: Path) -> float:
     keys = ["epoch", "task", "metric"]
     assert ma[keys].equals(mb[keys])
     assert (ma.drop(columns="value") == mb.drop(columns="value")).all().all()
-    torch.testing.assert_close(torch.tensor(mb["value"].to_numpy()), torch.tensor(ma["value"].to_numpy()), rtol=RTOL, atol=ATOL)
+    torch.testing.assert_close(
+        torch.tensor(mb["value"].to_numpy()), torch.tensor(ma["value"].to_numpy()), rtol=RTOL, atol=ATOL
+    )
     sa, sb = torch.load(a / "state.pt"), torch.load(b / "state.pt")
     assert set(sa) == set(sb)
     worst = 0.0
@@ -102,8 +104,11 @@ def test_switch_gives_one_producer_per_run(workdir, over, jobs):
     """With batched_training on, train_batched alone produces the Fig-1 energy runs (dry run)."""
     overlay = workdir.overlay("batched", {"batched_training": {"enabled": True, "over": over}})
     res = workdir.snakemake("figures/fig1.pdf", "--dry-run", configfiles=("config/quick.yaml", str(overlay)))
-    counts = dict(line.split()[:2] for line in res.stdout.splitlines()
-                  if line.split()[:1] and line.split()[0] in {"train", "train_batched"} and len(line.split()) == 2)
+    counts = dict(
+        line.split()[:2]
+        for line in res.stdout.splitlines()
+        if line.split()[:1] and line.split()[0] in {"train", "train_batched"} and len(line.split()) == 2
+    )
     assert counts.get("train_batched") == str(jobs), res.stdout[-3000:]
     assert "train" not in counts, res.stdout[-3000:]  # quick Fig 1: 3 models x 3 weight decays x 2 seeds, all batched
 

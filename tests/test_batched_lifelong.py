@@ -32,8 +32,9 @@ def tiny_config() -> dict:
     cfg["seeds"] = [2019, 2020]
     cfg["data"]["subset"] = {"train": 600, "test": 200}
     cfg["model"]["hidden"] = [32, 32]
-    cfg["lifelong"].update(n_tasks={"split": 2, "perm": 2}, epochs_per_task=2, joint_epochs=2, bgd_evidence=None,
-                           ewc_search=None)
+    cfg["lifelong"].update(
+        n_tasks={"split": 2, "perm": 2}, epochs_per_task=2, joint_epochs=2, bgd_evidence=None, ewc_search=None
+    )
     cfg["ablation"].update(n_tasks={"split": 2, "perm": 2}, epochs_per_task=2)
     return cfg
 
@@ -53,8 +54,11 @@ def data_file(tmp_path_factory) -> Path:
 
 
 def select(runs: dict, experiment: str, methods: list[str] | None, benchmark: str) -> list[dict]:
-    return [copy.deepcopy(s) for s in runs.values() if s["experiment"] == experiment and s["benchmark"] == benchmark
-            and (methods is None or s["method"] in methods)]
+    return [
+        copy.deepcopy(s)
+        for s in runs.values()
+        if s["experiment"] == experiment and s["benchmark"] == benchmark and (methods is None or s["method"] in methods)
+    ]
 
 
 def compare_runs(a: Path, b: Path, exact: bool = False) -> float:
@@ -173,9 +177,12 @@ def test_torch_kernel_path(group, runs, data_file, tmp_path, monkeypatch):
             if hasattr(learner, "_cpu_loops"):
                 learner._cpu_loops = False
             return learner
+
         return wrapped
 
-    monkeypatch.setattr(lifelong, "build_learner", torch_kernels(lifelong.build_learner))  # both trainers build here (setup_run)
+    monkeypatch.setattr(
+        lifelong, "build_learner", torch_kernels(lifelong.build_learner)
+    )  # both trainers build here (setup_run)
     if group == "presyn-split":
         specs = select(runs, "lifelong", ["presyn"], "split_mnist")
     elif group == "bgd-perm":
@@ -189,11 +196,14 @@ def test_torch_kernel_path(group, runs, data_file, tmp_path, monkeypatch):
         compare_runs(tmp_path / "single" / plan.run_key(s), tmp_path / "stacked" / plan.run_key(s))
 
 
-@pytest.mark.parametrize("method, change", [
-    ("no_consolidation", {"lr": [1e-3, 3e-4]}),  # Adam with another learning rate per network (per-row Adam)
-    ("ewc", {"ewc_lambda": [10.0, 1000.0], "fisher": ["empirical", "exact"]}),  # per-network penalty and Fisher
-    ("ewc", {"reset_optimizer": [True, True]}),  # a fresh Adam for every task (the EWC search's reset)
-])
+@pytest.mark.parametrize(
+    "method, change",
+    [
+        ("no_consolidation", {"lr": [1e-3, 3e-4]}),  # Adam with another learning rate per network (per-row Adam)
+        ("ewc", {"ewc_lambda": [10.0, 1000.0], "fisher": ["empirical", "exact"]}),  # per-network penalty and Fisher
+        ("ewc", {"reset_optimizer": [True, True]}),  # a fresh Adam for every task (the EWC search's reset)
+    ],
+)
 def test_per_network_constants(method, change, runs, data_file, tmp_path):
     specs = select(runs, "lifelong", [method], "split_mnist")
     for key, values in change.items():
@@ -206,8 +216,10 @@ def test_per_network_constants(method, change, runs, data_file, tmp_path):
         compare_runs(tmp_path / "single" / plan.run_key(s), tmp_path / "stacked" / plan.run_key(s))
 
 
-@pytest.mark.parametrize("method, benchmark", [("presyn", "perm_mnist"), ("no_consolidation", "split_mnist"),
-                                               ("bgd", "split_mnist"), ("ewc", "perm_mnist")])
+@pytest.mark.parametrize(
+    "method, benchmark",
+    [("presyn", "perm_mnist"), ("no_consolidation", "split_mnist"), ("bgd", "split_mnist"), ("ewc", "perm_mnist")],
+)
 @pytest.mark.parametrize("killed_after", [1, 2])  # 1: only the first run's checkpoint written (mixed positions)
 def test_resumed_job_equals_uninterrupted(method, benchmark, killed_after, runs, data_file, tmp_path, monkeypatch):
     specs = select(runs, "lifelong", [method], benchmark)
@@ -332,8 +344,9 @@ def test_switch_makes_stacked_rules_the_only_producers(workdir):
     off = _dry_run_jobs(workdir.snakemake("figures/all", "--dry-run", "--forceall"))
     assert off and all(rule == "train" for rule, _ in off)
     overlay = workdir.overlay("stacked", {"batched_training": {"lifelong": True, "networks_per_job": 8}})
-    on = _dry_run_jobs(workdir.snakemake("figures/all", "--dry-run", "--forceall",
-                                         configfiles=("config/quick.yaml", str(overlay))))
+    on = _dry_run_jobs(
+        workdir.snakemake("figures/all", "--dry-run", "--forceall", configfiles=("config/quick.yaml", str(overlay)))
+    )
     produced = {o: rule for rule, outs in on for o in outs}
     assert sorted(produced) == sorted(o for _, outs in off for o in outs)  # the same runs, each produced once
     assert sum(len(outs) for _, outs in on) == len(produced)

@@ -27,8 +27,12 @@ SIZES = [16, 12, 10, 10]
 
 def tiny_data(n_train=300, n_test=100, d=16, seed=0) -> Dataset:
     g = torch.Generator().manual_seed(seed)
-    return Dataset(torch.randn(n_train, d, generator=g), torch.randint(0, 10, (n_train,), generator=g),
-                   torch.randn(n_test, d, generator=g), torch.randint(0, 10, (n_test,), generator=g))
+    return Dataset(
+        torch.randn(n_train, d, generator=g),
+        torch.randint(0, 10, (n_train,), generator=g),
+        torch.randn(n_test, d, generator=g),
+        torch.randint(0, 10, (n_test,), generator=g),
+    )
 
 
 # ------------------------------------------------------------------ the fork's code, ported
@@ -40,7 +44,7 @@ class ForkBGD(torch.optim.Optimizer):
         super().__init__(params, defaults={})
         self.std_init, self.mean_eta, self.mc_iters = std_init, mean_eta, mc_iters
         for group in self.param_groups:
-            group["mean_param"] = group["params"][0].data.clone()                            # line 40
+            group["mean_param"] = group["params"][0].data.clone()  # line 40
             group["std_param"] = torch.zeros_like(group["params"][0].data).add_(self.std_init)  # line 41
         self._init_accumulators()
 
@@ -57,12 +61,12 @@ class ForkBGD(torch.optim.Optimizer):
             if force_std >= 0:
                 std = std.mul(0).add(force_std)
             group["eps"] = eps[i] if eps is not None else torch.zeros_like(mean)
-            group["params"][0].data.copy_(mean.add(std.mul(group["eps"])))                  # line 67
+            group["params"][0].data.copy_(mean.add(std.mul(group["eps"])))  # line 67
 
     def aggregate_grads(self, batch_size):
         self.mc_iters_taken += 1
         for group in self.param_groups:
-            grad = group["params"][0].grad.data.mul(batch_size)                              # line 84
+            grad = group["params"][0].grad.data.mul(batch_size)  # line 84
             group["grad_sum"].add_(grad)
             group["grad_mul_eps_sum"].add_(grad.mul(group["eps"]))
             group["eps"] = None
@@ -71,12 +75,12 @@ class ForkBGD(torch.optim.Optimizer):
         assert self.mc_iters == self.mc_iters_taken
         for group in self.param_groups:
             mean, std = group["mean_param"], group["std_param"]
-            e_grad = group["grad_sum"].div(self.mc_iters_taken)                              # line 105
+            e_grad = group["grad_sum"].div(self.mc_iters_taken)  # line 105
             e_grad_eps = group["grad_mul_eps_sum"].div(self.mc_iters_taken)
-            mean.add_(-std.pow(2).mul(e_grad).mul(self.mean_eta))                            # line 108
-            sqrt_term = torch.sqrt(e_grad_eps.mul(std).div(2).pow(2).add(1)).mul(std)         # line 109
-            std.copy_(sqrt_term.add(-e_grad_eps.mul(std.pow(2)).div(2)))                     # line 110
-        self.randomize_weights(force_std=0)                                                  # line 111
+            mean.add_(-std.pow(2).mul(e_grad).mul(self.mean_eta))  # line 108
+            sqrt_term = torch.sqrt(e_grad_eps.mul(std).div(2).pow(2).add(1)).mul(std)  # line 109
+            std.copy_(sqrt_term.add(-e_grad_eps.mul(std.pow(2)).div(2)))  # line 110
+        self.randomize_weights(force_std=0)  # line 111
         self._init_accumulators()
 
 
@@ -118,9 +122,9 @@ def test_fork_init_is_init_utils_on_the_same_draws():
     model = fork_net(sizes)
     g = torch.Generator().manual_seed(2019)
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
-    for m in linears:                                                       # init_lin_xavier (weights first)
+    for m in linears:  # init_lin_xavier (weights first)
         torch.nn.init.xavier_normal_(m.weight.data, generator=g)
-    for m in linears:                                                       # init_bias_lin_xavier
+    for m in linears:  # init_bias_lin_xavier
         m.bias.data.normal_(0, math.sqrt(2) / math.sqrt(1 + m.bias.data.shape[0]), generator=g)
     for W, m in zip(net.weights, linears):
         assert torch.allclose(W, m.weight.data, rtol=1e-6, atol=1e-7)
@@ -147,13 +151,13 @@ def test_bgd_training_matches_the_forks_loop_with_a_partial_last_batch():
     assert [len(y) for _, y in batches] == [128, 128, 44]
     for x, y in batches:
         eps = torch.randn((10, learner.mu.numel()), generator=eps_gen)
-        for k in range(10):                                                 # NNTrainer.py:293-348
+        for k in range(10):  # NNTrainer.py:293-348
             opt.randomize_weights(fork_groups(eps[k], net))
             loss = criterion(model(x), y)
             opt.zero_grad()
             loss.backward()
             opt.aggregate_grads(batch_size=x.size(0))
-        opt.step()                                                          # NNTrainer.py:398
+        opt.step()  # NNTrainer.py:398
         learner.step(x, y)
         mean = fork_flat([g["mean_param"] for g in opt.param_groups])
         std = fork_flat([g["std_param"] for g in opt.param_groups])
@@ -260,12 +264,12 @@ def test_forks_test_average_weights_batches_by_size():
     learner.gen.set_state(state)
     theta, _ = learner.sample(10)
     n, avg = 0, 0.0
-    for start in range(0, len(y), 128):                                     # test loader: shuffle False
-        xb, yb = x[start:start + 128], y[start:start + 128]
+    for start in range(0, len(y), 128):  # test loader: shuffle False
+        xb, yb = x[start : start + 128], y[start : start + 128]
         _, logits = learner.forward(xb, theta)
         for k in range(10):
             acc = float((torch.softmax(logits[k], 1).argmax(1) == yb).sum()) / len(yb) * 100
-            avg = (avg * n) / (n + len(yb)) + (acc * len(yb)) / (n + len(yb))   # AverageTracker.add
+            avg = (avg * n) / (n + len(yb)) + (acc * len(yb)) / (n + len(yb))  # AverageTracker.add
             n += len(yb)
     assert avg / 100 == pytest.approx(ours, abs=1e-6)
 
@@ -280,8 +284,12 @@ def test_bgd_protocol_constants_are_exp_comparison_sh():
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     sec = config["lifelong"]
-    fork = {"perm_mnist": (0.05, 1.0, 10, (0.1307, 0.3081)), "perm_fashion": (0.05, 0.1, 10, (0.2861, 0.3530)),
-            "split_mnist": (0.001, 1.0, 5, (0.1307, 0.3081)), "split_fashion": (0.001, 1.0, 5, (0.2861, 0.3530))}
+    fork = {
+        "perm_mnist": (0.05, 1.0, 10, (0.1307, 0.3081)),
+        "perm_fashion": (0.05, 0.1, 10, (0.2861, 0.3530)),
+        "split_mnist": (0.001, 1.0, 5, (0.1307, 0.3081)),
+        "split_fashion": (0.001, 1.0, 5, (0.2861, 0.3530)),
+    }
     for benchmark, (std_init, eta, n_tasks, (mean, std)) in fork.items():
         mcfg = sec["methods"]["bgd"]
         spec = _spec(config, sec, "bgd", mcfg, benchmark, 2019, _model_block(mcfg, benchmark))

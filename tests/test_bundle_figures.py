@@ -1,4 +1,5 @@
 """Issue 30: bundle_check compares every shipped figure with its rebuild, so a changed plotting function fails it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,8 +31,13 @@ def make_bundle(tmp_path: Path) -> Path:
     (run / "figures/apptable1.md").write_text("| a |\n|---|\n| 1 |\n")
     jobs = pd.DataFrame({"rule": ["train"], "job": ["j"], "wall_s": [1.0], "max_rss_mb": [1.0]})
     out = tmp_path / "bundle"
-    bundle.write_bundle(out, {"table": ["results/tables/t.csv"], "figure": ["figures/fig9.png", "figures/apptable1.md"]},
-                        {"seeds": [1]}, jobs, root=run)
+    bundle.write_bundle(
+        out,
+        {"table": ["results/tables/t.csv"], "figure": ["figures/fig9.png", "figures/apptable1.md"]},
+        {"seeds": [1]},
+        jobs,
+        root=run,
+    )
     return out
 
 

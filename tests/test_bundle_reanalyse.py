@@ -2,6 +2,7 @@
 
 Stats, scorecard and figures come from a reviewer-mode rebuild; tables and the run's code_version stay; the manifest
 records the analysis commit and the new sha256s, so verify() and compare() accept the refreshed bundle."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,7 +19,9 @@ def rebuilt(tmp_path: Path, with_new_stats: bool = True) -> Path:
     root = tmp_path / "reviewer"
     (root / "results/stats").mkdir(parents=True)
     (root / "figures").mkdir()
-    stats_rows({"fig3.ks.layer2": 0.465, "fig3.ks.layer3": 0.2, "fig3.new": 1.0}).to_csv(root / "results/stats/fig3.csv", index=False)
+    stats_rows({"fig3.ks.layer2": 0.465, "fig3.ks.layer3": 0.2, "fig3.new": 1.0}).to_csv(
+        root / "results/stats/fig3.csv", index=False
+    )
     if with_new_stats:
         stats_rows({"fig9.extra": 2.0}).to_csv(root / "results/stats/fig9.csv", index=False)
     card = card_rows({"fig3.ks": ("close", 0.465), "fig3.other": ("not reproduced", 0.9)})
@@ -69,12 +72,16 @@ def test_update_tables_records_the_partial_rerun(tiny_bundle, tmp_path):  # noqa
     before = bundle.verify(tiny_bundle)
     new = tmp_path / "t.csv"
     pd.DataFrame({"seed": [1, 2, 3], "x": [0.1, 0.2, 0.3]}).to_csv(new, index=False)
-    m = bundle.update_tables(tiny_bundle, {"results/tables/t.csv": new}, "seed 3 added by a rerun",
-                             config_sections={"seeds": [1, 2, 3]})
+    m = bundle.update_tables(
+        tiny_bundle, {"results/tables/t.csv": new}, "seed 3 added by a rerun", config_sections={"seeds": [1, 2, 3]}
+    )
     assert bundle.verify(tiny_bundle) == m
     assert m["code_version"] == before["code_version"]  # the run's commit stays; the update names its own
     (upd,) = m["table_updates"]
-    assert upd["note"] == "seed 3 added by a rerun" and upd["files"]["results/tables/t.csv"] == {"rows_before": 2, "rows_after": 3}
+    assert upd["note"] == "seed 3 added by a rerun" and upd["files"]["results/tables/t.csv"] == {
+        "rows_before": 2,
+        "rows_after": 3,
+    }
     assert upd["config_sections"] == ["seeds"] and upd["code_version"]
     assert pd.read_csv(tiny_bundle / "results/tables/t.csv")["seed"].tolist() == [1, 2, 3]
     assert bundle.yaml.safe_load((tiny_bundle / "config.yaml").read_text())["seeds"] == [1, 2, 3]

@@ -14,12 +14,43 @@ from presyn.training import Generators
 SIZES = [20, 16, 12, 3]
 MODELS = {
     "energy": {"kind": "presyn", "lr": 0.5, "p_up": 0.07, "p_down": 0.07, "g_lim": 1e-3, "weight_decay": 0.01},
-    "lifelong": {"kind": "presyn", "lr": 0.5, "p_up": 0.052, "p_down": 0.0516, "g_lim": 1e-3, "p_freeze": 0.9353,
-                 "modulation": True},
-    "fast_freeze": {"kind": "presyn", "lr": 0.5, "p_up": 0.4, "p_down": 0.01, "g_lim": 1e-4, "p_freeze": 0.8, "modulation": True},
-    "ghost": {"kind": "presyn", "lr": 0.5, "p_up": 0.1, "p_down": 0.1, "g_lim": 1e-3, "p_freeze": 0.9, "modulation": True,
-              "sample_p": 0.5},
-    "no_norm": {"kind": "presyn", "lr": 0.5, "p_up": 0.1, "p_down": 0.03, "g_lim": 1e-3, "p_freeze": 0.9, "normalise": False},
+    "lifelong": {
+        "kind": "presyn",
+        "lr": 0.5,
+        "p_up": 0.052,
+        "p_down": 0.0516,
+        "g_lim": 1e-3,
+        "p_freeze": 0.9353,
+        "modulation": True,
+    },
+    "fast_freeze": {
+        "kind": "presyn",
+        "lr": 0.5,
+        "p_up": 0.4,
+        "p_down": 0.01,
+        "g_lim": 1e-4,
+        "p_freeze": 0.8,
+        "modulation": True,
+    },
+    "ghost": {
+        "kind": "presyn",
+        "lr": 0.5,
+        "p_up": 0.1,
+        "p_down": 0.1,
+        "g_lim": 1e-3,
+        "p_freeze": 0.9,
+        "modulation": True,
+        "sample_p": 0.5,
+    },
+    "no_norm": {
+        "kind": "presyn",
+        "lr": 0.5,
+        "p_up": 0.1,
+        "p_down": 0.03,
+        "g_lim": 1e-3,
+        "p_freeze": 0.9,
+        "normalise": False,
+    },
     "uniform_init": {"kind": "presyn", "lr": 0.5, "p_init": "uniform", "weight_decay": 0.05},
     "fixedp": {"kind": "fixedp", "lr": 0.5, "p": 0.4, "weight_decay": 0.01},
 }
@@ -56,15 +87,26 @@ def test_update_loop_matches_torch_rule_on_edge_values():
     grad = torch.tensor([1e-3, -1e-3, 5.0, 5.0, 5.0, 0.0, 2e-3, -0.0009999], dtype=torch.float32)
     scale = torch.tensor([1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 2.0, 1.0], dtype=torch.float32)
     w = torch.linspace(-1, 1, 8)
-    consts = dict(lr=0.1, p_up=0.05, p_down=0.04, g_lim=g_lim, p_min=0.25, p_freeze=p_freeze, weight_decay=0.01,
-                  modulation=True, learn_p=True)
+    consts = dict(
+        lr=0.1,
+        p_up=0.05,
+        p_down=0.04,
+        g_lim=g_lim,
+        p_min=0.25,
+        p_freeze=p_freeze,
+        weight_decay=0.01,
+        modulation=True,
+        learn_p=True,
+    )
     w_ref, p_ref = presyn_rule.update(w.clone(), p.clone(), grad, scale, **consts)
     w_new, p_new = w.clone(), p.clone()
     presyn_rule.update_loop_(w_new, p_new, grad, scale, **consts)
     assert torch.equal(w_new, w_ref) and torch.equal(p_new, p_ref)
     assert p_new[2] == 0.9 and p_new[4] == 1.0  # frozen synapses keep their p
     assert p_new[0] > 0.25 and p_new[1] > 0.25  # |g| = g_lim counts as important, either sign
-    assert p_new[5] < p[5] and p_new[7] < p[7] and p_new[3] > p[3]  # masked (g = 0) or |g| just below g_lim: p falls; just below p_freeze: still learns
+    assert (
+        p_new[5] < p[5] and p_new[7] < p[7] and p_new[3] > p[3]
+    )  # masked (g = 0) or |g| just below g_lim: p falls; just below p_freeze: still learns
 
 
 # ------------------------------------------------------------------------------------------- BGD
@@ -99,7 +141,9 @@ def test_bgd_learner_step_matches_the_torch_arithmetic():
 
     def learner():
         net = SynapticMLP([12, 8, 6, 3], torch.Generator().manual_seed(1), p_init=1.0)
-        return baselines.BGDLearner(net, std_init=0.05, eta=1.0, mc_samples=5, generator=torch.Generator().manual_seed(2))
+        return baselines.BGDLearner(
+            net, std_init=0.05, eta=1.0, mc_samples=5, generator=torch.Generator().manual_seed(2)
+        )
 
     fast, slow = learner(), learner()
     for i in range(10):
@@ -107,5 +151,9 @@ def test_bgd_learner_step_matches_the_torch_arithmetic():
         eps = torch.randn((slow.k, slow.mu.numel()), generator=slow.gen)
         g, _, _ = slow.gradients(x[i], y[i], slow.mu + slow.sigma * eps)
         baselines.bgd_update(slow.mu, slow.sigma, g, eps, slow.eta)
-    assert torch.allclose(fast.mu, slow.mu, rtol=1e-5, atol=1e-6) and torch.allclose(fast.sigma, slow.sigma, rtol=1e-5, atol=1e-7)
-    assert not torch.allclose(fast.sigma, torch.full_like(fast.sigma, 0.05))  # sigma moved: the comparison is not trivial
+    assert torch.allclose(fast.mu, slow.mu, rtol=1e-5, atol=1e-6) and torch.allclose(
+        fast.sigma, slow.sigma, rtol=1e-5, atol=1e-7
+    )
+    assert not torch.allclose(
+        fast.sigma, torch.full_like(fast.sigma, 0.05)
+    )  # sigma moved: the comparison is not trivial

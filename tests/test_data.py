@@ -53,7 +53,11 @@ def test_mnist_pickle_layout_train_is_first_two_splits(tmp_path):
     arrays = data.make_synthetic(30, 10)
     x = arrays["train_images"].astype(np.float32) / 256
     y = arrays["train_labels"]
-    payload = ((x[:20], y[:20]), (x[20:], y[20:]), (arrays["test_images"].astype(np.float32) / 256, arrays["test_labels"]))
+    payload = (
+        (x[:20], y[:20]),
+        (x[20:], y[20:]),
+        (arrays["test_images"].astype(np.float32) / 256, arrays["test_labels"]),
+    )
     path = tmp_path / "mnist.pkl.gz"
     with gzip.open(path, "wb") as fh:
         pickle.dump(payload, fh)

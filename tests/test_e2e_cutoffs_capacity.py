@@ -16,14 +16,20 @@ def test_quick_config_builds_cutoff_and_capacity_stats(workdir):
     names = set(cut["name"])
     for c in ("cut0.8", "cut0.95"):  # the cutoffs of config.yaml, which quick.yaml keeps
         for layer in (1, 2, 3):
-            assert {f"appfig2.ks.layer{layer}.{c}", f"appfig2.ks.layer{layer}.{c}.seed2019",
-                    f"appfig2.ks.layer{layer}.{c}.seed2020", f"appfig2.fraction_important.layer{layer}.{c}"} <= names
+            assert {
+                f"appfig2.ks.layer{layer}.{c}",
+                f"appfig2.ks.layer{layer}.{c}.seed2019",
+                f"appfig2.ks.layer{layer}.{c}.seed2020",
+                f"appfig2.fraction_important.layer{layer}.{c}",
+            } <= names
         assert {f"appfig2.pearson_in_out.layer1.{c}", f"appfig2.pearson_in_out.layer2.{c}.seeds"} <= names
     frac = cut.set_index("name")["value"]
     assert frac["appfig2.fraction_important.layer1.cut0.8"] >= frac["appfig2.fraction_important.layer1.cut0.95"]
 
     # quick: 20, 40, 80 patterns per task at N = 200 (loads 0.25, 0.5, 1), 3 repetitions, one seed
-    assert (wd / "figures/perceptron_capacity.pdf").stat().st_size > 1000 and (wd / "figures/perceptron_capacity.png").exists()
+    assert (wd / "figures/perceptron_capacity.pdf").stat().st_size > 1000 and (
+        wd / "figures/perceptron_capacity.png"
+    ).exists()
     assert (wd / "results/runs/perceptron/presyn_patterns80/random/seed2019/state.pt").exists()
     table = pd.read_csv(wd / "results/tables/perceptron_capacity.csv")
     assert sorted(table["n_patterns"].unique()) == [20, 40, 80] and len(table) == 3 * 2 * 3
@@ -48,10 +54,15 @@ def test_quick_config_builds_cutoff_and_capacity_stats(workdir):
     dry = workdir.snakemake("figures/all", extra=("-n",)).stdout
     assert "figures/perceptron_capacity.pdf" in dry.split("rule manifest:")[1].split("output:")[0]
     scorecard_job = dry.split("rule scorecard:")[1].split("output:")[0]
-    assert "results/stats/sparsity_cutoffs.csv" in scorecard_job and "results/stats/perceptron_capacity.csv" in scorecard_job
+    assert (
+        "results/stats/sparsity_cutoffs.csv" in scorecard_job
+        and "results/stats/perceptron_capacity.csv" in scorecard_job
+    )
 
     # switched off: no capacity run, table or figure is planned
-    off = workdir.overlay("capacity_off", {"perceptron": {"capacity": {"enabled": False}},
-                                          "energy": {"analysis": {"importance_cutoffs": []}}})
+    off = workdir.overlay(
+        "capacity_off",
+        {"perceptron": {"capacity": {"enabled": False}}, "energy": {"analysis": {"importance_cutoffs": []}}},
+    )
     dry = workdir.snakemake("figures/all", configfiles=("config/quick.yaml", str(off)), extra=("-n",)).stdout
     assert "perceptron_capacity" not in dry and "_patterns" not in dry and "sparsity_cutoffs" not in dry

@@ -21,9 +21,15 @@ def test_quick_config_builds_fig5_and_search(workdir):
     assert '"sample_p": 0.5' in prov
 
     stats = pd.read_csv(wd / "results/stats/fig5.csv").set_index("name")
-    for name in ("fig5.ablation.perm_mnist.full", "fig5.ablation.split_mnist.fixedP",
-                 "fig5.ablation_ttest.perm_mnist.fixedP_vs_full", "fig5.ablation_ttest.split_mnist.fixedP_vs_full",
-                 "fig5.perceptron.final.standard", "fig5.perceptron.final.presyn", "fig5.perceptron.ttest"):
+    for name in (
+        "fig5.ablation.perm_mnist.full",
+        "fig5.ablation.split_mnist.fixedP",
+        "fig5.ablation_ttest.perm_mnist.fixedP_vs_full",
+        "fig5.ablation_ttest.split_mnist.fixedP_vs_full",
+        "fig5.perceptron.final.standard",
+        "fig5.perceptron.final.presyn",
+        "fig5.perceptron.ttest",
+    ):
         assert name in stats.index, name
     assert stats.loc["fig5.perceptron.final.presyn", "n"] == 3  # quick: 3 repetitions, one seed
     assert stats.loc["fig5.ablation.perm_mnist.full", "n"] == 2

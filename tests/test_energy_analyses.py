@@ -23,12 +23,18 @@ def test_shuffle_keeps_entries_and_ks_detects_concentrated_importance():
     true_counts, shuf_counts = sparsity.input_counts(imp), sparsity.input_counts(shuf)
     assert list(true_counts) == [50] * 5 + [0] * 15
     from presyn import stats
+
     row = stats.ks_2samp("t", "t.ks", true_counts, shuf_counts, "a=true;b=shuffled")
     assert row["value"] > 0.7 and row["p_value"] < 0.01 and row["n"] == 40
     # a matrix whose shuffle is itself (all important) gives D = 0
     full = np.ones((10, 8), bool)
-    row = stats.ks_2samp("t", "t.ks", sparsity.input_counts(full),
-                         sparsity.input_counts(sparsity.shuffled(full, np.random.default_rng(1))), "")
+    row = stats.ks_2samp(
+        "t",
+        "t.ks",
+        sparsity.input_counts(full),
+        sparsity.input_counts(sparsity.shuffled(full, np.random.default_rng(1))),
+        "",
+    )
     assert row["value"] == 0.0
 
 
@@ -40,11 +46,14 @@ def test_two_sd_classification():
 
 
 def test_in_out_counts_and_neuron_table():
-    P1 = np.array([[1.0, 0.95, 0.3, 0.9],   # hidden neuron 0: 3 important inputs
-                   [0.25, 0.25, 0.25, 0.25],  # hidden neuron 1: none
-                   [0.9, 0.1, 0.1, 0.1]])   # hidden neuron 2: 1
-    P2 = np.array([[0.95, 0.2, 0.9],
-                   [1.0, 0.2, 0.2]])          # outputs of hidden neurons: 2, 0, 1
+    P1 = np.array(
+        [
+            [1.0, 0.95, 0.3, 0.9],  # hidden neuron 0: 3 important inputs
+            [0.25, 0.25, 0.25, 0.25],  # hidden neuron 1: none
+            [0.9, 0.1, 0.1, 0.1],
+        ]
+    )  # hidden neuron 2: 1
+    P2 = np.array([[0.95, 0.2, 0.9], [1.0, 0.2, 0.2]])  # outputs of hidden neurons: 2, 0, 1
     io = sparsity.in_out_table({7: [P1, P2]}, 0.9)
     assert list(io["important_in"]) == [3, 0, 1] and list(io["important_out"]) == [2, 0, 1]
     assert set(io["hidden_layer"]) == {1} and set(io["seed"]) == {7}
@@ -52,7 +61,9 @@ def test_in_out_counts_and_neuron_table():
     true1 = nt[(nt["layer"] == 1) & (nt["connectivity"] == "true")]
     assert list(true1["important_in"]) == [3, 0, 1] and np.allclose(true1["fraction_in"], [0.75, 0, 0.25])
     for (_, layer), g in nt.groupby(["connectivity", "layer"]):
-        assert g["important_in"].sum() == (nt[(nt["layer"] == layer) & (nt["connectivity"] == "true")]["important_in"].sum())
+        assert g["important_in"].sum() == (
+            nt[(nt["layer"] == layer) & (nt["connectivity"] == "true")]["important_in"].sum()
+        )
 
 
 def test_sparsity_stats_names_and_layer_structure():
@@ -62,14 +73,25 @@ def test_sparsity_stats_names_and_layer_structure():
     P2 = np.where(rng.random((50, 100)) < 0.1, 1.0, 0.25)
     P3 = np.where(rng.random((10, 50)) < 0.1, 1.0, 0.25)
     probs = {1: [P1, P2, P3], 2: [P1, P2, P3]}
-    out = sparsity.sparsity_stats(sparsity.neuron_table(probs, 0.9, 0), sparsity.in_out_table(probs, 0.9), representative_seed=1)
+    out = sparsity.sparsity_stats(
+        sparsity.neuron_table(probs, 0.9, 0), sparsity.in_out_table(probs, 0.9), representative_seed=1
+    )
     app2, fig3 = out["appfig2"].set_index("name"), out["fig3"].set_index("name")
     assert app2.loc["appfig2.ks.layer1", "p_value"] < 0.01 and app2.loc["appfig2.ks.layer1", "value"] > 0.3
     assert app2.loc["appfig2.ks.layer3", "p_value"] > 0.01
-    assert {"appfig2.ks.layer2", "appfig2.pearson_in_out.layer1", "appfig2.pearson_in_out.layer2",
-            "appfig2.ks.layer1.seeds"} <= set(app2.index)
-    assert {"fig3.ks.layer2", "fig3.pearson_in_out.layer1", "fig3.neuron_class.high.true",
-            "fig3.neuron_class.low.shuffled", "fig3.neuron_class.high.true_vs_shuffled"} <= set(fig3.index)
+    assert {
+        "appfig2.ks.layer2",
+        "appfig2.pearson_in_out.layer1",
+        "appfig2.pearson_in_out.layer2",
+        "appfig2.ks.layer1.seeds",
+    } <= set(app2.index)
+    assert {
+        "fig3.ks.layer2",
+        "fig3.pearson_in_out.layer1",
+        "fig3.neuron_class.high.true",
+        "fig3.neuron_class.low.shuffled",
+        "fig3.neuron_class.high.true_vs_shuffled",
+    } <= set(fig3.index)
     assert fig3.loc["fig3.ks.layer2", "value"] == app2.loc["appfig2.ks.layer2", "value"]
     counts = [fig3.loc[f"fig3.neuron_class.{c}.true", "value"] for c in sparsity.CLASSES]
     assert sum(counts) == 50  # every layer-2 neuron in exactly one class
@@ -130,7 +152,7 @@ def test_fisher_matches_batch1_loop():
                 h = torch.relu(h)
         ll = torch.log_softmax(h, -1)[y[i]]
         for r, gr in zip(ref, torch.autograd.grad(ll, ws)):
-            r += gr ** 2
+            r += gr**2
     for f, r in zip(F, ref):
         assert f.shape == r.shape
         torch.testing.assert_close(f, r / len(x), rtol=1e-5, atol=1e-7)
@@ -139,8 +161,10 @@ def test_fisher_matches_batch1_loop():
 def test_synapse_table_and_fig2_stats():
     net = SynapticMLP([8, 6, 3], torch.Generator().manual_seed(0))
     st = net.state_dict()
-    st["p"] = [torch.where(torch.rand(P.shape, generator=torch.Generator().manual_seed(i)) < 0.2, 0.95, 0.3)
-               for i, P in enumerate(st["p"])]
+    st["p"] = [
+        torch.where(torch.rand(P.shape, generator=torch.Generator().manual_seed(i)) < 0.2, 0.95, 0.3)
+        for i, P in enumerate(st["p"])
+    ]
     st["initial_p"] = [torch.full(P.shape, 0.25) for P in st["p"]]
     x, y = torch.randn(40, 8), torch.randint(0, 3, (40,))
     syn = synapse_table({1: st, 2: st}, x, y, 0.9)
@@ -148,8 +172,14 @@ def test_synapse_table_and_fig2_stats():
     hist = histogram_table(syn)
     for (panel, group), h in hist.groupby(["panel", "group"]):
         assert h["count"].sum() == h["n"].iloc[0], (panel, group)
-    les = pd.DataFrame({"seed": [1, 1, 2, 2] * 2, "order": ["lowp_first"] * 4 + ["random"] * 4,
-                        "fraction": [0.0, 0.5] * 4, "accuracy": [0.9, 0.8, 0.9, 0.85, 0.9, 0.5, 0.9, 0.6]})
+    les = pd.DataFrame(
+        {
+            "seed": [1, 1, 2, 2] * 2,
+            "order": ["lowp_first"] * 4 + ["random"] * 4,
+            "fraction": [0.0, 0.5] * 4,
+            "accuracy": [0.9, 0.8, 0.9, 0.85, 0.9, 0.5, 0.9, 0.6],
+        }
+    )
     s = fig2_stats(synapse_stats(syn), les).set_index("name")
     assert s.loc["fig2.lesion.lowp_first.50", "value"] == pytest.approx(0.825)
     assert s.loc["fig2.lesion.random.50", "value"] == pytest.approx(0.55)
@@ -162,8 +192,13 @@ def test_synapse_table_and_fig2_stats():
 
 
 def test_important_fractions_per_init_and_seed_by_hand():
-    syn = pd.DataFrame({"seed": [1, 1, 1, 1, 2, 2], "important": [True, False, False, False, True, True],
-                        "p_init": [0.9, 0.3, 0.4, 0.6, 0.3, 0.8]})
+    syn = pd.DataFrame(
+        {
+            "seed": [1, 1, 1, 1, 2, 2],
+            "important": [True, False, False, False, True, True],
+            "p_init": [0.9, 0.3, 0.4, 0.6, 0.3, 0.8],
+        }
+    )
     out = important_fractions({"uniform_init": syn, "min_init": syn.assign(important=False, p_init=0.25)})
     assert list(out.columns) == ["init", "seed", "fraction_important", "bin_left", "bin_right", "n"]
     got = out[out["bin_left"].isna()].set_index(["init", "seed"])["fraction_important"]
@@ -184,10 +219,21 @@ def test_quick_config_builds_energy_figures(workdir):
         assert (wd / f"figures/{f}.pdf").stat().st_size > 1000 and (wd / f"figures/{f}.png").exists()
     stats = pd.concat([pd.read_csv(wd / f"results/stats/{f}.csv") for f in figs])
     names = set(stats["name"])
-    expected = {"fig2.lesion.lowp_first.50", "fig2.lesion.random.50", "fig2.pearson_fisher_p", "fig3.ks.layer2",
-                "fig3.pearson_in_out.layer1", "appfig2.ks.layer1", "appfig2.ks.layer2", "appfig2.ks.layer3",
-                "appfig2.pearson_in_out.layer1", "appfig2.pearson_in_out.layer2", "appfig1.fixedp_mi_per_energy.p0.6",
-                "appfig1.best_mi_per_neuronal_energy.presyn", "appfig1.fraction_important.uniform_init"}
+    expected = {
+        "fig2.lesion.lowp_first.50",
+        "fig2.lesion.random.50",
+        "fig2.pearson_fisher_p",
+        "fig3.ks.layer2",
+        "fig3.pearson_in_out.layer1",
+        "appfig2.ks.layer1",
+        "appfig2.ks.layer2",
+        "appfig2.ks.layer3",
+        "appfig2.pearson_in_out.layer1",
+        "appfig2.pearson_in_out.layer2",
+        "appfig1.fixedp_mi_per_energy.p0.6",
+        "appfig1.best_mi_per_neuronal_energy.presyn",
+        "appfig1.fraction_important.uniform_init",
+    }
     assert expected <= names, expected - names
     assert stats["n"].notna().all() and stats["test"].notna().all()
     # the Fig 1 table holds only the Fig 1 grid; the sweep has its own (quick: 3 p x 1 lr x its one seed, 2019)

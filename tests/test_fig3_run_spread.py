@@ -15,15 +15,21 @@ from presyn.analysis import sparsity
 from presyn.figures import fig3
 
 ROOT = Path(__file__).resolve().parents[1]
-CLAIMS = ["fig3.representative_run_within_spread.ks_d", "fig3.representative_run_within_spread.r_layer1",
-          "fig3.representative_run_within_spread.r_layer2"]
+CLAIMS = [
+    "fig3.representative_run_within_spread.ks_d",
+    "fig3.representative_run_within_spread.r_layer1",
+    "fig3.representative_run_within_spread.r_layer2",
+]
 
 
 def _network(seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     rich = np.repeat([[0.5]] * 8 + [[0.05]] * 32, 30, axis=1)  # a few neurons with many important inputs
-    return [np.where(rng.random((40, 30)) < rich, rng.uniform(0.9, 1, (40, 30)), 0.25),
-            np.where(rng.random((20, 40)) < 0.3, rng.uniform(0.9, 1, (20, 40)), 0.3), rng.uniform(0.25, 1, (10, 20))]
+    return [
+        np.where(rng.random((40, 30)) < rich, rng.uniform(0.9, 1, (40, 30)), 0.25),
+        np.where(rng.random((20, 40)) < 0.3, rng.uniform(0.9, 1, (20, 40)), 0.3),
+        rng.uniform(0.25, 1, (10, 20)),
+    ]
 
 
 def test_run_statistics_equal_the_representative_run_rows_of_sparsity_stats():
@@ -40,13 +46,22 @@ def test_run_statistics_equal_the_representative_run_rows_of_sparsity_stats():
 
 def _runs(ds, r1s, r2s) -> pd.DataFrame:
     n = len(ds)
-    return pd.DataFrame({"weight_decay": [0.0, 0.01, 0.1, 0.0, 0.01, 0.1][:n], "seed": [1, 1, 1, 2, 2, 2][:n],
-                         "ks_d_layer2": ds, "ks_p_layer2": [1e-3] * n, "r_in_out_hidden1": r1s, "r_in_out_hidden2": r2s})
+    return pd.DataFrame(
+        {
+            "weight_decay": [0.0, 0.01, 0.1, 0.0, 0.01, 0.1][:n],
+            "seed": [1, 1, 1, 2, 2, 2][:n],
+            "ks_d_layer2": ds,
+            "ks_p_layer2": [1e-3] * n,
+            "r_in_out_hidden1": r1s,
+            "r_in_out_hidden2": r2s,
+        }
+    )
 
 
 def test_run_spread_rows_by_hand():
-    rows = stats.frame(sparsity.run_spread_rows(_runs([0.40, 0.52, 0.46, 0.44], [0.9, 0.95, 0.8, 0.85],
-                                                      [0.7, 0.75, 0.8, 0.85]))).set_index("name")
+    rows = stats.frame(
+        sparsity.run_spread_rows(_runs([0.40, 0.52, 0.46, 0.44], [0.9, 0.95, 0.8, 0.85], [0.7, 0.75, 0.8, 0.85]))
+    ).set_index("name")
     d = "fig3.run_spread.ks_d.layer2"
     assert rows.loc[d, "value"] == pytest.approx(0.455) and rows.loc[d, "n"] == 4
     assert rows.loc[d, "sem"] == pytest.approx(np.std([0.40, 0.52, 0.46, 0.44], ddof=1) / 2)
@@ -58,8 +73,7 @@ def test_run_spread_rows_by_hand():
 
 def _card(runs: pd.DataFrame) -> pd.DataFrame:
     pub = sc.load_published(ROOT / "config" / "published.yaml")
-    items = {"tolerances": pub["tolerances"], "numbers": [],
-             "claims": [c for c in pub["claims"] if c["id"] in CLAIMS]}
+    items = {"tolerances": pub["tolerances"], "numbers": [], "claims": [c for c in pub["claims"] if c["id"] in CLAIMS]}
     assert len(items["claims"]) == 3
     return sc.scorecard(items, stats.frame(sparsity.run_spread_rows(runs))).set_index("id")
 

@@ -9,8 +9,13 @@ from pathlib import Path
 from presyn.figures import code_files
 
 ROOT = Path(__file__).resolve().parent.parent
-FIGURES = {"energy": ["fig1", "fig2", "fig3", "appfig1", "appfig2"], "lifelong": ["fig4", "appfig3"],
-           "ablation": ["fig5", "perceptron_capacity"], "robustness": ["appfig_robustness"], "sjostrom": ["appfig4"]}
+FIGURES = {
+    "energy": ["fig1", "fig2", "fig3", "appfig1", "appfig2"],
+    "lifelong": ["fig4", "appfig3"],
+    "ablation": ["fig5", "perceptron_capacity"],
+    "robustness": ["appfig_robustness"],
+    "sjostrom": ["appfig4"],
+}
 
 
 def test_code_files_follow_imports():

@@ -44,8 +44,9 @@ def assert_letters_clear(fig, letters: str) -> None:
         assert box.y0 >= t.axes.bbox.y1 - 0.5, f"panel letter {t.get_text()} reaches into its axes"
         for ax in fig.axes:
             if ax.axison:
-                assert not overlaps(box, ax.yaxis.label.get_window_extent(r)), \
+                assert not overlaps(box, ax.yaxis.label.get_window_extent(r)), (
                     f"panel letter {t.get_text()} overlaps the y label {ax.yaxis.label.get_text()!r}"
+                )
     assert plotting.letter_collisions(fig) == []
     for t in found:
         row = [u for u in found if abs(u.axes.bbox.y1 - t.axes.bbox.y1) < 1]
@@ -66,7 +67,9 @@ def test_panel_letters_clear_labels(tmp_path, drawn, layout):
         fig, axes = plt.subplots(2, 2, figsize=(8, 6))
         for ax in axes.ravel():
             ax.plot(np.arange(5), np.arange(5) ** 2, label="a line")
-            ax.set_title("a rather long title over the panel that reaches\npast the axes on both sides, twice", fontsize=8)
+            ax.set_title(
+                "a rather long title over the panel that reaches\npast the axes on both sides, twice", fontsize=8
+            )
             ax.set_ylabel("fraction of synapses in group")
             ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
         axes = axes.ravel()
@@ -81,7 +84,7 @@ def test_panel_letters_clear_labels(tmp_path, drawn, layout):
         plotting.panel_letter(ax, letter)
     plotting.tight_layout(fig)
     plotting.save(fig, tmp_path / "f.pdf")
-    assert_letters_clear(fig, "abcd"[:len(axes)])
+    assert_letters_clear(fig, "abcd"[: len(axes)])
     assert (tmp_path / "f.pdf").stat().st_size > 0 and (tmp_path / "f.png").stat().st_size > 0
 
 
@@ -92,13 +95,36 @@ def fig1_stats() -> pd.DataFrame:
     for m, (e0, mi0) in {"deterministic": (5800, 3.13), "fixedp": (6400, 2.9), "presyn": (5400, 3.08)}.items():
         for k, wd in enumerate(wds):
             g = f"model={m};wd={wd:g}"
-            rows += [dict(name=f"fig1.mutual_information.{m}.wd{wd:g}", kind="summary", value=mi0 - 0.3 * k, sem=0.005, groups=g),
-                     dict(name=f"fig1.synaptic_energy.{m}.wd{wd:g}", kind="summary", value=e0 / 1.6 ** k, sem=3.0, groups=g)]
-        rows.append(dict(name=f"fig1.best_mi_per_energy.{m}", kind="summary", value=mi0 / e0 * 5, sem=1e-5,
-                         groups=f"model={m};wd=0.05"))
+            rows += [
+                dict(
+                    name=f"fig1.mutual_information.{m}.wd{wd:g}",
+                    kind="summary",
+                    value=mi0 - 0.3 * k,
+                    sem=0.005,
+                    groups=g,
+                ),
+                dict(name=f"fig1.synaptic_energy.{m}.wd{wd:g}", kind="summary", value=e0 / 1.6**k, sem=3.0, groups=g),
+            ]
+        rows.append(
+            dict(
+                name=f"fig1.best_mi_per_energy.{m}",
+                kind="summary",
+                value=mi0 / e0 * 5,
+                sem=1e-5,
+                groups=f"model={m};wd=0.05",
+            )
+        )
     for m in ("deterministic", "fixedp"):
-        rows.append(dict(name=f"fig1.best_mi_per_energy.presyn_vs_{m}", kind="test", value=1e-3, sem=np.nan, p_value=1e-4,
-                         groups=f"presyn vs {m}"))
+        rows.append(
+            dict(
+                name=f"fig1.best_mi_per_energy.presyn_vs_{m}",
+                kind="test",
+                value=1e-3,
+                sem=np.nan,
+                p_value=1e-4,
+                groups=f"presyn vs {m}",
+            )
+        )
     return pd.DataFrame(rows).assign(figure="fig1", n=3)
 
 
@@ -121,19 +147,46 @@ def test_perceptron_capacity_and_appfig4_layout(tmp_path, drawn):
     rows = []
     for n, load in ((100, 0.25), (200, 0.5), (400, 1)):
         for m, v in (("presyn", 0.9 - n / 2000), ("standard", 0.88 - n / 3000)):
-            rows.append(dict(name=f"{FIGURE}.final.{m}.patterns{n}", kind="summary", value=v, sem=0.003, p_value=np.nan,
-                             groups=f"method={m};model={m};n_patterns={n};load={load:g}"))
-        rows.append(dict(name=f"{FIGURE}.gap.patterns{n}", kind="summary", value=0.02 - n / 6000, sem=0.004, p_value=np.nan,
-                         groups=f"a=presyn;b=standard;n_patterns={n};load={load:g}"))
-    rows.append(dict(name=f"{FIGURE}.gap_change", kind="test", value=-0.067, sem=np.nan, p_value=1.4e-10, groups="a=x;b=y"))
+            rows.append(
+                dict(
+                    name=f"{FIGURE}.final.{m}.patterns{n}",
+                    kind="summary",
+                    value=v,
+                    sem=0.003,
+                    p_value=np.nan,
+                    groups=f"method={m};model={m};n_patterns={n};load={load:g}",
+                )
+            )
+        rows.append(
+            dict(
+                name=f"{FIGURE}.gap.patterns{n}",
+                kind="summary",
+                value=0.02 - n / 6000,
+                sem=0.004,
+                p_value=np.nan,
+                groups=f"a=presyn;b=standard;n_patterns={n};load={load:g}",
+            )
+        )
+    rows.append(
+        dict(name=f"{FIGURE}.gap_change", kind="test", value=-0.067, sem=np.nan, p_value=1.4e-10, groups="a=x;b=y")
+    )
     perceptron_capacity.draw(pd.DataFrame(rows), str(tmp_path / "cap.pdf"), str(tmp_path / "cap.png"))
 
     rng = np.random.default_rng(0)
-    rec = pd.DataFrame({"P_before": rng.uniform(0.05, 0.95, 44), "rel_change_size": rng.uniform(0, 2, 44),
-                        "group": ["ltp"] * 30 + ["ltd"] * 14})
-    st = pd.DataFrame([dict(name="appfig4.regression.slope", value=-0.9, p_value=np.nan),
-                       dict(name="appfig4.regression.intercept", value=0.97, p_value=np.nan)]
-                      + [dict(name=f"appfig4.pearson.{k}", value=-0.44, p_value=0.003) for k in ("all", "ltp", "ltd")])
+    rec = pd.DataFrame(
+        {
+            "P_before": rng.uniform(0.05, 0.95, 44),
+            "rel_change_size": rng.uniform(0, 2, 44),
+            "group": ["ltp"] * 30 + ["ltd"] * 14,
+        }
+    )
+    st = pd.DataFrame(
+        [
+            dict(name="appfig4.regression.slope", value=-0.9, p_value=np.nan),
+            dict(name="appfig4.regression.intercept", value=0.97, p_value=np.nan),
+        ]
+        + [dict(name=f"appfig4.pearson.{k}", value=-0.44, p_value=0.003) for k in ("all", "ltp", "ltd")]
+    )
     appfig4.draw(rec, st, str(tmp_path / "a4.pdf"), str(tmp_path / "a4.png"))
 
     cap, a4 = drawn
@@ -153,16 +206,44 @@ def test_fig4_layout(tmp_path, drawn):
     rows = []
     for m, acc in (("presyn", 0.97), ("no_consolidation", 0.9)):
         for e in range(1, 51):
-            rows.append(dict(name=f"fig4.task1_accuracy.{m}.e{e}", kind="summary", value=acc - e / 500, sem=0.01,
-                             groups=f"benchmark=split_mnist;method={m};epoch={e}"))
+            rows.append(
+                dict(
+                    name=f"fig4.task1_accuracy.{m}.e{e}",
+                    kind="summary",
+                    value=acc - e / 500,
+                    sem=0.01,
+                    groups=f"benchmark=split_mnist;method={m};epoch={e}",
+                )
+            )
     for m, v in (("presyn", 0.83), ("no_consolidation", 0.78), ("bgd", 0.80), ("ewc", 0.70), ("joint", 0.985)):
-        rows.append(dict(name=f"fig4.final_mean_accuracy.split_mnist.{m}", kind="summary", value=v, sem=0.01,
-                         groups=f"benchmark=split_mnist;method={m}"))
+        rows.append(
+            dict(
+                name=f"fig4.final_mean_accuracy.split_mnist.{m}",
+                kind="summary",
+                value=v,
+                sem=0.01,
+                groups=f"benchmark=split_mnist;method={m}",
+            )
+        )
         if m != "presyn":
-            rows.append(dict(name=f"fig4.ttest.split_mnist.presyn_vs_{m}", kind="test", value=0.05, sem=np.nan,
-                             p_value=0.004, groups=f"benchmark=split_mnist;a=presyn;b={m}"))
-    fig4.draw(pd.DataFrame(rows).assign(n=3), str(npz), str(tmp_path / "fig4.pdf"), str(tmp_path / "fig4.png"), 10,
-              " [QUICK config: toy size, not the paper's protocol]")
+            rows.append(
+                dict(
+                    name=f"fig4.ttest.split_mnist.presyn_vs_{m}",
+                    kind="test",
+                    value=0.05,
+                    sem=np.nan,
+                    p_value=0.004,
+                    groups=f"benchmark=split_mnist;a=presyn;b={m}",
+                )
+            )
+    fig4.draw(
+        pd.DataFrame(rows).assign(n=3),
+        str(npz),
+        str(tmp_path / "fig4.pdf"),
+        str(tmp_path / "fig4.png"),
+        10,
+        " [QUICK config: toy size, not the paper's protocol]",
+    )
     (fig,) = drawn
     assert_letters_clear(fig, "abc")
     assert plotting.text_collisions(fig) == []
@@ -200,9 +281,23 @@ def test_p_histogram_bins_on_the_value_grid(tmp_path, drawn):
         frac[min(np.searchsorted(edges, v, side="right") - 1, 39)] += f
     before = np.zeros(40)
     before[10] = 1.0
-    hist = pd.concat([pd.DataFrame({"panel": "p", "group": g, "bin_left": edges[:-1], "bin_right": edges[1:],
-                                    "count": (f * 1000).astype(int), "fraction": f, "n": 1000, "log_x": False})
-                      for g, f in (("after", frac), ("before", before))])
+    hist = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "panel": "p",
+                    "group": g,
+                    "bin_left": edges[:-1],
+                    "bin_right": edges[1:],
+                    "count": (f * 1000).astype(int),
+                    "fraction": f,
+                    "n": 1000,
+                    "log_x": False,
+                }
+            )
+            for g, f in (("after", frac), ("before", before))
+        ]
+    )
     x, f = fig2.p_grid(hist[hist["group"] == "after"])
     k = (x[:-1] - 0.25) / fig2.P_STEP
     assert np.allclose(k, np.round(k)) and x[-1] == 1.0
@@ -218,7 +313,9 @@ def test_p_histogram_bins_on_the_value_grid(tmp_path, drawn):
             on = np.isclose(xs, 1.0) | np.isclose((xs - 0.25) / fig2.P_STEP, np.round((xs - 0.25) / fig2.P_STEP))
             assert on.all(), xs
     # a uniform initial p stays flat on the grid
-    uni = pd.DataFrame({"bin_left": edges[:-1], "bin_right": edges[1:], "fraction": np.where(edges[:-1] >= 0.25, 1 / 30, 0)})
+    uni = pd.DataFrame(
+        {"bin_left": edges[:-1], "bin_right": edges[1:], "fraction": np.where(edges[:-1] >= 0.25, 1 / 30, 0)}
+    )
     _, fu = fig2.p_grid(uni, continuous=True)
     assert np.allclose(fu, fu[0], rtol=0.02)
     plt.close(fig)
@@ -234,9 +331,23 @@ def test_not_reproduced_marker(tmp_path, drawn):
     judged from the figure's stats rows (config/published.yaml), never from results/reproduction.csv."""
     from presyn.figures import fig1
 
-    pub = {"tolerances": {}, "numbers": [], "claims": [
-        {"id": "fig1.test_claim", "figure": "fig1", "claim": "presyn better", "basis": "paper",
-         "check": {"left": "fig1.best_mi_per_energy.fixedp", "op": ">", "right": "fig1.best_mi_per_energy.presyn"}}]}
+    pub = {
+        "tolerances": {},
+        "numbers": [],
+        "claims": [
+            {
+                "id": "fig1.test_claim",
+                "figure": "fig1",
+                "claim": "presyn better",
+                "basis": "paper",
+                "check": {
+                    "left": "fig1.best_mi_per_energy.fixedp",
+                    "op": ">",
+                    "right": "fig1.best_mi_per_energy.presyn",
+                },
+            }
+        ],
+    }
     st = fig1_stats()
     marks = plotting.not_reproduced("fig1", st, pub, {"fig1.test_claim": "b"})
     assert marks == {"b": ["fig1.test_claim"]}

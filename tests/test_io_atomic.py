@@ -391,6 +391,7 @@ def test_exchange_without_renameat2_or_unsupported_falls_back(tmp_path, monkeypa
             def fn(*args):
                 ctypes.set_errno(self.err)
                 return -1
+
             return fn
 
     for err in (errno_.EINVAL, errno_.ENOSYS, errno_.EOPNOTSUPP):
@@ -406,7 +407,9 @@ def test_fallback_sets_the_old_folder_aside_under_the_name_atomic_dir_cleans(tmp
     monkeypatch.setattr(pio, "_exchange", lambda a, b: False)
     removed = []
     real_rmtree = pio.shutil.rmtree
-    monkeypatch.setattr(pio.shutil, "rmtree", lambda p, *a, **k: (removed.append(Path(p).name), real_rmtree(p, *a, **k)))
+    monkeypatch.setattr(
+        pio.shutil, "rmtree", lambda p, *a, **k: (removed.append(Path(p).name), real_rmtree(p, *a, **k))
+    )
     target = tmp_path / "run"
     target.mkdir()
     (target / "old.txt").write_text("old")

@@ -20,8 +20,17 @@ from presyn import cpu_kernels, fused, presyn_rule
 
 G_LIM = 0.125
 BELOW = float(np.nextafter(np.float32(G_LIM), np.float32(0.0)))  # the largest float32 below g_lim
-BASE = dict(lr=0.5, p_up=0.25, p_down=0.125, g_lim=G_LIM, p_min=0.25, p_freeze=1.0, weight_decay=0.0,
-            modulation=False, learn_p=True)
+BASE = dict(
+    lr=0.5,
+    p_up=0.25,
+    p_down=0.125,
+    g_lim=G_LIM,
+    p_min=0.25,
+    p_freeze=1.0,
+    weight_decay=0.0,
+    modulation=False,
+    learn_p=True,
+)
 
 
 def _torch(w, p, grad, scale, **c):
@@ -243,11 +252,15 @@ def test_compiled_kernels_are_made_once_and_cached(monkeypatch, tmp_path):
     monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
     monkeypatch.setenv("PRESYN_CACHE", str(tmp_path / "cache"))
     made = []
-    monkeypatch.setattr(torch, "compile", lambda fn, dynamic=None: made.append((fn, dynamic)) or (lambda *a, **k: fn(*a, **k)))
+    monkeypatch.setattr(
+        torch, "compile", lambda fn, dynamic=None: made.append((fn, dynamic)) or (lambda *a, **k: fn(*a, **k))
+    )
     sample, update = fused.kernels(True)
     assert made == [(fused.sample_scale, False), (presyn_rule.update, False)]
     assert fused.kernels(True) == (sample, update) and len(made) == 2  # cached
     assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == str((tmp_path / "cache").resolve() / "torchinductor")
     assert fused.kernels(False) == (fused.sample_scale, presyn_rule.update)
     bits = torch.tensor(BITS, dtype=torch.int16)
-    assert torch.equal(sample(bits, torch.full((5,), 0.25), True), fused.sample_scale(bits, torch.full((5,), 0.25), True))
+    assert torch.equal(
+        sample(bits, torch.full((5,), 0.25), True), fused.sample_scale(bits, torch.full((5,), 0.25), True)
+    )

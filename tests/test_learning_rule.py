@@ -15,12 +15,26 @@ def run_rule(w, p, g, **kw):
 
 def test_update_hand_computed_with_modulation_freezing_and_decay():
     w, p = run_rule(
-        w=[1.0, -2.0, 0.5, 0.3], p=[0.25, 0.5, 0.95, 1.0], g=[0.01, 1e-4, 0.02, -5e-4],
-        lr=0.1, p_up=0.1, p_down=0.05, g_lim=1e-3, p_freeze=0.9, modulation=True, weight_decay=0.01,
+        w=[1.0, -2.0, 0.5, 0.3],
+        p=[0.25, 0.5, 0.95, 1.0],
+        g=[0.01, 1e-4, 0.02, -5e-4],
+        lr=0.1,
+        p_up=0.1,
+        p_down=0.05,
+        g_lim=1e-3,
+        p_freeze=0.9,
+        modulation=True,
+        weight_decay=0.01,
     )
     # step = g (1 - p) + wd w ; w -= lr step
-    assert w == pytest.approx([1 - 0.1 * (0.01 * 0.75 + 0.01), -2 - 0.1 * (1e-4 * 0.5 - 0.02),
-                               0.5 - 0.1 * (0.02 * 0.05 + 0.005), 0.3 - 0.1 * (0.0 + 0.003)])
+    assert w == pytest.approx(
+        [
+            1 - 0.1 * (0.01 * 0.75 + 0.01),
+            -2 - 0.1 * (1e-4 * 0.5 - 0.02),
+            0.5 - 0.1 * (0.02 * 0.05 + 0.005),
+            0.3 - 0.1 * (0.0 + 0.003),
+        ]
+    )
     # large gradient: p + (1 - p) p_up ; small: p - (1 - p) p_down ; p >= p_freeze: unchanged
     assert p == pytest.approx([0.25 + 0.75 * 0.1, 0.5 - 0.5 * 0.05, 0.95, 1.0])
 
@@ -56,8 +70,16 @@ def test_rule_is_elementwise_over_any_leading_dimensions(modulation, p_freeze, l
     p = 0.25 + 0.75 * torch.rand(shape, generator=gen)
     grad = torch.randn(shape, generator=gen) * 1e-3
     scale = torch.rand(shape, generator=gen) * 4
-    consts = PresynapticRule(lr=0.05, p_up=0.07, p_down=0.05, g_lim=1e-3, p_freeze=p_freeze, modulation=modulation,
-                             learn_p=learn_p, weight_decay=0.01).constants()
+    consts = PresynapticRule(
+        lr=0.05,
+        p_up=0.07,
+        p_down=0.05,
+        g_lim=1e-3,
+        p_freeze=p_freeze,
+        modulation=modulation,
+        learn_p=learn_p,
+        weight_decay=0.01,
+    ).constants()
     w_new, p_new = presyn_rule.update(w, p, grad, scale, **consts)
     for s in range(shape[0]):
         w_row, p_row = presyn_rule.update(w[s], p[s], grad[s] * scale[s], **consts)
@@ -70,9 +92,22 @@ def test_rule_is_elementwise_over_any_leading_dimensions(modulation, p_freeze, l
 
 def test_upper_clamp_p_max():
     """p_max (the perceptron's 0.9) clips the rise; 1.0 is the network's default."""
-    w, p, g = torch.zeros(2, dtype=torch.float64), torch.tensor([0.8, 0.5], dtype=torch.float64), torch.ones(2, dtype=torch.float64)
-    consts = dict(lr=0.1, p_up=0.5, p_down=0.5, g_lim=0.1, p_min=0.25, p_freeze=1.0, weight_decay=0.0, modulation=False,
-                  learn_p=True)
+    w, p, g = (
+        torch.zeros(2, dtype=torch.float64),
+        torch.tensor([0.8, 0.5], dtype=torch.float64),
+        torch.ones(2, dtype=torch.float64),
+    )
+    consts = dict(
+        lr=0.1,
+        p_up=0.5,
+        p_down=0.5,
+        g_lim=0.1,
+        p_min=0.25,
+        p_freeze=1.0,
+        weight_decay=0.0,
+        modulation=False,
+        learn_p=True,
+    )
     _, p_max = presyn_rule.update(w, p, g, p_max=0.7, **consts)
     _, p_one = presyn_rule.update(w, p, g, **consts)
     assert p_max.tolist() == [0.7, 0.7] and p_one.tolist() == pytest.approx([0.9, 0.75])

@@ -19,8 +19,12 @@ from presyn.tasks import SPLIT_PAIRS, continuous_share, make_stream, permutation
 
 def tiny_data(n_train=400, n_test=100, d=16, seed=0) -> Dataset:
     g = torch.Generator().manual_seed(seed)
-    return Dataset(torch.randn(n_train, d, generator=g), torch.randint(0, 10, (n_train,), generator=g),
-                   torch.randn(n_test, d, generator=g), torch.randint(0, 10, (n_test,), generator=g))
+    return Dataset(
+        torch.randn(n_train, d, generator=g),
+        torch.randint(0, 10, (n_train,), generator=g),
+        torch.randn(n_test, d, generator=g),
+        torch.randint(0, 10, (n_test,), generator=g),
+    )
 
 
 # ------------------------------------------------------------------------------------------- task streams
@@ -84,8 +88,12 @@ def test_continuous_share_schedule():
 def test_continuous_batches_follow_the_mixture():
     n, d = 4000, 16
     # every image is 0..15, so a permuted image IS its task's permutation: each sample's task is readable
-    data = Dataset(torch.arange(d, dtype=torch.float32).repeat(n, 1), torch.zeros(n, dtype=torch.long),
-                   torch.zeros(10, d), torch.zeros(10, dtype=torch.long))
+    data = Dataset(
+        torch.arange(d, dtype=torch.float32).repeat(n, 1),
+        torch.zeros(n, dtype=torch.long),
+        torch.zeros(10, d),
+        torch.zeros(10, dtype=torch.long),
+    )
     stream = make_stream("cont_perm_mnist", data, seed=0, n_tasks=3)
     assert stream.continuous
     perms = stream.perms.float()
@@ -190,7 +198,10 @@ def _ewc(lam=3.0):
 
 def test_empirical_fisher_matches_batch1_loop():
     learner = _ewc()
-    x, y = torch.randn(20, 6, generator=torch.Generator().manual_seed(1)), torch.randint(0, 3, (20,), generator=torch.Generator().manual_seed(2))
+    x, y = (
+        torch.randn(20, 6, generator=torch.Generator().manual_seed(1)),
+        torch.randint(0, 3, (20,), generator=torch.Generator().manual_seed(2)),
+    )
     fisher = empirical_fisher(learner.net, x, y, chunk=7)
     theta = flat_params(learner.net)
     direct = torch.zeros_like(theta)
@@ -227,7 +238,10 @@ def test_ewc_penalty_and_gradient_against_direct_computation():
     th = before.clone().requires_grad_(True)
     ws, bs = unflatten(learner.net, th)
     logits = torch.relu(x @ ws[0].t() + bs[0]) @ ws[1].t() + bs[1]
-    (torch.nn.functional.cross_entropy(logits, y) + 2.5 * sum((f * (th - a) ** 2).sum() for f, a in zip(fishers, anchors))).backward()
+    (
+        torch.nn.functional.cross_entropy(logits, y)
+        + 2.5 * sum((f * (th - a) ** 2).sum() for f, a in zip(fishers, anchors))
+    ).backward()
     learner.step(x, y)
     assert torch.allclose(flat_params(learner.net), before - 0.1 * th.grad, atol=1e-6)
 
@@ -246,22 +260,34 @@ def test_planner_protocol():
     assert by[("presyn", "perm_mnist", 2019)]["model"]["lr"] == 0.01
     assert by[("presyn", "perm_mnist", 2019)]["model"]["modulation"] is True
     assert by[("presyn", "cont_perm_mnist", 2019)]["n_tasks"] == 10
-    assert by[("bgd", "split_mnist", 2019)]["batch_size"] == 128 and by[("bgd", "split_mnist", 2019)]["model"]["mc_samples"] == 10
+    assert (
+        by[("bgd", "split_mnist", 2019)]["batch_size"] == 128
+        and by[("bgd", "split_mnist", 2019)]["model"]["mc_samples"] == 10
+    )
     assert by[("bgd", "perm_fashion", 2019)]["model"]["eta"] == 0.1
-    assert by[("no_consolidation", "split_mnist", 2019)]["model"] == {"kind": "deterministic", "optimizer": "adam", "lr": 1e-6}
+    assert by[("no_consolidation", "split_mnist", 2019)]["model"] == {
+        "kind": "deterministic",
+        "optimizer": "adam",
+        "lr": 1e-6,
+    }
     assert by[("joint", "perm_mnist", 2019)]["joint"] is True
     assert by[("presyn", "split_mnist", 2019)]["n_tasks"] == 5
     assert by[("bgd", "perm_mnist", 2019)]["model"]["init"] == "fork"  # the fork's initial means (issue 18)
     assert all(s["holdout"] > 0 and s["eval_every"] == 0 and s["method"].startswith("ewcsearch-") for s in search)
     grid = config["lifelong"]["ewc_search"]["grid"]
-    n_points = sum(len(grid["ewc_lambda"]) * len(grid["fisher"]) * (len(grid["reset_optimizer"]) if opt == "adam" else 1)
-                   for opt, _ in grid["optimizer_lr"])
+    n_points = sum(
+        len(grid["ewc_lambda"]) * len(grid["fisher"]) * (len(grid["reset_optimizer"]) if opt == "adam" else 1)
+        for opt, _ in grid["optimizer_lr"]
+    )
     assert n_points == 112 and len(search) == 2 * n_points * len(config["lifelong"]["benchmarks"])
     screen = [s for s in search if s["search"]["stage"] == "screen" and s["benchmark"] == "perm_mnist"]
     assert {s["epochs_per_task"] for s in screen} == {3} and {s["n_tasks"] for s in screen} == {3}
     assert not any(s["model"]["reset_optimizer"] and s["model"]["optimizer"] == "sgd" for s in search)
     evidence = {s["method"]: s for s in runs if s.get("diagnostic") == "bgd_evidence"}
-    assert evidence["bgd-fork-init-raw"]["dataset"]["std"] == 1.0 and evidence["bgd-pytorch-init"]["model"]["init"] == "pytorch"
+    assert (
+        evidence["bgd-fork-init-raw"]["dataset"]["std"] == 1.0
+        and evidence["bgd-pytorch-init"]["model"]["init"] == "pytorch"
+    )
     assert evidence["bgd-fork-init-padded32"]["dataset"]["pad"] == 2
 
 
@@ -270,8 +296,13 @@ def test_planner_protocol():
 def test_quick_config_builds_lifelong_figures(workdir):
     # quick config, restricted to the two benchmarks the figures draw (App. table 1 then has two columns + continuous)
     overlay = workdir.overlay("lifelong_test", {"lifelong": {"benchmarks": ["split_mnist", "perm_mnist"]}})
-    workdir.snakemake("figures/fig4.pdf", "figures/appfig3.pdf", "figures/apptable1.md", "results/lifelong/ewc_search.csv",
-                      configfiles=("config/quick.yaml", str(overlay)))
+    workdir.snakemake(
+        "figures/fig4.pdf",
+        "figures/appfig3.pdf",
+        "figures/apptable1.md",
+        "results/lifelong/ewc_search.csv",
+        configfiles=("config/quick.yaml", str(overlay)),
+    )
     wd = workdir.path
     for name in ("fig4", "appfig3"):
         assert (wd / f"figures/{name}.pdf").stat().st_size > 1000 and (wd / f"figures/{name}.png").exists()
@@ -282,7 +313,13 @@ def test_quick_config_builds_lifelong_figures(workdir):
     # a Fig 4b run: task 1 after every epoch (quick: 5 tasks x 1 epoch), every task after the last
     curve = pd.read_parquet(wd / "results/runs/lifelong/presyn/split_mnist/seed2019/metrics.parquet")
     curve = curve[curve["metric"] == "test_accuracy"]
-    assert curve.groupby("epoch")["task"].apply(set).to_dict() == {1: {"1"}, 2: {"1"}, 3: {"1"}, 4: {"1"}, 5: {"1", "2", "3", "4", "5"}}
+    assert curve.groupby("epoch")["task"].apply(set).to_dict() == {
+        1: {"1"},
+        2: {"1"},
+        3: {"1"},
+        4: {"1"},
+        5: {"1", "2", "3", "4", "5"},
+    }
     assert {"mean_p", "fraction_frozen", "current_task"} <= set(m["metric"])
     final = m[m["metric"] == "mean_accuracy"]["value"].iloc[0]
     assert final == pytest.approx(acc[acc["epoch"] == 3]["value"].mean())
@@ -297,8 +334,12 @@ def test_quick_config_builds_lifelong_figures(workdir):
     assert "QUICK" in md and "82.90 ± 0.01" in md
     stats = pd.read_csv(wd / "results/stats/fig4.csv")
     names = set(stats["name"])
-    assert {"fig4.ttest.split_mnist.presyn_vs_no_consolidation", "fig4.task1_final.presyn",
-            "fig4.final_mean_accuracy.split_mnist.joint", "fig4.task1_accuracy.presyn.e5"} <= names
+    assert {
+        "fig4.ttest.split_mnist.presyn_vs_no_consolidation",
+        "fig4.task1_final.presyn",
+        "fig4.final_mean_accuracy.split_mnist.joint",
+        "fig4.task1_accuracy.presyn.e5",
+    } <= names
     ap = pd.read_csv(wd / "results/stats/apptable1.csv")
     assert "apptable1.cont_perm_mnist.presyn" in set(ap["name"])
     a3 = set(pd.read_csv(wd / "results/stats/appfig3.csv")["name"])
@@ -316,8 +357,10 @@ def test_quick_config_builds_lifelong_figures(workdir):
     assert not (wd / "figures/all").exists() or "ewc_search" not in (wd / "figures/all").read_text()
 
 
-@pytest.mark.parametrize("curve_tasks, expected_mid, task_end_eval", [
-    ([1], {"1"}, False), ([1, 3], {"1", "3"}, False), (None, {"1", "2", "3"}, False), ([1], {"1"}, True)])
+@pytest.mark.parametrize(
+    "curve_tasks, expected_mid, task_end_eval",
+    [([1], {"1"}, False), ([1, 3], {"1", "3"}, False), (None, {"1", "2", "3"}, False), ([1], {"1"}, True)],
+)
 def test_curve_tasks_limit_per_epoch_evaluation(tmp_path, curve_tasks, expected_mid, task_end_eval):
     """Between task ends only the curve tasks are evaluated; every task after the last epoch, and at
     every task end when task_end_eval is on."""
@@ -332,10 +375,25 @@ def test_curve_tasks_limit_per_epoch_evaluation(tmp_path, curve_tasks, expected_
     save_processed(make_synthetic(300, 60, seed=0), data, {"synthetic": True})
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     deep_merge(cfg, yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
-    deep_merge(cfg, {"lifelong": {"epochs_per_task": 2, "n_tasks": {"split": 3, "perm": 3}, "curve_tasks": curve_tasks,
-                                  "task_end_eval": task_end_eval, "curve_benchmarks": None}})
-    spec = copy.deepcopy(next(s for s in plan.all_runs(cfg, ["lifelong"]).values()
-                              if s["method"] == "no_consolidation" and s["benchmark"] == "perm_mnist"))
+    deep_merge(
+        cfg,
+        {
+            "lifelong": {
+                "epochs_per_task": 2,
+                "n_tasks": {"split": 3, "perm": 3},
+                "curve_tasks": curve_tasks,
+                "task_end_eval": task_end_eval,
+                "curve_benchmarks": None,
+            }
+        },
+    )
+    spec = copy.deepcopy(
+        next(
+            s
+            for s in plan.all_runs(cfg, ["lifelong"]).values()
+            if s["method"] == "no_consolidation" and s["benchmark"] == "perm_mnist"
+        )
+    )
     spec["dataset"]["subset"] = None
     assert spec["curve_tasks"] == curve_tasks
     run(spec, {"data": str(data)}, tmp_path / "run", "cpu")
@@ -367,9 +425,19 @@ def test_only_the_runs_fig4b_plots_evaluate_every_epoch():
     curve = {(s["method"], s["benchmark"]) for s in runs.values() if s["eval_every"]}
     assert curve == {("presyn", "split_mnist"), ("no_consolidation", "split_mnist")}
     assert {s["eval_every"] for s in runs.values() if (s["method"], s["benchmark"]) in curve} == {1}
-    every = plan.all_runs(deep_merge(load_config(ROOT / "config" / "config.yaml"),
-                                     {"lifelong": {"curve_benchmarks": None, "curve_methods": ["bgd"]}}), ["lifelong"])
-    assert {s["benchmark"] for s in every.values() if s["eval_every"]} == {"split_mnist", "split_fashion", "perm_mnist", "perm_fashion"}
+    every = plan.all_runs(
+        deep_merge(
+            load_config(ROOT / "config" / "config.yaml"),
+            {"lifelong": {"curve_benchmarks": None, "curve_methods": ["bgd"]}},
+        ),
+        ["lifelong"],
+    )
+    assert {s["benchmark"] for s in every.values() if s["eval_every"]} == {
+        "split_mnist",
+        "split_fashion",
+        "perm_mnist",
+        "perm_fashion",
+    }
     assert {s["method"] for s in every.values() if s["eval_every"]} == {"bgd"}
 
 
@@ -474,13 +542,18 @@ def test_fishers_match_per_example_autograd_through_two_relu_layers():
 def test_ewc_optimizer_reset_at_task_boundary():
     net = SynapticMLP([6, 5, 3], torch.Generator().manual_seed(0), p_init=1.0)
     learner = EWCLearner(net, "adam", lr=0.01, ewc_lambda=1.0, reset_optimizer=True)
-    x, y = torch.randn(12, 6, generator=torch.Generator().manual_seed(1)), torch.randint(0, 3, (12,), generator=torch.Generator().manual_seed(2))
+    x, y = (
+        torch.randn(12, 6, generator=torch.Generator().manual_seed(1)),
+        torch.randint(0, 3, (12,), generator=torch.Generator().manual_seed(2)),
+    )
     learner.step(x, y)
     old = learner.optimizer
     assert old.state  # Adam moments exist
     learner.end_task(x, y)
     assert learner.optimizer is not old and not learner.optimizer.state
-    keep = EWCLearner(SynapticMLP([6, 5, 3], torch.Generator().manual_seed(0), p_init=1.0), "adam", lr=0.01, ewc_lambda=1.0)
+    keep = EWCLearner(
+        SynapticMLP([6, 5, 3], torch.Generator().manual_seed(0), p_init=1.0), "adam", lr=0.01, ewc_lambda=1.0
+    )
     keep.step(x, y)
     opt = keep.optimizer
     keep.end_task(x, y)
@@ -497,11 +570,19 @@ def test_ewc_search_never_reads_the_test_split(tmp_path, monkeypatch):
     data = tmp_path / "mnist.npz"
     write_tiny_dataset(data, n_train=400, n_test=100)
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["lifelong"]["ewc_search"]["grid"] = {"optimizer_lr": [["adam", 1e-3]], "ewc_lambda": [10], "fisher": ["exact"],
-                                                "reset_optimizer": [True]}
+    config["lifelong"]["ewc_search"]["grid"] = {
+        "optimizer_lr": [["adam", 1e-3]],
+        "ewc_lambda": [10],
+        "fisher": ["exact"],
+        "reset_optimizer": [True],
+    }
     config["lifelong"]["ewc_search"]["holdout"] = 100
     config["lifelong"]["ewc_search"]["screen"] = {"epochs_per_task": 1, "n_tasks": {"split": 2, "perm": 2}}
-    spec = next(s for s in plan_runs(config) if s.get("search") and s["benchmark"] == "split_mnist" and s["search"]["stage"] == "screen")
+    spec = next(
+        s
+        for s in plan_runs(config)
+        if s.get("search") and s["benchmark"] == "split_mnist" and s["search"]["stage"] == "screen"
+    )
     real_load = np.load
 
     class NoTest:
@@ -525,7 +606,9 @@ def test_ewc_search_never_reads_the_test_split(tmp_path, monkeypatch):
     assert np.isfinite(m.loc[m.metric == "mean_accuracy", "value"]).all() and (m.metric == "diverged").any()
     # and the patch bites: a figure run (holdout 0) reads the test split and is refused
     monkeypatch.setattr(np, "load", lambda *a, **k: NoTest(real_load(*a, **k)))
-    figure_spec = next(s for s in plan_runs(config) if not s.get("search") and s["method"] == "ewc" and s["benchmark"] == "split_mnist")
+    figure_spec = next(
+        s for s in plan_runs(config) if not s.get("search") and s["method"] == "ewc" and s["benchmark"] == "split_mnist"
+    )
     with pytest.raises(AssertionError, match="the search read x_test"):
         ll.train(figure_spec, {"data": str(data)}, tmp_path / "run2", torch.device("cpu"))
 
@@ -534,15 +617,40 @@ def test_ewc_search_choice_ties_to_the_smaller_lambda_then_empirical_then_no_res
     from presyn.experiments.ewc_search import choose, scores_table, top_points
 
     def row(stage, index, lam, fisher, reset, score, bench="split_mnist"):
-        return {"benchmark": bench, "stage": stage, "seed": 2019, "grid_index": index, "optimizer": "adam", "lr": 1e-3,
-                "ewc_lambda": lam, "fisher": fisher, "reset_optimizer": reset, "score": score, "diverged": score != score}
+        return {
+            "benchmark": bench,
+            "stage": stage,
+            "seed": 2019,
+            "grid_index": index,
+            "optimizer": "adam",
+            "lr": 1e-3,
+            "ewc_lambda": lam,
+            "fisher": fisher,
+            "reset_optimizer": reset,
+            "score": score,
+            "diverged": score != score,
+        }
 
-    rows = [row("screen", 0, 100.0, "exact", False, 0.70), row("screen", 1, 10.0, "exact", True, 0.70),
-            row("screen", 2, 10.0, "empirical", True, 0.70), row("screen", 3, 10.0, "empirical", False, 0.70),
-            row("screen", 4, 1.0, "empirical", False, float("nan")), row("screen", 5, 1000.0, "empirical", False, 0.60)]
+    rows = [
+        row("screen", 0, 100.0, "exact", False, 0.70),
+        row("screen", 1, 10.0, "exact", True, 0.70),
+        row("screen", 2, 10.0, "empirical", True, 0.70),
+        row("screen", 3, 10.0, "empirical", False, 0.70),
+        row("screen", 4, 1.0, "empirical", False, float("nan")),
+        row("screen", 5, 1000.0, "empirical", False, 0.60),
+    ]
     screen = scores_table(rows)
     top = top_points(screen, 3)
-    assert list(top["grid_index"]) == [3, 2, 1]  # equal scores: smaller lambda, then empirical, then no reset; NaN never
-    confirm = scores_table([row("confirm", 3, 10.0, "empirical", False, 0.81), row("confirm", 1, 10.0, "exact", True, 0.83),
-                            row("confirm", 2, 10.0, "empirical", True, 0.83)])
+    assert list(top["grid_index"]) == [
+        3,
+        2,
+        1,
+    ]  # equal scores: smaller lambda, then empirical, then no reset; NaN never
+    confirm = scores_table(
+        [
+            row("confirm", 3, 10.0, "empirical", False, 0.81),
+            row("confirm", 1, 10.0, "exact", True, 0.83),
+            row("confirm", 2, 10.0, "empirical", True, 0.83),
+        ]
+    )
     assert int(choose(confirm)["grid_index"].iloc[0]) == 2  # 0.83 tie: empirical before exact

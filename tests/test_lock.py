@@ -1,6 +1,7 @@
 """The pinned, hashed CPU environment (issue 32): requirements/cpu.lock.txt is fresh for pyproject.toml, pins every
 package with hashes (torch 2.13.0+cpu with the hash of the wheel pip installs here), and every run's provenance, the
 bundle manifest and reviewer mode say whether the environment matches it (presyn.lockfile)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,8 @@ def test_lock_is_fresh_for_pyproject():
     recorded, now = lockfile.lock_digest(LOCK), lockfile.pyproject_digest()
     assert recorded == now, (
         f"{lockfile.LOCK} was made from another dependency section of pyproject.toml / {lockfile.LOCK_INPUT} "
-        f"(recorded {recorded}, now {now}): refresh it with `bash scripts/lock.sh` and commit it")
+        f"(recorded {recorded}, now {now}): refresh it with `bash scripts/lock.sh` and commit it"
+    )
 
 
 def test_digest_follows_the_dependency_section_only(tmp_path):
@@ -62,7 +64,9 @@ def test_lock_pins_every_package_exactly_with_hashes():
     assert locked["torch"] == "2.13.0+cpu" and "setuptools" in locked  # torch needs setuptools at run time
 
 
-@pytest.mark.skipif(not TORCH_WHEEL.is_file(), reason=f"{TORCH_WHEEL} (the torch CPU wheel pip installs here) is absent")
+@pytest.mark.skipif(
+    not TORCH_WHEEL.is_file(), reason=f"{TORCH_WHEEL} (the torch CPU wheel pip installs here) is absent"
+)
 def test_locked_torch_hash_is_the_local_cpu_wheel():
     block = LOCK.read_text().split("\ntorch==2.13.0+cpu", 1)[1].split("\n#", 1)[0]
     hashes = re.findall(r"--hash=sha256:([0-9a-f]{64})", block.split("# via")[0])
@@ -82,8 +86,10 @@ def test_conda_env_and_snakefile_use_the_lock():
 
 def fake_lock(tmp_path: Path, pins: dict[str, str]) -> Path:
     path = tmp_path / "cpu.lock.txt"
-    path.write_text("# pyproject-deps-sha256: x\n" + "".join(
-        f"{k}=={v} \\\n    --hash=sha256:{'0' * 64}\n    # via x\n" for k, v in pins.items()))
+    path.write_text(
+        "# pyproject-deps-sha256: x\n"
+        + "".join(f"{k}=={v} \\\n    --hash=sha256:{'0' * 64}\n    # via x\n" for k, v in pins.items())
+    )
     return path
 
 
@@ -183,6 +189,6 @@ def test_shipped_bundle_against_this_environment():
 
 def test_setup_env_installs_the_lock_by_default_and_ranges_on_request():
     text = (ROOT / "scripts/setup_env.sh").read_text()
-    assert "--require-hashes --no-deps" in text and "-r \"$LOCK\"" in text
+    assert "--require-hashes --no-deps" in text and '-r "$LOCK"' in text
     assert 'PRESYN_UNLOCKED:-0}" = 1' in text and "pip-freeze.txt" in text
     assert "--no-deps --no-build-isolation -e ." in text

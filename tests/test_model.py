@@ -97,7 +97,7 @@ def test_presynaptic_model_learns_a_separable_task():
     learner = build_learner(model, [6, 16, 2], gens, torch.device("cpu"))
     for _ in range(30):
         for i in range(0, 400, 20):
-            learner.step(x[i:i + 20], y[i:i + 20])
+            learner.step(x[i : i + 20], y[i : i + 20])
     probs, _ = learner.predict_proba(x, 10)
     assert float((probs.argmax(1) == y).float().mean()) > 0.9
     assert float(learner.net.p.max()) > 0.25  # some release probabilities grew
@@ -105,4 +105,6 @@ def test_presynaptic_model_learns_a_separable_task():
 
 def test_factory_rejects_unknown_kind():
     with pytest.raises(ValueError, match="unknown model kind 'nope'"):
-        build_learner({"kind": "nope", "lr": 1.0}, [2, 2], Generators.from_seed(0, torch.device("cpu")), torch.device("cpu"))
+        build_learner(
+            {"kind": "nope", "lr": 1.0}, [2, 2], Generators.from_seed(0, torch.device("cpu")), torch.device("cpu")
+        )

@@ -29,8 +29,14 @@ def test_sem_uses_ddof_one_and_needs_two_values():
 def test_summary_row_by_hand():
     row = stats.summary("fig1", "fig1.x", [1.0, 2.0, 6.0], groups="g", detail="d")
     assert set(row) == set(stats.COLUMNS)
-    assert (row["figure"], row["name"], row["kind"], row["test"], row["groups"], row["detail"]) == \
-        ("fig1", "fig1.x", "summary", "mean +- SEM", "g", "d")
+    assert (row["figure"], row["name"], row["kind"], row["test"], row["groups"], row["detail"]) == (
+        "fig1",
+        "fig1.x",
+        "summary",
+        "mean +- SEM",
+        "g",
+        "d",
+    )
     assert row["value"] == 3.0 and row["n"] == 3
     assert row["sem"] == pytest.approx(math.sqrt(7.0) / math.sqrt(3))  # var = (4 + 1 + 9) / 2
     assert row["statistic"] is None and row["p_value"] is None
@@ -180,8 +186,10 @@ def _save(tmp_path, spec=SPEC, position=None):
     return learner, gens, path
 
 
-@pytest.mark.parametrize("value,on", [(None, True), ("1", True), ("0", False), ("false", False), (" No ", False),
-                                      ("OFF", False), ("yes", True)])
+@pytest.mark.parametrize(
+    "value,on",
+    [(None, True), ("1", True), ("0", False), ("false", False), (" No ", False), ("OFF", False), ("yes", True)],
+)
 def test_checkpoint_enabled_by_environment(monkeypatch, value, on):
     if value is None:
         monkeypatch.delenv(checkpoint.ENV, raising=False)
@@ -251,7 +259,9 @@ def test_checkpoint_of_other_code_version_resumes_with_a_warning(tmp_path, monke
 def test_checkpoint_provenance():
     assert checkpoint.provenance(None) == {} and checkpoint.provenance({}) == {}
     payload = {"position": {"task": 2, "epoch": 5, "acc": [0.5]}, "code_version": "abc"}
-    assert checkpoint.provenance(payload) == {"resumed_from_checkpoint": {"task": 2, "epoch": 5, "checkpoint_code_version": "abc"}}
+    assert checkpoint.provenance(payload) == {
+        "resumed_from_checkpoint": {"task": 2, "epoch": 5, "checkpoint_code_version": "abc"}
+    }
 
 
 def test_checkpoint_save_logs_position(tmp_path, monkeypatch, caplog):
@@ -284,7 +294,7 @@ def _autograd_reference(net, x, y, w_flat):
     biases = [b.clone().requires_grad_(True) for b in net.biases]
     h, start = x, 0
     for i, ((n_out, n_in), b) in enumerate(zip(net.shapes, biases)):
-        W = w[start:start + n_out * n_in].view(n_out, n_in)
+        W = w[start : start + n_out * n_in].view(n_out, n_in)
         start += n_out * n_in
         h = h @ W.t() + b
         if i < len(net.shapes) - 1:
@@ -350,14 +360,20 @@ def test_cpu_loops_only_on_the_cpu_without_compile(monkeypatch):
     monkeypatch.setattr(torch, "compile", lambda fn, dynamic=None: fn)
     gens = Generators.from_seed(0, torch.device("cpu"))
     assert build_learner({"kind": "presyn", "lr": 0.1}, [3, 2], gens, torch.device("cpu"))._cpu_loops
-    assert not build_learner({"kind": "presyn", "lr": 0.1, "compile": True}, [3, 2], gens, torch.device("cpu"))._cpu_loops
+    assert not build_learner(
+        {"kind": "presyn", "lr": 0.1, "compile": True}, [3, 2], gens, torch.device("cpu")
+    )._cpu_loops
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_deterministic_step_by_autograd(optimizer):
     gens = Generators.from_seed(3, torch.device("cpu"))
-    learner = build_learner({"kind": "deterministic", "lr": 0.1, "optimizer": optimizer, "weight_decay": 0.01},
-                            [5, 4, 3], gens, torch.device("cpu"))
+    learner = build_learner(
+        {"kind": "deterministic", "lr": 0.1, "optimizer": optimizer, "weight_decay": 0.01},
+        [5, 4, 3],
+        gens,
+        torch.device("cpu"),
+    )
     assert torch.equal(learner.net.p, torch.ones_like(learner.net.p))
     x, y = _batch(3)
     w0, b0 = learner.net.w.clone(), [b.clone() for b in learner.net.biases]
@@ -382,8 +398,12 @@ def test_deterministic_step_by_autograd(optimizer):
 
 def test_deterministic_optimizer_settings_and_unknown_optimizer():
     gens = Generators.from_seed(0, torch.device("cpu"))
-    learner = build_learner({"kind": "deterministic", "lr": 0.2, "optimizer": "adam", "weight_decay": 0.03}, [3, 2],
-                            gens, torch.device("cpu"))
+    learner = build_learner(
+        {"kind": "deterministic", "lr": 0.2, "optimizer": "adam", "weight_decay": 0.03},
+        [3, 2],
+        gens,
+        torch.device("cpu"),
+    )
     opt = learner.make_optimizer()
     assert isinstance(opt, torch.optim.Adam) and opt is not learner.optimizer
     assert opt.param_groups[0]["lr"] == 0.2 and opt.param_groups[0]["weight_decay"] == 0.03
@@ -468,8 +488,10 @@ def test_raw_pin_mismatch_message_names_both_digests():
     data.check_raw(b"anything", {"other": pin}, "f", "src")  # no pin for this name: passes
     with pytest.raises(data.SourceError) as exc:
         data.check_raw(b"bad", {"f": pin}, "f", "src")
-    assert str(exc.value) == (f"src: raw sha256 mismatch for f (expected {pin[:12]}, got {got[:12]}); refused before it "
-                              "was parsed: the file was changed, is corrupt or is not the pinned file")
+    assert str(exc.value) == (
+        f"src: raw sha256 mismatch for f (expected {pin[:12]}, got {got[:12]}); refused before it "
+        "was parsed: the file was changed, is corrupt or is not the pinned file"
+    )
 
 
 def test_idx_header_checks_each_magic_byte_and_the_length():

@@ -81,7 +81,9 @@ def test_accuracy_zero_output_and_vote():
     p1 = torch.ones(1, 2, dtype=torch.float64)
     assert pc.accuracy("presyn", w, p1, x, y, 10, torch.Generator().manual_seed(0)).tolist() == [pytest.approx(1 / 3)]
     # w = 0: every sampled output is 0 -> tied vote -> wrong
-    assert pc.accuracy("presyn", torch.zeros(1, 2, dtype=torch.float64), t([[0.5, 0.5]]), x, y, 10, torch.Generator().manual_seed(0)).tolist() == [0.0]
+    assert pc.accuracy(
+        "presyn", torch.zeros(1, 2, dtype=torch.float64), t([[0.5, 0.5]]), x, y, 10, torch.Generator().manual_seed(0)
+    ).tolist() == [0.0]
 
 
 def test_standard_run_is_vectorised_over_repetitions():
@@ -99,8 +101,15 @@ def test_standard_run_is_vectorised_over_repetitions():
 
 def test_presyn_run_keeps_p_in_range_and_learns():
     tasks = pc.make_tasks(4, 3, 20, 100, torch.Generator().manual_seed(2))
-    df, st = pc.run("presyn", tasks, passes=5, batch_size=5, rule=pc.PerceptronRule(), eval_samples=5,
-                    generator=torch.Generator().manual_seed(3))
+    df, st = pc.run(
+        "presyn",
+        tasks,
+        passes=5,
+        batch_size=5,
+        rule=pc.PerceptronRule(),
+        eval_samples=5,
+        generator=torch.Generator().manual_seed(3),
+    )
     assert st["p"].min() >= 0.25 and st["p"].max() <= 0.9
     assert (st["p"] >= 0.9).any()  # some synapses froze
     acc = df[(df["metric"] == "accuracy")]
@@ -119,7 +128,9 @@ def test_presynaptic_perceptron_beats_standard_at_paper_size():
     tasks = pc.make_tasks(4, 5, 100, 1000, torch.Generator().manual_seed(2019))
     finals = {}
     for kind in ("standard", "presyn"):
-        df, _ = pc.run(kind, tasks, 25, 5, pc.PerceptronRule(), 10, eval_every=0, generator=torch.Generator().manual_seed(2021))
+        df, _ = pc.run(
+            kind, tasks, 25, 5, pc.PerceptronRule(), 10, eval_every=0, generator=torch.Generator().manual_seed(2021)
+        )
         acc = df[(df["metric"] == "accuracy") & (df["epoch"] == df["epoch"].max())]
         finals[kind] = acc.groupby("repetition")["value"].mean()
     assert finals["presyn"].mean() > finals["standard"].mean() + 0.01
@@ -127,10 +138,20 @@ def test_presynaptic_perceptron_beats_standard_at_paper_size():
 
 
 def test_train_writes_run_and_plan(tmp_path):
-    config = {"seeds": [1, 2], "perceptron": {"seeds": [7], "repetitions": 2, "n_inputs": 20, "n_tasks": 2,
-                                            "n_patterns": 10, "passes": 2, "batch_size": 5, "eval_samples": 3,
-                                            "methods": {"standard": {"kind": "standard"},
-                                                        "presyn": {"kind": "presyn", "p_up": 0.2, "g_lim": 0.1}}}}
+    config = {
+        "seeds": [1, 2],
+        "perceptron": {
+            "seeds": [7],
+            "repetitions": 2,
+            "n_inputs": 20,
+            "n_tasks": 2,
+            "n_patterns": 10,
+            "passes": 2,
+            "batch_size": 5,
+            "eval_samples": 3,
+            "methods": {"standard": {"kind": "standard"}, "presyn": {"kind": "presyn", "p_up": 0.2, "g_lim": 0.1}},
+        },
+    }
     runs = perceptron_plan.plan_runs(config)
     assert set(runs) == {"perceptron/standard/random/seed7", "perceptron/presyn/random/seed7"}
     spec = runs["perceptron/presyn/random/seed7"]
@@ -138,7 +159,18 @@ def test_train_writes_run_and_plan(tmp_path):
     for name in ("metrics.parquet", "state.pt", "provenance.json"):
         assert (tmp_path / "run" / name).exists()
     m = pd.read_parquet(tmp_path / "run" / "metrics.parquet")
-    assert {"experiment", "method", "benchmark", "seed", "repetition", "epoch", "task", "metric", "value", "config_hash"} <= set(m)
+    assert {
+        "experiment",
+        "method",
+        "benchmark",
+        "seed",
+        "repetition",
+        "epoch",
+        "task",
+        "metric",
+        "value",
+        "config_hash",
+    } <= set(m)
     assert set(m["repetition"]) == {0, 1} and (m["experiment"] == "perceptron").all()
     state = torch.load(tmp_path / "run" / "state.pt")
     assert state["w"].shape == (2, 20) and state["p"].shape == (2, 20)

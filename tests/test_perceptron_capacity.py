@@ -19,10 +19,21 @@ from presyn.planning import perceptron as pc  # the perceptron's planner
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CONFIG = {"seeds": [1, 2], "perceptron": {
-    "seeds": [7], "repetitions": 2, "n_inputs": 20, "n_tasks": 2, "n_patterns": 10, "passes": 2, "batch_size": 5,
-    "eval_samples": 3, "methods": {"standard": {"kind": "standard"}, "presyn": {"kind": "presyn", "p_up": 0.2, "g_lim": 0.1}},
-    "capacity": {"n_patterns": [40, 10, 20]}}}
+CONFIG = {
+    "seeds": [1, 2],
+    "perceptron": {
+        "seeds": [7],
+        "repetitions": 2,
+        "n_inputs": 20,
+        "n_tasks": 2,
+        "n_patterns": 10,
+        "passes": 2,
+        "batch_size": 5,
+        "eval_samples": 3,
+        "methods": {"standard": {"kind": "standard"}, "presyn": {"kind": "presyn", "p_up": 0.2, "g_lim": 0.1}},
+        "capacity": {"n_patterns": [40, 10, 20]},
+    },
+}
 
 
 def _without_capacity(config):
@@ -35,7 +46,9 @@ def test_capacity_runs_leave_the_fig5_runs_and_hashes_unchanged():
     fig5 = pc.plan_runs(_without_capacity(CONFIG))
     assert pc.plan_runs(CONFIG) == fig5  # the capacity block never reaches the Fig 5 runs
     series = pc.capacity_series(CONFIG)
-    assert set(series) == set(fig5) | {f"perceptron/{m}_patterns{n}/random/seed7" for m in ("standard", "presyn") for n in (20, 40)}
+    assert set(series) == set(fig5) | {
+        f"perceptron/{m}_patterns{n}/random/seed7" for m in ("standard", "presyn") for n in (20, 40)
+    }
     for key, spec in fig5.items():  # at perceptron.n_patterns the series is the Fig 5 run itself
         assert series[key]["spec"] == spec and series[key]["n_patterns"] == 10
     for n in (20, 40):
@@ -46,8 +59,14 @@ def test_capacity_runs_leave_the_fig5_runs_and_hashes_unchanged():
             ref = at_n[f"perceptron/{method}/random/seed7"]
             assert entry["method"] == method and entry["n_patterns"] == n
             assert entry["spec"]["method"] == f"{method}_patterns{n}" and entry["spec"]["n_patterns"] == n
-            assert entry["spec"]["config_hash"] == ref["config_hash"] != fig5[f"perceptron/{method}/random/seed7"]["config_hash"]
-            assert {k: v for k, v in entry["spec"].items() if k != "method"} == {k: v for k, v in ref.items() if k != "method"}
+            assert (
+                entry["spec"]["config_hash"]
+                == ref["config_hash"]
+                != fig5[f"perceptron/{method}/random/seed7"]["config_hash"]
+            )
+            assert {k: v for k, v in entry["spec"].items() if k != "method"} == {
+                k: v for k, v in ref.items() if k != "method"
+            }
     assert pc.plan_capacity_runs(CONFIG) == {k: e["spec"] for k, e in series.items()}
     # switched off (or the perceptron off): no capacity runs
     off = copy.deepcopy(CONFIG)
@@ -86,8 +105,10 @@ def _metrics(method, n_patterns, finals, earlier=0.5):
     rows = []
     for r, accs in enumerate(finals):
         for t, a in enumerate(accs, start=1):
-            rows += [{"epoch": 2, "repetition": r, "task": str(t), "metric": "accuracy", "value": earlier},
-                     {"epoch": 4, "repetition": r, "task": str(t), "metric": "accuracy", "value": a}]
+            rows += [
+                {"epoch": 2, "repetition": r, "task": str(t), "metric": "accuracy", "value": earlier},
+                {"epoch": 4, "repetition": r, "task": str(t), "metric": "accuracy", "value": a},
+            ]
         rows.append({"epoch": 4, "repetition": r, "task": "all", "metric": "mean_p", "value": 0.3})
     df = pd.DataFrame(rows)
     df.insert(0, "seed", 7)
@@ -99,10 +120,12 @@ def _metrics(method, n_patterns, finals, earlier=0.5):
 
 
 # per repetition (3), the two tasks' final accuracies
-FINALS = {("standard", 10): [[0.8, 0.9], [0.7, 0.9], [0.9, 0.9]],     # means 0.85, 0.80, 0.90
-          ("presyn", 10): [[0.9, 1.0], [0.9, 0.9], [1.0, 0.9]],       # 0.95, 0.90, 0.95 -> gaps 0.10, 0.10, 0.05
-          ("standard", 40): [[0.6, 0.7], [0.6, 0.6], [0.7, 0.7]],     # 0.65, 0.60, 0.70
-          ("presyn", 40): [[0.6, 0.8], [0.6, 0.6], [0.6, 0.7]]}       # 0.70, 0.60, 0.65 -> gaps 0.05, 0.00, -0.05
+FINALS = {
+    ("standard", 10): [[0.8, 0.9], [0.7, 0.9], [0.9, 0.9]],  # means 0.85, 0.80, 0.90
+    ("presyn", 10): [[0.9, 1.0], [0.9, 0.9], [1.0, 0.9]],  # 0.95, 0.90, 0.95 -> gaps 0.10, 0.10, 0.05
+    ("standard", 40): [[0.6, 0.7], [0.6, 0.6], [0.7, 0.7]],  # 0.65, 0.60, 0.70
+    ("presyn", 40): [[0.6, 0.8], [0.6, 0.6], [0.6, 0.7]],
+}  # 0.70, 0.60, 0.65 -> gaps 0.05, 0.00, -0.05
 
 
 def test_capacity_table_and_stats_by_hand(tmp_path):
@@ -112,7 +135,9 @@ def test_capacity_table_and_stats_by_hand(tmp_path):
     paths = []
     for _key, entry in series.items():
         p = tmp_path / f"{entry['spec']['method']}.parquet"
-        _metrics(entry["spec"]["method"], entry["n_patterns"], FINALS[(entry["method"], entry["n_patterns"])]).to_parquet(p)
+        _metrics(
+            entry["spec"]["method"], entry["n_patterns"], FINALS[(entry["method"], entry["n_patterns"])]
+        ).to_parquet(p)
         paths.append(str(p))
     table = capacity_table(paths, series)
     assert len(table) == 4 * 3
@@ -142,21 +167,40 @@ def test_capacity_table_and_stats_by_hand(tmp_path):
 
 
 def _summary(name, value):
-    return {"figure": "perceptron_capacity", "name": name, "kind": "summary", "value": value, "sem": 0.003, "n": 10,
-            "statistic": None, "p_value": None, "test": "mean +- SEM", "groups": "", "detail": ""}
+    return {
+        "figure": "perceptron_capacity",
+        "name": name,
+        "kind": "summary",
+        "value": value,
+        "sem": 0.003,
+        "n": 10,
+        "statistic": None,
+        "p_value": None,
+        "test": "mean +- SEM",
+        "groups": "",
+        "detail": "",
+    }
 
 
-@pytest.mark.parametrize("smallest, largest, verdict", [
-    (0.03, 0.01, sc.REPRODUCED),        # the gap shrinks
-    (0.03, -0.01, sc.REPRODUCED),       # ... to a smaller gap of the other sign: still more similar
-    (0.03, 0.04, sc.NOT_REPRODUCED),    # the gap grows
-    (0.024, -0.043, sc.NOT_REPRODUCED), # flips and grows in size: less similar (a plain gap(400) < gap(100) would pass)
-    (-0.01, -0.005, sc.NOT_REPRODUCED), # no benefit to start with
-])
+@pytest.mark.parametrize(
+    "smallest, largest, verdict",
+    [
+        (0.03, 0.01, sc.REPRODUCED),  # the gap shrinks
+        (0.03, -0.01, sc.REPRODUCED),  # ... to a smaller gap of the other sign: still more similar
+        (0.03, 0.04, sc.NOT_REPRODUCED),  # the gap grows
+        (
+            0.024,
+            -0.043,
+            sc.NOT_REPRODUCED,
+        ),  # flips and grows in size: less similar (a plain gap(400) < gap(100) would pass)
+        (-0.01, -0.005, sc.NOT_REPRODUCED),  # no benefit to start with
+    ],
+)
 def test_gap_shrinks_claim(smallest, largest, verdict):
     pub = sc.load_published(ROOT / "config" / "published.yaml")
     item = next(c for c in pub["claims"] if c["id"] == "perceptron_capacity.gap_shrinks")
     assert item["figure"] == "perceptron_capacity" and item.get("our_test")
-    table = pd.DataFrame([_summary("perceptron_capacity.gap.smallest", smallest),
-                          _summary("perceptron_capacity.gap.largest", largest)])
+    table = pd.DataFrame(
+        [_summary("perceptron_capacity.gap.smallest", smallest), _summary("perceptron_capacity.gap.largest", largest)]
+    )
     assert sc.evaluate_claim(item, table)["verdict"] == verdict

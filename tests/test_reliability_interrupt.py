@@ -43,8 +43,13 @@ CONFIGS = ("config/quick.yaml", "config/small.yaml")
 
 # ------------------------------------------------------------------ save_run: all three files or none
 def save_tiny_run(out_dir) -> None:
-    save_run(out_dir, pd.DataFrame({"epoch": [1], "metric": ["test_accuracy"], "value": [0.5]}),
-             {"w": torch.arange(3.0)}, {"seed": 1}, torch.device("cpu"))
+    save_run(
+        out_dir,
+        pd.DataFrame({"epoch": [1], "metric": ["test_accuracy"], "value": [0.5]}),
+        {"w": torch.arange(3.0)},
+        {"seed": 1},
+        torch.device("cpu"),
+    )
 
 
 def with_checkpoint(out_dir):
@@ -109,8 +114,12 @@ def test_save_run_killed_between_the_writes_leaves_none_then_rerun_writes_all(tm
     (only the checkpoint it had); a hidden staging folder is all that is left, and the rerun removes it."""
     out = tmp_path / "seed1"
     with_checkpoint(out)
-    res = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(out), str(Path(__file__).parent)], capture_output=True,
-                         text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-c", KILLED_SAVE, str(out), str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == -signal.SIGKILL, res.stderr[-2000:]
     assert visible(out) == ["checkpoint.pt"] and (out / "checkpoint.pt").read_bytes() == b"checkpoint of task 1"
     (stage,) = [p for p in tmp_path.iterdir() if p != out]
@@ -122,16 +131,36 @@ def test_save_run_killed_between_the_writes_leaves_none_then_rerun_writes_all(tm
 
 # ------------------------------------------------------------------ Snakemake and its jobs interrupted
 def cmd(workdir, *extra):
-    return [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir.path), "--cores", "2",
-            TARGET, *extra, "--configfile", *CONFIGS]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(SNAKEFILE),
+        "--directory",
+        str(workdir.path),
+        "--cores",
+        "2",
+        TARGET,
+        *extra,
+        "--configfile",
+        *CONFIGS,
+    ]
 
 
 def start(workdir) -> subprocess.Popen:
     workdir.overlay("small", {"seeds": [2019], "energy": {"epochs": EPOCHS, "weight_decays": [0.0]}})
     log = open(workdir.path / "snakemake.out", "w")
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    return subprocess.Popen(cmd(workdir), cwd=workdir.path, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True, preexec_fn=interactive_signals)
+    return subprocess.Popen(
+        cmd(workdir),
+        cwd=workdir.path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=interactive_signals,
+    )
 
 
 def interactive_signals() -> None:
@@ -167,8 +196,13 @@ def train_jobs(proc) -> list:
 
 
 def run(workdir, *extra, check=True) -> subprocess.CompletedProcess:
-    res = subprocess.run(cmd(workdir, *extra), cwd=workdir.path, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONHASHSEED": "0"})
+    res = subprocess.run(
+        cmd(workdir, *extra),
+        cwd=workdir.path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
     if check and res.returncode != 0:
         raise AssertionError(f"snakemake failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
     return res
@@ -243,8 +277,8 @@ def running_runs(proc) -> set[str]:
         for f in files:
             parts = Path(f.path).parts
             if "train" in parts and parts[-1].endswith(".log") and parts[parts.index("train") - 1] == "logs":
-                experiment, method, benchmark, seed = parts[parts.index("train") + 1:]
-                runs.add(f"results/runs/{experiment}/{method}/{benchmark}/{seed[:-len('.log')]}")
+                experiment, method, benchmark, seed = parts[parts.index("train") + 1 :]
+                runs.add(f"results/runs/{experiment}/{method}/{benchmark}/{seed[: -len('.log')]}")
     return runs
 
 
@@ -274,7 +308,11 @@ def test_snakemake_sigterm_finishes_running_jobs_then_rerun(workdir):
     assert_no_partial_results(workdir)
     for r in RUNS:
         done = [f for f in RUN_FILES if (workdir.path / r / f).exists()]
-        assert done == (list(RUN_FILES) if r in running else []), (r, done, running)  # running: finished; others: not started
+        assert done == (list(RUN_FILES) if r in running else []), (
+            r,
+            done,
+            running,
+        )  # running: finished; others: not started
     assert not (workdir.path / TARGET).exists()
     before = {r: stamps(workdir, r) for r in running}
     res = run(workdir)

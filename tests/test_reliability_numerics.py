@@ -23,7 +23,6 @@ from presyn.training import RUN_FILES
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
 def quick_config(*overlays: dict) -> dict:
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     merge(cfg, yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
@@ -92,7 +91,9 @@ def test_too_few_replicates_give_rows_with_detail_not_scipy_errors():
         ]
         for name in ("ttest_paired", "mannwhitney"):  # added by other issues; test them where present
             if hasattr(stats, name):
-                rows.append(getattr(stats, name)("f", f"f.{name}", [1.0], [2.0] if name == "ttest_paired" else [], "a vs b"))
+                rows.append(
+                    getattr(stats, name)("f", f"f.{name}", [1.0], [2.0] if name == "ttest_paired" else [], "a vs b")
+                )
     for r in rows:
         assert np.isnan(r["p_value"]) and "not enough replicates" in r["detail"], r
     s = stats.summary("f", "f.s", [0.5])
@@ -121,8 +122,9 @@ def test_fig1_stats_with_one_seed(tmp_path, tiny_mnist):
 @pytest.mark.e2e
 def test_snakemake_table_with_section_disabled_says_no_runs(workdir):
     workdir.overlay("off", {"energy": {"enabled": False}})
-    res = workdir.snakemake("results/tables/energy_final.csv", configfiles=("config/quick.yaml", "config/off.yaml"),
-                            check=False, cores=1)
+    res = workdir.snakemake(
+        "results/tables/energy_final.csv", configfiles=("config/quick.yaml", "config/off.yaml"), check=False, cores=1
+    )
     assert res.returncode != 0
     out = res.stdout + res.stderr
     assert "NoRunsError: no training runs" in out and "check the config section is enabled" in out

@@ -25,9 +25,19 @@ def assert_provenance(prov: dict, seed: int):
 
 
 def test_check_single_config_unit():
-    df = pd.DataFrame({"experiment": "energy", "method": ["a", "a", "b"], "benchmark": "mnist", "seed": [1, 2, 1],
-                       "config_hash": ["h1", "h2", "h1"]})
-    with pytest.raises(MixedConfigError, match=r"config h1: results/runs/energy/a/mnist/seed1; config h2: results/runs/energy/a/mnist/seed2"):
+    df = pd.DataFrame(
+        {
+            "experiment": "energy",
+            "method": ["a", "a", "b"],
+            "benchmark": "mnist",
+            "seed": [1, 2, 1],
+            "config_hash": ["h1", "h2", "h1"],
+        }
+    )
+    with pytest.raises(
+        MixedConfigError,
+        match=r"config h1: results/runs/energy/a/mnist/seed1; config h2: results/runs/energy/a/mnist/seed2",
+    ):
         check_single_config(df, "energy runs")
     check_single_config(df[df["seed"] == 1], "energy runs")  # one hash per method: fine
 
@@ -63,8 +73,9 @@ def test_provenance_everywhere_and_mixed_configs_refused(workdir):
     hash_b = json.loads((wd / RUN / "provenance.json").read_text())["config_hash"]
     assert hash_b != hash_a
     # --- the table rule (with Snakemake's params trigger off) refuses to mix, saying what to do
-    res = workdir.snakemake("results/tables/energy_final.csv", configfiles=cfg_b, extra=("--rerun-triggers", "mtime"),
-                            check=False)
+    res = workdir.snakemake(
+        "results/tables/energy_final.csv", configfiles=cfg_b, extra=("--rerun-triggers", "mtime"), check=False
+    )
     out = res.stdout + res.stderr
     assert res.returncode != 0
     assert "MixedConfigError" in out and "['presyn_wd0']" in out, out[-3000:]

@@ -41,7 +41,10 @@ def test_planner_adds_the_variant_runs_with_replaced_p_up_p_down():
     cfg = paper_config()
     sec = cfg["energy"]
     variants = sec["robustness"]["variants"]
-    assert {k: (v["p_up"], v["p_down"]) for k, v in variants.items()} == {"p_low": (0.0525, 0.0525), "p_high": (0.0875, 0.0875)}
+    assert {k: (v["p_up"], v["p_down"]) for k, v in variants.items()} == {
+        "p_low": (0.0525, 0.0525),
+        "p_high": (0.0875, 0.0875),
+    }
     runs = plan.robustness_runs(cfg)
     assert len(runs) == len(variants) * len(sec["weight_decays"]) * len(cfg["seeds"]) == 36
     base = sec["models"]["presyn"]
@@ -50,9 +53,16 @@ def test_planner_adds_the_variant_runs_with_replaced_p_up_p_down():
         v = s["model"]["p_up"]
         assert s["model"] == {**base, "p_up": v, "p_down": v, "weight_decay": s["weight_decay"]}
         assert s["method"] == plan.method_name("presyn", pup=v, pdown=v, wd=s["weight_decay"])
-        assert (s["experiment"], s["energy_group"], s["model_name"], s["epochs"]) == ("energy", "robustness", "presyn", sec["epochs"])
+        assert (s["experiment"], s["energy_group"], s["model_name"], s["epochs"]) == (
+            "energy",
+            "robustness",
+            "presyn",
+            sec["epochs"],
+        )
         seen.add((v, s["weight_decay"], s["seed"]))
-    assert seen == {(v["p_up"], wd, seed) for v in variants.values() for wd in sec["weight_decays"] for seed in cfg["seeds"]}
+    assert seen == {
+        (v["p_up"], wd, seed) for v in variants.values() for wd in sec["weight_decays"] for seed in cfg["seeds"]
+    }
     keys = set(plan.all_runs(cfg))
     assert "energy/presyn_pup0.0525_pdown0.0525_wd0.01/mnist/seed2019" in keys
     assert "energy/presyn_pup0.0875_pdown0.0875_wd0/mnist/seed2021" in keys
@@ -99,12 +109,15 @@ def test_planner_refuses_equal_variants_and_a_non_presyn_base():
         plan.robustness_runs(cfg)
 
 
-@pytest.mark.parametrize("edit, where", [
-    (lambda r: r["variants"]["p_low"].pop("p_down"), "energy.robustness.variants.p_low.p_down"),
-    (lambda r: r["variants"]["p_low"].update(p_up=1.5), "energy.robustness.variants.p_low.p_up"),
-    (lambda r: r["variants"]["p_low"].update(g_lim=0.1), "energy.robustness.variants.p_low.g_lim"),
-    (lambda r: r.update(model="nope"), "energy.robustness.model"),
-])
+@pytest.mark.parametrize(
+    "edit, where",
+    [
+        (lambda r: r["variants"]["p_low"].pop("p_down"), "energy.robustness.variants.p_low.p_down"),
+        (lambda r: r["variants"]["p_low"].update(p_up=1.5), "energy.robustness.variants.p_low.p_up"),
+        (lambda r: r["variants"]["p_low"].update(g_lim=0.1), "energy.robustness.variants.p_low.g_lim"),
+        (lambda r: r.update(model="nope"), "energy.robustness.model"),
+    ],
+)
 def test_config_check_names_a_bad_robustness_key(edit, where):
     cfg = paper_config()
     edit(cfg["energy"]["robustness"])
@@ -150,10 +163,22 @@ VARIANTS = {"p_low": {"p_up": 0.0525, "p_down": 0.0525}, "p_high": {"p_up": 0.08
 
 def final_rows(model: str, method, by_wd: dict[float, list[float]]) -> list[dict]:
     """energy.final_table rows: only MI per energy matters here (energy 1, so MI = MI per energy)."""
-    return [{"method": method(wd), "seed": seed, "model": model, "weight_decay": wd, "mi_per_energy": v,
-             "mutual_information": v, "synaptic_energy": 1.0, "neuronal_energy": 1.0, "mi_per_neuronal_energy": v,
-             "test_accuracy": 0.9}
-            for wd, vals in by_wd.items() for seed, v in zip(SEEDS, vals)]
+    return [
+        {
+            "method": method(wd),
+            "seed": seed,
+            "model": model,
+            "weight_decay": wd,
+            "mi_per_energy": v,
+            "mutual_information": v,
+            "synaptic_energy": 1.0,
+            "neuronal_energy": 1.0,
+            "mi_per_neuronal_energy": v,
+            "test_accuracy": 0.9,
+        }
+        for wd, vals in by_wd.items()
+        for seed, v in zip(SEEDS, vals)
+    ]
 
 
 def synapses(n_high: int, high_bigger: bool, n: int = 100) -> pd.DataFrame:
@@ -164,8 +189,21 @@ def synapses(n_high: int, high_bigger: bool, n: int = 100) -> pd.DataFrame:
         high = np.arange(n) < n_high
         big, small = 1.0 + rng.random(n), 0.1 * rng.random(n)
         w = np.where(high == high_bigger, big, small)
-        frames.append(pd.DataFrame({"seed": seed, "layer": 1, "p": np.where(high, 0.95, 0.3), "p_init": 0.25, "w_bar": w,
-                                    "abs_w": w, "important": high, "important_init": False, "fisher": w ** 2}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "seed": seed,
+                    "layer": 1,
+                    "p": np.where(high, 0.95, 0.3),
+                    "p_init": 0.25,
+                    "w_bar": w,
+                    "abs_w": w,
+                    "important": high,
+                    "important_init": False,
+                    "fisher": w**2,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -178,14 +216,36 @@ def lesion(lowp_first: list[float], random: list[float]) -> pd.DataFrame:
 
 @pytest.fixture
 def hand_made():
-    fig1 = final_rows("presyn", lambda wd: plan.method_name("presyn", wd=wd), {0.0: [1.0, 1.1, 1.2], 0.01: [2.0, 2.1, 2.2]})
-    fig1 += final_rows("fixedp", lambda wd: plan.method_name("fixedp", wd=wd), {0.0: [0.5, 0.6, 0.7], 0.01: [0.4, 0.45, 0.5]})
-    fig1 += final_rows("deterministic", lambda wd: plan.method_name("deterministic", wd=wd), {0.0: [0.8, 0.9, 1.0], 0.01: [0.7, 0.75, 0.8]})
+    fig1 = final_rows(
+        "presyn", lambda wd: plan.method_name("presyn", wd=wd), {0.0: [1.0, 1.1, 1.2], 0.01: [2.0, 2.1, 2.2]}
+    )
+    fig1 += final_rows(
+        "fixedp", lambda wd: plan.method_name("fixedp", wd=wd), {0.0: [0.5, 0.6, 0.7], 0.01: [0.4, 0.45, 0.5]}
+    )
+    fig1 += final_rows(
+        "deterministic",
+        lambda wd: plan.method_name("deterministic", wd=wd),
+        {0.0: [0.8, 0.9, 1.0], 0.01: [0.7, 0.75, 0.8]},
+    )
     # p_low keeps every Fig 1 / Fig 2 result; p_high loses every one of them
-    rob = final_rows("presyn", lambda wd: plan.robustness_method("presyn", VARIANTS["p_low"], wd), {0.0: [1.5, 1.6, 1.7], 0.01: [3.0, 3.1, 3.3]})
-    rob += final_rows("presyn", lambda wd: plan.robustness_method("presyn", VARIANTS["p_high"], wd), {0.0: [0.3, 0.35, 0.4], 0.01: [0.2, 0.25, 0.3]})
-    syn = {v: synapse_stats(t, figure=f"robustness.{v}") for v, t in (("p_low", synapses(10, True)), ("p_high", synapses(80, False)))}
-    les = {"p_low": lesion([0.90, 0.88, 0.91], [0.50, 0.55, 0.52]), "p_high": lesion([0.30, 0.32, 0.31], [0.60, 0.62, 0.65])}
+    rob = final_rows(
+        "presyn",
+        lambda wd: plan.robustness_method("presyn", VARIANTS["p_low"], wd),
+        {0.0: [1.5, 1.6, 1.7], 0.01: [3.0, 3.1, 3.3]},
+    )
+    rob += final_rows(
+        "presyn",
+        lambda wd: plan.robustness_method("presyn", VARIANTS["p_high"], wd),
+        {0.0: [0.3, 0.35, 0.4], 0.01: [0.2, 0.25, 0.3]},
+    )
+    syn = {
+        v: synapse_stats(t, figure=f"robustness.{v}")
+        for v, t in (("p_low", synapses(10, True)), ("p_high", synapses(80, False)))
+    }
+    les = {
+        "p_low": lesion([0.90, 0.88, 0.91], [0.50, 0.55, 0.52]),
+        "p_high": lesion([0.30, 0.32, 0.31], [0.60, 0.62, 0.65]),
+    }
     return pd.DataFrame(fig1), pd.DataFrame(rob), syn, les
 
 
@@ -197,7 +257,9 @@ def test_stats_are_fig1_and_fig2_of_each_variant_against_the_fig1_controls(hand_
     row = out.set_index("name").loc
     # the variant's presyn at its own best weight decay; the controls are the Fig 1 runs
     assert row["robustness.p_low.best_mi_per_energy.presyn", "value"] == pytest.approx(np.mean([3.0, 3.1, 3.3]))
-    assert row["robustness.p_low.best_mi_per_energy.presyn", "groups"].startswith("variant=p_low;p_up=0.0525;p_down=0.0525;")
+    assert row["robustness.p_low.best_mi_per_energy.presyn", "groups"].startswith(
+        "variant=p_low;p_up=0.0525;p_down=0.0525;"
+    )
     assert "wd=0.01" in row["robustness.p_low.best_mi_per_energy.presyn", "groups"]
     assert "wd=0" in row["robustness.p_high.best_mi_per_energy.presyn", "groups"].split(";")
     assert row["robustness.p_high.best_mi_per_energy.fixedp", "value"] == pytest.approx(0.6)
@@ -250,8 +312,13 @@ def test_quick_config_builds_the_robustness_figure_and_stats(workdir):
     # one weight decay (the analysis one) and batched training (one job per method, its 2 seeds): the new runs
     # go through rule train_batched here; the generic train rule is what tests/test_scorecard.py's figures/all uses
     # the lesion curve at the one fraction the claims read (50 %) with few samples
-    small = workdir.overlay("small", {"energy": {"weight_decays": [0.01], "analysis": {"lesion_fractions": [0.0, 0.5], "lesion_samples": 2}},
-                                      "batched_training": {"enabled": True, "over": "seeds"}})
+    small = workdir.overlay(
+        "small",
+        {
+            "energy": {"weight_decays": [0.01], "analysis": {"lesion_fractions": [0.0, 0.5], "lesion_samples": 2}},
+            "batched_training": {"enabled": True, "over": "seeds"},
+        },
+    )
     res = workdir.snakemake("figures/appfig_robustness.pdf", configfiles=("config/quick.yaml", str(small)))
     assert "rule train_batched:" in res.stdout + res.stderr and "rule train:" not in res.stdout + res.stderr
     wd = workdir.path
@@ -263,9 +330,17 @@ def test_quick_config_builds_the_robustness_figure_and_stats(workdir):
     variant = {plan.method_name("presyn", pup=p, pdown=p, wd=0.01) for p in (0.0525, 0.0875)}
     assert methods == fig1 | variant
     for p in (0.0525, 0.0875):
-        prov = json.loads((wd / f"results/runs/energy/{plan.method_name('presyn', pup=p, pdown=p, wd=0.01)}/mnist/seed2020/"
-                                "provenance.json").read_text())
-        assert (prov["spec"]["model"]["p_up"], prov["spec"]["model"]["p_down"], prov["spec"]["energy_group"]) == (p, p, "robustness")
+        prov = json.loads(
+            (
+                wd / f"results/runs/energy/{plan.method_name('presyn', pup=p, pdown=p, wd=0.01)}/mnist/seed2020/"
+                "provenance.json"
+            ).read_text()
+        )
+        assert (prov["spec"]["model"]["p_up"], prov["spec"]["model"]["p_down"], prov["spec"]["energy_group"]) == (
+            p,
+            p,
+            "robustness",
+        )
     table = pd.read_csv(wd / "results/tables/energy_robustness.csv")
     assert len(table) == 2 * 2 and set(table["model"]) == {"presyn"} and set(table["seed"]) == {2019, 2020}
     stats = pd.read_csv(wd / "results/stats/robustness.csv")

@@ -31,8 +31,15 @@ def summary(name: str, values, groups: str = "", detail: str = "") -> dict:
 
 
 def number(ours, published=80.0, unit="%", tolerance="acc", published_sem=None, figure="apptable1") -> dict:
-    item = {"id": "x", "figure": figure, "what": "a number", "published": published, "unit": unit,
-            "tolerance": tolerance, "ours": ours}
+    item = {
+        "id": "x",
+        "figure": figure,
+        "what": "a number",
+        "published": published,
+        "unit": unit,
+        "tolerance": tolerance,
+        "ours": ours,
+    }
     if published_sem is not None:
         item["published_sem"] = published_sem
     return item
@@ -61,7 +68,9 @@ def test_outside_tolerance_is_not_reproduced():
 def test_outside_points_but_within_two_combined_sem_is_reproduced():
     # 5 points off, but the seeds disagree a lot (SEM 5 points) -> within 2 combined SEM
     st = table(summary("apptable1.a.b", [0.70, 0.80]))
-    row = sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}, published=80.0, published_sem=1.0), st, TOL)
+    row = sc.evaluate_number(
+        number({"stat": "apptable1.a.b", "unit": "fraction"}, published=80.0, published_sem=1.0), st, TOL
+    )
     assert abs(row["difference"]) > 2
     assert row["verdict"] == sc.REPRODUCED
     assert "combined SEM" in row["detail"]
@@ -69,10 +78,14 @@ def test_outside_points_but_within_two_combined_sem_is_reproduced():
 
 def test_combined_sem_uses_published_sem_when_ours_is_undefined():
     st = table(summary("apptable1.a.b", [0.75]))  # one seed: our SEM is NaN
-    assert sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}, published_sem=3.0), st, TOL)["verdict"] \
-        == sc.REPRODUCED  # 5 <= 2 * 3
-    assert sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}, published_sem=1.0), st, TOL)["verdict"] \
+    assert (
+        sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}, published_sem=3.0), st, TOL)["verdict"]
+        == sc.REPRODUCED
+    )  # 5 <= 2 * 3
+    assert (
+        sc.evaluate_number(number({"stat": "apptable1.a.b", "unit": "fraction"}, published_sem=1.0), st, TOL)["verdict"]
         == sc.NOT_REPRODUCED
+    )
 
 
 def test_missing_row_is_not_run_never_an_error():
@@ -85,7 +98,9 @@ def test_missing_row_is_not_run_never_an_error():
 
 
 def test_missing_row_of_disabled_figure_says_why():
-    row = sc.evaluate_number(number("apptable1.a.b"), stats.frame([]), TOL, {"apptable1": "config lifelong.enabled is false"})
+    row = sc.evaluate_number(
+        number("apptable1.a.b"), stats.frame([]), TOL, {"apptable1": "config lifelong.enabled is false"}
+    )
     assert row["verdict"] == sc.NOT_RUN and row["detail"].startswith("config lifelong.enabled is false")
 
 
@@ -105,7 +120,9 @@ def test_unit_mismatch_is_invalid_not_silently_compared():
 
 def test_alternative_names_first_present_wins():
     st = table(summary("fig4.acc", [0.80, 0.80]), summary("apptable1.acc", [0.5, 0.5]))
-    row = sc.evaluate_number(number({"stat": ["missing.name", "fig4.acc", "apptable1.acc"], "unit": "fraction"}), st, TOL)
+    row = sc.evaluate_number(
+        number({"stat": ["missing.name", "fig4.acc", "apptable1.acc"], "unit": "fraction"}), st, TOL
+    )
     assert row["source"] == "fig4.acc" and row["verdict"] == sc.REPRODUCED
 
 
@@ -114,17 +131,23 @@ def test_diff_operand_combines_sem_and_converts_units():
     obs = sc.resolve(st, {"diff": ["fig5.full", "fig5.ghost"], "unit": "fraction"}, "points")
     assert obs.value == pytest.approx(6.0)
     assert obs.sem == pytest.approx(math.sqrt(2) * 1.0)  # each SEM is 0.01 = 1 point
-    row = sc.evaluate_number(number({"diff": ["fig5.full", "fig5.ghost"], "unit": "fraction"}, published=5.6, unit="points"),
-                             st, TOL)
+    row = sc.evaluate_number(
+        number({"diff": ["fig5.full", "fig5.ghost"], "unit": "fraction"}, published=5.6, unit="points"), st, TOL
+    )
     assert row["verdict"] == sc.REPRODUCED and row["difference"] == pytest.approx(0.4)
 
 
 def test_correlation_tolerance():
     st = table({**stats.pearson("appfig2", "appfig2.r", [1, 2, 3, 4], [1, 2, 3, 5])})
     r = st["value"].iloc[0]
-    assert sc.evaluate_number(number("appfig2.r", published=r - 0.09, unit="r", tolerance="r"), st, TOL)["verdict"] == sc.REPRODUCED
-    assert sc.evaluate_number(number("appfig2.r", published=r - 0.2, unit="r", tolerance="r"), st, TOL)["verdict"] \
+    assert (
+        sc.evaluate_number(number("appfig2.r", published=r - 0.09, unit="r", tolerance="r"), st, TOL)["verdict"]
+        == sc.REPRODUCED
+    )
+    assert (
+        sc.evaluate_number(number("appfig2.r", published=r - 0.2, unit="r", tolerance="r"), st, TOL)["verdict"]
         == sc.NOT_REPRODUCED
+    )
 
 
 def test_significance_criterion_for_t_statistics():
@@ -148,12 +171,22 @@ def test_nonsignificant_criterion_for_p_values():
 
 
 def test_synthetic_data_is_never_a_reproduction():
-    st = table(stats.pearson("appfig4", "appfig4.pearson.all", [0.1, 0.5, 0.9, 0.3], [1.0, 0.2, -0.5, 0.6],
-                             "group=all;data=synthetic"))
+    st = table(
+        stats.pearson(
+            "appfig4", "appfig4.pearson.all", [0.1, 0.5, 0.9, 0.3], [1.0, 0.2, -0.5, 0.6], "group=all;data=synthetic"
+        )
+    )
     r = st["value"].iloc[0]
-    row = sc.evaluate_number(number("appfig4.pearson.all", published=r, unit="r", tolerance="r", figure="appfig4"), st, TOL)
+    row = sc.evaluate_number(
+        number("appfig4.pearson.all", published=r, unit="r", tolerance="r", figure="appfig4"), st, TOL
+    )
     assert row["verdict"] == sc.NOT_RUN and "SYNTHETIC" in row["detail"]
-    claim = {"id": "c", "figure": "appfig4", "claim": "r < 0", "check": {"left": "appfig4.pearson.all", "op": "<", "value": 0}}
+    claim = {
+        "id": "c",
+        "figure": "appfig4",
+        "claim": "r < 0",
+        "check": {"left": "appfig4.pearson.all", "op": "<", "value": 0},
+    }
     assert sc.evaluate_claim(claim, st)["verdict"] == sc.NOT_RUN
 
 
@@ -165,8 +198,12 @@ def hand_made() -> pd.DataFrame:
     return table(
         summary("fig1.best.presyn", [0.030, 0.032, 0.031]),
         summary("fig1.best.deterministic", [0.020, 0.021, 0.019]),
-        stats.ttest("fig1", "fig1.best.presyn_vs_deterministic", [0.030, 0.032, 0.031], [0.020, 0.021, 0.019], "presyn vs det"),
-        stats.ttest("fig1", "fig1.best.presyn_vs_noisy", [0.030, 0.032, 0.031], [0.020, 0.045, 0.025], "presyn vs noisy"),
+        stats.ttest(
+            "fig1", "fig1.best.presyn_vs_deterministic", [0.030, 0.032, 0.031], [0.020, 0.021, 0.019], "presyn vs det"
+        ),
+        stats.ttest(
+            "fig1", "fig1.best.presyn_vs_noisy", [0.030, 0.032, 0.031], [0.020, 0.045, 0.025], "presyn vs noisy"
+        ),
         summary("apptable1.perm_mnist.presyn", [0.86, 0.87]),
         summary("apptable1.perm_mnist.bgd", [0.89, 0.90]),
         summary("apptable1.split_mnist.presyn", [0.83, 0.83]),
@@ -187,15 +224,29 @@ def test_comparison_claims(hand_made):
     assert ev({"left": "fig1.best.deterministic", "op": ">", "right": "fig1.best.presyn"}) == sc.NOT_REPRODUCED
     assert ev({"left": "fig1.best.presyn", "op": "<", "value": 1.0}) == sc.REPRODUCED
     # margins: > needs to exceed by the margin; >= allows falling short by it; ~ is |l - r| <= margin
-    assert ev({"left": "fig1.best.presyn", "op": ">", "right": "fig1.best.deterministic", "margin": 0.02}) == sc.NOT_REPRODUCED
-    assert ev({"left": "apptable1.perm_mnist.presyn", "op": ">=", "right": "apptable1.perm_mnist.bgd", "margin": 0.05}) \
-        == sc.REPRODUCED
-    assert ev({"left": "apptable1.perm_mnist.presyn", "op": ">=", "right": "apptable1.perm_mnist.bgd"}) == sc.NOT_REPRODUCED
-    assert ev({"left": "apptable1.perm_mnist.presyn", "op": "~", "right": "apptable1.perm_mnist.bgd", "margin": 0.05}) \
-        == sc.REPRODUCED
-    assert ev({"left": "apptable1.perm_mnist.presyn", "op": "~", "right": "apptable1.perm_mnist.bgd", "margin": 0.01}) \
+    assert (
+        ev({"left": "fig1.best.presyn", "op": ">", "right": "fig1.best.deterministic", "margin": 0.02})
         == sc.NOT_REPRODUCED
-    row = sc.evaluate_claim(claim({"left": "fig1.best.presyn", "op": ">", "right": "fig1.best.deterministic"}), hand_made)
+    )
+    assert (
+        ev({"left": "apptable1.perm_mnist.presyn", "op": ">=", "right": "apptable1.perm_mnist.bgd", "margin": 0.05})
+        == sc.REPRODUCED
+    )
+    assert (
+        ev({"left": "apptable1.perm_mnist.presyn", "op": ">=", "right": "apptable1.perm_mnist.bgd"})
+        == sc.NOT_REPRODUCED
+    )
+    assert (
+        ev({"left": "apptable1.perm_mnist.presyn", "op": "~", "right": "apptable1.perm_mnist.bgd", "margin": 0.05})
+        == sc.REPRODUCED
+    )
+    assert (
+        ev({"left": "apptable1.perm_mnist.presyn", "op": "~", "right": "apptable1.perm_mnist.bgd", "margin": 0.01})
+        == sc.NOT_REPRODUCED
+    )
+    row = sc.evaluate_claim(
+        claim({"left": "fig1.best.presyn", "op": ">", "right": "fig1.best.deterministic"}), hand_made
+    )
     assert row["source"] == "fig1.best.presyn, fig1.best.deterministic" and "holds" in row["detail"]
 
 
@@ -203,7 +254,9 @@ def test_test_claims(hand_made):
     ev = lambda chk: sc.evaluate_claim(claim(chk), hand_made)["verdict"]  # noqa: E731
     assert ev({"test": "fig1.best.presyn_vs_deterministic", "p_below": 0.05, "sign": "positive"}) == sc.REPRODUCED
     assert ev({"test": "fig1.best.presyn_vs_deterministic", "p_below": 0.05, "sign": "negative"}) == sc.NOT_REPRODUCED
-    assert ev({"test": "fig1.best.presyn_vs_noisy", "p_below": 0.05, "sign": "positive"}) == sc.NOT_REPRODUCED  # p too big
+    assert (
+        ev({"test": "fig1.best.presyn_vs_noisy", "p_below": 0.05, "sign": "positive"}) == sc.NOT_REPRODUCED
+    )  # p too big
     assert ev({"test": "appfig4.pearson.all", "p_below": 0.01, "sign": "negative"}) == sc.REPRODUCED
     assert ev({"test": "appfig2.ks.layer3", "p_above": 0.05}) == sc.REPRODUCED
     assert ev({"test": "fig1.best.presyn_vs_deterministic", "p_above": 0.05}) == sc.NOT_REPRODUCED
@@ -235,12 +288,20 @@ def test_load_stats_reads_what_exists_and_lists_what_is_missing(tmp_path):
 
 def test_published_source_and_claim_basis_are_required_and_checked():
     tol = {"acc": {"abs": 2}, "eye": {"abs": 5, "figure_read": True}}
-    num = {"id": "n1", "figure": "f", "what": "w", "published": 1, "unit": "%", "tolerance": "acc", "ours": "a",
-           "source": {"kind": "table", "where": "App. table 1"}}
+    num = {
+        "id": "n1",
+        "figure": "f",
+        "what": "w",
+        "published": 1,
+        "unit": "%",
+        "tolerance": "acc",
+        "ours": "a",
+        "source": {"kind": "table", "where": "App. table 1"},
+    }
     claim = {"id": "c1", "figure": "f", "claim": "c", "basis": "paper", "check": {"left": "f.a", "op": ">", "value": 0}}
     sc.check_published({"tolerances": tol, "numbers": [num], "claims": [claim]})  # well formed: no error
     cases = [
-        ({**num, "source": {"kind": "figure", "where": "Fig 4b"}}, claim, "figure_read"),   # eye-read, strict tolerance
+        ({**num, "source": {"kind": "figure", "where": "Fig 4b"}}, claim, "figure_read"),  # eye-read, strict tolerance
         ({k: v for k, v in num.items() if k != "source"}, claim, "missing key 'source'"),
         ({**num, "source": {"kind": "blog", "where": "x"}}, claim, "source must be"),
         (num, {k: v for k, v in claim.items() if k != "basis"}, "exactly one of basis"),
@@ -250,8 +311,13 @@ def test_published_source_and_claim_basis_are_required_and_checked():
     for n, c, words in cases:
         with pytest.raises(sc.PublishedFileError, match=words):
             sc.check_published({"tolerances": tol, "numbers": [n], "claims": [c]})
-    sc.check_published({"tolerances": tol, "numbers": [{**num, "tolerance": "eye", "source": {"kind": "figure", "where": "Fig 4b"}}],
-                        "claims": [claim]})  # a figure-read value with a figure_read tolerance is fine
+    sc.check_published(
+        {
+            "tolerances": tol,
+            "numbers": [{**num, "tolerance": "eye", "source": {"kind": "figure", "where": "Fig 4b"}}],
+            "claims": [claim],
+        }
+    )  # a figure-read value with a figure_read tolerance is fine
     st = table(summary("f.a", [0.1, 0.2]))
     ours = sc.evaluate_claim({**{k: v for k, v in claim.items() if k != "basis"}, "our_test": "mean > 0"}, st)
     assert ours["statement"] == "c. Our test: mean > 0" and ours["verdict"] == sc.REPRODUCED
@@ -263,10 +329,16 @@ def test_published_source_and_claim_basis_are_required_and_checked():
 
 
 def test_malformed_published_file_is_rejected_naming_the_item():
-    bad = {"tolerances": {"acc": {"abs": 2}},
-           "numbers": [{"id": "n1", "figure": "f", "what": "w", "published": 1, "unit": "%", "tolerance": "nope", "ours": "a"}],
-           "claims": [{"id": "c1", "figure": "f", "claim": "c", "check": {"left": "a", "op": "=>", "right": "b"}},
-                      {"id": "c2", "figure": "f", "claim": "c", "check": {"test": "a", "p_below": 0.05, "p_above": 0.5}}]}
+    bad = {
+        "tolerances": {"acc": {"abs": 2}},
+        "numbers": [
+            {"id": "n1", "figure": "f", "what": "w", "published": 1, "unit": "%", "tolerance": "nope", "ours": "a"}
+        ],
+        "claims": [
+            {"id": "c1", "figure": "f", "claim": "c", "check": {"left": "a", "op": "=>", "right": "b"}},
+            {"id": "c2", "figure": "f", "claim": "c", "check": {"test": "a", "p_below": 0.05, "p_above": 0.5}},
+        ],
+    }
     with pytest.raises(sc.PublishedFileError) as err:
         sc.check_published(bad)
     msg = str(err.value)
@@ -394,7 +466,10 @@ def test_quick_config_scorecard_and_html_report(workdir):
     assert "| n · unit |" in md and "App. table 1 (table)" in md and "## Misses" in md
     fig1_stats = pd.read_csv(wd / "results/stats/fig1.csv").set_index("name")
     row = card.set_index("id").loc["fig1.presyn_more_efficient_than_deterministic"]
-    holds = fig1_stats.loc["fig1.best_mi_per_energy.presyn", "value"] > fig1_stats.loc["fig1.best_mi_per_energy.deterministic", "value"]
+    holds = (
+        fig1_stats.loc["fig1.best_mi_per_energy.presyn", "value"]
+        > fig1_stats.loc["fig1.best_mi_per_energy.deterministic", "value"]
+    )
     assert row["verdict"] == (sc.REPRODUCED if holds else sc.NOT_REPRODUCED)
     # numbers that were computed carry mean, SEM and n from the stats rows, never a hand-typed value
     computed = card[(card["kind"] == "number") & card["ours"].notna()]
@@ -413,8 +488,20 @@ def test_quick_config_scorecard_and_html_report(workdir):
     if browser is None:
         pytest.skip("chromium is not installed (Debian: apt-get install -y chromium); report.html built but not opened")
     check_dir = wd / "report_check"
-    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "scorecard_browser_check.py"), str(report), "--out",
-                          str(check_dir), "--chromium", browser], capture_output=True, text=True, timeout=1800)
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "scorecard_browser_check.py"),
+            str(report),
+            "--out",
+            str(check_dir),
+            "--chromium",
+            browser,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     summary = json.loads((check_dir / "check.json").read_text())
     assert res.returncode == 0, res.stdout + res.stderr[-3000:]
     assert summary["app_rendered"]
@@ -436,14 +523,31 @@ def test_quick_config_scorecard_and_html_report(workdir):
     assert rec["images_decoded"] == rec["images_total"] == len(pngs)
     shot = wd / "scorecard_screenshot.png"
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        res = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                              f"--user-data-dir={profile}", "--window-size=1400,6000", f"--screenshot={shot}",
-                              (wd / "results/reproduction.html").as_uri()], capture_output=True, text=True, timeout=180)
+        res = subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--window-size=1400,6000",
+                f"--screenshot={shot}",
+                (wd / "results/reproduction.html").as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
     assert res.returncode == 0 and shot.stat().st_size > 50_000, res.stderr[-2000:]
 
 
 # ----------------------------------------------------------------------------- issue 21: each new claim both ways
+
 
 def _ttest(name, a, b):
     return stats.ttest(name.split(".")[0], name, a, b, "a;b")
@@ -459,24 +563,46 @@ NEW_CLAIMS = {
     # claim id: (rows where it holds, rows where it fails)
     "fig2.high_p_considerably_more_energy": (
         [_mw("fig2.abs_w.high_vs_low", [0.02 + 0.001 * i for i in range(30)], [0.002 + 0.0001 * i for i in range(30)])],
-        [_mw("fig2.abs_w.high_vs_low", [0.002 + 0.0001 * i for i in range(30)], [0.02 + 0.001 * i for i in range(30)])]),
+        [_mw("fig2.abs_w.high_vs_low", [0.002 + 0.0001 * i for i in range(30)], [0.02 + 0.001 * i for i in range(30)])],
+    ),
     "appfig1.sparsity_same_for_both_inits": (
-        [summary("appfig1.fraction_important.uniform_init", [0.20, 0.22, 0.21]),
-         summary("appfig1.fraction_important.min_init", [0.21, 0.20, 0.22]),
-         _ttest("appfig1.fraction_important.uniform_vs_min_init", [0.20, 0.22, 0.21], [0.21, 0.20, 0.22])],
-        [summary("appfig1.fraction_important.uniform_init", [0.60, 0.61, 0.62]),  # most synapses high: not sparse
-         summary("appfig1.fraction_important.min_init", [0.21, 0.20, 0.22]),
-         _ttest("appfig1.fraction_important.uniform_vs_min_init", [0.60, 0.61, 0.62], [0.21, 0.20, 0.22])]),
+        [
+            summary("appfig1.fraction_important.uniform_init", [0.20, 0.22, 0.21]),
+            summary("appfig1.fraction_important.min_init", [0.21, 0.20, 0.22]),
+            _ttest("appfig1.fraction_important.uniform_vs_min_init", [0.20, 0.22, 0.21], [0.21, 0.20, 0.22]),
+        ],
+        [
+            summary("appfig1.fraction_important.uniform_init", [0.60, 0.61, 0.62]),  # most synapses high: not sparse
+            summary("appfig1.fraction_important.min_init", [0.21, 0.20, 0.22]),
+            _ttest("appfig1.fraction_important.uniform_vs_min_init", [0.60, 0.61, 0.62], [0.21, 0.20, 0.22]),
+        ],
+    ),
     "appfig1.best_fixed_p_below_one": (
-        [summary("appfig1.fixedp_best_p", [0.4])], [summary("appfig1.fixedp_best_p", [1.0])]),
+        [summary("appfig1.fixedp_best_p", [0.4])],
+        [summary("appfig1.fixedp_best_p", [1.0])],
+    ),
     "fig5.all_pairwise_significant.split_mnist": (
         [_ttest(f"fig5.ablation_ttest.split_mnist.{v}_vs_full", HIGH, LOW) for v in FIG5_VARIANTS],
-        [_ttest(f"fig5.ablation_ttest.split_mnist.{v}_vs_full", HIGH if v != "noMod" else [0.5, 0.6, 0.7, 0.8],
-                LOW if v != "noMod" else [0.55, 0.65, 0.6, 0.7]) for v in FIG5_VARIANTS]),  # one pair not significant
+        [
+            _ttest(
+                f"fig5.ablation_ttest.split_mnist.{v}_vs_full",
+                HIGH if v != "noMod" else [0.5, 0.6, 0.7, 0.8],
+                LOW if v != "noMod" else [0.55, 0.65, 0.6, 0.7],
+            )
+            for v in FIG5_VARIANTS
+        ],
+    ),  # one pair not significant
     "fig5.all_pairwise_significant.perm_mnist": (
         [_ttest(f"fig5.ablation_ttest.perm_mnist.{v}_vs_full", HIGH, LOW) for v in FIG5_VARIANTS],
-        [_ttest(f"fig5.ablation_ttest.perm_mnist.{v}_vs_full", LOW if v == "fixedP" else HIGH,
-                HIGH if v == "fixedP" else LOW) for v in FIG5_VARIANTS]),  # one variant better than the full model
+        [
+            _ttest(
+                f"fig5.ablation_ttest.perm_mnist.{v}_vs_full",
+                LOW if v == "fixedP" else HIGH,
+                HIGH if v == "fixedP" else LOW,
+            )
+            for v in FIG5_VARIANTS
+        ],
+    ),  # one variant better than the full model
 }
 
 

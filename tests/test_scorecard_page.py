@@ -1,6 +1,7 @@
 """The scorecard page for readers (issue 33): n and unit of replication, failed claims in words, the Misses box with
 reasons and links, one section per figure in the paper's order with anchors; and, end to end, the Snakemake report
 built in reviewer mode with README's command from the shipped bundle."""
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,10 @@ def test_every_claim_has_its_n_and_unit_and_single_run_evidence_is_flagged(shipp
     by_id = shipped_card.set_index("id")
     assert "single seed" in by_id.loc["appfig1.best_fixed_p_below_one", "evidence"]  # App. fig 1c: one seed
     assert "one run" in by_id.loc["fig3.pearson_in_out.layer1", "evidence"]  # the representative run
-    assert by_id.loc["fig2.lesion_significant", "n"] == "3" and "seed" in by_id.loc["fig2.lesion_significant", "replication"]
+    assert (
+        by_id.loc["fig2.lesion_significant", "n"] == "3"
+        and "seed" in by_id.loc["fig2.lesion_significant", "replication"]
+    )
 
 
 def test_failed_claims_are_explained_in_a_sentence_not_the_raw_check(shipped_card):
@@ -52,7 +56,9 @@ def test_every_miss_of_the_shipped_bundle_has_a_note_with_a_reason_and_a_link(sh
     assert len(m) > 0
     assert (m["miss_reason"].isin(list(sp.REASONS))).all(), m[~m["miss_reason"].isin(list(sp.REASONS))]["id"].tolist()
     readme = (ROOT / "config" / "README.md").read_text(encoding="utf-8")
-    headings = {re.sub(r"[^a-z0-9 _-]", "", h.lower()).strip().replace(" ", "-") for h in re.findall(r"^#+ (.+)$", readme, re.M)}
+    headings = {
+        re.sub(r"[^a-z0-9 _-]", "", h.lower()).strip().replace(" ", "-") for h in re.findall(r"^#+ (.+)$", readme, re.M)
+    }
     for see in m["miss_see"]:
         assert see.startswith("config/README.md#") and see.split("#", 1)[1] in headings, see
 
@@ -91,11 +97,21 @@ def test_reviewer_report_builds_with_readmes_command_from_the_shipped_bundle(tmp
         shutil.copytree(ROOT / rel, clone / rel, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     snake = [sys.executable, "-m", "snakemake"]
     env = {**__import__("os").environ, "PYTHONPATH": str(clone / "src")}
-    res = subprocess.run(snake + ["--cores", "2", "figures/all", "--configfile", "config/reviewer.yaml"], cwd=clone,
-                         capture_output=True, text=True, env=env)
+    res = subprocess.run(
+        snake + ["--cores", "2", "figures/all", "--configfile", "config/reviewer.yaml"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr[-4000:]
-    res = subprocess.run(snake + ["--report", "report.html", "--configfile", "config/reviewer.yaml"], cwd=clone,
-                         capture_output=True, text=True, env=env)
+    res = subprocess.run(
+        snake + ["--report", "report.html", "--configfile", "config/reviewer.yaml"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr[-4000:]
     report = clone / "reviewer" / "report.html"
     text = report.read_text(encoding="utf-8", errors="replace")
@@ -109,7 +125,20 @@ def test_reviewer_report_builds_with_readmes_command_from_the_shipped_bundle(tmp
     if browser is None:
         pytest.skip("chromium is not installed (Debian: apt-get install -y chromium); the report was built, not opened")
     out = tmp_path / "check"
-    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "scorecard_browser_check.py"), str(report), "--out", str(out),
-                          "--page", str(clone / "reviewer" / "results" / "reproduction.html"), "--chromium", browser],
-                         capture_output=True, text=True, timeout=1800)
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "scorecard_browser_check.py"),
+            str(report),
+            "--out",
+            str(out),
+            "--page",
+            str(clone / "reviewer" / "results" / "reproduction.html"),
+            "--chromium",
+            browser,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert res.returncode == 0, res.stdout + res.stderr[-3000:]

@@ -24,10 +24,42 @@ VENDORED = ROOT / "vendor" / "sjostrom"
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["sjostrom"]
 LTP_NAME, LTD_NAME = CONFIG["files"]["ltp"]["name"], CONFIG["files"]["ltd"]["name"]
 
-LTP_HEADER = ["Recording", "Pairing freq.", "Timing", "Pr (before)", "Pr (after)", '"q (mV, before)"', '"q (mV, after)"',
-              "dp", "dp_rel", "dq", "dq_rel", "w (before)", "w (after)", "dw_abs", "dw_rel"]
-LTD_HEADER = ["Recording", "Pairing freq.", "Timing", "Pr (before)", "Pr (after)", '"q (mV, before)"', '"q (mV, after)"',
-              "w (before)", "w (after)", "dp", "dp_rel", "dq", "dq_rel", "dw_abs", "dw_rel", "w (before)", "w (after)"]
+LTP_HEADER = [
+    "Recording",
+    "Pairing freq.",
+    "Timing",
+    "Pr (before)",
+    "Pr (after)",
+    '"q (mV, before)"',
+    '"q (mV, after)"',
+    "dp",
+    "dp_rel",
+    "dq",
+    "dq_rel",
+    "w (before)",
+    "w (after)",
+    "dw_abs",
+    "dw_rel",
+]
+LTD_HEADER = [
+    "Recording",
+    "Pairing freq.",
+    "Timing",
+    "Pr (before)",
+    "Pr (after)",
+    '"q (mV, before)"',
+    '"q (mV, after)"',
+    "w (before)",
+    "w (after)",
+    "dp",
+    "dp_rel",
+    "dq",
+    "dq_rel",
+    "dw_abs",
+    "dw_rel",
+    "w (before)",
+    "w (after)",
+]
 
 
 def write_layout(path: Path, group: str, rows: list[tuple], trailing: tuple[float, float] = (5e-5, 0.009)) -> Path:
@@ -50,7 +82,13 @@ def write_layout(path: Path, group: str, rows: list[tuple], trailing: tuple[floa
 
 
 # five synapses, x = Pr before, y = |relative change|: r is computed by hand below
-FIVE = [("s1", "ltp", 0.2, 0.9), ("s2", "ltd", 0.4, 0.5), ("s3", "ltp", 0.5, 0.6), ("s4", "ltd", 0.6, 0.3), ("s5", "ltp", 0.8, 0.1)]
+FIVE = [
+    ("s1", "ltp", 0.2, 0.9),
+    ("s2", "ltd", 0.4, 0.5),
+    ("s3", "ltp", 0.5, 0.6),
+    ("s4", "ltd", 0.6, 0.3),
+    ("s5", "ltp", 0.8, 0.1),
+]
 
 
 def five_row_files(tmp_path: Path) -> dict[str, Path]:
@@ -68,7 +106,9 @@ def test_vendored_files_parse_to_44_synapses_with_w_recomputed():
     first = rec.iloc[0]
     assert first["recording"] == "EPSP_Sat_Sep_9_2000_5_to_6" and first["file_row"] == 2
     assert first["strength_before"] == pytest.approx(0.32032 * 0.1992, abs=1e-12)  # Pr * q, not a file column
-    assert (rec.loc[rec.group == "ltp", "rel_change"] > 0).all() and (rec.loc[rec.group == "ltd", "rel_change"] < 0).all()
+    assert (rec.loc[rec.group == "ltp", "rel_change"] > 0).all() and (
+        rec.loc[rec.group == "ltd", "rel_change"] < 0
+    ).all()
     np.testing.assert_allclose(rec["rel_change_size"], np.abs(rec["strength_after"] / rec["strength_before"] - 1))
     # twelve ids occur in both files with other numbers: labels, not keys (both kept)
     assert len(set(rec.loc[rec.group == "ltp", "recording"]) & set(rec.loc[rec.group == "ltd", "recording"])) == 12
@@ -89,12 +129,15 @@ def test_trailing_mislabelled_w_columns_are_not_read_as_w(tmp_path):
 
 
 # --------------------------------------------------------------------------- error paths, by file, row and column
-@pytest.mark.parametrize("row, needle", [
-    (("a", 1.2, 0.5, 0.2, 0.3), "row 2, column 'Pr (before)': 1.2 outside (0, 1]"),
-    (("a", 0.5, 0.6, -0.1, 0.3), "row 2, column 'q (mV, before)': -0.1 <= 0"),
-    (("a", 0.5, 0.6, 0.2, 0.3, 0.2, 0.18), "row 2, column 'w (before)': 0.2 is not Pr * q = 0.1"),
-    (("a", 0.5, 0.4, 0.2, 0.2), "row 2: strength Pr*q changes by -0.2, against the file's group LTP"),
-])
+@pytest.mark.parametrize(
+    "row, needle",
+    [
+        (("a", 1.2, 0.5, 0.2, 0.3), "row 2, column 'Pr (before)': 1.2 outside (0, 1]"),
+        (("a", 0.5, 0.6, -0.1, 0.3), "row 2, column 'q (mV, before)': -0.1 <= 0"),
+        (("a", 0.5, 0.6, 0.2, 0.3, 0.2, 0.18), "row 2, column 'w (before)': 0.2 is not Pr * q = 0.1"),
+        (("a", 0.5, 0.4, 0.2, 0.2), "row 2: strength Pr*q changes by -0.2, against the file's group LTP"),
+    ],
+)
 def test_bad_values_stop_naming_file_row_and_column(tmp_path, row, needle):
     path = write_layout(tmp_path / "Sjostrom2001_LTP_schug.csv", "ltp", [("ok", 0.3, 0.4, 0.2, 0.2), row])
     with pytest.raises(parse.SjostromDataError) as err:
@@ -127,9 +170,16 @@ def test_missing_column_is_named(tmp_path):
 
 
 # --------------------------------------------------------------------------- sources and checksums
-def cfg_with(tmp_path: Path, sources_order: list[str], url: str = "http://127.0.0.1:9/{commit}/{file}", vendored=VENDORED) -> dict:
-    return {**CONFIG, "sources": sources_order, "github": {**CONFIG["github"], "url": url}, "vendored": str(vendored),
-            "timeout_s": 2}
+def cfg_with(
+    tmp_path: Path, sources_order: list[str], url: str = "http://127.0.0.1:9/{commit}/{file}", vendored=VENDORED
+) -> dict:
+    return {
+        **CONFIG,
+        "sources": sources_order,
+        "github": {**CONFIG["github"], "url": url},
+        "vendored": str(vendored),
+        "timeout_s": 2,
+    }
 
 
 def tampered_copy(tmp_path: Path) -> Path:
@@ -138,7 +188,7 @@ def tampered_copy(tmp_path: Path) -> Path:
     shutil.copytree(VENDORED, folder)
     data = (folder / LTP_NAME).read_bytes()
     i = data.index(b"0.32032")
-    (folder / LTP_NAME).write_bytes(data[:i] + b"0.32033" + data[i + 7:])
+    (folder / LTP_NAME).write_bytes(data[:i] + b"0.32033" + data[i + 7 :])
     return folder
 
 
@@ -146,7 +196,9 @@ def test_vendored_copy_matches_the_recorded_sha256():
     for group in ("ltp", "ltd"):
         f = CONFIG["files"][group]
         assert sha256_file(VENDORED / f["name"]) == f["sha256"]
-    assert (VENDORED / "LICENCE-CC-BY-4.0.txt").exists() and "Creative Commons Attribution 4.0" in (VENDORED / "PROVENANCE.md").read_text()
+    assert (VENDORED / "LICENCE-CC-BY-4.0.txt").exists() and "Creative Commons Attribution 4.0" in (
+        VENDORED / "PROVENANCE.md"
+    ).read_text()
 
 
 def test_tampered_copy_is_refused_by_name(tmp_path):
@@ -189,7 +241,9 @@ def test_github_source_is_tried_first_and_verified(tmp_path, http_folder):
     url = http_folder(tmp_path / "site")
     record = sources.fetch(cfg_with(tmp_path, ["github", "vendored"], url=url), tmp_path / "raw", ROOT)
     assert {m["source"] for m in record["files"].values()} == {"github"} and not record["failures"]
-    assert json.loads((tmp_path / "raw" / "sources.json").read_text())["files"][LTP_NAME]["from"].startswith("http://127.0.0.1")
+    assert json.loads((tmp_path / "raw" / "sources.json").read_text())["files"][LTP_NAME]["from"].startswith(
+        "http://127.0.0.1"
+    )
     # a tampered remote copy is refused and the vendored copy is used instead
     shutil.copy(tampered_copy(tmp_path) / LTP_NAME, site / LTP_NAME)
     record = sources.fetch(cfg_with(tmp_path, ["github", "vendored"], url=url), tmp_path / "raw3", ROOT)
@@ -202,7 +256,9 @@ def test_unreachable_github_falls_back_and_all_failing_says_what_to_do(tmp_path)
     assert {m["source"] for m in record["files"].values()} == {"vendored"}
     assert all("github: URLError" in f for f in record["failures"])
     with pytest.raises(sources.SjostromUnavailableError) as err:
-        sources.fetch(cfg_with(tmp_path, ["github", "vendored"], vendored=tmp_path / "nowhere"), tmp_path / "raw4", ROOT)
+        sources.fetch(
+            cfg_with(tmp_path, ["github", "vendored"], vendored=tmp_path / "nowhere"), tmp_path / "raw4", ROOT
+        )
     msg = str(err.value)
     assert "every source failed" in msg and "github: URLError" in msg and "vendored: FileNotFoundError" in msg
     assert "git checkout -- vendor/sjostrom" in msg
@@ -218,7 +274,9 @@ def test_pooled_r_on_five_synapses_hand_computed(tmp_path):
     assert st.loc["appfig4.n_recordings.all", "n"] == 5 and st.loc["appfig4.n_recordings.ltd", "n"] == 2
     # the signed change is an extra: LTD rows count negative
     signed = np.array([0.9, -0.5, 0.6, -0.3, 0.1])
-    assert st.loc["appfig4.pearson_signed.all", "value"] == pytest.approx(pearson_by_hand([.2, .4, .5, .6, .8], signed)[0])
+    assert st.loc["appfig4.pearson_signed.all", "value"] == pytest.approx(
+        pearson_by_hand([0.2, 0.4, 0.5, 0.6, 0.8], signed)[0]
+    )
 
 
 def test_real_data_stats_pooled_and_per_group():
@@ -258,8 +316,16 @@ def test_figure_draws_from_the_stats(tmp_path):
 # --------------------------------------------------------------------------- end to end
 @pytest.mark.e2e
 def test_quick_config_builds_the_real_appfig4_offline(workdir):
-    offline = workdir.overlay("offline", {"sjostrom": {"sources": ["github", "vendored"], "timeout_s": 2,
-                                                       "github": {"url": "http://127.0.0.1:9/{commit}/{file}"}}})
+    offline = workdir.overlay(
+        "offline",
+        {
+            "sjostrom": {
+                "sources": ["github", "vendored"],
+                "timeout_s": 2,
+                "github": {"url": "http://127.0.0.1:9/{commit}/{file}"},
+            }
+        },
+    )
     workdir.snakemake("figures/appfig4.pdf", configfiles=("config/quick.yaml", str(offline)))
     wd = workdir.path
     assert (wd / "figures/appfig4.pdf").stat().st_size > 1000 and (wd / "figures/appfig4.png").exists()

@@ -16,7 +16,9 @@ HARNESS = Path(__file__).resolve().parent / "slurm" / "run_slurm_test.sh"
 
 
 @pytest.mark.slurm
-@pytest.mark.skipif(os.environ.get("PRESYN_SLURM_TEST") != "1", reason="set PRESYN_SLURM_TEST=1 to start a real SLURM cluster")
+@pytest.mark.skipif(
+    os.environ.get("PRESYN_SLURM_TEST") != "1", reason="set PRESYN_SLURM_TEST=1 to start a real SLURM cluster"
+)
 def test_quick_config_through_slurm_profile():
     res = subprocess.run(["bash", str(HARNESS)], capture_output=True, text=True, timeout=1800)
     assert res.returncode == 0, f"{res.stdout[-4000:]}\n{res.stderr[-4000:]}"

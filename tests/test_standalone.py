@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = ROOT / "docs" / "protocol.md"
 
 FORBIDDEN = (
-    ".." + "/shared",        # the notes beside the former working tree
-    "/" + "work/",           # an absolute path of one machine
-    "SPEC " + "\u00a7",      # section references into the old protocol notes
+    ".." + "/shared",  # the notes beside the former working tree
+    "/" + "work/",  # an absolute path of one machine
+    "SPEC " + "\u00a7",  # section references into the old protocol notes
     "SPEC" + ".md",
-    "spec_map" + ".md",      # folded into docs/protocol.md
+    "spec_map" + ".md",  # folded into docs/protocol.md
 )
 ANCHOR_LINK = re.compile(r"protocol\.md#([\w-]+)")
 LOCAL_LINK = re.compile(r"\]\(#([\w-]+)\)")  # a link within docs/protocol.md itself
@@ -114,7 +114,9 @@ def test_every_protocol_anchor_link_resolves():
 
 def test_the_checks_can_fail(tmp_path):
     """The two checks on planted lines: each forbidden string is caught, a wrong anchor is caught."""
-    anchors = protocol_anchors("# Top\n## Fig 2: importance of high-p synapses\n### Fig 2b: lesion\n```\n# not a heading\n```\n")
+    anchors = protocol_anchors(
+        "# Top\n## Fig 2: importance of high-p synapses\n### Fig 2b: lesion\n```\n# not a heading\n```\n"
+    )
     assert anchors == {"top", "fig-2-importance-of-high-p-synapses", "fig-2b-lesion"}
     assert github_anchor("App. fig 1: energy variants") == "app-fig-1-energy-variants"
     assert github_anchor("Fig 5b, c: perceptron") == "fig-5b-c-perceptron"

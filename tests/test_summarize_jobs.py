@@ -25,7 +25,9 @@ def test_job_kinds_separate_benchmark_families():
     assert kind("train", "lifelong", "bgd", "perm_fashion", "seed2019.tsv") == "train:lifelong:bgd:perm"
     assert kind("train", "lifelong", "bgd", "split_mnist", "seed2019.tsv") == "train:lifelong:bgd:split"
     assert kind("train", "lifelong", "presyn", "cont_perm_mnist", "seed2019.tsv") == "train:lifelong:presyn:cont"
-    assert kind("train", "ablation", "ablation-noFreeze", "perm_mnist", "seed2019.tsv") == "train:ablation:noFreeze:perm"
+    assert (
+        kind("train", "ablation", "ablation-noFreeze", "perm_mnist", "seed2019.tsv") == "train:ablation:noFreeze:perm"
+    )
     assert kind("energy_lesion", "all.tsv") == "energy_lesion"
 
 
@@ -41,15 +43,38 @@ def test_summary_and_projection(tmp_path):
     write_tsv(bench / "train" / "energy" / "presyn_wd0.01" / "mnist" / "seed2020.tsv", 120.0)
     write_tsv(bench / "energy_lesion" / "all.tsv", 30.0)
     overlay = tmp_path / "overlay.yaml"
-    overlay.write_text(yaml.safe_dump({
-        "seeds": [2019, 2020], "lifelong": {"enabled": False}, "ablation": {"enabled": False},
-        "energy": {"weight_decays": [0.01], "fixedp_sweep": {"enabled": False}, "uniform_init": {"enabled": False},
-                   "robustness": {"enabled": False},
-                   "models": {"presyn": {"lr": 0.05}, "deterministic": {"lr": 0.08}}},
-    }))
-    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "summarize_jobs.py"), str(bench), "--config",
-                          str(ROOT / "config" / "config.yaml"), str(overlay), "--cores", "2"],
-                         capture_output=True, text=True, check=True, cwd=tmp_path)
+    overlay.write_text(
+        yaml.safe_dump(
+            {
+                "seeds": [2019, 2020],
+                "lifelong": {"enabled": False},
+                "ablation": {"enabled": False},
+                "energy": {
+                    "weight_decays": [0.01],
+                    "fixedp_sweep": {"enabled": False},
+                    "uniform_init": {"enabled": False},
+                    "robustness": {"enabled": False},
+                    "models": {"presyn": {"lr": 0.05}, "deterministic": {"lr": 0.08}},
+                },
+            }
+        )
+    )
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "summarize_jobs.py"),
+            str(bench),
+            "--config",
+            str(ROOT / "config" / "config.yaml"),
+            str(overlay),
+            "--cores",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["jobs"] == 3 and out["summed_job_s"] == 250.0 and out["peak_rss_mb"] == 900.0
     assert out["kinds"]["train:energy:presyn"] == {"n": 2, "median_s": 110.0, "max_s": 120.0, "max_rss_mb": 900.0}
@@ -90,12 +115,22 @@ def test_stale_runs_are_pending_and_leave_the_total(tmp_path):
 
     bench, runs = tmp_path / "benchmarks", tmp_path / "runs"
     overlay = tmp_path / "overlay.yaml"
-    overlay.write_text(yaml.safe_dump({
-        "seeds": [2019, 2020], "lifelong": {"enabled": False}, "ablation": {"enabled": False},
-        "energy": {"weight_decays": [0.01], "fixedp_sweep": {"enabled": False}, "uniform_init": {"enabled": False},
-                   "robustness": {"enabled": False},
-                   "models": {"presyn": {"lr": 0.05}, "deterministic": {"lr": 0.08}}},
-    }))
+    overlay.write_text(
+        yaml.safe_dump(
+            {
+                "seeds": [2019, 2020],
+                "lifelong": {"enabled": False},
+                "ablation": {"enabled": False},
+                "energy": {
+                    "weight_decays": [0.01],
+                    "fixedp_sweep": {"enabled": False},
+                    "uniform_init": {"enabled": False},
+                    "robustness": {"enabled": False},
+                    "models": {"presyn": {"lr": 0.05}, "deterministic": {"lr": 0.08}},
+                },
+            }
+        )
+    )
     specs = plan.all_runs(sj.workflow_config([str(ROOT / "config" / "config.yaml"), str(overlay)]))
     for seed, seconds, config_hash in ((2019, 100.0, "current"), (2020, 300.0, "an older spec")):
         key = f"energy/presyn_wd0.01/mnist/seed{seed}"
@@ -105,9 +140,24 @@ def test_stale_runs_are_pending_and_leave_the_total(tmp_path):
         (runs / key / "provenance.json").write_text(json.dumps({"config_hash": h}))
     pending = sj.pending_runs([str(ROOT / "config" / "config.yaml"), str(overlay)], bench, runs)
     assert pending.loc[pending["stale"], "run"].tolist() == ["energy/presyn_wd0.01/mnist/seed2020"]
-    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "summarize_jobs.py"), str(bench), "--runs", str(runs), "--config",
-                          str(ROOT / "config" / "config.yaml"), str(overlay), "--cores", "2"],
-                         capture_output=True, text=True, check=True, cwd=tmp_path)
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "summarize_jobs.py"),
+            str(bench),
+            "--runs",
+            str(runs),
+            "--config",
+            str(ROOT / "config" / "config.yaml"),
+            str(overlay),
+            "--cores",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
     proj = json.loads(res.stdout.strip().splitlines()[-1])["projection"]
     assert proj["stale_jobs"] == 1 and proj["pending_by_kind"]["train:energy:presyn"] == 1
     # measured 100 (current) + the stale run again at the kind's median (200); its old 300 s are not counted

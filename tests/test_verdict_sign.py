@@ -38,8 +38,16 @@ def t_row(name: str, a, b) -> dict:
 
 
 def t_number(id_: str, published: float, stat: str = "fig5.t", tolerance: str = "t05", **operand) -> dict:
-    return {"id": id_, "figure": "fig5", "what": "a t statistic", "published": published, "unit": "t",
-            "tolerance": tolerance, "ours": {"stat": stat, "field": "statistic", **operand}, "source": SOURCE}
+    return {
+        "id": id_,
+        "figure": "fig5",
+        "what": "a t statistic",
+        "published": published,
+        "unit": "t",
+        "tolerance": tolerance,
+        "ours": {"stat": stat, "field": "statistic", **operand},
+        "source": SOURCE,
+    }
 
 
 def test_the_rows_are_what_the_cases_need():
@@ -51,15 +59,21 @@ def test_the_rows_are_what_the_cases_need():
 
 # ----------------------------------------------------------------------------- numbers: criterion significance
 def test_significant_in_the_published_direction_is_reproduced(tmp_path):
-    v = verdicts(tmp_path, numbers=[t_number("pos", 3.44), t_number("neg", -6.72, stat="fig5.t_down", tolerance="t01")],
-                 rows=[t_row("fig5.t", HIGH, LOW), t_row("fig5.t_down", LOW, HIGH)])
+    v = verdicts(
+        tmp_path,
+        numbers=[t_number("pos", 3.44), t_number("neg", -6.72, stat="fig5.t_down", tolerance="t01")],
+        rows=[t_row("fig5.t", HIGH, LOW), t_row("fig5.t_down", LOW, HIGH)],
+    )
     assert v == {"pos": sc.REPRODUCED, "neg": sc.REPRODUCED}
 
 
 def test_significant_in_the_wrong_direction_is_not_reproduced(tmp_path):
     """p ~ 3e-4 passes alpha, but the published t is positive and ours negative (and the other way round)."""
-    v = verdicts(tmp_path, numbers=[t_number("pos_pub", 3.44), t_number("neg_pub", -6.72, stat="fig5.t_up", tolerance="t01")],
-                 rows=[t_row("fig5.t", LOW, HIGH), t_row("fig5.t_up", HIGH, LOW)])
+    v = verdicts(
+        tmp_path,
+        numbers=[t_number("pos_pub", 3.44), t_number("neg_pub", -6.72, stat="fig5.t_up", tolerance="t01")],
+        rows=[t_row("fig5.t", LOW, HIGH), t_row("fig5.t_up", HIGH, LOW)],
+    )
     assert v == {"pos_pub": sc.NOT_REPRODUCED, "neg_pub": sc.NOT_REPRODUCED}
 
 
@@ -78,8 +92,11 @@ def test_right_direction_but_not_significant_is_not_reproduced(tmp_path):
 
 def test_direction_of_a_flipped_operand(tmp_path):
     """A row for b vs a read with scale -1 has the direction of a vs b: reproduced against +3.44, not -3.44."""
-    v = verdicts(tmp_path, numbers=[t_number("plus", 3.44, scale=-1), t_number("minus", -3.44, scale=-1)],
-                 rows=[t_row("fig5.t", LOW, HIGH)])
+    v = verdicts(
+        tmp_path,
+        numbers=[t_number("plus", 3.44, scale=-1), t_number("minus", -3.44, scale=-1)],
+        rows=[t_row("fig5.t", LOW, HIGH)],
+    )
     assert v == {"plus": sc.REPRODUCED, "minus": sc.NOT_REPRODUCED}
 
 
@@ -94,18 +111,37 @@ def test_difference_of_means_judged_by_its_sign_too(tmp_path):
 
 # ----------------------------------------------------------------------------- claims: test checks with a sign
 def claim(id_: str, sign: str, p_below: float = 0.05, stat: str = "fig5.t") -> dict:
-    return {"id": id_, "figure": "fig5", "claim": "a is better than b", "our_test": "two-sample t-test",
-            "check": {"test": stat, "p_below": p_below, "sign": sign}}
+    return {
+        "id": id_,
+        "figure": "fig5",
+        "claim": "a is better than b",
+        "our_test": "two-sample t-test",
+        "check": {"test": stat, "p_below": p_below, "sign": sign},
+    }
 
 
 def test_claim_with_a_sign_from_both_directions(tmp_path):
     rows = [t_row("fig5.t", HIGH, LOW), t_row("fig5.t_down", LOW, HIGH)]
-    v = verdicts(tmp_path, claims=[claim("up_pos", "positive"), claim("up_neg", "negative"),
-                                   claim("down_pos", "positive", stat="fig5.t_down"),
-                                   claim("down_neg", "negative", stat="fig5.t_down"),
-                                   claim("up_any", "any"), claim("down_any", "any", stat="fig5.t_down")], rows=rows)
-    assert v == {"up_pos": sc.REPRODUCED, "up_neg": sc.NOT_REPRODUCED, "down_pos": sc.NOT_REPRODUCED,
-                 "down_neg": sc.REPRODUCED, "up_any": sc.REPRODUCED, "down_any": sc.REPRODUCED}
+    v = verdicts(
+        tmp_path,
+        claims=[
+            claim("up_pos", "positive"),
+            claim("up_neg", "negative"),
+            claim("down_pos", "positive", stat="fig5.t_down"),
+            claim("down_neg", "negative", stat="fig5.t_down"),
+            claim("up_any", "any"),
+            claim("down_any", "any", stat="fig5.t_down"),
+        ],
+        rows=rows,
+    )
+    assert v == {
+        "up_pos": sc.REPRODUCED,
+        "up_neg": sc.NOT_REPRODUCED,
+        "down_pos": sc.NOT_REPRODUCED,
+        "down_neg": sc.REPRODUCED,
+        "up_any": sc.REPRODUCED,
+        "down_any": sc.REPRODUCED,
+    }
 
 
 def test_claim_with_the_right_sign_but_not_significant(tmp_path):

@@ -60,7 +60,7 @@ def _fisher_from_logit_grads(net: SynapticMLP, x: torch.Tensor, logit_grads, chu
     sums_w = [torch.zeros_like(W) for W in weights]
     sums_b = [torch.zeros_like(b) for b in net.biases]
     for start in range(0, x.shape[0], chunk):
-        fwd = net.forward(x[start:start + chunk], net.w)
+        fwd = net.forward(x[start : start + chunk], net.w)
         delta, row_weight = logit_grads(fwd.logits, slice(start, start + chunk))  # (B, R, C), (B, R)
         for layer in range(len(weights) - 1, -1, -1):
             sq = torch.einsum("br,bro->bo", row_weight, delta.square())  # sum over rows of weight * delta^2
@@ -74,6 +74,7 @@ def _fisher_from_logit_grads(net: SynapticMLP, x: torch.Tensor, logit_grads, chu
 def empirical_fisher(net: SynapticMLP, x: torch.Tensor, y: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
     """Diagonal empirical Fisher at the current parameters: mean over examples of the squared per-example
     gradient of log p(y|x) wrt every parameter (flat, weights then biases)."""
+
     def label_grad(z: torch.Tensor, rows: slice):
         g = torch.nn.functional.one_hot(y[rows], z.shape[1]).to(z.dtype) - torch.softmax(z, -1)  # d log p(y) / dz
         return g.unsqueeze(1), torch.ones(z.shape[0], 1, dtype=z.dtype, device=z.device)
@@ -84,6 +85,7 @@ def empirical_fisher(net: SynapticMLP, x: torch.Tensor, y: torch.Tensor, chunk: 
 def exact_fisher(net: SynapticMLP, x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
     """Diagonal Fisher at the current parameters with the expectation over the model's own predictive
     distribution taken exactly: mean over examples of sum_c p(c|x) (d log p(c|x) / d theta)^2 (no labels)."""
+
     def class_grads(z: torch.Tensor, rows: slice):
         p = torch.softmax(z, -1)
         g = torch.eye(z.shape[1], dtype=z.dtype, device=z.device).unsqueeze(0) - p.unsqueeze(1)  # (B, c, C)
@@ -120,7 +122,9 @@ def bgd_update(mu: torch.Tensor, sigma: torch.Tensor, g: torch.Tensor, eps: torc
 class BGDLearner:
     """Bayesian Gradient Descent with K Monte Carlo samples per batch, vectorised over samples."""
 
-    def __init__(self, net: SynapticMLP, std_init: float, eta: float, mc_samples: int, generator: torch.Generator) -> None:
+    def __init__(
+        self, net: SynapticMLP, std_init: float, eta: float, mc_samples: int, generator: torch.Generator
+    ) -> None:
         self.net = net
         net.p.fill_(1.0)
         self.eta, self.k, self.gen = float(eta), int(mc_samples), generator
@@ -149,12 +153,16 @@ class BGDLearner:
                 acts.append(h)
         return acts, h
 
-    def gradients(self, x: torch.Tensor, y: torch.Tensor, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def gradients(
+        self, x: torch.Tensor, y: torch.Tensor, theta: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Gradient of the summed batch cross-entropy for each of the K networks (K, P); mean loss; logits."""
         parts, loss, logits = self.gradient_blocks(x, y, theta)
         return torch.cat(parts, dim=1), loss, logits
 
-    def gradient_blocks(self, x: torch.Tensor, y: torch.Tensor, theta: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
+    def gradient_blocks(
+        self, x: torch.Tensor, y: torch.Tensor, theta: torch.Tensor
+    ) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
         """As ``gradients``, the (K, P) gradient as its column blocks in flat order (weights, then biases)."""
         acts, logits = self.forward(x, theta)
         k, n, c = logits.shape
@@ -206,15 +214,28 @@ class BGDLearner:
     def state_dict(self) -> dict:
         _, sig_b = unflatten(self.net, self.sigma)
         sig_w = self.net.views(self.sigma[: self.net.w.numel()])
-        return {**self.net.state_dict(), "sigma_w": [s.cpu().clone() for s in sig_w], "sigma_b": [s.cpu().clone() for s in sig_b]}
+        return {
+            **self.net.state_dict(),
+            "sigma_w": [s.cpu().clone() for s in sig_w],
+            "sigma_b": [s.cpu().clone() for s in sig_b],
+        }
 
 
 # ------------------------------------------------------------------ EWC
 class EWCLearner(DeterministicLearner):
     """Deterministic MLP + the EWC penalty of every past task (Fisher and anchor taken at ``end_task``)."""
 
-    def __init__(self, net: SynapticMLP, optimizer: str, lr: float, ewc_lambda: float, fisher_samples: int | None = None,
-                 weight_decay: float = 0.0, fisher: str = "empirical", reset_optimizer: bool = False) -> None:
+    def __init__(
+        self,
+        net: SynapticMLP,
+        optimizer: str,
+        lr: float,
+        ewc_lambda: float,
+        fisher_samples: int | None = None,
+        weight_decay: float = 0.0,
+        fisher: str = "empirical",
+        reset_optimizer: bool = False,
+    ) -> None:
         super().__init__(net, optimizer, lr, weight_decay)
         if fisher not in FISHERS:
             raise ValueError(f"EWC fisher must be one of {sorted(FISHERS)}, not {fisher!r}")
@@ -246,7 +267,7 @@ class EWCLearner(DeterministicLearner):
             self._grad.add_(pg[:n_w])
             offsets = n_w
             for i, gb in enumerate(grad_b):
-                grad_b[i] = gb + pg[offsets:offsets + gb.numel()]
+                grad_b[i] = gb + pg[offsets : offsets + gb.numel()]
                 offsets += gb.numel()
         self.net.w.grad = self._grad
         for b, gb in zip(self.net.biases, grad_b):
@@ -267,8 +288,11 @@ class EWCLearner(DeterministicLearner):
             self.optimizer = self.make_optimizer()
 
     def state_dict(self) -> dict:
-        return {**self.net.state_dict(), "ewc_lambda": self.ewc_lambda,
-                "fisher": [f.cpu().clone() for f, _ in self.tasks]}
+        return {
+            **self.net.state_dict(),
+            "ewc_lambda": self.ewc_lambda,
+            "fisher": [f.cpu().clone() for f, _ in self.tasks],
+        }
 
 
 def build(model: dict, net_factory, gens, device: torch.device):
@@ -283,7 +307,14 @@ def build(model: dict, net_factory, gens, device: torch.device):
             raise ValueError(f"BGD init must be 'pytorch' or 'fork', not {init!r}")
         return BGDLearner(net, model["std_init"], model["eta"], model.get("mc_samples", 10), gens.masks)
     if kind == "ewc":
-        return EWCLearner(net_factory(1.0), model.get("optimizer", "adam"), model["lr"], model["ewc_lambda"],
-                          model.get("fisher_samples"), model.get("weight_decay", 0.0), model.get("fisher", "empirical"),
-                          model.get("reset_optimizer", False))
+        return EWCLearner(
+            net_factory(1.0),
+            model.get("optimizer", "adam"),
+            model["lr"],
+            model["ewc_lambda"],
+            model.get("fisher_samples"),
+            model.get("weight_decay", 0.0),
+            model.get("fisher", "empirical"),
+            model.get("reset_optimizer", False),
+        )
     raise ValueError(f"unknown baseline kind {kind!r}")

@@ -108,7 +108,9 @@ class BatchedNetworks:
         return [v.view(self.S, *shape) for v, shape in zip(torch.split(flat, self.numels, dim=1), self.shapes)]
 
     # ------------------------------------------------------------------ one step
-    def forward_backward(self, x: torch.Tensor, y: torch.Tensor, w_eff: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list]:
+    def forward_backward(
+        self, x: torch.Tensor, y: torch.Tensor, w_eff: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, list]:
         """x (S, B, in), y (S, B); mean cross-entropy per network. Fills ``self.grad`` with dL/dW_eff."""
         layers = self.views(w_eff)
         acts, h = [x], x
@@ -235,10 +237,15 @@ def train(specs: list[dict], inputs: dict, out_dirs: list[str | Path], device: t
                 row.update(evaluate(l, data.x_test, data.y_test, s0["eval_samples"]))
             m.add(epoch, row)
             rows.append(row)
-        progress.epoch(epoch, {k: rows[0][k] for k in ("train_loss", "train_accuracy", "test_accuracy", "mean_p") if k in rows[0]})
+        progress.epoch(
+            epoch, {k: rows[0][k] for k in ("train_loss", "train_accuracy", "test_accuracy", "mean_p") if k in rows[0]}
+        )
     timing = {"train_seconds": t_train, "seconds_per_epoch": t_train / s0["epochs"], "batched_networks": len(specs)}
     for l, m, spec, out_dir, p0 in zip(learners, logs, specs, out_dirs, initial_p):
-        state = {**l.state_dict(), "initial_p": [t.view(sh) for t, sh in zip(torch.split(p0, l.net.numels), l.net.shapes)]}
+        state = {
+            **l.state_dict(),
+            "initial_p": [t.view(sh) for t, sh in zip(torch.split(p0, l.net.numels), l.net.shapes)],
+        }
         save_run(out_dir, m.frame(), state, spec, device, timing)
     return timing
 

@@ -86,12 +86,26 @@ EXPERIMENTS = ("lifelong", "ablation")
 KINDS = {"presyn": "presynaptic", "fixedp": "presynaptic", "deterministic": "deterministic", "ewc": "ewc", "bgd": "bgd"}
 OPTIMIZERS = ("sgd", "adam")
 # spec keys that may differ between the networks of one job (evaluation is per network anyway)
-PER_NETWORK_KEYS = {"experiment", "method", "seed", "config_hash", "variant", "eval_every", "curve_tasks",
-                    "task_end_eval", "eval_samples", "important_p", "model"}
+PER_NETWORK_KEYS = {
+    "experiment",
+    "method",
+    "seed",
+    "config_hash",
+    "variant",
+    "eval_every",
+    "curve_tasks",
+    "task_end_eval",
+    "eval_samples",
+    "important_p",
+    "model",
+}
 # model-block keys that may differ (rule constants and flags; the update runs per group of equal rules)
-PER_NETWORK_MODEL_KEYS = {"presynaptic": set(RULE_KEYS) | {"p_init", "p"}, "deterministic": {"lr", "weight_decay"},
-                          "ewc": {"lr", "weight_decay", "ewc_lambda", "fisher_samples", "fisher"},
-                          "bgd": {"std_init", "eta", "init"}}
+PER_NETWORK_MODEL_KEYS = {
+    "presynaptic": set(RULE_KEYS) | {"p_init", "p"},
+    "deterministic": {"lr", "weight_decay"},
+    "ewc": {"lr", "weight_decay", "ewc_lambda", "fisher_samples", "fisher"},
+    "bgd": {"std_init", "eta", "init"},
+}
 
 
 def refusal(spec: dict) -> str | None:
@@ -104,10 +118,17 @@ def refusal(spec: dict) -> str | None:
     kind = model.get("kind")
     if kind not in KINDS:
         return f"model kind {kind!r} (only presyn, fixedp, deterministic, ewc, bgd)"
-    if kind == "presyn" and model.get("sample_p") is not None and model.get("ghost_normaliser", "learned") == "learned" \
-            and model.get("normalise", True):
+    if (
+        kind == "presyn"
+        and model.get("sample_p") is not None
+        and model.get("ghost_normaliser", "learned") == "learned"
+        and model.get("normalise", True)
+    ):
         return "the authors' ghost control (mask / learned p~; the per-run trainer only)"
-    if kind in ("deterministic", "ewc") and model.get("optimizer", "sgd" if kind == "deterministic" else "adam") not in OPTIMIZERS:
+    if (
+        kind in ("deterministic", "ewc")
+        and model.get("optimizer", "sgd" if kind == "deterministic" else "adam") not in OPTIMIZERS
+    ):
         return f"optimizer {model.get('optimizer')!r} (only sgd, adam)"
     return None
 
@@ -133,8 +154,10 @@ def check_group(specs: list[dict]) -> None:
     bad = [(s, refusal(s)) for s in specs if refusal(s)]
     if bad:
         s, why = bad[0]
-        raise ValueError(f"run {s.get('experiment')}/{s.get('method')}/{s.get('benchmark')}/seed{s.get('seed')} cannot be "
-                         f"stacked: {why}")
+        raise ValueError(
+            f"run {s.get('experiment')}/{s.get('method')}/{s.get('benchmark')}/seed{s.get('seed')} cannot be "
+            f"stacked: {why}"
+        )
     keys = [(s["experiment"], s["method"], s["benchmark"], s["seed"]) for s in specs]
     if len(set(keys)) != len(keys):
         raise ValueError("a stacked lifelong job lists one run twice")
@@ -145,9 +168,13 @@ def check_group(specs: list[dict]) -> None:
             diff = sorted(k for k in set(first) | set(other) if first.get(k) != other.get(k))
             if "model" in diff:
                 m0, m1 = first.get("model", {}), other.get("model", {})
-                diff = [d for d in diff if d != "model"] + [f"model.{k}" for k in sorted(set(m0) | set(m1)) if m0.get(k) != m1.get(k)]
-            raise ValueError(f"runs {specs[0]['method']} and {s['method']} ({s['benchmark']}, seed {s['seed']}) differ in "
-                             f"{diff}: cannot stack them in one job")
+                diff = [d for d in diff if d != "model"] + [
+                    f"model.{k}" for k in sorted(set(m0) | set(m1)) if m0.get(k) != m1.get(k)
+                ]
+            raise ValueError(
+                f"runs {specs[0]['method']} and {s['method']} ({s['benchmark']}, seed {s['seed']}) differ in "
+                f"{diff}: cannot stack them in one job"
+            )
 
 
 def group_specs(specs: list[dict], networks_per_job: int) -> list[list[dict]]:
@@ -165,7 +192,7 @@ def group_specs(specs: list[dict], networks_per_job: int) -> list[list[dict]]:
     jobs = []
     for members in sorted(classes.values(), key=lambda m: key(min(m, key=key))):
         members = sorted(members, key=key)
-        jobs += [members[i:i + networks_per_job] for i in range(0, len(members), networks_per_job)]
+        jobs += [members[i : i + networks_per_job] for i in range(0, len(members), networks_per_job)]
     return jobs
 
 
@@ -201,14 +228,18 @@ class StackedLearners(BatchedNetworks):
                 if self.optimizer == "sgd" and (g["momentum"] or g["nesterov"] or g["maximize"]):
                     raise ValueError("stacked SGD supports plain SGD only (no momentum, nesterov, maximize)")
                 if self.optimizer == "adam" and (g["amsgrad"] or g["maximize"] or g.get("decoupled_weight_decay")):
-                    raise ValueError("stacked Adam supports plain Adam only (no amsgrad, maximize, decoupled weight decay)")
+                    raise ValueError(
+                        "stacked Adam supports plain Adam only (no amsgrad, maximize, decoupled weight decay)"
+                    )
             if self.optimizer == "adam":
                 self._stack_adam_state()
             # EWC: the penalty's running sums sum_t F_t and sum_t F_t theta*_t (constant within a task)
             self.ewc = isinstance(l0, EWCLearner)
             if self.ewc:
                 if len({len(l.tasks) for l in learners}) != 1 or not all(isinstance(l, EWCLearner) for l in learners):
-                    raise ValueError("stacked EWC networks must all be EWC learners with the same number of finished tasks")
+                    raise ValueError(
+                        "stacked EWC networks must all be EWC learners with the same number of finished tasks"
+                    )
                 self.f_sum = torch.stack([l._f_sum for l in learners])
                 self.f_anchor = torch.stack([l._f_anchor for l in learners])
                 self.penalised = bool(l0.tasks)
@@ -230,10 +261,14 @@ class StackedLearners(BatchedNetworks):
             self.exp_avg = [torch.zeros_like(t) for t in stacked]
             self.exp_avg_sq = [torch.zeros_like(t) for t in stacked]
         else:
-            self.exp_avg = [torch.stack([st["exp_avg"].reshape(-1) if i == 0 else st["exp_avg"] for st in sts])
-                            for i, sts in enumerate(states)]
-            self.exp_avg_sq = [torch.stack([st["exp_avg_sq"].reshape(-1) if i == 0 else st["exp_avg_sq"] for st in sts])
-                               for i, sts in enumerate(states)]
+            self.exp_avg = [
+                torch.stack([st["exp_avg"].reshape(-1) if i == 0 else st["exp_avg"] for st in sts])
+                for i, sts in enumerate(states)
+            ]
+            self.exp_avg_sq = [
+                torch.stack([st["exp_avg_sq"].reshape(-1) if i == 0 else st["exp_avg_sq"] for st in sts])
+                for i, sts in enumerate(states)
+            ]
 
     def _adam(self, grads: list[torch.Tensor]) -> None:
         """torch.optim.Adam's single-tensor step (amsgrad off), op by op, on the stacked tensors."""
@@ -281,12 +316,14 @@ class StackedLearners(BatchedNetworks):
         if len(set(self.lambdas)) == 1:
             pg = 2 * self.lambdas[0] * (self.f_sum * theta - self.f_anchor)
         else:
-            pg = torch.stack([2 * lam * (self.f_sum[s] * theta[s] - self.f_anchor[s]) for s, lam in enumerate(self.lambdas)])
+            pg = torch.stack(
+                [2 * lam * (self.f_sum[s] * theta[s] - self.f_anchor[s]) for s, lam in enumerate(self.lambdas)]
+            )
         n_w = self.W.shape[1]
         self.grad.add_(pg[:, :n_w])
         out, offset = [], n_w
         for gb in grad_b:
-            out.append(gb + pg[:, offset:offset + gb.shape[1]])
+            out.append(gb + pg[:, offset : offset + gb.shape[1]])
             offset += gb.shape[1]
         return out
 
@@ -300,7 +337,9 @@ class StackedLearners(BatchedNetworks):
         bits = [fused.random_u16(n, l.gen, self.W.device, out=self.words[s]) for s, l in enumerate(self.learners)]
         if self.cpu:  # the unbatched CPU learner's numba loop, row by row (in place)
             for s, l in enumerate(self.learners):
-                cpu_kernels.sample(bits[s], self._sampling_p(s), self.W[s], l.rule.normalise, self.scale[s], self.w_eff[s])
+                cpu_kernels.sample(
+                    bits[s], self._sampling_p(s), self.W[s], l.rule.normalise, self.scale[s], self.w_eff[s]
+                )
             return
         l0 = self.learners[0]
         if self.same_sampling:  # one kernel for the stack
@@ -408,14 +447,16 @@ class StackedBGD:
         blocks = [*gw, *gb]
         if self.cpu:
             for s in range(S):
-                cpu_kernels.bgd_update_(self.MU[s], self.SIGMA[s], [g[s * K:(s + 1) * K] for g in blocks], eps[s], self.etas[s])
+                cpu_kernels.bgd_update_(
+                    self.MU[s], self.SIGMA[s], [g[s * K : (s + 1) * K] for g in blocks], eps[s], self.etas[s]
+                )
         else:
             g = torch.cat(blocks, dim=1).view(S, K, P)
             if len(set(self.etas)) == 1:
                 bgd_update(self.MU, self.SIGMA, g, eps, self.etas[0])
             else:
                 for s in range(S):
-                    bgd_update(self.MU[s:s + 1], self.SIGMA[s:s + 1], g[s:s + 1], eps[s:s + 1], self.etas[s])
+                    bgd_update(self.MU[s : s + 1], self.SIGMA[s : s + 1], g[s : s + 1], eps[s : s + 1], self.etas[s])
         correct = (logits.argmax(-1) == yk).float().view(S, K * n).sum(1) / K
         return loss.detach(), correct
 
@@ -494,8 +535,12 @@ def _train_phase(runs: list[_Run], task, epochs_per_task: int, joint: bool, tota
         for s, r in enumerate(runs):
             spec, stream, n_eval = r.spec, r.stream, r.spec["eval_samples"]
             r.t_train += dt
-            row = {"current_task": 0 if joint else task + 1, "train_loss": losses[s],
-                   "train_accuracy": corrects[s] / max(seen, 1), **synapse_summary(r.learner, spec["important_p"])}
+            row = {
+                "current_task": 0 if joint else task + 1,
+                "train_loss": losses[s],
+                "train_accuracy": corrects[s] / max(seen, 1),
+                **synapse_summary(r.learner, spec["important_p"]),
+            }
             every = int(spec.get("eval_every", 1) or 0)
             if epoch == total or (last_of_task and bool(spec.get("task_end_eval", True))):
                 t1 = time.perf_counter()
@@ -514,7 +559,9 @@ def _train_phase(runs: list[_Run], task, epochs_per_task: int, joint: bool, tota
             r.metrics.add(epoch, row)
         first = runs[0].metrics.rows
         shown = {m["metric"]: m["value"] for m in first if m["epoch"] == epoch and m["task"] == "all"}
-        progress.epoch(epoch, {k: shown[k] for k in ("current_task", "train_loss", "seen_tasks_accuracy", "mean_p") if k in shown})
+        progress.epoch(
+            epoch, {k: shown[k] for k in ("current_task", "train_loss", "seen_tasks_accuracy", "mean_p") if k in shown}
+        )
 
 
 def train(specs: list[dict], inputs: dict, out_dirs: list[str | Path], device: torch.device) -> dict:
@@ -535,7 +582,8 @@ def train(specs: list[dict], inputs: dict, out_dirs: list[str | Path], device: t
             run.learner, run.gens, run.metrics.rows = run.ckpt["learner"], run.ckpt["gens"], run.ckpt["rows"]
             pos = run.ckpt["position"]
             run.next_phase, run.epoch, run.t_train, run.t_eval, run.accs = (
-                pos[k] for k in ("next_phase", "epoch", "t_train", "t_eval", "accs"))
+                pos[k] for k in ("next_phase", "epoch", "t_train", "t_eval", "accs")
+            )
         runs.append(run)
     joint = bool(s0.get("joint", False))
     epochs_per_task = int(s0["joint_epochs"] if joint else s0["epochs_per_task"])
@@ -556,21 +604,47 @@ def train(specs: list[dict], inputs: dict, out_dirs: list[str | Path], device: t
             if task is not None and hasattr(r.learner, "end_task"):  # EWC: Fisher + anchor of the task just finished
                 r.learner.end_task(*r.stream.task_train_set(task))
             if task is not None and task + 1 < len(phases):
-                checkpoint.save(r.out_dir, r.spec, r.learner, r.gens, r.metrics.rows,
-                                {"next_phase": r.next_phase, "epoch": r.epoch, "t_train": r.t_train, "t_eval": r.t_eval,
-                                 "accs": r.accs})
+                checkpoint.save(
+                    r.out_dir,
+                    r.spec,
+                    r.learner,
+                    r.gens,
+                    r.metrics.rows,
+                    {
+                        "next_phase": r.next_phase,
+                        "epoch": r.epoch,
+                        "t_train": r.t_train,
+                        "t_eval": r.t_eval,
+                        "accs": r.accs,
+                    },
+                )
     job_seconds = time.perf_counter() - t_job
     for r in runs:
         r.metrics.add(r.epoch, {"mean_accuracy": sum(r.accs) / len(r.accs)})
         state = r.learner.state_dict()
         if r.stream.perms is not None:
             state["permutations"] = r.stream.perms.cpu()
-        save_run(r.out_dir, r.metrics.frame(), state, r.spec, device,
-                 {"train_seconds": r.t_train, "eval_seconds": r.t_eval, "seconds_per_epoch": r.t_train / total,
-                  "eval_seconds_per_epoch": r.t_eval / total, "batched_networks": len(runs),
-                  **checkpoint.provenance(r.ckpt)})
-    return {"job_seconds": job_seconds, "batched_networks": len(runs),
-            "train_seconds": max(r.t_train for r in runs), "seconds_per_epoch": max(r.t_train for r in runs) / total}
+        save_run(
+            r.out_dir,
+            r.metrics.frame(),
+            state,
+            r.spec,
+            device,
+            {
+                "train_seconds": r.t_train,
+                "eval_seconds": r.t_eval,
+                "seconds_per_epoch": r.t_train / total,
+                "eval_seconds_per_epoch": r.t_eval / total,
+                "batched_networks": len(runs),
+                **checkpoint.provenance(r.ckpt),
+            },
+        )
+    return {
+        "job_seconds": job_seconds,
+        "batched_networks": len(runs),
+        "train_seconds": max(r.t_train for r in runs),
+        "seconds_per_epoch": max(r.t_train for r in runs) / total,
+    }
 
 
 def run(specs: list[dict], inputs: dict, out_dirs: list, device: str = "auto", threads: int = 1) -> dict:

@@ -68,8 +68,13 @@ def machine_description() -> dict:
     """Where the bundled run was computed (the analysis host; each run's own device is in its provenance)."""
     import os
 
-    return {"host_platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "python": platform.python_version(), "libraries": library_versions()}
+    return {
+        "host_platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "libraries": library_versions(),
+    }
 
 
 def figure_run_keys(runs: dict[str, dict]) -> list[str]:
@@ -94,13 +99,25 @@ def job_summary(bench_root: Path, run_keys: Iterable[str]) -> pd.DataFrame:
             last = pd.read_csv(f, sep="\t").iloc[-1]
         except (pd.errors.EmptyDataError, pd.errors.ParserError, IndexError):
             continue
-        rows.append({"rule": rule, "job": "/".join(rel.parts[1:]) or rule, "wall_s": round(float(last["s"]), 2),
-                     "max_rss_mb": round(float(last.get("max_rss", float("nan"))), 1)})
+        rows.append(
+            {
+                "rule": rule,
+                "job": "/".join(rel.parts[1:]) or rule,
+                "wall_s": round(float(last["s"]), 2),
+                "max_rss_mb": round(float(last.get("max_rss", float("nan"))), 1),
+            }
+        )
     return pd.DataFrame(rows, columns=["rule", "job", "wall_s", "max_rss_mb"])
 
 
-def write_bundle(out_dir: str | Path, files: dict[str, list[str]], config: dict, jobs: pd.DataFrame,
-                 left_out: dict[str, str] | None = None, root: str | Path = ".") -> dict:
+def write_bundle(
+    out_dir: str | Path,
+    files: dict[str, list[str]],
+    config: dict,
+    jobs: pd.DataFrame,
+    left_out: dict[str, str] | None = None,
+    root: str | Path = ".",
+) -> dict:
     """Write the bundle folder in one rename (``atomic_dir``). ``files``: role -> workflow-relative paths
     (``table``, ``expected``, ``figure``); ``config``: the resolved config of the run; ``jobs``: ``job_summary``."""
     root = Path(root)
@@ -123,8 +140,11 @@ def write_bundle(out_dir: str | Path, files: dict[str, list[str]], config: dict,
         (tmp / CONFIG).write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
         jobs.to_csv(tmp / JOB_SUMMARY, index=False)
         for rel in (CONFIG, JOB_SUMMARY):
-            entries[rel] = {"role": "summary" if rel == JOB_SUMMARY else "config", "sha256": sha256_file(tmp / rel),
-                            "bytes": (tmp / rel).stat().st_size}
+            entries[rel] = {
+                "role": "summary" if rel == JOB_SUMMARY else "config",
+                "sha256": sha256_file(tmp / rel),
+                "bytes": (tmp / rel).stat().st_size,
+            }
         manifest = {
             "format": FORMAT,
             "code_version": code_version(exclude=[out_dir]),  # rewriting the tracked bundle is not a code change
@@ -146,8 +166,10 @@ def write_bundle(out_dir: str | Path, files: dict[str, list[str]], config: dict,
 def read_manifest(bundle: str | Path) -> dict:
     path = Path(bundle) / MANIFEST
     if not path.is_file():
-        raise BundleError(f"{path} does not exist: {bundle} is not a reference bundle (build one with "
-                          f"`snakemake --cores 2 reference_bundle` after a full run, or point reference_bundle at one)")
+        raise BundleError(
+            f"{path} does not exist: {bundle} is not a reference bundle (build one with "
+            f"`snakemake --cores 2 reference_bundle` after a full run, or point reference_bundle at one)"
+        )
     manifest = json.loads(path.read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT:
         raise BundleError(f"{path}: bundle format {manifest.get('format')!r}, this code reads format {FORMAT}")
@@ -160,16 +182,22 @@ def verify(bundle: str | Path, only: Iterable[str] | None = None) -> dict:
     bundle = Path(bundle)
     manifest = read_manifest(bundle)
     files = manifest["files"]
-    for rel in (only if only is not None else files):
+    for rel in only if only is not None else files:
         if rel not in files:
-            raise BundleError(f"{rel} is not in the reference bundle {bundle} (its manifest lists {len(files)} files): "
-                              f"the bundled run did not produce it; rebuild the bundle from a run that does")
+            raise BundleError(
+                f"{rel} is not in the reference bundle {bundle} (its manifest lists {len(files)} files): "
+                f"the bundled run did not produce it; rebuild the bundle from a run that does"
+            )
         path = bundle / rel
         if not path.is_file():
-            raise BundleError(f"{path} is listed in the bundle manifest but missing: restore it (git checkout -- {path})")
+            raise BundleError(
+                f"{path} is listed in the bundle manifest but missing: restore it (git checkout -- {path})"
+            )
         if sha256_file(path) != files[rel]["sha256"]:
-            raise BundleError(f"{path} differs from the sha256 in {bundle / MANIFEST}: the bundle was edited by hand; "
-                              f"restore it (git checkout -- {path}) or rebuild it with `snakemake reference_bundle`")
+            raise BundleError(
+                f"{path} differs from the sha256 in {bundle / MANIFEST}: the bundle was edited by hand; "
+                f"restore it (git checkout -- {path}) or rebuild it with `snakemake reference_bundle`"
+            )
     return manifest
 
 
@@ -185,6 +213,7 @@ def copy_table(bundle: str | Path, rel: str, dst: str | Path) -> None:
 
 
 # ------------------------------------------------------------------ comparison of a rebuild with the bundle
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -217,8 +246,15 @@ def _plain(x: object) -> object:
     return x.item() if hasattr(x, "item") else x
 
 
-def compare_frames(file: str, bundle: pd.DataFrame, rebuilt: pd.DataFrame, key: str, columns: Iterable[str],
-                   numeric: Iterable[str], may_fill: Iterable[str] = ()) -> tuple[list[Difference], list[str]]:
+def compare_frames(
+    file: str,
+    bundle: pd.DataFrame,
+    rebuilt: pd.DataFrame,
+    key: str,
+    columns: Iterable[str],
+    numeric: Iterable[str],
+    may_fill: Iterable[str] = (),
+) -> tuple[list[Difference], list[str]]:
     """Differences of ``rebuilt`` from ``bundle`` row by ``key`` (every bundle row must be rebuilt, equal in
     ``columns``); and the keys only the rebuild has (new rows: reported, not an error). A column of ``may_fill`` that
     the bundle left empty may be filled by the rebuild (issue 33: the n of claims, absent before)."""
@@ -262,8 +298,9 @@ def compare(bundle: str | Path, rebuilt_root: str | Path) -> tuple[list[Differen
             cols = [c for c in b.columns if c != "name"]
             d, n = compare_frames(rel, b, r, "name", cols, STATS_NUMERIC)
         else:
-            d, n = compare_frames(rel, b, r, SCORECARD_KEY, SCORECARD_COMPARED, ("ours", "ours_sem", "n", "difference"),
-                                  may_fill=("n",))
+            d, n = compare_frames(
+                rel, b, r, SCORECARD_KEY, SCORECARD_COMPARED, ("ours", "ours_sem", "n", "difference"), may_fill=("n",)
+            )
         diffs += d
         if n:
             new[rel] = n
@@ -305,15 +342,23 @@ def compare_figures(bundle: str | Path, rebuilt_root: str | Path) -> list[Differ
                 continue
             share = float(np.any(a != b, axis=-1).mean()) if a.ndim == 3 else float((a != b).mean())
             if share > tolerance:
-                diffs.append(Difference(rel, "(figure)", "pixels", f"drawn by matplotlib {drawn_with}",
-                                        f"{share:.2%} of the pixels differ (allowed {tolerance:.2%})"))
+                diffs.append(
+                    Difference(
+                        rel,
+                        "(figure)",
+                        "pixels",
+                        f"drawn by matplotlib {drawn_with}",
+                        f"{share:.2%} of the pixels differ (allowed {tolerance:.2%})",
+                    )
+                )
         else:
             diffs.append(Difference(rel, "(file)", "text", "as shipped", "differs"))
     return diffs
 
 
-def render_figures(bundle: str | Path, render_dir: str | Path, repo: str | Path, cores: int = 1,
-                   env: dict | None = None) -> dict:
+def render_figures(
+    bundle: str | Path, render_dir: str | Path, repo: str | Path, cores: int = 1, env: dict | None = None
+) -> dict:
     """Draw the bundle's figures from its own tables, in reviewer mode, and ship those (issue 30): a figure in the
     bundle is then exactly what ``bundle_check`` redraws from it, title included ("reference bundle: code ...")
     and never a picture of the run's working tree. Runs ``snakemake figures/all`` in reviewer mode (a separate
@@ -327,17 +372,33 @@ def render_figures(bundle: str | Path, render_dir: str | Path, repo: str | Path,
     bundle, render_dir, repo = Path(bundle).resolve(), Path(render_dir).resolve(), Path(repo).resolve()
     if render_dir.exists():
         shutil.rmtree(render_dir)
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "workflow" / "Snakefile"), "--cores", str(max(1, cores)),
-           "figures/all", "--configfile", str(repo / "config" / "reviewer.yaml"),
-           "--config", f"reference_bundle={bundle}", f"reviewer_dir={render_dir}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(repo / "workflow" / "Snakefile"),
+        "--cores",
+        str(max(1, cores)),
+        "figures/all",
+        "--configfile",
+        str(repo / "config" / "reviewer.yaml"),
+        "--config",
+        f"reference_bundle={bundle}",
+        f"reviewer_dir={render_dir}",
+    ]
     res = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if res.returncode != 0:
-        raise BundleError(f"rendering the bundle's figures from its tables failed (snakemake exit {res.returncode}); "
-                          f"its log: {render_dir / 'logs'}\n{res.stderr[-3000:]}")
+        raise BundleError(
+            f"rendering the bundle's figures from its tables failed (snakemake exit {res.returncode}); "
+            f"its log: {render_dir / 'logs'}\n{res.stderr[-3000:]}"
+        )
     diffs, _ = compare(bundle, render_dir)
     if diffs:
-        raise BundleError(f"the stats / scorecard drawn from the bundle's tables differ from the run's ({len(diffs)} "
-                          f"differences, first: {diffs[0]}): the analysis is not a function of the bundled tables; fix that")
+        raise BundleError(
+            f"the stats / scorecard drawn from the bundle's tables differ from the run's ({len(diffs)} "
+            f"differences, first: {diffs[0]}): the analysis is not a function of the bundled tables; fix that"
+        )
     manifest = verify(bundle)
     files = dict(manifest["files"])
     for rel in files_of(manifest, "figure"):
@@ -348,8 +409,10 @@ def render_figures(bundle: str | Path, render_dir: str | Path, repo: str | Path,
             shutil.copyfile(src, tmp)
         files[rel] = {**files[rel], "sha256": sha256_file(bundle / rel), "bytes": (bundle / rel).stat().st_size}
     manifest["files"] = dict(sorted(files.items()))
-    manifest["figures_rendered"] = ("every figure drawn from this bundle's tables in reviewer mode by code_version "
-                                    "(snakemake figures/all --configfile config/reviewer.yaml), as bundle_check redraws it")
+    manifest["figures_rendered"] = (
+        "every figure drawn from this bundle's tables in reviewer mode by code_version "
+        "(snakemake figures/all --configfile config/reviewer.yaml), as bundle_check redraws it"
+    )
     with atomic_path(bundle / MANIFEST) as tmp:
         Path(tmp).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return manifest
@@ -372,12 +435,17 @@ def reanalyse(bundle: str | Path, rebuilt_root: str | Path, repo: str | Path | N
     manifest = verify(bundle)
     files = dict(manifest["files"])
     todo = [rel for rel, e in files.items() if e["role"] in ANALYSIS_ROLES]
-    todo += sorted(p.relative_to(rebuilt_root).as_posix() for p in (rebuilt_root / "results/stats").glob("*.csv")
-                   if p.relative_to(rebuilt_root).as_posix() not in files)
+    todo += sorted(
+        p.relative_to(rebuilt_root).as_posix()
+        for p in (rebuilt_root / "results/stats").glob("*.csv")
+        if p.relative_to(rebuilt_root).as_posix() not in files
+    )
     missing = [rel for rel in todo if not (rebuilt_root / rel).is_file()]
     if missing:
-        raise BundleError(f"the rebuild under {rebuilt_root} lacks {missing[:5]}: run the reviewer rebuild of every figure "
-                          f"(snakemake figures/all --configfile config/reviewer.yaml) first")
+        raise BundleError(
+            f"the rebuild under {rebuilt_root} lacks {missing[:5]}: run the reviewer rebuild of every figure "
+            f"(snakemake figures/all --configfile config/reviewer.yaml) first"
+        )
     for rel in todo:
         dst = bundle / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -388,15 +456,22 @@ def reanalyse(bundle: str | Path, rebuilt_root: str | Path, repo: str | Path | N
     manifest["files"] = dict(sorted(files.items()))
     manifest["analysis_code_version"] = code_version(exclude=[bundle], root=repo)
     manifest["analysis_created_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
-    manifest["analysis_note"] = ("stats, scorecard and figures recomputed from this bundle's tables by analysis_code_version "
-                                 "(reviewer mode, target bundle_reanalyse); tables, config and code_version are the run's")
+    manifest["analysis_note"] = (
+        "stats, scorecard and figures recomputed from this bundle's tables by analysis_code_version "
+        "(reviewer mode, target bundle_reanalyse); tables, config and code_version are the run's"
+    )
     with atomic_path(bundle / MANIFEST) as tmp:
         Path(tmp).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return manifest
 
 
-def update_tables(bundle: str | Path, tables: dict[str, str | Path], note: str, config_sections: dict | None = None,
-                  repo: str | Path | None = None) -> dict:
+def update_tables(
+    bundle: str | Path,
+    tables: dict[str, str | Path],
+    note: str,
+    config_sections: dict | None = None,
+    repo: str | Path | None = None,
+) -> dict:
     """Replace some of the bundle's tables by tables of a partial rerun (runs whose config changed, or evaluation-only
     extras on the same runs), or add a new table (a new analysis of the bundled runs: rows_before is None), without pretending the whole bundle was rerun: each replaced file keeps its role,
     gets its new sha256, and ``table_updates`` in the manifest records what changed, by which code, when and why
@@ -406,13 +481,22 @@ def update_tables(bundle: str | Path, tables: dict[str, str | Path], note: str, 
     bundle = Path(bundle)
     manifest = verify(bundle)
     files = dict(manifest["files"])
-    unknown = [rel for rel in tables if files.get(rel, {"role": "table"}).get("role") != "table"
-               or (rel not in files and not rel.startswith("results/tables/"))]
+    unknown = [
+        rel
+        for rel in tables
+        if files.get(rel, {"role": "table"}).get("role") != "table"
+        or (rel not in files and not rel.startswith("results/tables/"))
+    ]
     if unknown:
-        raise BundleError(f"{unknown} are not tables of the bundle {bundle}: only tables (results/tables/...) can be "
-                          f"updated or added")
-    record = {"code_version": code_version(exclude=[bundle], root=repo),
-              "created_utc": datetime.now(UTC).isoformat(timespec="seconds"), "note": note, "files": {}}
+        raise BundleError(
+            f"{unknown} are not tables of the bundle {bundle}: only tables (results/tables/...) can be updated or added"
+        )
+    record = {
+        "code_version": code_version(exclude=[bundle], root=repo),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "note": note,
+        "files": {},
+    }
     for rel, src in tables.items():
         dst = bundle / rel
         old_rows = len(pd.read_csv(dst)) if dst.suffix == ".csv" and rel in files else None
@@ -420,13 +504,20 @@ def update_tables(bundle: str | Path, tables: dict[str, str | Path], note: str, 
         with atomic_path(dst) as tmp:
             shutil.copyfile(src, tmp)
         files[rel] = {**files.get(rel, {"role": "table"}), "sha256": sha256_file(dst), "bytes": dst.stat().st_size}
-        record["files"][rel] = {"rows_before": old_rows, "rows_after": len(pd.read_csv(dst)) if dst.suffix == ".csv" else None}
+        record["files"][rel] = {
+            "rows_before": old_rows,
+            "rows_after": len(pd.read_csv(dst)) if dst.suffix == ".csv" else None,
+        }
     if config_sections:
         cfg = yaml.safe_load((bundle / CONFIG).read_text(encoding="utf-8"))
         cfg.update(config_sections)
         with atomic_path(bundle / CONFIG) as tmp:
             Path(tmp).write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
-        files[CONFIG] = {**files[CONFIG], "sha256": sha256_file(bundle / CONFIG), "bytes": (bundle / CONFIG).stat().st_size}
+        files[CONFIG] = {
+            **files[CONFIG],
+            "sha256": sha256_file(bundle / CONFIG),
+            "bytes": (bundle / CONFIG).stat().st_size,
+        }
         record["config_sections"] = sorted(config_sections)
         record["config_hash_after"] = config_hash(cfg)
     manifest["files"] = dict(sorted(files.items()))
@@ -453,7 +544,9 @@ def reviewer_setup(config: dict, repo: str | Path) -> dict:
     try:
         bundle_cfg = yaml.safe_load((path / CONFIG).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
-        raise BundleError(f"{path / CONFIG} cannot be read ({e}): rebuild the bundle with `snakemake reference_bundle`") from e
+        raise BundleError(
+            f"{path / CONFIG} cannot be read ({e}): rebuild the bundle with `snakemake reference_bundle`"
+        ) from e
     workdir = Path(config.get("reviewer_dir") or "reviewer")
     workdir = workdir if workdir.is_absolute() else repo / workdir
     if workdir.resolve() == repo.resolve():
@@ -468,7 +561,13 @@ def reviewer_setup(config: dict, repo: str | Path) -> dict:
         print(f"warning: {environment_warning(env_diff)}", file=sys.stderr)
     commit = str(manifest.get("code_version", "?"))
     note = f"reference bundle: code {commit[:7]}{'-dirty' if commit.endswith('-dirty') else ''}, run of {manifest.get('created_utc', '?')[:10]}"
-    return {"bundle": path, "manifest": manifest, "workdir": str(workdir), "note": note, "environment_differences": env_diff}
+    return {
+        "bundle": path,
+        "manifest": manifest,
+        "workdir": str(workdir),
+        "note": note,
+        "environment_differences": env_diff,
+    }
 
 
 def environment_differences(manifest: dict) -> dict[str, list]:
@@ -482,15 +581,19 @@ def environment_differences(manifest: dict) -> dict[str, list]:
 
 
 def environment_warning(diff: dict[str, list]) -> str:
-    return (f"today's environment differs from the reference bundle's in {len(diff)} package(s): "
-            + ", ".join(f"{k} {a} (bundle) vs {b} (now)" for k, (a, b) in diff.items())
-            + "; rebuilt numbers may differ from the bundle's for that reason (scripts/setup_env.sh installs the "
-              "locked environment, requirements/cpu.lock.txt)")
+    return (
+        f"today's environment differs from the reference bundle's in {len(diff)} package(s): "
+        + ", ".join(f"{k} {a} (bundle) vs {b} (now)" for k, (a, b) in diff.items())
+        + "; rebuilt numbers may differ from the bundle's for that reason (scripts/setup_env.sh installs the "
+        "locked environment, requirements/cpu.lock.txt)"
+    )
 
 
 # ------------------------------------------------------------------ README's "where the reproduction stands"
 
-README_BEGIN = "<!-- BEGIN reproduction status: generated by `snakemake readme_status` from the reference bundle; do not edit -->"
+README_BEGIN = (
+    "<!-- BEGIN reproduction status: generated by `snakemake readme_status` from the reference bundle; do not edit -->"
+)
 README_END = "<!-- END reproduction status -->"
 
 
@@ -533,14 +636,21 @@ def _misses_lines(card: pd.DataFrame, bundle_rel: str, notes: dict | None) -> li
         note = notes.get(r["id"]) or {}
         key = note.get("finding") or r["id"]
         groups.setdefault(key, []).append((r, note))
-    lines = ["", "What is not reproduced, and why (each miss once; reasons and measurements in `config/README.md`, "
-             "notes in `config/scorecard_notes.yaml`):", ""]
+    lines = [
+        "",
+        "What is not reproduced, and why (each miss once; reasons and measurements in `config/README.md`, "
+        "notes in `config/scorecard_notes.yaml`):",
+        "",
+    ]
     for rows in groups.values():
         r, note = rows[0]
         title = SECTION_TITLE.get(r["figure"], r["figure"])
         ids = ", ".join(f"[`{x['id']}`]({bundle_rel}/results/reproduction.md#{anchor(x['id'])})" for x, _ in rows)
-        finding = note.get("finding") or (_claim_words(r) if r["kind"] == "claim" else
-                                          f"{r['statement']}: ours {_num(r['ours'])}, published {_num(r['published'])}")
+        finding = note.get("finding") or (
+            _claim_words(r)
+            if r["kind"] == "claim"
+            else f"{r['statement']}: ours {_num(r['ours'])}, published {_num(r['published'])}"
+        )
         reason = REASONS.get(note.get("reason"), "unexplained (no note yet)")
         see = f" [{note['see'].split('#')[-1]}]({note['see']})" if note.get("see") else ""
         lines.append(f"- **{title}** ({ids}), *{reason}*: {finding}{see}")
@@ -556,38 +666,57 @@ def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle", not
     card = pd.read_csv(bundle / "results/reproduction.csv")
     commit = str(manifest.get("code_version", "?"))
     analysed = manifest.get("analysis_code_version")
-    lines = [README_BEGIN, "",
-             f"From the reference bundle `{bundle_rel}/` (code {commit[:12]}, run of {manifest['created_utc']}, "
-             f"{manifest['run_label']}; seeds and every setting in `{bundle_rel}/config.yaml`; "
-             f"{manifest['jobs']['n']} jobs, {manifest['jobs']['summed_wall_s'] / 3600:.1f} job-hours"
-             + (f"; stats, scorecard and figures recomputed from its tables by code {str(analysed)[:12]} on "
-                f"{str(manifest.get('analysis_created_utc', '?'))[:10]}" if analysed else "") + "). "
-             f"Full table: [`{bundle_rel}/results/reproduction.md`]({bundle_rel}/results/reproduction.md).", ""]
+    lines = [
+        README_BEGIN,
+        "",
+        f"From the reference bundle `{bundle_rel}/` (code {commit[:12]}, run of {manifest['created_utc']}, "
+        f"{manifest['run_label']}; seeds and every setting in `{bundle_rel}/config.yaml`; "
+        f"{manifest['jobs']['n']} jobs, {manifest['jobs']['summed_wall_s'] / 3600:.1f} job-hours"
+        + (
+            f"; stats, scorecard and figures recomputed from its tables by code {str(analysed)[:12]} on "
+            f"{str(manifest.get('analysis_created_utc', '?'))[:10]}"
+            if analysed
+            else ""
+        )
+        + "). "
+        f"Full table: [`{bundle_rel}/results/reproduction.md`]({bundle_rel}/results/reproduction.md).",
+        "",
+    ]
     distinct = "status" in card.columns  # scorecards from issue 28 on: three levels, each distinct test once
     if distinct:
         from presyn.scorecard import distinct_counts
 
         dc = distinct_counts(card)
-        lines += ["Each distinct test once (a row that repeats another's test is counted there; earlier tests replaced "
-                  "by better ones are counted apart):", "",
-                  "| | distinct | reproduced | close | not reproduced | not run | repeats (not counted) | superseded: reproduced / not reproduced (not counted) | added after results were known |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "Each distinct test once (a row that repeats another's test is counted there; earlier tests replaced "
+            "by better ones are counted apart):",
+            "",
+            "| | distinct | reproduced | close | not reproduced | not run | repeats (not counted) | superseded: reproduced / not reproduced (not counted) | added after results were known |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for kind, label in (("number", "published numbers"), ("claim", "qualitative claims")):
             d, cur = dc[kind], dc[kind]["current"]
-            lines.append(f"| {label} | {d['n_current']} | {cur['reproduced']} | {cur['close']} | {cur['not reproduced']} | "
-                         f"{cur['not run']} | {d['duplicates']} | {d['superseded']['reproduced']} / "
-                         f"{d['superseded']['not reproduced']} | {d['after_results']} |")
+            lines.append(
+                f"| {label} | {d['n_current']} | {cur['reproduced']} | {cur['close']} | {cur['not reproduced']} | "
+                f"{cur['not run']} | {d['duplicates']} | {d['superseded']['reproduced']} / "
+                f"{d['superseded']['not reproduced']} | {d['after_results']} |"
+            )
     else:
         lines += ["| | reproduced | not reproduced | not run |", "|---|---|---|---|"]
         for kind, label in (("number", "published numbers"), ("claim", "qualitative claims")):
             c = card[card["kind"] == kind]["verdict"].value_counts()
-            lines.append(f"| {label} | {int(c.get('reproduced', 0))} | {int(c.get('not reproduced', 0))} | {int(c.get('not run', 0))} |")
+            lines.append(
+                f"| {label} | {int(c.get('reproduced', 0))} | {int(c.get('not reproduced', 0))} | {int(c.get('not run', 0))} |"
+            )
     numbers = card[(card["kind"] == "number") & (card["verdict"] != "not run")]
     if len(numbers):
         lines += ["", "<details><summary>Every published number, published beside ours</summary>"]
         if distinct:
-            lines += ["", "| published number | published | ours (± SEM, n) | verdict | rule | earlier rule: verdict |",
-                      "|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                "| published number | published | ours (± SEM, n) | verdict | rule | earlier rule: verdict |",
+                "|---|---|---|---|---|---|",
+            ]
         else:
             lines += ["", "| published number | published | ours (± SEM, n) | verdict |", "|---|---|---|---|"]
         for _, r in numbers.iterrows():
@@ -596,8 +725,14 @@ def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle", not
             n = _num(r["n"])
             row = f"| `{r['id']}` | {_num(r['published'])}{pub_sem} | {_num(r['ours'])}{sem} (n={n}) | {r['verdict']} |"
             if distinct:
-                rule = str(r["tolerance"]) + (f"; repeats {r['counted_under']}" if r.get("status") == "duplicate" else "")
-                earlier = f"{r['earlier_verdict']}" if isinstance(r.get("earlier_verdict"), str) and r["earlier_verdict"] else ""
+                rule = str(r["tolerance"]) + (
+                    f"; repeats {r['counted_under']}" if r.get("status") == "duplicate" else ""
+                )
+                earlier = (
+                    f"{r['earlier_verdict']}"
+                    if isinstance(r.get("earlier_verdict"), str) and r["earlier_verdict"]
+                    else ""
+                )
                 row += f" {rule.replace('|', '/')} | {earlier} |"
             lines.append(row)
         lines += ["", "</details>"]
@@ -607,10 +742,16 @@ def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle", not
     lines += _misses_lines(card, bundle_rel, notes)
     left = manifest.get("left_out") or {}
     if left:
-        lines += ["", "Not in this run:", ""] + [f"- {k}: {v}" for k, v in sorted(left.items(), key=lambda kv: figure_order(kv[0]))]
-    pngs = sorted((f for f in files_of(manifest, "figure") if f.endswith(".png")), key=lambda f: figure_order(Path(f).stem))
+        lines += ["", "Not in this run:", ""] + [
+            f"- {k}: {v}" for k, v in sorted(left.items(), key=lambda kv: figure_order(kv[0]))
+        ]
+    pngs = sorted(
+        (f for f in files_of(manifest, "figure") if f.endswith(".png")), key=lambda f: figure_order(Path(f).stem)
+    )
     if pngs:
-        lines += ["", "<p>"] + [f'<img src="{bundle_rel}/{f}" alt="{Path(f).stem}" width="32%">' for f in pngs] + ["</p>"]
+        lines += (
+            ["", "<p>"] + [f'<img src="{bundle_rel}/{f}" alt="{Path(f).stem}" width="32%">' for f in pngs] + ["</p>"]
+        )
     lines += ["", README_END]
     return "\n".join(lines) + "\n"
 
@@ -618,8 +759,10 @@ def status_section(bundle: str | Path, bundle_rel: str = "reference/bundle", not
 def replace_section(text: str, section: str) -> str:
     """``text`` (README) with the part between the markers replaced by ``section`` (which carries them)."""
     if README_BEGIN not in text or README_END not in text:
-        raise BundleError(f"README has no generated section: put the two marker lines\n{README_BEGIN}\n{README_END}\n"
-                          f"where the reproduction status belongs")
+        raise BundleError(
+            f"README has no generated section: put the two marker lines\n{README_BEGIN}\n{README_END}\n"
+            f"where the reproduction status belongs"
+        )
     head, rest = text.split(README_BEGIN, 1)
     _, tail = rest.split(README_END, 1)
     return head + section.rstrip("\n") + tail

@@ -77,8 +77,11 @@ def learner_state(learner: Any) -> dict:
     if isinstance(learner, DeterministicLearner):
         state["optimizer"] = learner.optimizer.state_dict()
     if isinstance(learner, EWCLearner):
-        state.update(tasks=[[fisher, anchor] for fisher, anchor in learner.tasks], f_sum=learner._f_sum,
-                     f_anchor=learner._f_anchor)
+        state.update(
+            tasks=[[fisher, anchor] for fisher, anchor in learner.tasks],
+            f_sum=learner._f_sum,
+            f_anchor=learner._f_anchor,
+        )
     return state
 
 
@@ -90,8 +93,10 @@ def load_learner_state(learner: Any, state: dict) -> None:
     from presyn.learners import DeterministicLearner
 
     if state["class"] != type(learner).__name__ or list(state["sizes"]) != list(learner.net.sizes):
-        raise ValueError(f"checkpoint holds a {state['class']} {state['sizes']}, the spec builds a "
-                         f"{type(learner).__name__} {learner.net.sizes}")
+        raise ValueError(
+            f"checkpoint holds a {state['class']} {state['sizes']}, the spec builds a "
+            f"{type(learner).__name__} {learner.net.sizes}"
+        )
     net = learner.net
     if type(learner) is BGDLearner:
         learner.mu.copy_(state["mu"])
@@ -121,7 +126,9 @@ def path_for(out_dir: str | os.PathLike) -> Path:
     return Path(out_dir) / FILENAME
 
 
-def save(out_dir: str | os.PathLike, spec: dict, learner: Any, gens: Any, rows: list[dict], position: dict) -> Path | None:
+def save(
+    out_dir: str | os.PathLike, spec: dict, learner: Any, gens: Any, rows: list[dict], position: dict
+) -> Path | None:
     """Write the checkpoint atomically (a kill mid-save leaves the previous checkpoint intact)."""
     if not enabled():
         return None
@@ -138,7 +145,9 @@ def save(out_dir: str | os.PathLike, spec: dict, learner: Any, gens: Any, rows: 
     }
     with atomic_path(path) as tmp:
         torch_save(payload, tmp, RECORDS)  # plain data only: checked before it is written
-    log.info("checkpoint saved: %s (%s)", path, ", ".join(f"{k}={v}" for k, v in position.items() if not isinstance(v, list)))
+    log.info(
+        "checkpoint saved: %s (%s)", path, ", ".join(f"{k}={v}" for k, v in position.items() if not isinstance(v, list))
+    )
     return path
 
 
@@ -187,9 +196,14 @@ def load(out_dir: str | os.PathLike, spec: dict, device: torch.device | str) -> 
         log.warning("checkpoint %s not resumed: %s; moved to %s, starting from scratch", path, reason, stale)
         return None
     if payload["code_version"] != code_version():
-        log.warning("checkpoint %s was written by code %s, resuming with %s", path, payload["code_version"], code_version())
-    log.info("resuming from checkpoint %s (%s)", path,
-             ", ".join(f"{k}={v}" for k, v in payload["position"].items() if not isinstance(v, list)))
+        log.warning(
+            "checkpoint %s was written by code %s, resuming with %s", path, payload["code_version"], code_version()
+        )
+    log.info(
+        "resuming from checkpoint %s (%s)",
+        path,
+        ", ".join(f"{k}={v}" for k, v in payload["position"].items() if not isinstance(v, list)),
+    )
     return payload
 
 
@@ -197,5 +211,7 @@ def provenance(payload: dict | None) -> dict:
     """What the run's provenance records about a resume (empty for an uninterrupted run)."""
     if not payload:
         return {}
-    return {"resumed_from_checkpoint": {k: v for k, v in payload["position"].items() if not isinstance(v, list)}
-            | {"checkpoint_code_version": payload["code_version"]}}
+    return {
+        "resumed_from_checkpoint": {k: v for k, v in payload["position"].items() if not isinstance(v, list)}
+        | {"checkpoint_code_version": payload["code_version"]}
+    }

@@ -109,12 +109,21 @@ def check_references(config: dict[str, Any]) -> list[str]:
         known = list(targets[0][1])
         for path, name in _get(config, name_path):
             if isinstance(name, str) and name not in known:
-                problems.append(f"config error at {path}: {name!r} is not one of {target_path} ({', '.join(map(str, known))})")
-    named = [(f"{path}.{key}", key) for keyed in BENCHMARK_KEYED for path, mapping in _get(config, keyed)
-             for key in (mapping if isinstance(mapping, dict) else [])]
+                problems.append(
+                    f"config error at {path}: {name!r} is not one of {target_path} ({', '.join(map(str, known))})"
+                )
+    named = [
+        (f"{path}.{key}", key)
+        for keyed in BENCHMARK_KEYED
+        for path, mapping in _get(config, keyed)
+        for key in (mapping if isinstance(mapping, dict) else [])
+    ]
     named += [item for listed in BENCHMARK_LISTED for item in _get(config, listed)]
-    problems += [f"config error at {path}: unknown benchmark name {name!r} (split|perm|cont_perm)_(mnist|fashion)"
-                 for path, name in named if not BENCHMARK.match(str(name))]
+    problems += [
+        f"config error at {path}: unknown benchmark name {name!r} (split|perm|cont_perm)_(mnist|fashion)"
+        for path, name in named
+        if not BENCHMARK.match(str(name))
+    ]
     problems += check_fig4_curve(config)
     return problems
 
@@ -122,18 +131,26 @@ def check_references(config: dict[str, Any]) -> list[str]:
 def check_fig4_curve(config: dict[str, Any]) -> list[str]:
     """Fig 4b plots the task-1 curve of presyn and no_consolidation on Split MNIST: the curve settings must keep it."""
     sec = config.get("lifelong")
-    if not isinstance(sec, dict) or not sec.get("enabled", True) or FIG4B_BENCHMARK not in (sec.get("benchmarks") or []):
+    if (
+        not isinstance(sec, dict)
+        or not sec.get("enabled", True)
+        or FIG4B_BENCHMARK not in (sec.get("benchmarks") or [])
+    ):
         return []
     problems = []
     (benchmarks, methods), tasks = curve_lists(sec), sec.get("curve_tasks", [1])
     if isinstance(benchmarks, list) and FIG4B_BENCHMARK not in benchmarks:
-        problems.append("config error at lifelong.curve_benchmarks: Fig 4b plots the Split MNIST task-1 curve; "
-                        f"add {FIG4B_BENCHMARK} (or null = every benchmark)")
+        problems.append(
+            "config error at lifelong.curve_benchmarks: Fig 4b plots the Split MNIST task-1 curve; "
+            f"add {FIG4B_BENCHMARK} (or null = every benchmark)"
+        )
     if isinstance(methods, list):
         missing = [m for m in FIG4B_CURVE_METHODS if m in (sec.get("methods") or {}) and m not in methods]
         if missing:
-            problems.append(f"config error at lifelong.curve_methods: Fig 4b plots the curves of {', '.join(missing)}; "
-                            "add them (or null = every method)")
+            problems.append(
+                f"config error at lifelong.curve_methods: Fig 4b plots the curves of {', '.join(missing)}; "
+                "add them (or null = every method)"
+            )
     if isinstance(tasks, list) and 1 not in tasks:
         problems.append("config error at lifelong.curve_tasks: Fig 4b plots task 1; add 1 (or null = every task)")
     if not sec.get("eval_every", 1):

@@ -35,8 +35,14 @@ def _sample(bits, p, w, normalise, scale_out, w_eff_out):  # pragma: no cover - 
         w_eff_out[i] = w[i] * s
 
 
-def sample(bits: torch.Tensor, p_sample: torch.Tensor, w: torch.Tensor, normalise: bool,
-           scale_out: torch.Tensor, w_eff_out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def sample(
+    bits: torch.Tensor,
+    p_sample: torch.Tensor,
+    w: torch.Tensor,
+    normalise: bool,
+    scale_out: torch.Tensor,
+    w_eff_out: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Fill ``scale_out`` (mask / p, or mask) and ``w_eff_out`` (= w * scale); returns both."""
     _sample(bits.numpy(), p_sample.numpy(), w.numpy(), bool(normalise), scale_out.numpy(), w_eff_out.numpy())
     return scale_out, w_eff_out
@@ -75,14 +81,22 @@ def bgd_theta(mu: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor, out: tor
     return out
 
 
-def bgd_update_(mu: torch.Tensor, sigma: torch.Tensor, grads: list[torch.Tensor], eps: torch.Tensor, eta: float) -> None:
+def bgd_update_(
+    mu: torch.Tensor, sigma: torch.Tensor, grads: list[torch.Tensor], eps: torch.Tensor, eta: float
+) -> None:
     """In-place ``baselines.bgd_update`` with the gradient given as consecutive column blocks (K, n_j)
     of the (K, P) matrix (the per-layer gradients, so they need not be concatenated)."""
     mu_np, sigma_np, eps_np = mu.numpy(), sigma.numpy(), eps.numpy()
     start = 0
     for g in grads:
         n = g.shape[1]
-        _bgd_update(mu_np[start:start + n], sigma_np[start:start + n], g.contiguous().numpy(), eps_np[:, start:start + n], float(eta))
+        _bgd_update(
+            mu_np[start : start + n],
+            sigma_np[start : start + n],
+            g.contiguous().numpy(),
+            eps_np[:, start : start + n],
+            float(eta),
+        )
         start += n
     if start != mu.numel():
         raise ValueError(f"gradient blocks cover {start} of {mu.numel()} parameters")

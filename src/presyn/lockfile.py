@@ -45,10 +45,17 @@ def dependency_section(pyproject: str | Path | None = None, lock_input: str | Pa
     lock_input = Path(lock_input) if lock_input is not None else REPO / LOCK_INPUT
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     extras = project.get("optional-dependencies", {})
-    inp = [l.split("#", 1)[0].strip() for l in lock_input.read_text(encoding="utf-8").splitlines()] \
-        if lock_input.is_file() else []
-    return {"requires-python": project.get("requires-python"), "dependencies": project.get("dependencies", []),
-            "optional-dependencies": {e: extras.get(e, []) for e in EXTRAS}, "cpu.in": [l for l in inp if l]}
+    inp = (
+        [l.split("#", 1)[0].strip() for l in lock_input.read_text(encoding="utf-8").splitlines()]
+        if lock_input.is_file()
+        else []
+    )
+    return {
+        "requires-python": project.get("requires-python"),
+        "dependencies": project.get("dependencies", []),
+        "optional-dependencies": {e: extras.get(e, []) for e in EXTRAS},
+        "cpu.in": [l for l in inp if l],
+    }
 
 
 def pyproject_digest(pyproject: str | Path | None = None, lock_input: str | Path | None = None) -> str:
@@ -105,8 +112,9 @@ def compare_packages(expected: dict[str, str | None], actual: dict[str, str | No
     """{package: [expected, actual]} for every package of ``expected`` whose version differs in ``actual``
     (a package missing on one side is ``None`` there)."""
     actual = {canonical(k): v for k, v in actual.items()}
-    return {k: [v, actual.get(k)] for k, v in sorted((canonical(k), v) for k, v in expected.items())
-            if actual.get(k) != v}
+    return {
+        k: [v, actual.get(k)] for k, v in sorted((canonical(k), v) for k, v in expected.items()) if actual.get(k) != v
+    }
 
 
 def install_record() -> dict | None:
@@ -133,7 +141,9 @@ def _environment(lock: str | None, packages: bool) -> dict:
     rec: dict = {"lock_file": LOCK, "lock_sha256": None, "matches_lock": None, "differs_from_lock": {}}
     install = install_record()
     if install is not None:
-        rec["install"] = {k: install.get(k) for k in ("mode", "lock_sha256", "freeze_sha256", "freeze_file") if k in install}
+        rec["install"] = {
+            k: install.get(k) for k in ("mode", "lock_sha256", "freeze_sha256", "freeze_file") if k in install
+        }
     if not path.is_file():
         return rec
     locked = parse_lock(path)

@@ -87,7 +87,9 @@ class SynapticMLP:
                 acts.append(h)
         return Forward(acts, h)
 
-    def backward(self, fwd: Forward, y: torch.Tensor, w_eff: torch.Tensor, grad_w: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def backward(
+        self, fwd: Forward, y: torch.Tensor, w_eff: torch.Tensor, grad_w: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Mean cross-entropy gradients wrt the effective weights (into flat ``grad_w``) and biases.
 
         Returns (loss, bias gradients). ``grad_w`` is filled in place.

@@ -91,8 +91,15 @@ def standard_update(w: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.
     return u
 
 
-def presyn_update(w: torch.Tensor, p: torch.Tensor, x: torch.Tensor, y: torch.Tensor, rule: PerceptronRule,
-                  generator: torch.Generator | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
+def presyn_update(
+    w: torch.Tensor,
+    p: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    rule: PerceptronRule,
+    generator: torch.Generator | None = None,
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
     """One averaged update of the stochastic perceptron in place (w, p: (R, N)); returns u.
 
     ``mask`` (R, B, N) may be given (tests); otherwise one Bernoulli(p) mask per pattern is drawn.
@@ -115,9 +122,18 @@ def rule_constants(rule: PerceptronRule) -> dict:
     |u| >= the next float64 above g_lim (exactly the same test for float64 u). p_up and p_down enter as their
     float32 values, as the perceptron has always run them (its former torch.where(.., p_up, -p_down) of two
     Python floats was a float32 tensor): the recorded Fig 5 runs keep their numbers bit for bit."""
-    return dict(lr=1.0, weight_decay=0.0, p_up=_as_float32(rule.p_up), p_down=_as_float32(rule.p_down),
-                g_lim=math.nextafter(rule.g_lim, math.inf), p_min=rule.p_min, p_max=rule.p_max, p_freeze=rule.p_freeze,
-                modulation=rule.modulation, learn_p=True)
+    return dict(
+        lr=1.0,
+        weight_decay=0.0,
+        p_up=_as_float32(rule.p_up),
+        p_down=_as_float32(rule.p_down),
+        g_lim=math.nextafter(rule.g_lim, math.inf),
+        p_min=rule.p_min,
+        p_max=rule.p_max,
+        p_freeze=rule.p_freeze,
+        modulation=rule.modulation,
+        learn_p=True,
+    )
 
 
 def _as_float32(x: float) -> float:
@@ -125,8 +141,15 @@ def _as_float32(x: float) -> float:
 
 
 @torch.no_grad()
-def accuracy(kind: str, w: torch.Tensor, p: torch.Tensor | None, x: torch.Tensor, y: torch.Tensor,
-             n_samples: int = 10, generator: torch.Generator | None = None) -> torch.Tensor:
+def accuracy(
+    kind: str,
+    w: torch.Tensor,
+    p: torch.Tensor | None,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    n_samples: int = 10,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Per-repetition accuracy (R,) on patterns x (R, M, N), labels y (R, M).
 
     standard: sign(x . w) == y. presyn: the sign of the summed signs of ``n_samples`` sampled
@@ -146,8 +169,16 @@ def accuracy(kind: str, w: torch.Tensor, p: torch.Tensor | None, x: torch.Tensor
     return (out == y).float().mean(1)
 
 
-def run(kind: str, tasks: Tasks, passes: int, batch_size: int, rule: PerceptronRule | None = None,
-        eval_samples: int = 10, eval_every: int = 1, generator: torch.Generator | None = None) -> tuple[pd.DataFrame, dict]:
+def run(
+    kind: str,
+    tasks: Tasks,
+    passes: int,
+    batch_size: int,
+    rule: PerceptronRule | None = None,
+    eval_samples: int = 10,
+    eval_every: int = 1,
+    generator: torch.Generator | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """Train one method on all tasks in order. Every task is evaluated before learning and after
     each task's last pass; task 1 also after every ``eval_every`` passes (Fig 5b; 0 = task ends only).
 
@@ -167,14 +198,18 @@ def run(kind: str, tasks: Tasks, passes: int, batch_size: int, rule: PerceptronR
     last: list[torch.Tensor] = []  # per-task accuracies (R,) of the latest evaluation
 
     def measure(epoch: int, task_trained: int, pass_in_task: int, n_eval: int = T) -> None:
-        last[:n_eval] = [accuracy(kind, w, p, tasks.x[:, t], tasks.y[:, t], eval_samples, generator) for t in range(n_eval)]
+        last[:n_eval] = [
+            accuracy(kind, w, p, tasks.x[:, t], tasks.y[:, t], eval_samples, generator) for t in range(n_eval)
+        ]
         values = {str(t + 1): ("accuracy", last[t]) for t in range(n_eval)}
         frozen = (p >= rule.p_freeze).float().mean(1) if kind == "presyn" else torch.zeros(R)
         extra = [("mean_p", p.mean(1)), ("fraction_frozen", frozen), ("mean_abs_w", w.abs().mean(1))]
         ids = {"task_trained": task_trained, "pass": pass_in_task, "epoch": epoch}
         for task, (metric, vals) in [*values.items(), *(("all", m) for m in extra)]:
-            rows.extend({"repetition": r, **ids, "task": task, "metric": metric, "value": float(v)}
-                        for r, v in enumerate(vals.tolist()))
+            rows.extend(
+                {"repetition": r, **ids, "task": task, "metric": metric, "value": float(v)}
+                for r, v in enumerate(vals.tolist())
+            )
 
     measure(0, 0, 0)
     epoch, t0 = 0, time.perf_counter()
@@ -192,9 +227,15 @@ def run(kind: str, tasks: Tasks, passes: int, batch_size: int, rule: PerceptronR
                 measure(epoch, t + 1, k)  # every task after each task
             elif eval_every and k % eval_every == 0:
                 measure(epoch, t + 1, k, n_eval=1)  # task 1 only in between (Fig 5b)
-        log.info("perceptron %s: task %d/%d learned, task-1 accuracy %.3f, mean accuracy so far %.3f [%.1fs]", kind,
-                 t + 1, T, float(last[0].mean()),
-                 float(torch.stack(last[: t + 1]).mean()), time.perf_counter() - t0)
+        log.info(
+            "perceptron %s: task %d/%d learned, task-1 accuracy %.3f, mean accuracy so far %.3f [%.1fs]",
+            kind,
+            t + 1,
+            T,
+            float(last[0].mean()),
+            float(torch.stack(last[: t + 1]).mean()),
+            time.perf_counter() - t0,
+        )
     return pd.DataFrame(rows), {"w": w.clone(), "p": p.clone()}
 
 
@@ -213,13 +254,26 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device | str = 
     from presyn.training import save_run
 
     torch.manual_seed(spec["seed"])
-    tasks = make_tasks(spec["repetitions"], spec["n_tasks"], spec["n_patterns"], spec["n_inputs"],
-                       torch.Generator().manual_seed(spec["seed"]))
+    tasks = make_tasks(
+        spec["repetitions"],
+        spec["n_tasks"],
+        spec["n_patterns"],
+        spec["n_inputs"],
+        torch.Generator().manual_seed(spec["seed"]),
+    )
     masks = torch.Generator().manual_seed(spec["seed"] + 2)
     model = spec["model"]
     t0 = time.perf_counter()
-    df, state = run(model["kind"], tasks, spec["passes"], spec["batch_size"], rule_from(model),
-                    spec["eval_samples"], spec.get("eval_every", 1), masks)
+    df, state = run(
+        model["kind"],
+        tasks,
+        spec["passes"],
+        spec["batch_size"],
+        rule_from(model),
+        spec["eval_samples"],
+        spec.get("eval_every", 1),
+        masks,
+    )
     seconds = time.perf_counter() - t0
     ids = {k: spec[k] for k in ("experiment", "method", "benchmark", "seed")}
     df = pd.concat([pd.DataFrame({k: [v] * len(df) for k, v in ids.items()}), df], axis=1)

@@ -30,15 +30,36 @@ from presyn.io import atomic_path  # noqa: E402
 BLUE, ORANGE, GREY, LIGHT_GREY = "#0072B2", "#E69F00", "#8C8C8C", "#C8C8C8"
 SKY_BLUE, PURPLE, GREEN, VERMILLION, BLACK = "#56B4E9", "#CC79A7", "#009E73", "#D55E00", "#000000"
 PALETTE = {
-    "presyn": BLUE, "after": BLUE, "true": BLUE, "presyn-uniform": BLUE, "ablation-full": BLUE,
-    "fixedp": ORANGE, "ablation-fixedP": ORANGE, "ablation-fixedPfixedNorm": ORANGE,
-    "deterministic": GREY, "no_consolidation": GREY, "standard": GREY,
-    "before": LIGHT_GREY, "shuffled": LIGHT_GREY, "random": LIGHT_GREY, "random_mean": LIGHT_GREY,
-    "low_p": SKY_BLUE, "lowp_first": SKY_BLUE,
-    "high_p": PURPLE, "frozen": PURPLE,
-    "bgd": GREEN, "ewc": VERMILLION,
-    "joint": BLACK, "ltp": BLACK, "ltd": BLACK, "all": BLACK, "fit": BLACK,
-    "ablation-noFreeze": BLUE, "ablation-noFreezeNoMod": BLUE, "ablation-noMod": BLUE, "ablation-noNorm": BLUE,
+    "presyn": BLUE,
+    "after": BLUE,
+    "true": BLUE,
+    "presyn-uniform": BLUE,
+    "ablation-full": BLUE,
+    "fixedp": ORANGE,
+    "ablation-fixedP": ORANGE,
+    "ablation-fixedPfixedNorm": ORANGE,
+    "deterministic": GREY,
+    "no_consolidation": GREY,
+    "standard": GREY,
+    "before": LIGHT_GREY,
+    "shuffled": LIGHT_GREY,
+    "random": LIGHT_GREY,
+    "random_mean": LIGHT_GREY,
+    "low_p": SKY_BLUE,
+    "lowp_first": SKY_BLUE,
+    "high_p": PURPLE,
+    "frozen": PURPLE,
+    "bgd": GREEN,
+    "ewc": VERMILLION,
+    "joint": BLACK,
+    "ltp": BLACK,
+    "ltd": BLACK,
+    "all": BLACK,
+    "fit": BLACK,
+    "ablation-noFreeze": BLUE,
+    "ablation-noFreezeNoMod": BLUE,
+    "ablation-noMod": BLUE,
+    "ablation-noNorm": BLUE,
 }
 
 LABELS = {
@@ -77,21 +98,36 @@ def layer_name(layer: int) -> str:
 
 
 # One font scale (points): every text of every figure is one of these sizes.
-FONT_SMALL = 7     # tick labels, legends, annotations, stars, notes
-FONT_NORMAL = 8    # axis labels, panel titles
-FONT_LARGE = 9     # figure title
-FONT_LETTER = 10   # panel letters (bold)
+FONT_SMALL = 7  # tick labels, legends, annotations, stars, notes
+FONT_NORMAL = 8  # axis labels, panel titles
+FONT_LARGE = 9  # figure title
+FONT_LETTER = 10  # panel letters (bold)
 FONT_SIZES = (FONT_SMALL, FONT_NORMAL, FONT_LARGE, FONT_LETTER)
 
 
 def style() -> None:
     sns.set_theme(context="paper", style="ticks")
-    plt.rcParams.update({"axes.spines.top": False, "axes.spines.right": False, "pdf.fonttype": 42,
-                         "savefig.bbox": "tight", "figure.dpi": 100, "font.size": FONT_NORMAL,
-                         "axes.labelsize": FONT_NORMAL, "axes.titlesize": FONT_NORMAL, "xtick.labelsize": FONT_SMALL,
-                         "ytick.labelsize": FONT_SMALL, "legend.fontsize": FONT_SMALL, "legend.title_fontsize": FONT_SMALL,
-                         "figure.titlesize": FONT_LARGE, "axes.linewidth": 0.8, "lines.linewidth": 1.3,
-                         "lines.markersize": 4, "errorbar.capsize": 2})
+    plt.rcParams.update(
+        {
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "pdf.fonttype": 42,
+            "savefig.bbox": "tight",
+            "figure.dpi": 100,
+            "font.size": FONT_NORMAL,
+            "axes.labelsize": FONT_NORMAL,
+            "axes.titlesize": FONT_NORMAL,
+            "xtick.labelsize": FONT_SMALL,
+            "ytick.labelsize": FONT_SMALL,
+            "legend.fontsize": FONT_SMALL,
+            "legend.title_fontsize": FONT_SMALL,
+            "figure.titlesize": FONT_LARGE,
+            "axes.linewidth": 0.8,
+            "lines.linewidth": 1.3,
+            "lines.markersize": 4,
+            "errorbar.capsize": 2,
+        }
+    )
 
 
 def stars(p: float) -> str:
@@ -157,8 +193,12 @@ def mark_not_reproduced(ax, ids) -> None:
     import os
 
     what = ids[0] if len(ids) == 1 else f"{len(ids)} items {os.path.commonprefix(ids).rstrip('._')}*"
-    lines = textwrap.wrap(f"{NOT_REPRODUCED_PREFIX} {what}", width=max(20, int(width_pt / (0.62 * size))),
-                          break_on_hyphens=False, break_long_words=False)
+    lines = textwrap.wrap(
+        f"{NOT_REPRODUCED_PREFIX} {what}",
+        width=max(20, int(width_pt / (0.62 * size))),
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
     ax.set_title("\n".join(lines) + (f"\n{title}" if title else ""), fontsize=ax.title.get_fontsize())
 
 
@@ -173,9 +213,11 @@ def not_reproduced(figure: str, stats_df, published, panels: dict[str, str]) -> 
     from presyn import scorecard
 
     pub = scorecard.load_published(published) if not isinstance(published, dict) else published
-    items = {"tolerances": pub.get("tolerances") or {},
-             "numbers": [it for it in pub.get("numbers") or [] if it.get("figure") == figure and it["id"] in panels],
-             "claims": [it for it in pub.get("claims") or [] if it.get("figure") == figure and it["id"] in panels]}
+    items = {
+        "tolerances": pub.get("tolerances") or {},
+        "numbers": [it for it in pub.get("numbers") or [] if it.get("figure") == figure and it["id"] in panels],
+        "claims": [it for it in pub.get("claims") or [] if it.get("figure") == figure and it["id"] in panels],
+    }
     card = scorecard.scorecard(items, stats_df)
     out: dict[str, list[str]] = {}
     for _, r in card.iterrows():
@@ -220,8 +262,17 @@ def panel_letter(ax, letter: str) -> None:
     """Mark ``ax`` with a bold panel letter. Where it goes is decided once the figure is laid out
     (:func:`place_panel_letters`, run by :func:`tight_layout` and :func:`save`): at the panel's left edge (its
     y label or tick labels included), level with the top of the axes, raised above anything it would cover."""
-    ax.text(-0.15, 1.05, letter, transform=ax.transAxes, fontsize=FONT_LETTER, fontweight="bold", va="bottom", ha="left",
-            gid=PANEL_LETTER_GID)
+    ax.text(
+        -0.15,
+        1.05,
+        letter,
+        transform=ax.transAxes,
+        fontsize=FONT_LETTER,
+        fontweight="bold",
+        va="bottom",
+        ha="left",
+        gid=PANEL_LETTER_GID,
+    )
 
 
 def panel_letters(fig) -> list:
@@ -266,7 +317,12 @@ def _obstacles(fig, renderer, own) -> list:
         leg = ax.get_legend()
         if leg is not None and leg.get_visible():
             boxes.append(leg.get_window_extent(renderer))
-        if ax.get_visible() and ax.axison and ax is not own.axes and ax.get_position().bounds != own.axes.get_position().bounds:
+        if (
+            ax.get_visible()
+            and ax.axison
+            and ax is not own.axes
+            and ax.get_position().bounds != own.axes.get_position().bounds
+        ):
             boxes.append(ax.bbox)
     return [b for b in boxes if b.width > 0 and b.height > 0]
 
@@ -366,8 +422,12 @@ def text_collisions(fig) -> list[tuple[str, str]]:
     texts = text_artists(fig)
     boxes = [t.get_window_extent(renderer) for t in texts]
     polys = [_text_polygon(t, renderer) for t in texts]
-    return [(texts[i].get_text(), texts[j].get_text()) for i in range(len(texts)) for j in range(i + 1, len(texts))
-            if _overlap(boxes[i], boxes[j]) and _polygons_overlap(polys[i], polys[j])]
+    return [
+        (texts[i].get_text(), texts[j].get_text())
+        for i in range(len(texts))
+        for j in range(i + 1, len(texts))
+        if _overlap(boxes[i], boxes[j]) and _polygons_overlap(polys[i], polys[j])
+    ]
 
 
 FOOTNOTE_GID = "footnote"
@@ -387,8 +447,11 @@ def tight_layout(fig, **kwargs) -> None:
     if "rect" not in kwargs and ((fig._suptitle is not None and fig._suptitle.get_text()) or notes):
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
-        top = (fig._suptitle.get_window_extent(renderer).height / fig.bbox.height
-               if fig._suptitle is not None and fig._suptitle.get_text() else 0.0)
+        top = (
+            fig._suptitle.get_window_extent(renderer).height / fig.bbox.height
+            if fig._suptitle is not None and fig._suptitle.get_text()
+            else 0.0
+        )
         bottom = max((t.get_window_extent(renderer).height / fig.bbox.height for t in notes), default=0.0)
         kwargs["rect"] = (0, 1.4 * bottom + (0.01 if notes else 0.0), 1, 1 - 1.6 * top)
     fig.tight_layout(**kwargs)

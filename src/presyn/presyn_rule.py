@@ -34,9 +34,21 @@ CONSTANTS = ("lr", "p_up", "p_down", "g_lim", "p_min", "p_freeze", "weight_decay
 
 
 def update(
-    w: torch.Tensor, p: torch.Tensor, grad: torch.Tensor, scale: torch.Tensor | None = None, *,
-    lr: float, p_up: float, p_down: float, g_lim: float, p_min: float, p_freeze: float,
-    weight_decay: float, modulation: bool, learn_p: bool, p_max: float = 1.0,
+    w: torch.Tensor,
+    p: torch.Tensor,
+    grad: torch.Tensor,
+    scale: torch.Tensor | None = None,
+    *,
+    lr: float,
+    p_up: float,
+    p_down: float,
+    g_lim: float,
+    p_min: float,
+    p_freeze: float,
+    weight_decay: float,
+    modulation: bool,
+    learn_p: bool,
+    p_max: float = 1.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """New (w, p) after one step; g = grad * scale (or grad when ``scale`` is None) is dL/dw_bar."""
     g = grad if scale is None else grad * scale
@@ -56,7 +68,9 @@ _COMPILED: dict[str, Callable] = {}
 
 def compile_cache_dir() -> None:
     """torch.compile's cache under $PRESYN_CACHE (default .cache), shared across jobs, unless already set."""
-    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(os.environ.get("PRESYN_CACHE", ".cache")).resolve() / "torchinductor"))
+    os.environ.setdefault(
+        "TORCHINDUCTOR_CACHE_DIR", str(Path(os.environ.get("PRESYN_CACHE", ".cache")).resolve() / "torchinductor")
+    )
 
 
 def compiled() -> Callable:
@@ -69,7 +83,9 @@ def compiled() -> Callable:
 
 # ------------------------------------------------------------------------------------- numba (CPU)
 @numba.njit(cache=True, nogil=True, boundscheck=False)
-def _loop(w, p, grad, scale, lr, p_up, p_down, g_lim, p_min, p_max, p_freeze, weight_decay, modulation, learn_p):  # pragma: no cover
+def _loop(
+    w, p, grad, scale, lr, p_up, p_down, g_lim, p_min, p_max, p_freeze, weight_decay, modulation, learn_p
+):  # pragma: no cover
     lr, wd = F32(lr), F32(weight_decay)
     up_plus_down, down = F32(p_up + p_down), F32(p_down)
     g_lim32, p_min32, p_max32, freeze32 = F32(g_lim), F32(p_min), F32(p_max), F32(p_freeze)
@@ -89,14 +105,44 @@ def _loop(w, p, grad, scale, lr, p_up, p_down, g_lim, p_min, p_max, p_freeze, we
 
 def _flat(t: torch.Tensor) -> np.ndarray:
     if t.dtype != torch.float32 or t.device.type != "cpu" or not t.is_contiguous():
-        raise ValueError(f"the numba rule takes contiguous float32 CPU tensors, not {t.dtype} on {t.device}"
-                         f"{'' if t.is_contiguous() else ' (non-contiguous)'}")
+        raise ValueError(
+            f"the numba rule takes contiguous float32 CPU tensors, not {t.dtype} on {t.device}"
+            f"{'' if t.is_contiguous() else ' (non-contiguous)'}"
+        )
     return t.view(-1).numpy()
 
 
-def update_loop_(w: torch.Tensor, p: torch.Tensor, grad: torch.Tensor, scale: torch.Tensor, *, lr: float, p_up: float,
-                 p_down: float, g_lim: float, p_min: float, p_freeze: float, weight_decay: float, modulation: bool,
-                 learn_p: bool, p_max: float = 1.0) -> None:
+def update_loop_(
+    w: torch.Tensor,
+    p: torch.Tensor,
+    grad: torch.Tensor,
+    scale: torch.Tensor,
+    *,
+    lr: float,
+    p_up: float,
+    p_down: float,
+    g_lim: float,
+    p_min: float,
+    p_freeze: float,
+    weight_decay: float,
+    modulation: bool,
+    learn_p: bool,
+    p_max: float = 1.0,
+) -> None:
     """``update`` in place on contiguous float32 CPU tensors of any (equal) shape: one numba pass."""
-    _loop(_flat(w), _flat(p), _flat(grad), _flat(scale), float(lr), float(p_up), float(p_down), float(g_lim),
-          float(p_min), float(p_max), float(p_freeze), float(weight_decay), bool(modulation), bool(learn_p))
+    _loop(
+        _flat(w),
+        _flat(p),
+        _flat(grad),
+        _flat(scale),
+        float(lr),
+        float(p_up),
+        float(p_down),
+        float(g_lim),
+        float(p_min),
+        float(p_max),
+        float(p_freeze),
+        float(weight_decay),
+        bool(modulation),
+        bool(learn_p),
+    )

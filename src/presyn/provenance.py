@@ -39,11 +39,24 @@ def code_version(exclude: Iterable[str | Path] = (), root: str | Path | None = N
         if p.is_relative_to(root):
             specs.append(f":(exclude,top){p.relative_to(root).as_posix()}")
     try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        )
         if commit.returncode == 0:
-            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no",
-                                    *(["--", ".", *specs] if specs else [])],
-                                   capture_output=True, text=True, timeout=5)
+            dirty = subprocess.run(
+                [
+                    "git",
+                    "-C",
+                    str(root),
+                    "status",
+                    "--porcelain",
+                    "--untracked-files=no",
+                    *(["--", ".", *specs] if specs else []),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=5,
+            )
             return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         pass

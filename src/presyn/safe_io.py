@@ -49,8 +49,10 @@ def check_plain(obj: Any, where: str = "", allowed: tuple[type, ...] = ()) -> No
                 raise TypeError(f"{where or 'value'}: dict key {k!r} is not a string or an integer")
             check_plain(v, f"{where}[{k!r}]", allowed)
         return
-    raise TypeError(f"{where or 'value'}: {type(obj).__module__}.{type(obj).__qualname__} is not plain data "
-                    "(tensors, numbers, strings, lists, tuples, dicts)")
+    raise TypeError(
+        f"{where or 'value'}: {type(obj).__module__}.{type(obj).__qualname__} is not plain data "
+        "(tensors, numbers, strings, lists, tuples, dicts)"
+    )
 
 
 def torch_save(obj: Any, path: str | os.PathLike, allowed: tuple[type, ...] = ()) -> None:
@@ -70,7 +72,9 @@ def torch_load(path: str | os.PathLike, map_location: Any = None, allowed: Itera
         m = re.search(r"WeightsUnpickler error: (.*)", text)
         detail = m.group(1).split(" Please use")[0].strip() if m else text.splitlines()[0]
         if re.search(r"GLOBAL|global|reduce|allowlisted|persistent", detail):
-            raise UnsafeFileError(f"{path}: refused: it holds objects other than tensors and plain data ({detail}); "
-                                  "this code writes only plain data there, so the file was written by other (or older) "
-                                  "code or crafted; nothing in it was run") from None
+            raise UnsafeFileError(
+                f"{path}: refused: it holds objects other than tensors and plain data ({detail}); "
+                "this code writes only plain data there, so the file was written by other (or older) "
+                "code or crafted; nothing in it was run"
+            ) from None
         raise

@@ -23,13 +23,27 @@ import yaml
 from presyn import scorecard as sc
 
 # one section per figure and table, in the paper's order, then the extras
-SECTIONS = [("fig1", "Fig 1"), ("fig2", "Fig 2"), ("fig3", "Fig 3"), ("fig4", "Fig 4"), ("fig5", "Fig 5"),
-            ("appfig1", "App. fig 1"), ("appfig2", "App. fig 2"), ("appfig3", "App. fig 3"), ("appfig4", "App. fig 4"),
-            ("apptable1", "App. table 1"), ("appfig_robustness", "Extra: model robustness"),
-            ("perceptron_capacity", "Extra: perceptron near capacity"), ("sparsity_cutoffs", "Extra: importance cut-offs")]
+SECTIONS = [
+    ("fig1", "Fig 1"),
+    ("fig2", "Fig 2"),
+    ("fig3", "Fig 3"),
+    ("fig4", "Fig 4"),
+    ("fig5", "Fig 5"),
+    ("appfig1", "App. fig 1"),
+    ("appfig2", "App. fig 2"),
+    ("appfig3", "App. fig 3"),
+    ("appfig4", "App. fig 4"),
+    ("apptable1", "App. table 1"),
+    ("appfig_robustness", "Extra: model robustness"),
+    ("perceptron_capacity", "Extra: perceptron near capacity"),
+    ("sparsity_cutoffs", "Extra: importance cut-offs"),
+]
 SECTION_TITLE = dict(SECTIONS)
-REASONS = {"measured": "measured", "unexplained": "unexplained",
-           "not_public": "not reproducible from the authors' public code"}
+REASONS = {
+    "measured": "measured",
+    "unexplained": "unexplained",
+    "not_public": "not reproducible from the authors' public code",
+}
 NOTE_COLUMNS = ["replication", "evidence", "explanation", "miss_reason", "miss_finding", "miss_see"]
 OP_WORDS = {"<": "below", ">": "above", "<=": "at most", ">=": "at least", "~": "within the margin of"}
 
@@ -157,13 +171,20 @@ def explain_check(chk: dict, stats: pd.DataFrame) -> str:
     if "above" in chk or "tost" in chk:
         _, found, _, _ = sc._summary_test(chk, stats)
         m = re.search(r"= (\S+) \(SE (\S+), df (\S+)\).*?p = (\S+)", found)
-        a, b = (o if isinstance(o, (int, float)) else sc.resolve(stats, o).source for o in chk["above" if "above" in chk else "tost"])
+        a, b = (
+            o if isinstance(o, (int, float)) else sc.resolve(stats, o).source
+            for o in chk["above" if "above" in chk else "tost"]
+        )
         diff, p = (m.group(1), m.group(4)) if m else ("?", "?")
         if "tost" in chk:
-            return (f"{_label(str(a))} and {_label(str(b))} differ by {diff}; equivalence within ±{float(chk['margin']):g} "
-                    f"is not shown (two one-sided tests, p = {p}, needs p < {float(chk['alpha']):g})")
-        return (f"{_label(str(a))} - {_label(str(b))} = {diff} is not shown to exceed {float(chk.get('margin', 0)):g} "
-                f"(one-sided Welch test, p = {p}, needs p < {float(chk['alpha']):g})")
+            return (
+                f"{_label(str(a))} and {_label(str(b))} differ by {diff}; equivalence within ±{float(chk['margin']):g} "
+                f"is not shown (two one-sided tests, p = {p}, needs p < {float(chk['alpha']):g})"
+            )
+        return (
+            f"{_label(str(a))} - {_label(str(b))} = {diff} is not shown to exceed {float(chk.get('margin', 0)):g} "
+            f"(one-sided Welch test, p = {p}, needs p < {float(chk['alpha']):g})"
+        )
     left = sc.resolve(stats, chk["left"])
     if "right" in chk:
         right = sc.resolve(stats, chk["right"])
@@ -171,8 +192,9 @@ def explain_check(chk: dict, stats: pd.DataFrame) -> str:
     else:
         r_txt = f"{float(chk['value']):g}"
     m = float(chk.get("margin", 0.0))
-    return (f"{_label(left.source)} = {_g(left.value)} is not {OP_WORDS[chk['op']]} {r_txt}"
-            + (f" (margin {m:g})" if m else ""))
+    return f"{_label(left.source)} = {_g(left.value)} is not {OP_WORDS[chk['op']]} {r_txt}" + (
+        f" (margin {m:g})" if m else ""
+    )
 
 
 # ----------------------------------------------------------------------------- annotating the card
@@ -239,8 +261,9 @@ def miss_line(r: pd.Series) -> tuple[str, str, str]:
     finding = _s(r.get("miss_finding"))
     if not finding:
         if r["kind"] == "number":
-            finding = (f"{_plain_statement(r)}: ours {sc._ours_cell(r)} against the published {sc._pub_cell(r)} "
-                       f"({r['unit']}).")
+            finding = (
+                f"{_plain_statement(r)}: ours {sc._ours_cell(r)} against the published {sc._pub_cell(r)} ({r['unit']})."
+            )
         else:
             finding = f"{_plain_statement(r)}: " + (_s(r.get("explanation")) or _s(r["detail"])) + "."
     reason = REASONS.get(_s(r.get("miss_reason")), "unexplained (no note yet)")
@@ -309,8 +332,9 @@ def _row_html(r: pd.Series) -> str:
     if earlier:
         extra.append(f"earlier rule: {e(earlier)}")
     found = _s(r.get("explanation"))
-    found_html = (f"<b>{e(found)}</b><div class='small'>check: {e(_s(r['detail']))}</div>" if found
-                  else e(_s(r["detail"])))
+    found_html = (
+        f"<b>{e(found)}</b><div class='small'>check: {e(_s(r['detail']))}</div>" if found else e(_s(r["detail"]))
+    )
     if kind == "number":
         pub = e(sc._pub_cell(r)) + (f" {e(_s(r['unit']))}" if _s(r["unit"]) not in ("", "fraction") else "")
         ours = e(sc._ours_cell(r).split(" (n=")[0])
@@ -319,10 +343,12 @@ def _row_html(r: pd.Series) -> str:
             ours += f"<div class='small'>diff {e(diff)}</div>"
     else:
         pub, ours = "<span class='small'>claim</span>", ""
-    return (f"<tr id='{anchor(r['id'])}'><td><a href='#{anchor(r['id'])}'>{e(_s(r['id']))}</a></td>"
-            f"<td>{what}<div class='small'>{' · '.join(extra)}</div></td><td>{pub}</td><td>{ours}</td>"
-            f"<td>{e(_evidence_text(r))}{flag_html}</td><td class='{_vclass(r['verdict'])}'>{e(_s(r['verdict']))}</td>"
-            f"<td>{found_html}</td></tr>")
+    return (
+        f"<tr id='{anchor(r['id'])}'><td><a href='#{anchor(r['id'])}'>{e(_s(r['id']))}</a></td>"
+        f"<td>{what}<div class='small'>{' · '.join(extra)}</div></td><td>{pub}</td><td>{ours}</td>"
+        f"<td>{e(_evidence_text(r))}{flag_html}</td><td class='{_vclass(r['verdict'])}'>{e(_s(r['verdict']))}</td>"
+        f"<td>{found_html}</td></tr>"
+    )
 
 
 def _tally(rows: pd.DataFrame) -> dict[str, int]:
@@ -331,13 +357,17 @@ def _tally(rows: pd.DataFrame) -> dict[str, int]:
 
 def _counts_table_html(card: pd.DataFrame) -> str:
     c = sc.distinct_counts(card)
-    rows = ["<table class='counts' id='counts'><tr><th></th><th>distinct tests</th><th>reproduced</th><th>close</th>"
-            "<th>not reproduced</th><th>not run</th><th>repeats (not counted)</th><th>superseded (not counted)</th></tr>"]
+    rows = [
+        "<table class='counts' id='counts'><tr><th></th><th>distinct tests</th><th>reproduced</th><th>close</th>"
+        "<th>not reproduced</th><th>not run</th><th>repeats (not counted)</th><th>superseded (not counted)</th></tr>"
+    ]
     for kind, label in (("number", "published numbers"), ("claim", "qualitative claims")):
         d, cur = c[kind], c[kind]["current"]
-        rows.append(f"<tr><td>{label}</td><td>{d['n_current']}</td><td>{cur[sc.REPRODUCED]}</td><td>{cur[sc.CLOSE]}</td>"
-                    f"<td>{cur[sc.NOT_REPRODUCED]}</td><td>{cur[sc.NOT_RUN]}</td><td>{d['duplicates']}</td>"
-                    f"<td>{d['n_superseded']}</td></tr>")
+        rows.append(
+            f"<tr><td>{label}</td><td>{d['n_current']}</td><td>{cur[sc.REPRODUCED]}</td><td>{cur[sc.CLOSE]}</td>"
+            f"<td>{cur[sc.NOT_REPRODUCED]}</td><td>{cur[sc.NOT_RUN]}</td><td>{d['duplicates']}</td>"
+            f"<td>{d['n_superseded']}</td></tr>"
+        )
     return "".join(rows) + "</table>"
 
 
@@ -374,27 +404,41 @@ def _strip_tags(s: str) -> str:
     return re.sub(r"<[^>]+>", "", s).replace("&lt;", "<").replace("&gt;", ">")
 
 
-def to_html(card: pd.DataFrame, info: sc.RunInfo, figures: dict[str, str] | None = None,
-            rules: dict[str, str] | None = None, repo_url: str = "../") -> str:
+def to_html(
+    card: pd.DataFrame,
+    info: sc.RunInfo,
+    figures: dict[str, str] | None = None,
+    rules: dict[str, str] | None = None,
+    repo_url: str = "../",
+) -> str:
     """A self-contained page: header and counts, the Misses box, contents, one section per figure (thumbnail, its
     numbers and claims together), How to read this, Rules."""
     e = html.escape
     figures = figures or {}
-    out = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>"
-           "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Reproduction scorecard</title>",
-           f"<style>{CSS}</style></head><body>", "<h1 id='scorecard-title'>Reproduction scorecard</h1>",
-           "<p>Schug, Benzing &amp; Steger (eLife 2021), <i>Presynaptic stochasticity improves energy efficiency and "
-           "helps alleviate the stability-plasticity dilemma</i>: every published number and qualitative claim beside "
-           "ours. <a href='#how-to-read'>How to read this</a> · <a href='#rules'>Rules</a></p>"]
+    out = [
+        "<!DOCTYPE html>",
+        "<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Reproduction scorecard</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1 id='scorecard-title'>Reproduction scorecard</h1>",
+        "<p>Schug, Benzing &amp; Steger (eLife 2021), <i>Presynaptic stochasticity improves energy efficiency and "
+        "helps alleviate the stability-plasticity dilemma</i>: every published number and qualitative claim beside "
+        "ours. <a href='#how-to-read'>How to read this</a> · <a href='#rules'>Rules</a></p>",
+    ]
     b = sc.banner(info)
     if b:
         out.append(f"<div class='banner' id='toy-banner'>{e(b)}</div>")
-    out.append(f"<p class='summary' id='summary'><b>Run:</b> {e(info.run_label or 'paper protocol (config/config.yaml)')}"
-               f"; seeds {e(str(info.seeds))}<br>"
-               + (f"<b>Rebuilt from:</b> {e(info.source)} (tables of that run; stats and verdicts by this code)<br>"
-                  if info.source else "")
-               + f"<b>Code:</b> {e(info.code_version or '?')}; <b>generated</b> {e(info.generated)}<br>"
-               f"<b>Summary:</b> {e(sc.summary_line(card))}</p>")
+    out.append(
+        f"<p class='summary' id='summary'><b>Run:</b> {e(info.run_label or 'paper protocol (config/config.yaml)')}"
+        f"; seeds {e(str(info.seeds))}<br>"
+        + (
+            f"<b>Rebuilt from:</b> {e(info.source)} (tables of that run; stats and verdicts by this code)<br>"
+            if info.source
+            else ""
+        )
+        + f"<b>Code:</b> {e(info.code_version or '?')}; <b>generated</b> {e(info.generated)}<br>"
+        f"<b>Summary:</b> {e(sc.summary_line(card))}</p>"
+    )
     out.append(_counts_table_html(card))
     m = misses(card)
     out.append(f"<div class='misses' id='misses'><h2>Misses: {len(m)} distinct tests not reproduced</h2><ol>")
@@ -403,13 +447,20 @@ def to_html(card: pd.DataFrame, info: sc.RunInfo, figures: dict[str, str] | None
         title = SECTION_TITLE.get(rows[0]["figure"], rows[0]["figure"])
         link = f" · <a href='{e(repo_url + see)}'>{e(see)}</a>" if see else ""
         ids = ", ".join(f"<a href='#{anchor(r['id'])}'>{e(_s(r['id']))}</a>" for r in rows)
-        out.append(f"<li><b>{e(title)}</b> ({ids}) <span class='reason r-{e(key)}'>{e(reason)}</span> {e(finding)}{link}</li>")
+        out.append(
+            f"<li><b>{e(title)}</b> ({ids}) <span class='reason r-{e(key)}'>{e(reason)}</span> {e(finding)}{link}</li>"
+        )
     out.append("</ol>" + ("" if len(m) else "<p>None.</p>") + "</div>")
     sections = sections_of(card)
-    out.append("<nav class='toc' id='contents'><b>Contents</b><br>" + "<br>".join(
-        f"<a href='#figure-{e(f)}'>{e(t)}</a> <span class='small'>"
-        f"{e(', '.join(f'{n} {v}' for v, n in _tally(card[card['figure'] == f]).items()))}</span>"
-        for f, t in sections) + "<br><a href='#how-to-read'>How to read this</a><br><a href='#rules'>Rules</a></nav>")
+    out.append(
+        "<nav class='toc' id='contents'><b>Contents</b><br>"
+        + "<br>".join(
+            f"<a href='#figure-{e(f)}'>{e(t)}</a> <span class='small'>"
+            f"{e(', '.join(f'{n} {v}' for v, n in _tally(card[card['figure'] == f]).items()))}</span>"
+            for f, t in sections
+        )
+        + "<br><a href='#how-to-read'>How to read this</a><br><a href='#rules'>Rules</a></nav>"
+    )
     thumbs = sc._thumbnails({f: p for f, p in figures.items()})
     shown_figs = set()
     for f, title in sections + [(f, SECTION_TITLE.get(f, f)) for f in figures if f not in set(card["figure"])]:
@@ -421,31 +472,44 @@ def to_html(card: pd.DataFrame, info: sc.RunInfo, figures: dict[str, str] | None
         out.append(f"<section id='figure-{e(f)}'><h2>{e(title)} <span class='small'>({e(f)})</span></h2>")
         if f in figures:
             if f in thumbs:
-                out.append(f"<figure class='thumb' onclick=\"this.classList.toggle('big')\"><a href='#figure-{e(f)}'>"
-                           f"<img class='figure' alt='{e(f)}' src='data:image/png;base64,{thumbs[f]}'></a>"
-                           f"<figcaption>{e(title)} as rebuilt (click to enlarge)</figcaption></figure>")
+                out.append(
+                    f"<figure class='thumb' onclick=\"this.classList.toggle('big')\"><a href='#figure-{e(f)}'>"
+                    f"<img class='figure' alt='{e(f)}' src='data:image/png;base64,{thumbs[f]}'></a>"
+                    f"<figcaption>{e(title)} as rebuilt (click to enlarge)</figcaption></figure>"
+                )
             else:
                 out.append(f"<p><i>{e(str(figures[f]))} was not produced.</i></p>")
         out.append(f"<p>Scorecard items of {e(f)}: {e(tally)}.</p>")
         if len(rows):
-            out.append("<table class='items'><colgroup><col class='c-id'><col class='c-what'><col class='c-pub'>"
-                       "<col class='c-ours'><col class='c-n'><col class='c-v'><col class='c-found'></colgroup>"
-                       "<tr><th>id</th><th>what (source, rule, how it counts)</th><th>published</th>"
-                       "<th>ours (mean ± SEM)</th><th>n · unit</th><th>verdict</th><th>what we found</th></tr>")
+            out.append(
+                "<table class='items'><colgroup><col class='c-id'><col class='c-what'><col class='c-pub'>"
+                "<col class='c-ours'><col class='c-n'><col class='c-v'><col class='c-found'></colgroup>"
+                "<tr><th>id</th><th>what (source, rule, how it counts)</th><th>published</th>"
+                "<th>ours (mean ± SEM)</th><th>n · unit</th><th>verdict</th><th>what we found</th></tr>"
+            )
             ordered = pd.concat([rows[rows["kind"] == "number"], rows[rows["kind"] == "claim"]])
             out += [_row_html(r) for _, r in ordered.iterrows()]
             out.append("</table>")
         out.append("</section>")
-    out.append("<section id='how-to-read'><h2>How to read this</h2><ul>" + "".join(f"<li>{t}</li>" for t in HOW_TO_READ)
-               + "</ul></section>")
+    out.append(
+        "<section id='how-to-read'><h2>How to read this</h2><ul>"
+        + "".join(f"<li>{t}</li>" for t in HOW_TO_READ)
+        + "</ul></section>"
+    )
     if rules:
-        out.append("<section><h2 id='rules'>Rules</h2><ul>" + "".join(
-            f"<li><code>{e(k)}</code>: {e(v)}</li>" for k, v in rules.items()) + "</ul></section>")
+        out.append(
+            "<section><h2 id='rules'>Rules</h2><ul>"
+            + "".join(f"<li><code>{e(k)}</code>: {e(v)}</li>" for k, v in rules.items())
+            + "</ul></section>"
+        )
     else:
         out.append("<span id='rules'></span>")
     if info.disabled:
-        out.append("<p>Figures not built in this run: " + e(", ".join(f"{k} ({v})" for k, v in sorted(info.disabled.items())))
-                   + ".</p>")
+        out.append(
+            "<p>Figures not built in this run: "
+            + e(", ".join(f"{k} ({v})" for k, v in sorted(info.disabled.items())))
+            + ".</p>"
+        )
     if info.stats_missing:
         out.append("<p>Stats files expected but absent: " + e(", ".join(info.stats_missing)) + "</p>")
     out.append("<p class='small'>Stats files read: " + e(", ".join(info.stats_read) or "none") + "</p></body></html>")
@@ -459,55 +523,80 @@ def _md(s: Any) -> str:
     return _s(s).replace("\n", " ").replace("|", "\\|")
 
 
-def to_markdown(card: pd.DataFrame, info: sc.RunInfo, figures: dict[str, str] | None = None,
-                rules: dict[str, str] | None = None, repo_url: str = "../") -> str:
+def to_markdown(
+    card: pd.DataFrame,
+    info: sc.RunInfo,
+    figures: dict[str, str] | None = None,
+    rules: dict[str, str] | None = None,
+    repo_url: str = "../",
+) -> str:
     """The same page in Markdown: header and counts, Misses, contents, one section per figure, How to read, Rules."""
     figures = figures or {}
-    lines = ["# Reproduction scorecard", "",
-             "Schug, Benzing & Steger (eLife 2021), *Presynaptic stochasticity improves energy efficiency and helps "
-             "alleviate the stability-plasticity dilemma*: every published number and qualitative claim beside ours.", ""]
+    lines = [
+        "# Reproduction scorecard",
+        "",
+        "Schug, Benzing & Steger (eLife 2021), *Presynaptic stochasticity improves energy efficiency and helps "
+        "alleviate the stability-plasticity dilemma*: every published number and qualitative claim beside ours.",
+        "",
+    ]
     b = sc.banner(info)
     if b:
         lines += [f"> **{b}**", ""]
     lines += [f"**Run:** {info.run_label or 'paper protocol (config/config.yaml)'}; seeds {info.seeds}  "]
     if info.source:
         lines += [f"**Rebuilt from:** {info.source} (tables of that run, stats and verdicts by this code)  "]
-    lines += [f"**Code:** {info.code_version or '?'}; **generated** {info.generated}  ",
-              f"**Summary:** {sc.summary_line(card)}", ""]
+    lines += [
+        f"**Code:** {info.code_version or '?'}; **generated** {info.generated}  ",
+        f"**Summary:** {sc.summary_line(card)}",
+        "",
+    ]
     c = sc.distinct_counts(card)
-    lines += ["| | distinct tests | reproduced | close | not reproduced | not run | repeats (not counted) | superseded (not counted) |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "| | distinct tests | reproduced | close | not reproduced | not run | repeats (not counted) | superseded (not counted) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for kind, label in (("number", "published numbers"), ("claim", "qualitative claims")):
         d, cur = c[kind], c[kind]["current"]
-        lines.append(f"| {label} | {d['n_current']} | {cur[sc.REPRODUCED]} | {cur[sc.CLOSE]} | {cur[sc.NOT_REPRODUCED]} | "
-                     f"{cur[sc.NOT_RUN]} | {d['duplicates']} | {d['n_superseded']} |")
+        lines.append(
+            f"| {label} | {d['n_current']} | {cur[sc.REPRODUCED]} | {cur[sc.CLOSE]} | {cur[sc.NOT_REPRODUCED]} | "
+            f"{cur[sc.NOT_RUN]} | {d['duplicates']} | {d['n_superseded']} |"
+        )
     m = misses(card)
     lines += ["", f"## Misses: {len(m)} distinct tests not reproduced", ""]
     for k, (rows, (finding, reason, see)) in enumerate(grouped_misses(card), 1):
         title = SECTION_TITLE.get(rows[0]["figure"], rows[0]["figure"])
         ids = ", ".join(f"[`{r['id']}`](#{anchor(r['id'])})" for r in rows)
-        lines.append(f"{k}. **{title}** ({ids}; *{reason}*): {finding}" + (f" See [{see}]({repo_url}{see})." if see else ""))
+        lines.append(
+            f"{k}. **{title}** ({ids}; *{reason}*): {finding}" + (f" See [{see}]({repo_url}{see})." if see else "")
+        )
     if not len(m):
         lines.append("None.")
     sections = sections_of(card)
     lines += ["", "## Contents", ""] + [
         f"- [{t}](#{re.sub(r'[^a-z0-9 -]', '', t.lower()).replace(' ', '-')}): "
-        + (", ".join(f"{n} {v}" for v, n in _tally(card[card['figure'] == f]).items()) or "no items") for f, t in sections]
+        + (", ".join(f"{n} {v}" for v, n in _tally(card[card["figure"] == f]).items()) or "no items")
+        for f, t in sections
+    ]
     lines += ["- [How to read this](#how-to-read-this)", "- [Rules](#rules)"]
     for f, title in sections:
         rows = card[card["figure"] == f]
         lines += ["", f"## {title}", ""]
         if f in figures:
             lines += [f"Figure: [{figures[f]}](../{figures[f]})", ""]
-        lines += ["| id | what | published | ours (mean ± SEM) | n · unit | verdict | what we found |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "| id | what | published | ours (mean ± SEM) | n · unit | verdict | what we found |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for _, r in pd.concat([rows[rows["kind"] == "number"], rows[rows["kind"] == "claim"]]).iterrows():
             flag = _s(r.get("evidence"))
             ev = _evidence_text(r) + (f" **[{flag}]**" if flag else "")
             what = _s(r["statement"])
             if r["kind"] == "number":
                 what += f" ({_s(r['published_source'])}; rule: {_s(r['tolerance'])})"
-                pub, ours = sc._pub_cell(r) + (f" {r['unit']}" if _s(r["unit"]) not in ("", "fraction") else ""), \
-                    sc._ours_cell(r).split(" (n=")[0]
+                pub, ours = (
+                    sc._pub_cell(r) + (f" {r['unit']}" if _s(r["unit"]) not in ("", "fraction") else ""),
+                    sc._ours_cell(r).split(" (n=")[0],
+                )
             else:
                 pub, ours = "claim", ""
             status = sc._status_cell(r)
@@ -515,10 +604,21 @@ def to_markdown(card: pd.DataFrame, info: sc.RunInfo, figures: dict[str, str] | 
                 what += f" [{status}]"
             found = _s(r.get("explanation")) or _s(r["detail"])
             verdict = sc.VERDICT_MARK.get(r["verdict"], r["verdict"])
-            lines.append("| " + " | ".join(_md(x) for x in (f'<a id="{anchor(r["id"])}"></a>`{r["id"]}`', what, pub,
-                                                              ours, ev, verdict, found)) + " |")
+            lines.append(
+                "| "
+                + " | ".join(
+                    _md(x) for x in (f'<a id="{anchor(r["id"])}"></a>`{r["id"]}`', what, pub, ours, ev, verdict, found)
+                )
+                + " |"
+            )
     lines += ["", "## How to read this", ""] + [f"- {_strip_tags(t)}" for t in HOW_TO_READ]
     if rules:
-        lines += ["", "## Rules", "", "Each kind of number is judged by one rule (`tolerances` in `config/published.yaml`):", ""]
+        lines += [
+            "",
+            "## Rules",
+            "",
+            "Each kind of number is judged by one rule (`tolerances` in `config/published.yaml`):",
+            "",
+        ]
         lines += [f"- `{name}`: {text}" for name, text in rules.items()]
     return "\n".join(lines + sc.markdown_trailer(info, figures)) + "\n"

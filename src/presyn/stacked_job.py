@@ -27,6 +27,11 @@ def run_stacked_job(run: Callable[..., dict], smk: Any, what: str) -> dict:
     except Exception:
         log.exception("%s training failed", what)
         raise
-    log.info("%s, %d networks: %.3f s per epoch for all (%.3f s per network)", what, len(specs),
-             timing["seconds_per_epoch"], timing["seconds_per_epoch"] / len(specs))
+    log.info(
+        "%s, %d networks: %.3f s per epoch for all (%.3f s per network)",
+        what,
+        len(specs),
+        timing["seconds_per_epoch"],
+        timing["seconds_per_epoch"] / len(specs),
+    )
     return timing

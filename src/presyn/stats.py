@@ -35,15 +35,34 @@ def sem(values: Sequence[float]) -> float:
 def summary(figure: str, name: str, values: Sequence[float], groups: str = "", detail: str = "") -> dict:
     """Mean +- SEM over seeds (or any replicates)."""
     v = np.asarray(values, dtype=float)
-    return _row(figure, name, "summary", value=float(v.mean()) if len(v) else float("nan"), sem=sem(v), n=len(v),
-                test="mean +- SEM", groups=groups, detail=detail)
+    return _row(
+        figure,
+        name,
+        "summary",
+        value=float(v.mean()) if len(v) else float("nan"),
+        sem=sem(v),
+        n=len(v),
+        test="mean +- SEM",
+        groups=groups,
+        detail=detail,
+    )
 
 
 def _too_few(figure, name, test, groups, n, need) -> dict:
     msg = f"not enough replicates for {test}: n={n}, need >= {need}"
     log.warning("%s %s: %s", figure, name, msg)
-    return _row(figure, name, "test", value=float("nan"), n=n, statistic=float("nan"), p_value=float("nan"),
-                test=test, groups=groups, detail=msg)
+    return _row(
+        figure,
+        name,
+        "test",
+        value=float("nan"),
+        n=n,
+        statistic=float("nan"),
+        p_value=float("nan"),
+        test=test,
+        groups=groups,
+        detail=msg,
+    )
 
 
 def ttest(figure: str, name: str, a: Sequence[float], b: Sequence[float], groups: str, equal_var: bool = True) -> dict:
@@ -53,8 +72,18 @@ def ttest(figure: str, name: str, a: Sequence[float], b: Sequence[float], groups
     if len(a) < 2 or len(b) < 2:
         return _too_few(figure, name, test, groups, len(a) + len(b), "2 per group")
     res = sps.ttest_ind(a, b, equal_var=equal_var)
-    return _row(figure, name, "test", value=float(a.mean() - b.mean()), n=len(a) + len(b), statistic=float(res.statistic),
-                p_value=float(res.pvalue), test=test, groups=groups, detail=f"n={len(a)} vs {len(b)}")
+    return _row(
+        figure,
+        name,
+        "test",
+        value=float(a.mean() - b.mean()),
+        n=len(a) + len(b),
+        statistic=float(res.statistic),
+        p_value=float(res.pvalue),
+        test=test,
+        groups=groups,
+        detail=f"n={len(a)} vs {len(b)}",
+    )
 
 
 def pearson(figure: str, name: str, x: Sequence[float], y: Sequence[float], groups: str = "") -> dict:
@@ -63,8 +92,17 @@ def pearson(figure: str, name: str, x: Sequence[float], y: Sequence[float], grou
     if len(x) < 3:
         return _too_few(figure, name, "Pearson correlation", groups, len(x), 3)
     res = sps.pearsonr(x, y)
-    return _row(figure, name, "test", value=float(res.statistic), n=len(x), statistic=float(res.statistic),
-                p_value=float(res.pvalue), test="Pearson correlation", groups=groups)
+    return _row(
+        figure,
+        name,
+        "test",
+        value=float(res.statistic),
+        n=len(x),
+        statistic=float(res.statistic),
+        p_value=float(res.pvalue),
+        test="Pearson correlation",
+        groups=groups,
+    )
 
 
 def ks_2samp(figure: str, name: str, a: Sequence[float], b: Sequence[float], groups: str) -> dict:
@@ -73,8 +111,18 @@ def ks_2samp(figure: str, name: str, a: Sequence[float], b: Sequence[float], gro
     if len(a) < 1 or len(b) < 1:
         return _too_few(figure, name, "two-sample KS test", groups, len(a) + len(b), "1 per group")
     res = sps.ks_2samp(a, b)
-    return _row(figure, name, "test", value=float(res.statistic), n=len(a) + len(b), statistic=float(res.statistic),
-                p_value=float(res.pvalue), test="two-sample KS test", groups=groups, detail=f"n={len(a)} vs {len(b)}")
+    return _row(
+        figure,
+        name,
+        "test",
+        value=float(res.statistic),
+        n=len(a) + len(b),
+        statistic=float(res.statistic),
+        p_value=float(res.pvalue),
+        test="two-sample KS test",
+        groups=groups,
+        detail=f"n={len(a)} vs {len(b)}",
+    )
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -89,8 +137,18 @@ def ttest_paired(figure: str, name: str, a: Sequence[float], b: Sequence[float],
     if len(a) < 2:
         return _too_few(figure, name, "paired t-test", groups, len(a), 2)
     res = sps.ttest_rel(a, b)
-    return _row(figure, name, "test", value=float((a - b).mean()), n=len(a), statistic=float(res.statistic),
-                p_value=float(res.pvalue), test="paired t-test", groups=groups, detail=f"n={len(a)} pairs")
+    return _row(
+        figure,
+        name,
+        "test",
+        value=float((a - b).mean()),
+        n=len(a),
+        statistic=float(res.statistic),
+        p_value=float(res.pvalue),
+        test="paired t-test",
+        groups=groups,
+        detail=f"n={len(a)} pairs",
+    )
 
 
 def mannwhitney(figure: str, name: str, a: Sequence[float], b: Sequence[float], groups: str) -> dict:
@@ -99,9 +157,18 @@ def mannwhitney(figure: str, name: str, a: Sequence[float], b: Sequence[float], 
     if len(a) < 1 or len(b) < 1:
         return _too_few(figure, name, "Mann-Whitney U test", groups, len(a) + len(b), "1 per group")
     res = sps.mannwhitneyu(a, b, alternative="two-sided")
-    return _row(figure, name, "test", value=float(np.median(a) - np.median(b)), n=len(a) + len(b),
-                statistic=float(res.statistic), p_value=float(res.pvalue), test="Mann-Whitney U test", groups=groups,
-                detail=f"n={len(a)} vs {len(b)}; value = difference of medians")
+    return _row(
+        figure,
+        name,
+        "test",
+        value=float(np.median(a) - np.median(b)),
+        n=len(a) + len(b),
+        statistic=float(res.statistic),
+        p_value=float(res.pvalue),
+        test="Mann-Whitney U test",
+        groups=groups,
+        detail=f"n={len(a)} vs {len(b)}; value = difference of medians",
+    )
 
 
 # ----------------------------------------------------------------------------- issue 28: tests the scorecard applies
@@ -109,19 +176,21 @@ def mannwhitney(figure: str, name: str, a: Sequence[float], b: Sequence[float], 
 # tests/test_stats_equivalence.py.
 
 
-def welch_from_stats(m1: float, s1: float, n1: int, m2: float, s2: float | None = None,
-                     n2: int | None = None) -> tuple[float, float]:
+def welch_from_stats(
+    m1: float, s1: float, n1: int, m2: float, s2: float | None = None, n2: int | None = None
+) -> tuple[float, float]:
     """(standard error, degrees of freedom) of m1 - m2 from two summary rows (mean, SEM, n), Welch-Satterthwaite.
     With ``n2`` None, m2 is a constant: se = s1, df = n1 - 1 (a one-sample test)."""
     if n2 is None:
         return float(s1), float(n1 - 1)
-    se2 = s1 ** 2 + s2 ** 2
-    denom = (s1 ** 4 / (n1 - 1) if n1 > 1 else 0.0) + (s2 ** 4 / (n2 - 1) if n2 > 1 else 0.0)
-    return math.sqrt(se2), (se2 ** 2 / denom if denom > 0 else float("nan"))
+    se2 = s1**2 + s2**2
+    denom = (s1**4 / (n1 - 1) if n1 > 1 else 0.0) + (s2**4 / (n2 - 1) if n2 > 1 else 0.0)
+    return math.sqrt(se2), (se2**2 / denom if denom > 0 else float("nan"))
 
 
-def one_sided_from_stats(m1: float, s1: float, n1: int, m2: float, s2: float | None = None, n2: int | None = None,
-                         margin: float = 0.0) -> tuple[float, float, float]:
+def one_sided_from_stats(
+    m1: float, s1: float, n1: int, m2: float, s2: float | None = None, n2: int | None = None, margin: float = 0.0
+) -> tuple[float, float, float]:
     """One-sided (Welch) t-test of H1: mean1 - mean2 > margin from summary rows; (t, df, p).
     ``n2`` None: mean2 is a constant (one-sample t-test of mean1 > m2 + margin over n1 replicates)."""
     se, df = welch_from_stats(m1, s1, n1, m2, s2, n2)
@@ -131,8 +200,9 @@ def one_sided_from_stats(m1: float, s1: float, n1: int, m2: float, s2: float | N
     return float(t), float(df), float(sps.t.sf(t, df))
 
 
-def tost_from_stats(m1: float, s1: float, n1: int, m2: float, s2: float | None = None, n2: int | None = None,
-                    margin: float = 0.0) -> tuple[float, float, float, float]:
+def tost_from_stats(
+    m1: float, s1: float, n1: int, m2: float, s2: float | None = None, n2: int | None = None, margin: float = 0.0
+) -> tuple[float, float, float, float]:
     """Two one-sided tests (TOST) of equivalence, |mean1 - mean2| < margin, from summary rows (Welch; with
     ``n2`` None a one-sample TOST against the constant m2). Returns (p, t_lower, t_upper, df); p = the larger of
     the two one-sided p-values (equivalent at level a iff p < a). Equals statsmodels' ttost_ind(usevar='unequal')
@@ -176,5 +246,15 @@ def partial_pearson_row(figure: str, name: str, x, y, z, groups: str = "", detai
     if len(x) < 4:
         return _too_few(figure, name, "partial Pearson correlation", groups, len(x), 4)
     r, p, n = partial_pearson(x, y, z)
-    return _row(figure, name, "test", value=r, n=n, statistic=r, p_value=p, test="partial Pearson correlation",
-                groups=groups, detail=detail)
+    return _row(
+        figure,
+        name,
+        "test",
+        value=r,
+        n=n,
+        statistic=r,
+        p_value=p,
+        test="partial Pearson correlation",
+        groups=groups,
+        detail=detail,
+    )

@@ -104,7 +104,9 @@ class TaskStream:
         for idx in torch.split(order, batch_size):
             yield self.train_batch(rows[idx], task)
 
-    def continuous_batches(self, task: int, epoch: int, epochs_per_task: int, batch_size: int, generator: torch.Generator):
+    def continuous_batches(
+        self, task: int, epoch: int, epochs_per_task: int, batch_size: int, generator: torch.Generator
+    ):
         """One epoch's worth of samples of the continuous stream at (task, epoch): each sample's task is drawn
         from ``continuous_share`` at its own position; its image is a uniformly drawn row of that task."""
         n = len(self.train_rows[task])
@@ -135,7 +137,9 @@ class TaskStream:
         return self.train_batch(rows, task)
 
 
-def make_stream(benchmark: str, data: Dataset, seed: int, n_tasks: int | None = None, blend: float = 0.25) -> TaskStream:
+def make_stream(
+    benchmark: str, data: Dataset, seed: int, n_tasks: int | None = None, blend: float = 0.25
+) -> TaskStream:
     """The task stream of ``benchmark`` over ``data``; permutations drawn from ``seed``.
 
     ``n_tasks`` (default 5 split / 10 permuted) may be lowered for toy configs.
@@ -149,10 +153,23 @@ def make_stream(benchmark: str, data: Dataset, seed: int, n_tasks: int | None = 
         for i, (rows, (a, b)) in enumerate(zip(train_rows, pairs)):
             if len(rows) == 0:
                 raise ValueError(f"{benchmark}: task {i + 1} (digits {a}, {b}) has no training items in this data")
-        return TaskStream(benchmark, data, len(pairs), 2, data.y_train % 2, data.y_test % 2, train_rows, test_rows, None)
+        return TaskStream(
+            benchmark, data, len(pairs), 2, data.y_train % 2, data.y_test % 2, train_rows, test_rows, None
+        )
     n = n_tasks or 10
     perms = permutations(n, data.x_train.shape[1], seed, device)
     all_train = torch.arange(data.x_train.shape[0], device=device)
     all_test = torch.arange(data.x_test.shape[0], device=device)
-    return TaskStream(benchmark, data, n, data.n_classes, data.y_train, data.y_test,
-                      [all_train] * n, [all_test] * n, perms, continuous=(kind == "cont_perm"), blend=blend)
+    return TaskStream(
+        benchmark,
+        data,
+        n,
+        data.n_classes,
+        data.y_train,
+        data.y_test,
+        [all_train] * n,
+        [all_test] * n,
+        perms,
+        continuous=(kind == "cont_perm"),
+        blend=blend,
+    )

@@ -88,8 +88,10 @@ class Progress:
 def check_finite(loss: torch.Tensor, label: str, epoch: int, step: int) -> None:
     """Stop a diverging run with the place it diverged; nothing is written afterwards."""
     if not torch.isfinite(loss):
-        raise FloatingPointError(f"{label}: loss is {float(loss)} at epoch {epoch}, step {step}; "
-                                 "the run diverged (lower the learning rate); no results were written")
+        raise FloatingPointError(
+            f"{label}: loss is {float(loss)} at epoch {epoch}, step {step}; "
+            "the run diverged (lower the learning rate); no results were written"
+        )
 
 
 class FiniteWatch:
@@ -112,12 +114,16 @@ class FiniteWatch:
     def check(self, label: str, epoch: int) -> None:
         step = int(self._step)
         if step >= 0:
-            raise FloatingPointError(f"{label}: loss is {float(self._loss)} at epoch {epoch}, step {step} (first non-finite "
-                                     "minibatch of the epoch); the run diverged (lower the learning rate); no results were written")
+            raise FloatingPointError(
+                f"{label}: loss is {float(self._loss)} at epoch {epoch}, step {step} (first non-finite "
+                "minibatch of the epoch); the run diverged (lower the learning rate); no results were written"
+            )
         self.reset()
 
 
-def save_run(out_dir: str | Path, metrics: pd.DataFrame, state: dict, spec: dict, device: torch.device, extra: dict | None = None) -> None:
+def save_run(
+    out_dir: str | Path, metrics: pd.DataFrame, state: dict, spec: dict, device: torch.device, extra: dict | None = None
+) -> None:
     """Write metrics.parquet, state.pt and provenance.json as one unit: into a hidden staging folder
     beside ``out_dir``, which then replaces ``out_dir`` by one rename (``presyn.io.atomic_dir``). A kill
     at any point leaves the run folder with all three files or none, never one or two; anything else in

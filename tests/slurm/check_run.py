@@ -3,6 +3,7 @@
 usage: python tests/slurm/check_run.py WORKDIR SLURM_TEST_DIR SNAKEMAKE_LOG TARGET...
 Prints one JSON line with the evidence; exits 1 with the reason when something is missing.
 """
+
 import json
 import re
 import subprocess
@@ -48,10 +49,19 @@ def main(wd: Path, slurm_dir: Path, smk_log: Path, targets: list[str]) -> None:
         rules[rule] = rules.get(rule, 0) + 1
     if not any(r.endswith("train") for r in rules):
         fail(f"no train job logs under .snakemake/slurm_logs: {rules}")
-    print(json.dumps({"slurm_test": "passed", "steps": n_steps, "sbatch_jobs": len(submitted),
-                      "slurm_job_ids": sorted(int(j) for j in submitted.values()),
-                      "partitions": sorted({states[j][2] for j in submitted.values()}),
-                      "slurm_logs_per_rule": rules, "targets": targets}))
+    print(
+        json.dumps(
+            {
+                "slurm_test": "passed",
+                "steps": n_steps,
+                "sbatch_jobs": len(submitted),
+                "slurm_job_ids": sorted(int(j) for j in submitted.values()),
+                "partitions": sorted({states[j][2] for j in submitted.values()}),
+                "slurm_logs_per_rule": rules,
+                "targets": targets,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ tiny synthetic data in data/processed/ (same recipe as tests/conftest.py's Workd
 
 usage: python tests/slurm/make_workdir.py DIR
 """
+
 import shutil
 import sys
 from pathlib import Path

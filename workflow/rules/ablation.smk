@@ -149,8 +149,12 @@ rule perceptron_capacity:
         "../../scripts/plot_perceptron_capacity.py"
 
 
-register_figure("perceptron_capacity", "perceptron.capacity", ["figures/perceptron_capacity.pdf", "figures/perceptron_capacity.png"],
-                tables=["results/tables/perceptron_capacity.csv"])
+register_figure(
+    "perceptron_capacity",
+    "perceptron.capacity",
+    ["figures/perceptron_capacity.pdf", "figures/perceptron_capacity.png"],
+    tables=["results/tables/perceptron_capacity.csv"],
+)
 
 
 # ---------------------------------------------------------------- random search (not part of figures/all)

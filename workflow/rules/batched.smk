@@ -42,8 +42,11 @@ if BATCHED.get("enabled", False) and _batched_specs():
         _bname = "{model}/{benchmark}"
 
         def batched_group(wildcards):
-            return [_bspecs[f"energy/{planning.method_name(wildcards.model, wd=wd)}/{wildcards.benchmark}/seed{seed}"]
-                    for wd in _bwds for seed in _bseeds]
+            return [
+                _bspecs[f"energy/{planning.method_name(wildcards.model, wd=wd)}/{wildcards.benchmark}/seed{seed}"]
+                for wd in _bwds
+                for seed in _bseeds
+            ]
 
     def batched_data(wildcards):
         return f"data/processed/{batched_group(wildcards)[0]['dataset']['name']}.npz"

@@ -12,7 +12,6 @@ if _BL.get("lifelong", False):
 
     from presyn import batched_lifelong as _bl  # imports torch: only when the switch is on
 
-
     def _bl_resources():
         """Resources of every stacked lifelong job: 4000 MB, 480 min, overridden by a profile's
         set-resources entry `train_stacked_lifelong` (the per-job rule names are numbered)."""
@@ -23,7 +22,6 @@ if _BL.get("lifelong", False):
         except Exception:  # another Snakemake layout: the defaults above
             pass
         return res
-
 
     _bl_res = _bl_resources()
     _bl_jobs = _bl.group_specs(list(RUNS.values()), int(_BL.get("networks_per_job", 32)))

@@ -60,7 +60,6 @@ if not REVIEW:
         script:
             "../../scripts/readme_status.py"
 
-
 else:
     # Reviewer mode: each table is copied from the bundle (sha256 checked); preferred over the rule that would
     # make it from runs, which cannot run here (no train / data rules), so a table the bundle lacks is an error.
@@ -80,9 +79,12 @@ else:
             bundle.copy_table(REVIEW["bundle"], wildcards.bundled, output[0])  # cwd is reviewer_dir (common.smk)
 
     # a figure the bundled run left out: asking for it says why, instead of a missing-table error
-    REVIEW_LEFT_OUT = {out: f"{name} is not in the reference bundle {REVIEW['bundle']}: {why}"
-                       for name, why in (REVIEW["manifest"].get("left_out") or {}).items() if name in FIGURES
-                       for out in FIGURES[name]["outputs"]}
+    REVIEW_LEFT_OUT = {
+        out: f"{name} is not in the reference bundle {REVIEW['bundle']}: {why}"
+        for name, why in (REVIEW["manifest"].get("left_out") or {}).items()
+        if name in FIGURES
+        for out in FIGURES[name]["outputs"]
+    }
 
     localrules:
         left_out_of_bundle,
@@ -126,5 +128,8 @@ else:
             "logs/bundle_reanalyse.log",
         run:
             m = bundle.reanalyse(REVIEW["bundle"], ".", repo=REPO)
-            Path(output[0]).write_text(f"refreshed {REVIEW['bundle']}: analysis_code_version {m['analysis_code_version']}, "
-                                       f"{len(m['files'])} files\n", encoding="utf-8")
+            Path(output[0]).write_text(
+                f"refreshed {REVIEW['bundle']}: analysis_code_version {m['analysis_code_version']}, "
+                f"{len(m['files'])} files\n",
+                encoding="utf-8",
+            )

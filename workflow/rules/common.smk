@@ -23,9 +23,11 @@ if config.get("reference_bundle"):
     workdir: REVIEW["workdir"]
 
     if Path.cwd().resolve() != Path(REVIEW["workdir"]).resolve():  # --directory overrides workdir:
-        raise WorkflowError(f"reviewer mode writes into reviewer_dir {REVIEW['workdir']}, but Snakemake's working directory "
-                            f"is {Path.cwd()} (set by --directory, which overrides it): run it without --directory, from "
-                            f"the repository, so that nothing of the rebuild lands beside local results")
+        raise WorkflowError(
+            f"reviewer mode writes into reviewer_dir {REVIEW['workdir']}, but Snakemake's working directory "
+            f"is {Path.cwd()} (set by --directory, which overrides it): run it without --directory, from "
+            f"the repository, so that nothing of the rebuild lands beside local results"
+        )
 
 
 # Every violation named by its key path (presyn.config_check), then Snakemake's validate (fills defaults).
@@ -36,7 +38,9 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 RUNS = planning.all_runs(config)  # every run of the generic train rule, keyed by run key
 PERCEPTRON_RUNS = planning.perceptron_runs(config)  # Fig 5b, c (rule perceptron_run)
-PERCEPTRON_CAPACITY = planning.capacity_series(config)  # the near-capacity series: the Fig 5 runs at its n_patterns + new runs
+PERCEPTRON_CAPACITY = planning.capacity_series(
+    config
+)  # the near-capacity series: the Fig 5 runs at its n_patterns + new runs
 RUN_FILES = ["metrics.parquet", "state.pt", "provenance.json"]
 
 
@@ -52,9 +56,18 @@ wildcard_constraints:
 # The Snakemake report's categories, one per figure in the paper's order (the report sorts categories by name,
 # hence the numbers), then the extras (issue 33).
 REPORT_CATEGORIES = {
-    "scorecard": "00 Scorecard", "fig1": "01 Fig 1", "fig2": "02 Fig 2", "fig3": "03 Fig 3", "fig4": "04 Fig 4",
-    "fig5": "05 Fig 5", "appfig1": "06 App. fig 1", "appfig2": "07 App. fig 2", "appfig3": "08 App. fig 3",
-    "appfig4": "09 App. fig 4", "apptable1": "10 App. table 1", "appfig_robustness": "11 Extra: model robustness",
+    "scorecard": "00 Scorecard",
+    "fig1": "01 Fig 1",
+    "fig2": "02 Fig 2",
+    "fig3": "03 Fig 3",
+    "fig4": "04 Fig 4",
+    "fig5": "05 Fig 5",
+    "appfig1": "06 App. fig 1",
+    "appfig2": "07 App. fig 2",
+    "appfig3": "08 App. fig 3",
+    "appfig4": "09 App. fig 4",
+    "apptable1": "10 App. table 1",
+    "appfig_robustness": "11 Extra: model robustness",
     "perceptron_capacity": "12 Extra: perceptron near capacity",
 }
 
@@ -62,8 +75,12 @@ REPORT_CATEGORIES = {
 def figure_report(path, name):
     """report() of one figure file: its figure's category; the PNG to look at, the PDF to print."""
     sub = {"png": "figure (PNG)", "pdf": "figure (PDF, for print)", "csv": "table (CSV)", "md": "table (Markdown)"}
-    return report(path, caption=f"../report/{name}.rst", category=REPORT_CATEGORIES[name],
-                  subcategory=sub.get(str(path).rsplit(".", 1)[-1], "file"))
+    return report(
+        path,
+        caption=f"../report/{name}.rst",
+        category=REPORT_CATEGORIES[name],
+        subcategory=sub.get(str(path).rsplit(".", 1)[-1], "file"),
+    )
 
 
 def method_name(model, **variant):

@@ -127,7 +127,9 @@ rule energy_lesion:
     params:
         seeds=lambda w: run_seeds(analysis_runs()),
         dataset=lambda w: analysis_runs()[0]["dataset"],
-        fractions=lambda w: energy_analysis().get("lesion_fractions", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+        fractions=lambda w: energy_analysis().get(
+            "lesion_fractions", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+        ),
         n_samples=lambda w: energy_analysis().get("lesion_samples", 10),
         jitter=lambda w: energy_analysis().get("lesion_jitter", 1e-9),
         random_orders=lambda w: energy_analysis().get("lesion_random_orders", 0),
@@ -386,7 +388,12 @@ rule appfig2:
 _ENERGY_TABLES = {  # what each figure and its stats read (the reference bundle ships these, not the synapses)
     "fig2": ["energy_histograms.csv", "energy_synapse_stats.csv", "energy_lesion.csv"],
     "fig3": ["energy_neurons.csv", "energy_in_out.csv", "energy_fig3_runs.csv"],
-    "appfig1": ["energy_final.csv", "energy_fixedp_sweep.csv", "energy_important_fractions.csv", "energy_histograms.csv"],
+    "appfig1": [
+        "energy_final.csv",
+        "energy_fixedp_sweep.csv",
+        "energy_important_fractions.csv",
+        "energy_histograms.csv",
+    ],
     "appfig2": ["energy_neurons.csv", "energy_in_out.csv"],
 }
 for _fig in ("fig2", "fig3", "appfig1", "appfig2"):
@@ -394,5 +401,10 @@ for _fig in ("fig2", "fig3", "appfig1", "appfig2"):
     _cut = _fig == "appfig2" and importance_cutoffs()
     _extra = ["results/stats/sparsity_cutoffs.csv"] if _cut else []
     _tables = _ENERGY_TABLES[_fig] + (["energy_neurons_cutoffs.csv", "energy_in_out_cutoffs.csv"] if _cut else [])
-    register_figure(_fig, "energy", [f"figures/{_fig}.pdf", f"figures/{_fig}.png"], stats=[f"results/stats/{_fig}.csv"] + _extra,
-                    tables=[f"results/tables/{t}" for t in _tables])
+    register_figure(
+        _fig,
+        "energy",
+        [f"figures/{_fig}.pdf", f"figures/{_fig}.png"],
+        stats=[f"results/stats/{_fig}.csv"] + _extra,
+        tables=[f"results/tables/{t}" for t in _tables],
+    )

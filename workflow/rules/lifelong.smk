@@ -115,7 +115,8 @@ rule apptable1:
         md="figures/apptable1.md",
     params:
         methods=list(LIFELONG.get("methods", {})),
-        benchmarks=list(LIFELONG.get("benchmarks", [])) + [(LIFELONG.get("continuous") or {}).get("benchmark", "cont_perm_mnist")],
+        benchmarks=list(LIFELONG.get("benchmarks", []))
+        + [(LIFELONG.get("continuous") or {}).get("benchmark", "cont_perm_mnist")],
         note=figure_note(),
     log:
         "logs/figures/apptable1.log",
@@ -169,6 +170,11 @@ rule bgd_evidence:
 
 
 _LIFELONG_TABLES = ["results/tables/lifelong_epochs.csv", "results/tables/lifelong_final.csv"]
-register_figure("fig4", "lifelong", ["figures/fig4.pdf", "figures/fig4.png"], tables=_LIFELONG_TABLES + ["results/tables/fig4_examples.npz"])
+register_figure(
+    "fig4",
+    "lifelong",
+    ["figures/fig4.pdf", "figures/fig4.png"],
+    tables=_LIFELONG_TABLES + ["results/tables/fig4_examples.npz"],
+)
 register_figure("appfig3", "lifelong", ["figures/appfig3.pdf", "figures/appfig3.png"], tables=_LIFELONG_TABLES)
 register_figure("apptable1", "lifelong", ["figures/apptable1.csv", "figures/apptable1.md"], tables=_LIFELONG_TABLES)

@@ -11,8 +11,13 @@ def scorecard_stats(wildcards):
 
 def scorecard_figures():
     """figure -> its PNG, for the enabled figures (shown in results/reproduction.html beside their verdicts)."""
-    return {name: png for name, spec in FIGURES.items() if section_enabled(spec["section"])
-            for png in spec["outputs"] if png.endswith(".png")}
+    return {
+        name: png
+        for name, spec in FIGURES.items()
+        if section_enabled(spec["section"])
+        for png in spec["outputs"]
+        if png.endswith(".png")
+    }
 
 
 rule scorecard:
@@ -24,7 +29,12 @@ rule scorecard:
     output:
         md="results/reproduction.md",
         csv="results/reproduction.csv",
-        html=report("results/reproduction.html", caption="../report/scorecard.rst", category=REPORT_CATEGORIES["scorecard"], subcategory="scorecard (HTML)"),
+        html=report(
+            "results/reproduction.html",
+            caption="../report/scorecard.rst",
+            category=REPORT_CATEGORIES["scorecard"],
+            subcategory="scorecard (HTML)",
+        ),
     params:
         expected_stats=lambda wildcards: scorecard_expected_stats(),
         disabled=lambda wildcards: left_out_figures(),

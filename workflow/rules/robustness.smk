@@ -74,7 +74,9 @@ rule robustness_lesion:
     params:
         seeds=lambda w: run_seeds(robustness_analysis_runs(w.variant)),
         dataset=lambda w: robustness_analysis_runs(w.variant)[0]["dataset"],
-        fractions=lambda w: robustness_analysis().get("lesion_fractions", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+        fractions=lambda w: robustness_analysis().get(
+            "lesion_fractions", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+        ),
         n_samples=lambda w: robustness_analysis().get("lesion_samples", 10),
         jitter=lambda w: robustness_analysis().get("lesion_jitter", 1e-9),
         random_orders=lambda w: robustness_analysis().get("lesion_random_orders", 0),
@@ -141,8 +143,16 @@ rule appfig_robustness:
         "../../scripts/plot_appfig_robustness.py"
 
 
-register_figure("appfig_robustness", "energy.robustness", ["figures/appfig_robustness.pdf", "figures/appfig_robustness.png"],
-                stats="results/stats/robustness.csv",
-                tables=["results/tables/energy_final.csv", "results/tables/energy_robustness.csv"]  # + fig1 / fig2's (same section)
-                + [f"results/tables/robustness/{v}/{f}" for v in robustness_variants() for f in ("synapse_stats.csv", "lesion.csv")]
-                + ["results/tables/energy_histograms.csv", "results/tables/energy_synapse_stats.csv", "results/tables/energy_lesion.csv"])
+register_figure(
+    "appfig_robustness",
+    "energy.robustness",
+    ["figures/appfig_robustness.pdf", "figures/appfig_robustness.png"],
+    stats="results/stats/robustness.csv",
+    tables=["results/tables/energy_final.csv", "results/tables/energy_robustness.csv"]  # + fig1 / fig2's (same section)
+    + [f"results/tables/robustness/{v}/{f}" for v in robustness_variants() for f in ("synapse_stats.csv", "lesion.csv")]
+    + [
+        "results/tables/energy_histograms.csv",
+        "results/tables/energy_synapse_stats.csv",
+        "results/tables/energy_lesion.csv",
+    ],
+)

@@ -72,4 +72,9 @@ rule appfig4:
         "../../scripts/plot_appfig4.py"
 
 
-register_figure("appfig4", "sjostrom", ["figures/appfig4.pdf", "figures/appfig4.png"], tables=["results/tables/sjostrom_recordings.csv"])
+register_figure(
+    "appfig4",
+    "sjostrom",
+    ["figures/appfig4.pdf", "figures/appfig4.png"],
+    tables=["results/tables/sjostrom_recordings.csv"],
+)

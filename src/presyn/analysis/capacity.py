@@ -49,7 +49,8 @@ def capacity_table(metric_paths: list[str], series: dict[str, dict]) -> pd.DataF
     final["method"] = final["run_method"].map(lambda m: by_method[m]["method"])
     final["n_patterns"] = final["run_method"].map(lambda m: int(by_method[m]["n_patterns"]))
     final["load"] = final["run_method"].map(
-        lambda m: by_method[m]["spec"]["n_tasks"] * by_method[m]["n_patterns"] / (2 * by_method[m]["spec"]["n_inputs"]))
+        lambda m: by_method[m]["spec"]["n_tasks"] * by_method[m]["n_patterns"] / (2 * by_method[m]["spec"]["n_inputs"])
+    )
     final = final.rename(columns={"1": "task1"})
     cols = ["method", "run_method", "kind", "n_patterns", "load", "seed", "repetition", "mean_accuracy", "task1"]
     return final[cols].sort_values(["n_patterns", "method", "seed", "repetition"]).reset_index(drop=True)
@@ -70,32 +71,59 @@ def capacity_stats(table: pd.DataFrame) -> pd.DataFrame:
     for n, g in table.groupby("n_patterns", sort=True):
         load = float(g["load"].iloc[0])
         for method, gm in g.groupby("method", sort=False):
-            rows.append(stats.summary(FIGURE, f"{FIGURE}.final.{method}.patterns{n}", gm["mean_accuracy"],
-                                      _groups(n, load, method=method, model=gm["kind"].iloc[0]),
-                                      "mean accuracy over all tasks after the last task"))
+            rows.append(
+                stats.summary(
+                    FIGURE,
+                    f"{FIGURE}.final.{method}.patterns{n}",
+                    gm["mean_accuracy"],
+                    _groups(n, load, method=method, model=gm["kind"].iloc[0]),
+                    "mean accuracy over all tasks after the last task",
+                )
+            )
         if presyn is None or standard is None:
             continue
-        wide = g[g["method"].isin([presyn, standard])].pivot_table(index=["seed", "repetition"], columns="method",
-                                                                   values="mean_accuracy")
+        wide = g[g["method"].isin([presyn, standard])].pivot_table(
+            index=["seed", "repetition"], columns="method", values="mean_accuracy"
+        )
         wide = wide.dropna()
         gap = wide[presyn] - wide[standard]
         gaps[n] = gap
-        rows.append(stats.summary(FIGURE, f"{FIGURE}.gap.patterns{n}", gap, _groups(n, load, a=presyn, b=standard),
-                                  f"{presyn} - {standard}, mean accuracy over all tasks, per repetition (paired: same "
-                                  f"patterns); mean +- SEM over repetitions"))
-        t = stats.ttest_paired(FIGURE, f"{FIGURE}.gap_ttest.patterns{n}", wide[presyn], wide[standard],
-                               _groups(n, load, a=presyn, b=standard))
+        rows.append(
+            stats.summary(
+                FIGURE,
+                f"{FIGURE}.gap.patterns{n}",
+                gap,
+                _groups(n, load, a=presyn, b=standard),
+                f"{presyn} - {standard}, mean accuracy over all tasks, per repetition (paired: same "
+                f"patterns); mean +- SEM over repetitions",
+            )
+        )
+        t = stats.ttest_paired(
+            FIGURE,
+            f"{FIGURE}.gap_ttest.patterns{n}",
+            wide[presyn],
+            wide[standard],
+            _groups(n, load, a=presyn, b=standard),
+        )
         rows.append(t)
     if len(gaps) >= 2:
         small, large = min(gaps), max(gaps)
         by_name = {r["name"]: r for r in rows}
         for label, n in (("smallest", small), ("largest", large)):
             row = by_name[f"{FIGURE}.gap.patterns{n}"]
-            rows.append({**row, "name": f"{FIGURE}.gap.{label}",
-                         "detail": f"the gap at the {label} patterns per task ({n}); {row['detail']}"})
-        t = stats.ttest(FIGURE, f"{FIGURE}.gap_change", gaps[large], gaps[small],
-                        f"a=patterns{large};b=patterns{small}")
-        t["detail"] = (f"value = gap({large} patterns) - gap({small} patterns), per-repetition gaps, independent "
-                       f"t-test; {t['detail']}")
+            rows.append(
+                {
+                    **row,
+                    "name": f"{FIGURE}.gap.{label}",
+                    "detail": f"the gap at the {label} patterns per task ({n}); {row['detail']}",
+                }
+            )
+        t = stats.ttest(
+            FIGURE, f"{FIGURE}.gap_change", gaps[large], gaps[small], f"a=patterns{large};b=patterns{small}"
+        )
+        t["detail"] = (
+            f"value = gap({large} patterns) - gap({small} patterns), per-repetition gaps, independent "
+            f"t-test; {t['detail']}"
+        )
         rows.append(t)
     return stats.frame(rows)

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 
-def expected_release_drift(p: np.ndarray | float, q: np.ndarray | float, p_up: float, p_down: float,
-                           p_min: float) -> np.ndarray:
+def expected_release_drift(
+    p: np.ndarray | float, q: np.ndarray | float, p_up: float, p_down: float, p_min: float
+) -> np.ndarray:
     """E[p_next - p] of one step for release probability ``p`` (no freezing) when a transmitting step has a
     large gradient with probability ``q``; clamps included."""
     p, q = np.asarray(p, float), np.asarray(q, float)

@@ -27,23 +27,43 @@ def fig1_stats(table: pd.DataFrame, figure: str = "fig1") -> pd.DataFrame:
     rows = []
     for (model, wd), g in table.groupby(["model", "weight_decay"]):
         groups = f"model={model};wd={wd:g}"
-        for metric in ("mutual_information", "synaptic_energy", "neuronal_energy", "mi_per_energy",
-                       "mi_per_neuronal_energy", "test_accuracy"):
+        for metric in (
+            "mutual_information",
+            "synaptic_energy",
+            "neuronal_energy",
+            "mi_per_energy",
+            "mi_per_neuronal_energy",
+            "test_accuracy",
+        ):
             rows.append(stats.summary(figure, f"{figure}.{metric}.{model}.wd{wd:g}", g[metric], groups))
     best = {}
     for model, g in table.groupby("model"):
         means = g.groupby("weight_decay")["mi_per_energy"].mean()
         wd = float(means.idxmax())
         best[model] = g[g["weight_decay"] == wd]["mi_per_energy"].to_numpy()
-        rows.append(stats.summary(figure, f"{figure}.best_mi_per_energy.{model}", best[model],
-                                  f"model={model};wd={wd:g}", detail=f"best weight decay {wd:g}"))
+        rows.append(
+            stats.summary(
+                figure,
+                f"{figure}.best_mi_per_energy.{model}",
+                best[model],
+                f"model={model};wd={wd:g}",
+                detail=f"best weight decay {wd:g}",
+            )
+        )
     rows += _margin_every_wd(table, figure)
     rows += _mean_p_rows(table, figure)
     if "presyn" in best:
         for model, values in best.items():
             if model != "presyn":
-                rows.append(stats.ttest(figure, f"{figure}.best_mi_per_energy.presyn_vs_{model}", best["presyn"], values,
-                                        f"presyn vs {model}"))
+                rows.append(
+                    stats.ttest(
+                        figure,
+                        f"{figure}.best_mi_per_energy.presyn_vs_{model}",
+                        best["presyn"],
+                        values,
+                        f"presyn vs {model}",
+                    )
+                )
     return stats.frame(rows)
 
 
@@ -57,9 +77,16 @@ def _margin_every_wd(table: pd.DataFrame, figure: str) -> list[dict]:
         return []
     margin = means["presyn"] - means[controls].max(axis=1)
     wd = float(margin.idxmin())
-    return [stats.summary(figure, f"{figure}.presyn_margin_every_wd", [float(margin.min())], f"wd={wd:g}",
-                          detail=f"min over {len(margin)} weight decays of mean MI/energy, presyn - best of "
-                                 f"{', '.join(controls)}; smallest at wd {wd:g}")]
+    return [
+        stats.summary(
+            figure,
+            f"{figure}.presyn_margin_every_wd",
+            [float(margin.min())],
+            f"wd={wd:g}",
+            detail=f"min over {len(margin)} weight decays of mean MI/energy, presyn - best of "
+            f"{', '.join(controls)}; smallest at wd {wd:g}",
+        )
+    ]
 
 
 def _mean_p_rows(table: pd.DataFrame, figure: str) -> list[dict]:
@@ -72,12 +99,26 @@ def _mean_p_rows(table: pd.DataFrame, figure: str) -> list[dict]:
     rows = []
     g = table[table["model"] == "presyn"]
     wd = float(g.groupby("weight_decay")["mi_per_energy"].mean().idxmax())
-    rows.append(stats.summary(figure, f"{figure}.mean_p.presyn.best", g[g["weight_decay"] == wd]["mean_p"],
-                              f"model=presyn;wd={wd:g}", detail=f"learned mean release probability at the best weight decay {wd:g}"))
+    rows.append(
+        stats.summary(
+            figure,
+            f"{figure}.mean_p.presyn.best",
+            g[g["weight_decay"] == wd]["mean_p"],
+            f"model=presyn;wd={wd:g}",
+            detail=f"learned mean release probability at the best weight decay {wd:g}",
+        )
+    )
     fixed = table[table["model"] == "fixedp"]["mean_p"]
     if len(fixed):
-        rows.append(stats.summary(figure, f"{figure}.mean_p.fixedp", fixed, "model=fixedp",
-                                  detail="release probability of the fixed-p model (all runs)"))
+        rows.append(
+            stats.summary(
+                figure,
+                f"{figure}.mean_p.fixedp",
+                fixed,
+                "model=fixedp",
+                detail="release probability of the fixed-p model (all runs)",
+            )
+        )
     return rows
 
 

@@ -37,7 +37,9 @@ def ablation_table(metric_paths: list[str], specs: dict[str, dict]) -> pd.DataFr
     if "mean_accuracy" not in wide:
         raise ValueError("ablation runs carry no mean_accuracy metric; were they trained by the lifelong trainer?")
     wide["variant"] = wide["method"].map(variant)
-    cols = ["benchmark", "variant", "method", "seed", "mean_accuracy"] + [c for c in ("mean_p", "fraction_frozen", "fraction_important") if c in wide]
+    cols = ["benchmark", "variant", "method", "seed", "mean_accuracy"] + [
+        c for c in ("mean_p", "fraction_frozen", "fraction_important") if c in wide
+    ]
     return wide[cols].sort_values(["benchmark", "variant", "seed"]).reset_index(drop=True)
 
 
@@ -55,7 +57,9 @@ def perceptron_final(table: pd.DataFrame) -> pd.DataFrame:
     """Per method x seed x repetition: accuracy of every task after the last pass, wide (tasks as columns)."""
     acc = table[table["metric"] == "accuracy"]
     last = acc[acc["epoch"] == acc.groupby(["method", "seed"])["epoch"].transform("max")]
-    wide = last.pivot_table(index=["method", "kind", "seed", "repetition"], columns="task", values="value").reset_index()
+    wide = last.pivot_table(
+        index=["method", "kind", "seed", "repetition"], columns="task", values="value"
+    ).reset_index()
     wide.columns.name = None
     tasks = [c for c in wide.columns if c not in ("method", "kind", "seed", "repetition")]
     wide["mean_accuracy"] = wide[tasks].mean(axis=1)
@@ -79,31 +83,72 @@ def fig5_stats(ablation: pd.DataFrame | None, perceptron: pd.DataFrame | None) -
     rows = []
     if ablation is not None and len(ablation):
         for (benchmark, variant), g in ablation.groupby(["benchmark", "variant"], sort=False):
-            rows.append(stats.summary(FIGURE, f"{FIGURE}.ablation.{benchmark}.{variant}", g["mean_accuracy"],
-                                      f"benchmark={benchmark};variant={variant}", "final mean test accuracy over tasks"))
+            rows.append(
+                stats.summary(
+                    FIGURE,
+                    f"{FIGURE}.ablation.{benchmark}.{variant}",
+                    g["mean_accuracy"],
+                    f"benchmark={benchmark};variant={variant}",
+                    "final mean test accuracy over tasks",
+                )
+            )
         for benchmark, g in ablation.groupby("benchmark", sort=False):
             full = g[g["variant"] == REFERENCE]["mean_accuracy"]
             if not len(full):
                 continue
             for variant, gv in g[g["variant"] != REFERENCE].groupby("variant", sort=False):
-                rows.append(_ttest(f"{FIGURE}.ablation_ttest.{benchmark}.{variant}_vs_{REFERENCE}", full, gv["mean_accuracy"],
-                                   f"benchmark={benchmark};variant={variant};reference={REFERENCE}",
-                                   f"value = mean({REFERENCE}) - mean({variant}): accuracy drop (fraction)"))
+                rows.append(
+                    _ttest(
+                        f"{FIGURE}.ablation_ttest.{benchmark}.{variant}_vs_{REFERENCE}",
+                        full,
+                        gv["mean_accuracy"],
+                        f"benchmark={benchmark};variant={variant};reference={REFERENCE}",
+                        f"value = mean({REFERENCE}) - mean({variant}): accuracy drop (fraction)",
+                    )
+                )
     if perceptron is not None and len(perceptron):
         final = perceptron_final(perceptron)
         by_kind = {}
         for method, g in final.groupby("method", sort=False):
             kind = g["kind"].iloc[0]
             by_kind.setdefault(kind, g)
-            rows.append(stats.summary(FIGURE, f"{FIGURE}.perceptron.final.{method}", g["mean_accuracy"],
-                                      f"method={method};model={kind}", "mean accuracy over all tasks after the last task"))
-            rows.append(stats.summary(FIGURE, f"{FIGURE}.perceptron.task1_final.{method}", g["1"],
-                                      f"method={method};model={kind}", "task-1 accuracy after the last task"))
+            rows.append(
+                stats.summary(
+                    FIGURE,
+                    f"{FIGURE}.perceptron.final.{method}",
+                    g["mean_accuracy"],
+                    f"method={method};model={kind}",
+                    "mean accuracy over all tasks after the last task",
+                )
+            )
+            rows.append(
+                stats.summary(
+                    FIGURE,
+                    f"{FIGURE}.perceptron.task1_final.{method}",
+                    g["1"],
+                    f"method={method};model={kind}",
+                    "task-1 accuracy after the last task",
+                )
+            )
         if {"presyn", "standard"} <= set(by_kind):
             a, b = by_kind["presyn"], by_kind["standard"]
             groups = f"{a['method'].iloc[0]} vs {b['method'].iloc[0]}"
-            rows.append(_ttest(f"{FIGURE}.perceptron.ttest", a["mean_accuracy"], b["mean_accuracy"], groups,
-                               "value = presyn - standard, mean accuracy over all tasks"))
-            rows.append(_ttest(f"{FIGURE}.perceptron.task1_ttest", a["1"], b["1"], groups,
-                               "value = presyn - standard, task-1 accuracy after the last task"))
+            rows.append(
+                _ttest(
+                    f"{FIGURE}.perceptron.ttest",
+                    a["mean_accuracy"],
+                    b["mean_accuracy"],
+                    groups,
+                    "value = presyn - standard, mean accuracy over all tasks",
+                )
+            )
+            rows.append(
+                _ttest(
+                    f"{FIGURE}.perceptron.task1_ttest",
+                    a["1"],
+                    b["1"],
+                    groups,
+                    "value = presyn - standard, task-1 accuracy after the last task",
+                )
+            )
     return stats.frame(rows)

@@ -50,14 +50,25 @@ def lesioned(w: torch.Tensor, order: torch.Tensor, fraction: float) -> torch.Ten
 
 def network(state: dict, device: torch.device | str = "cpu") -> SynapticMLP:
     """The trained SynapticMLP of a run's state.pt (w_bar, p, biases)."""
-    net = SynapticMLP(state["sizes"], torch.Generator().manual_seed(0), device, p_min=float(min(P.min() for P in state["p"])))
+    net = SynapticMLP(
+        state["sizes"], torch.Generator().manual_seed(0), device, p_min=float(min(P.min() for P in state["p"]))
+    )
     net.load_state_dict(state)
     return net
 
 
 @torch.no_grad()
-def lesion_curve(state: dict, x: torch.Tensor, y: torch.Tensor, fractions: list[float], n_samples: int, seed: int,
-                 orders: tuple[str, ...] = ORDERS, jitter: float = 1e-9, random_orders: int = 0) -> pd.DataFrame:
+def lesion_curve(
+    state: dict,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    fractions: list[float],
+    n_samples: int,
+    seed: int,
+    orders: tuple[str, ...] = ORDERS,
+    jitter: float = 1e-9,
+    random_orders: int = 0,
+) -> pd.DataFrame:
     """Accuracy after each lesion fraction and order: columns order, fraction, n_removed, accuracy.
 
     The order generator is seeded with ``seed`` (one order per curve: step k removes a superset of
@@ -68,6 +79,7 @@ def lesion_curve(state: dict, x: torch.Tensor, y: torch.Tensor, fractions: list[
     net = network(state, x.device)
     w0 = net.w.clone()
     learner = PresynapticLearner(net, PresynapticRule(lr=0.0), torch.Generator(device=x.device))
+
     def curve(order: torch.Tensor) -> list[float]:
         """Accuracy at every fraction removed in ``order``; the same release masks at every point; w restored."""
         accs = []
@@ -83,15 +95,25 @@ def lesion_curve(state: dict, x: torch.Tensor, y: torch.Tensor, fractions: list[
     rows = []
     for i, order_name in enumerate(orders):
         accs = curve(lesion_order(net.p, order_name, torch.Generator(device=x.device).manual_seed(seed + i), jitter))
-        rows += [{"order": order_name, "fraction": float(f), "n_removed": k, "accuracy": a}
-                 for f, k, a in zip(fractions, removed, accs)]
+        rows += [
+            {"order": order_name, "fraction": float(f), "n_removed": k, "accuracy": a}
+            for f, k, a in zip(fractions, removed, accs)
+        ]
     if random_orders > 0:
         acc = torch.zeros(len(fractions), dtype=torch.float64)
         for r in range(random_orders):
             gen = torch.Generator(device=x.device).manual_seed(seed + RANDOM_MEAN_SEED_OFFSET + r)
             acc += torch.tensor(curve(lesion_order(net.p, "random", gen)), dtype=torch.float64)
-        rows += [{"order": RANDOM_MEAN, "fraction": float(f), "n_removed": k, "accuracy": float(acc[j] / random_orders),
-                  "n_orders": random_orders} for j, (f, k) in enumerate(zip(fractions, removed))]
+        rows += [
+            {
+                "order": RANDOM_MEAN,
+                "fraction": float(f),
+                "n_removed": k,
+                "accuracy": float(acc[j] / random_orders),
+                "n_orders": random_orders,
+            }
+            for j, (f, k) in enumerate(zip(fractions, removed))
+        ]
     return pd.DataFrame(rows)
 
 

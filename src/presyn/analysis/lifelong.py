@@ -38,7 +38,9 @@ def collect(metric_paths: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     epochs = df[df["metric"].isin(EPOCH_METRICS)][[*KEYS, "epoch", "task", "metric", "value"]]
     epochs = epochs.sort_values([*KEYS, "metric", "epoch", "task"]).reset_index(drop=True)
     last = df["epoch"] == df.groupby(KEYS)["epoch"].transform("max")
-    final_task = df[last & (df["metric"] == "test_accuracy")][[*KEYS, "task", "value"]].rename(columns={"value": "accuracy"})
+    final_task = df[last & (df["metric"] == "test_accuracy")][[*KEYS, "task", "value"]].rename(
+        columns={"value": "accuracy"}
+    )
     final_mean = df[df["metric"] == "mean_accuracy"][[*KEYS, "task", "value"]].rename(columns={"value": "accuracy"})
     final = pd.concat([final_task, final_mean], ignore_index=True).sort_values([*KEYS, "task"]).reset_index(drop=True)
     return epochs, final
@@ -55,8 +57,15 @@ def _ttests(figure: str, prefix: str, means: pd.DataFrame, benchmark: str) -> li
     if ref.empty:
         return rows
     for method in sorted(set(g["method"]) - {"presyn"}):
-        rows.append(stats.ttest(figure, f"{prefix}.{benchmark}.presyn_vs_{method}", ref, g[g["method"] == method]["accuracy"],
-                                f"benchmark={benchmark};a=presyn;b={method}"))
+        rows.append(
+            stats.ttest(
+                figure,
+                f"{prefix}.{benchmark}.presyn_vs_{method}",
+                ref,
+                g[g["method"] == method]["accuracy"],
+                f"benchmark={benchmark};a=presyn;b={method}",
+            )
+        )
     return rows
 
 
@@ -65,32 +74,63 @@ def apptable1_stats(final: pd.DataFrame, figure: str = "apptable1") -> pd.DataFr
     means = _mean_acc(final)
     rows = []
     for (benchmark, method), g in means.groupby(["benchmark", "method"]):
-        rows.append(stats.summary(figure, f"{figure}.{benchmark}.{method}", g["accuracy"],
-                                  f"benchmark={benchmark};method={method}", detail="mean test accuracy over tasks after the last task"))
+        rows.append(
+            stats.summary(
+                figure,
+                f"{figure}.{benchmark}.{method}",
+                g["accuracy"],
+                f"benchmark={benchmark};method={method}",
+                detail="mean test accuracy over tasks after the last task",
+            )
+        )
     for benchmark in sorted(set(means["benchmark"])):
         rows += _ttests(figure, f"{figure}.ttest", means, benchmark)
     return stats.frame(rows)
 
 
-def fig4_stats(epochs: pd.DataFrame, final: pd.DataFrame, benchmark: str = FIG4B_BENCHMARK, figure: str = "fig4",
-               curve_methods: tuple[str, ...] = FIG4B_CURVE_METHODS) -> pd.DataFrame:
+def fig4_stats(
+    epochs: pd.DataFrame,
+    final: pd.DataFrame,
+    benchmark: str = FIG4B_BENCHMARK,
+    figure: str = "fig4",
+    curve_methods: tuple[str, ...] = FIG4B_CURVE_METHODS,
+) -> pd.DataFrame:
     """Fig 4b: task-1 accuracy after every epoch (curve methods); Fig 4c: final mean accuracy per method, t-tests."""
     rows = []
     e = epochs[(epochs["benchmark"] == benchmark) & (epochs["metric"] == "test_accuracy") & (epochs["task"] == "1")]
     for (method, epoch), g in e.groupby(["method", "epoch"]):
         if method in curve_methods:
-            rows.append(stats.summary(figure, f"{figure}.task1_accuracy.{method}.e{epoch}", g["value"],
-                                      f"benchmark={benchmark};method={method};epoch={epoch}"))
+            rows.append(
+                stats.summary(
+                    figure,
+                    f"{figure}.task1_accuracy.{method}.e{epoch}",
+                    g["value"],
+                    f"benchmark={benchmark};method={method};epoch={epoch}",
+                )
+            )
     rows += _task1_learned(figure, epochs, benchmark, curve_methods)
     rows += _task1_after(figure, epochs, benchmark, curve_methods)
     fin = final[(final["benchmark"] == benchmark) & (final["task"] == "1")]
     for method, g in fin.groupby("method"):
-        rows.append(stats.summary(figure, f"{figure}.task1_final.{method}", g["accuracy"], f"benchmark={benchmark};method={method}",
-                                  detail="task-1 accuracy after the last task"))
+        rows.append(
+            stats.summary(
+                figure,
+                f"{figure}.task1_final.{method}",
+                g["accuracy"],
+                f"benchmark={benchmark};method={method}",
+                detail="task-1 accuracy after the last task",
+            )
+        )
     means = _mean_acc(final)
     for method, g in means[means["benchmark"] == benchmark].groupby("method"):
-        rows.append(stats.summary(figure, f"{figure}.final_mean_accuracy.{benchmark}.{method}", g["accuracy"],
-                                  f"benchmark={benchmark};method={method}"))
+        rows.append(
+            stats.summary(
+                figure,
+                f"{figure}.final_mean_accuracy.{benchmark}.{method}",
+                g["accuracy"],
+                f"benchmark={benchmark};method={method}",
+            )
+        )
     rows += _ttests(figure, f"{figure}.ttest", means, benchmark)
     return stats.frame(rows)
 
@@ -106,9 +146,15 @@ def _task1_learned(figure: str, epochs: pd.DataFrame, benchmark: str, curve_meth
     rows = []
     for method, g in acc.groupby("method"):
         if method in curve_methods:
-            rows.append(stats.summary(figure, f"{figure}.task1_learned.{method}", g["value"],
-                                      f"benchmark={benchmark};method={method}",
-                                      detail="task-1 accuracy at the end of training on task 1"))
+            rows.append(
+                stats.summary(
+                    figure,
+                    f"{figure}.task1_learned.{method}",
+                    g["value"],
+                    f"benchmark={benchmark};method={method}",
+                    detail="task-1 accuracy at the end of training on task 1",
+                )
+            )
     return rows
 
 
@@ -125,13 +171,27 @@ def _task1_after(figure: str, epochs: pd.DataFrame, benchmark: str, curve_method
     per_run = acc.groupby(KEYS)["value"].mean().rename("after").reset_index()
     rows = []
     for method, g in per_run.groupby("method"):
-        rows.append(stats.summary(figure, f"{figure}.task1_after.{method}", g["after"], f"benchmark={benchmark};method={method}",
-                                  detail="per seed: mean task-1 accuracy over the epochs after task 1 (area under the forgetting curve per epoch)"))
+        rows.append(
+            stats.summary(
+                figure,
+                f"{figure}.task1_after.{method}",
+                g["after"],
+                f"benchmark={benchmark};method={method}",
+                detail="per seed: mean task-1 accuracy over the epochs after task 1 (area under the forgetting curve per epoch)",
+            )
+        )
     ref = per_run[per_run["method"] == "presyn"]["after"]
     for method in sorted(set(per_run["method"]) - {"presyn"}):
         if len(ref):
-            rows.append(stats.ttest(figure, f"{figure}.task1_after.presyn_vs_{method}", ref,
-                                    per_run[per_run["method"] == method]["after"], f"benchmark={benchmark};a=presyn;b={method}"))
+            rows.append(
+                stats.ttest(
+                    figure,
+                    f"{figure}.task1_after.presyn_vs_{method}",
+                    ref,
+                    per_run[per_run["method"] == method]["after"],
+                    f"benchmark={benchmark};a=presyn;b={method}",
+                )
+            )
     return rows
 
 
@@ -149,37 +209,71 @@ def frozen_increments(epochs: pd.DataFrame, benchmark: str = "perm_mnist", figur
     end["increment"] = end.groupby("seed")["value"].diff().fillna(end["value"])
     rows = []
     for t, g in end.groupby("task"):
-        rows.append(stats.summary(figure, f"{figure}.frozen_increment.task{int(t)}", g["increment"],
-                                  f"benchmark={benchmark};method=presyn;task={int(t)}",
-                                  detail=f"per seed: fraction frozen at the end of task {int(t)} minus at the end of the task before"))
+        rows.append(
+            stats.summary(
+                figure,
+                f"{figure}.frozen_increment.task{int(t)}",
+                g["increment"],
+                f"benchmark={benchmark};method=presyn;task={int(t)}",
+                detail=f"per seed: fraction frozen at the end of task {int(t)} minus at the end of the task before",
+            )
+        )
     if rows:
         small = dict(min(rows, key=lambda r: r["value"]))
         small["name"] = f"{figure}.frozen_increment.smallest"
-        small["detail"] = f"the task with the smallest mean increment: {small['groups'].split('task=')[-1]}; " + small["detail"]
+        small["detail"] = (
+            f"the task with the smallest mean increment: {small['groups'].split('task=')[-1]}; " + small["detail"]
+        )
         rows.append(small)
     return rows
 
 
-def appfig3_stats(epochs: pd.DataFrame, final: pd.DataFrame, split_benchmark: str = "split_mnist",
-                  perm_benchmark: str = "perm_mnist", figure: str = "appfig3") -> pd.DataFrame:
+def appfig3_stats(
+    epochs: pd.DataFrame,
+    final: pd.DataFrame,
+    split_benchmark: str = "split_mnist",
+    perm_benchmark: str = "perm_mnist",
+    figure: str = "appfig3",
+) -> pd.DataFrame:
     """(a) final accuracy per task per method on Split MNIST; (b) mean p and fraction frozen per epoch (presyn, perm. MNIST)."""
     rows = []
     fin = final[(final["benchmark"] == split_benchmark) & (final["task"] != "all")]
     for (method, task), g in fin.groupby(["method", "task"]):
-        rows.append(stats.summary(figure, f"{figure}.final_accuracy.{method}.task{task}", g["accuracy"],
-                                  f"benchmark={split_benchmark};method={method};task={task}"))
-    syn = epochs[(epochs["benchmark"] == perm_benchmark) & (epochs["method"] == "presyn")
-                 & epochs["metric"].isin(["mean_p", "fraction_frozen", "current_task"])]
+        rows.append(
+            stats.summary(
+                figure,
+                f"{figure}.final_accuracy.{method}.task{task}",
+                g["accuracy"],
+                f"benchmark={split_benchmark};method={method};task={task}",
+            )
+        )
+    syn = epochs[
+        (epochs["benchmark"] == perm_benchmark)
+        & (epochs["method"] == "presyn")
+        & epochs["metric"].isin(["mean_p", "fraction_frozen", "current_task"])
+    ]
     if not syn.empty:
         first, last = syn["epoch"].min(), syn["epoch"].max()
         for (metric, epoch), g in syn.groupby(["metric", "epoch"]):
-            rows.append(stats.summary(figure, f"{figure}.{metric}.e{epoch}", g["value"],
-                                      f"benchmark={perm_benchmark};method=presyn;metric={metric};epoch={epoch}"))
+            rows.append(
+                stats.summary(
+                    figure,
+                    f"{figure}.{metric}.e{epoch}",
+                    g["value"],
+                    f"benchmark={perm_benchmark};method=presyn;metric={metric};epoch={epoch}",
+                )
+            )
             if metric != "current_task" and epoch in (first, last):
                 which = "first" if epoch == first else "last"
-                rows.append(stats.summary(figure, f"{figure}.{metric}.{which}", g["value"],
-                                          f"benchmark={perm_benchmark};method=presyn;metric={metric};epoch={epoch}",
-                                          detail=f"after the {which} epoch"))
+                rows.append(
+                    stats.summary(
+                        figure,
+                        f"{figure}.{metric}.{which}",
+                        g["value"],
+                        f"benchmark={perm_benchmark};method=presyn;metric={metric};epoch={epoch}",
+                        detail=f"after the {which} epoch",
+                    )
+                )
     rows += frozen_increments(epochs, perm_benchmark, figure)
     return stats.frame(rows)
 
@@ -193,10 +287,19 @@ def ewc_search_rows(metric_paths: list[str], specs: dict[str, dict]) -> list[dic
     for (method, benchmark, seed), g in df.groupby(["method", "benchmark", "seed"]):
         spec = by_run[(method, benchmark, seed)]
         values = dict(zip(g["metric"], g["value"]))
-        rows.append({"benchmark": benchmark, "stage": spec["search"]["stage"], "seed": int(seed),
-                     "grid_index": int(spec["search"]["index"]), **spec["search"]["point"],
-                     "epochs_per_task": spec["epochs_per_task"], "n_tasks": spec["n_tasks"],
-                     "score": float(values.get("mean_accuracy", float("nan"))), "diverged": bool(values.get("diverged", 0.0))})
+        rows.append(
+            {
+                "benchmark": benchmark,
+                "stage": spec["search"]["stage"],
+                "seed": int(seed),
+                "grid_index": int(spec["search"]["index"]),
+                **spec["search"]["point"],
+                "epochs_per_task": spec["epochs_per_task"],
+                "n_tasks": spec["n_tasks"],
+                "score": float(values.get("mean_accuracy", float("nan"))),
+                "diverged": bool(values.get("diverged", 0.0)),
+            }
+        )
     return rows
 
 
@@ -212,12 +315,26 @@ def bgd_evidence_table(metric_paths: list[str], labels: dict[str, str], fork_log
         last = last[last["epoch"] == last["epoch"].max()]
         tasks = {f"task{int(t)}": 100 * float(v) for t, v in zip(last["task"], last["value"])}
         mean = 100 * float(g.loc[g["metric"] == "mean_accuracy", "value"].iloc[0])
-        rows.append({"source": "ours", "run": f"{method}/seed{seed}", "setting": labels.get(method, method),
-                     "mean_accuracy": mean, **dict(sorted(tasks.items(), key=lambda kv: int(kv[0][4:])))})
+        rows.append(
+            {
+                "source": "ours",
+                "run": f"{method}/seed{seed}",
+                "setting": labels.get(method, method),
+                "mean_accuracy": mean,
+                **dict(sorted(tasks.items(), key=lambda kv: int(kv[0][4:]))),
+            }
+        )
     for log in fork_logs.get("runs", []):
         tasks = {f"task{i + 1}": float(v) for i, v in enumerate(log.get("tasks") or [])}
-        rows.append({"source": "fork log", "run": log["log"], "setting": log["setting"],
-                     "mean_accuracy": float(log["mean"]), **tasks})
+        rows.append(
+            {
+                "source": "fork log",
+                "run": log["log"],
+                "setting": log["setting"],
+                "mean_accuracy": float(log["mean"]),
+                **tasks,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -239,7 +356,9 @@ def published_apptable1(published: dict) -> dict[tuple[str, str], tuple[float, f
     return out
 
 
-def apptable1(stats_df: pd.DataFrame, published: dict, methods: list[str], benchmarks: list[str]) -> tuple[pd.DataFrame, str]:
+def apptable1(
+    stats_df: pd.DataFrame, published: dict, methods: list[str], benchmarks: list[str]
+) -> tuple[pd.DataFrame, str]:
     """App. table 1 as a tidy csv frame (percent) and a markdown table; published values only in 'published'."""
     pub = published_apptable1(published)
     summ = stats_df[(stats_df["kind"] == "summary")]
@@ -251,10 +370,19 @@ def apptable1(stats_df: pd.DataFrame, published: dict, methods: list[str], bench
                 continue
             r = r.iloc[0]
             p = pub.get((benchmark, method), (float("nan"), None))
-            rows.append({"method": method, "benchmark": benchmark, "mean_accuracy_percent": 100 * float(r["value"]),
-                         "sem_percent": 100 * float(r["sem"]) if pd.notna(r["sem"]) else float("nan"), "n": int(r["n"]),
-                         "published": p[0]})
-    table = pd.DataFrame(rows, columns=["method", "benchmark", "mean_accuracy_percent", "sem_percent", "n", "published"])
+            rows.append(
+                {
+                    "method": method,
+                    "benchmark": benchmark,
+                    "mean_accuracy_percent": 100 * float(r["value"]),
+                    "sem_percent": 100 * float(r["sem"]) if pd.notna(r["sem"]) else float("nan"),
+                    "n": int(r["n"]),
+                    "published": p[0],
+                }
+            )
+    table = pd.DataFrame(
+        rows, columns=["method", "benchmark", "mean_accuracy_percent", "sem_percent", "n", "published"]
+    )
     return table, markdown(table, pub)
 
 
@@ -270,9 +398,15 @@ def markdown(table: pd.DataFrame, pub: dict) -> str:
     benchmarks = list(dict.fromkeys(table["benchmark"]))
     head = "| method | " + " | ".join(f"{b} (ours) | {b} (published)" for b in benchmarks) + " |"
     sep = "|---|" + "---|---|" * len(benchmarks)
-    lines = ["# Appendix 1-table 1: mean test accuracy over all tasks after the last task (%)", "",
-             "Ours: mean ± SEM over seeds (n per cell in figures/apptable1.csv). Published: Schug et al. 2021, "
-             "App. 1-table 1 (the paper's ± read as SEM); cont_perm_mnist from the Methods text.", "", head, sep]
+    lines = [
+        "# Appendix 1-table 1: mean test accuracy over all tasks after the last task (%)",
+        "",
+        "Ours: mean ± SEM over seeds (n per cell in figures/apptable1.csv). Published: Schug et al. 2021, "
+        "App. 1-table 1 (the paper's ± read as SEM); cont_perm_mnist from the Methods text.",
+        "",
+        head,
+        sep,
+    ]
     for method in dict.fromkeys(table["method"]):
         cells = []
         for b in benchmarks:

@@ -21,8 +21,21 @@ def locked_by_rounding(p: torch.Tensor, p_up: float, p_down: float, p_min: float
     w = torch.zeros_like(p)
     moved = []
     for g in (torch.ones_like(p), torch.zeros_like(p)):  # |g| = 1 >= g_lim: up;  g = 0 < g_lim: down
-        _, p_new = presyn_rule.update(w, p, g, torch.ones_like(p), lr=0.0, p_up=p_up, p_down=p_down, g_lim=1e-3, p_min=p_min,
-                                p_freeze=1.0, weight_decay=0.0, modulation=False, learn_p=True)
+        _, p_new = presyn_rule.update(
+            w,
+            p,
+            g,
+            torch.ones_like(p),
+            lr=0.0,
+            p_up=p_up,
+            p_down=p_down,
+            g_lim=1e-3,
+            p_min=p_min,
+            p_freeze=1.0,
+            weight_decay=0.0,
+            modulation=False,
+            learn_p=True,
+        )
         moved.append(p_new != p)
     return ~(moved[0] | moved[1])
 

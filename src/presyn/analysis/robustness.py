@@ -31,16 +31,26 @@ PREFIX = "robustness"
 def variant_of(table: pd.DataFrame, variants: dict[str, dict], model: str = "presyn") -> pd.Series:
     """Which variant each row of a robustness-runs table (``energy.final_table``) belongs to, from its method
     (``plan.robustness_method``); a row of no variant raises."""
-    by_method = {robustness_method(model, vals, wd): name for name, vals in variants.items()
-                 for wd in table["weight_decay"].unique()}
+    by_method = {
+        robustness_method(model, vals, wd): name
+        for name, vals in variants.items()
+        for wd in table["weight_decay"].unique()
+    }
     out = table["method"].map(by_method)
     if out.isna().any():
-        raise ValueError(f"robustness runs of no configured variant: {sorted(table.loc[out.isna(), 'method'].unique())}")
+        raise ValueError(
+            f"robustness runs of no configured variant: {sorted(table.loc[out.isna(), 'method'].unique())}"
+        )
     return out
 
 
-def fig1_table(energy_final: pd.DataFrame, robustness_final: pd.DataFrame, variant: str, variants: dict[str, dict],
-               model: str = "presyn") -> pd.DataFrame:
+def fig1_table(
+    energy_final: pd.DataFrame,
+    robustness_final: pd.DataFrame,
+    variant: str,
+    variants: dict[str, dict],
+    model: str = "presyn",
+) -> pd.DataFrame:
     """Fig 1's table for one variant: its runs of ``model`` and the Fig 1 runs of every other model (controls)."""
     mine = robustness_final[variant_of(robustness_final, variants, model) == variant]
     if mine.empty:
@@ -59,9 +69,16 @@ def _best_values(table: pd.DataFrame, rows: pd.DataFrame, prefix: str, model: st
     return g["mi_per_energy"].to_numpy(dtype=float)
 
 
-def robustness_stats(energy_final: pd.DataFrame, robustness_final: pd.DataFrame, synapse_rows: dict[str, pd.DataFrame],
-                     lesions: dict[str, pd.DataFrame], variants: dict[str, dict], model: str = "presyn",
-                     figure: str = FIGURE, prefix: str = PREFIX) -> pd.DataFrame:
+def robustness_stats(
+    energy_final: pd.DataFrame,
+    robustness_final: pd.DataFrame,
+    synapse_rows: dict[str, pd.DataFrame],
+    lesions: dict[str, pd.DataFrame],
+    variants: dict[str, dict],
+    model: str = "presyn",
+    figure: str = FIGURE,
+    prefix: str = PREFIX,
+) -> pd.DataFrame:
     """Stats rows of every variant (see the module docstring). ``energy_final``: the Fig 1 table;
     ``robustness_final``: ``final_table`` of the variants' runs; ``synapse_rows`` / ``lesions``: variant ->
     ``synapse_stats`` of its synapse table (with Fisher; figure ``<prefix>.<variant>``) / its lesion table at
@@ -74,8 +91,17 @@ def robustness_stats(energy_final: pd.DataFrame, robustness_final: pd.DataFrame,
         table = fig1_table(energy_final, robustness_final, name, variants, model)
         f1 = fig1_stats(table, figure=p)
         f2 = fig2_stats(synapse_rows[name], lesions[name], figure=p)
-        extra = stats.frame([stats.ttest(p, f"{p}.best_mi_per_energy.{model}_vs_default", _best_values(table, f1, p, model),
-                                         default_best, f"a={name};b=default")])
+        extra = stats.frame(
+            [
+                stats.ttest(
+                    p,
+                    f"{p}.best_mi_per_energy.{model}_vs_default",
+                    _best_values(table, f1, p, model),
+                    default_best,
+                    f"a={name};b=default",
+                )
+            ]
+        )
         df = pd.concat([f1, f2, extra], ignore_index=True)
         head = f"variant={name};p_up={float(vals['p_up']):g};p_down={float(vals['p_down']):g}"
         df["groups"] = [head + (f";{g}" if isinstance(g, str) and g else "") for g in df["groups"]]

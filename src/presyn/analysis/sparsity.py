@@ -58,7 +58,9 @@ def class_counts(labels: np.ndarray) -> dict[str, int]:
     return {c: int((labels == c).sum()) for c in CLASSES}
 
 
-def neuron_table(release_probs: dict[int, list[np.ndarray]], threshold: float, shuffle_seed: int, n_sd: float = 2.0) -> pd.DataFrame:
+def neuron_table(
+    release_probs: dict[int, list[np.ndarray]], threshold: float, shuffle_seed: int, n_sd: float = 2.0
+) -> pd.DataFrame:
     """Per seed x weight matrix x receiving neuron x connectivity (true / shuffled): important inputs.
 
     ``release_probs``: seed -> list of per-layer p matrices (n_out, n_in). The shuffle of matrix l of
@@ -74,11 +76,20 @@ def neuron_table(release_probs: dict[int, list[np.ndarray]], threshold: float, s
             base = input_counts(shuf)
             for conn, mat in (("true", imp), ("shuffled", shuf)):
                 counts = input_counts(mat)
-                rows.append(pd.DataFrame({
-                    "seed": int(seed), "layer": li, "neuron": np.arange(len(counts)), "connectivity": conn,
-                    "important_in": counts, "n_in": mat.shape[1], "fraction_in": counts / mat.shape[1],
-                    "importance": classify(counts, base, n_sd),
-                }))
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "seed": int(seed),
+                            "layer": li,
+                            "neuron": np.arange(len(counts)),
+                            "connectivity": conn,
+                            "important_in": counts,
+                            "n_in": mat.shape[1],
+                            "fraction_in": counts / mat.shape[1],
+                            "importance": classify(counts, base, n_sd),
+                        }
+                    )
+                )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -92,8 +103,17 @@ def in_out_table(release_probs: dict[int, list[np.ndarray]], threshold: float) -
         for h in range(1, len(layers)):
             n_in = input_counts(important(layers[h - 1], threshold))
             n_out = output_counts(important(layers[h], threshold))
-            rows.append(pd.DataFrame({"seed": int(seed), "hidden_layer": h, "neuron": np.arange(len(n_in)),
-                                      "important_in": n_in, "important_out": n_out}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "seed": int(seed),
+                        "hidden_layer": h,
+                        "neuron": np.arange(len(n_in)),
+                        "important_in": n_in,
+                        "important_out": n_out,
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -114,10 +134,19 @@ def output_spread_rows(neurons: pd.DataFrame, figure: str = "appfig2") -> list[d
     rows = []
     for conn in ("true", "shuffled"):
         g = last[last["connectivity"] == conn]
-        cvs = [float(v.std(ddof=1) / v.mean()) for _, v in g.groupby("seed")["important_in"] if len(v) > 1 and v.mean() > 0]
+        cvs = [
+            float(v.std(ddof=1) / v.mean()) for _, v in g.groupby("seed")["important_in"] if len(v) > 1 and v.mean() > 0
+        ]
         if cvs:
-            rows.append(stats.summary(figure, f"{figure}.output_inputs_cv.{conn}", cvs, f"connectivity={conn}",
-                                      detail="per seed: SD / mean of the important inputs of the output neurons"))
+            rows.append(
+                stats.summary(
+                    figure,
+                    f"{figure}.output_inputs_cv.{conn}",
+                    cvs,
+                    f"connectivity={conn}",
+                    detail="per seed: SD / mean of the important inputs of the output neurons",
+                )
+            )
     return rows
 
 
@@ -135,24 +164,41 @@ def sparsity_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_s
     for (seed, layer), g in neurons.groupby(["seed", "layer"]):
         true = g[g["connectivity"] == "true"]["important_in"]
         shuf = g[g["connectivity"] == "shuffled"]["important_in"]
-        row = stats.ks_2samp("appfig2", f"appfig2.ks.layer{layer}.seed{seed}", true, shuf,
-                             f"layer={layer};seed={seed};a=true;b=shuffled")
+        row = stats.ks_2samp(
+            "appfig2", f"appfig2.ks.layer{layer}.seed{seed}", true, shuf, f"layer={layer};seed={seed};a=true;b=shuffled"
+        )
         app2.append(row)
         ks_by_layer.setdefault(layer, []).append(row["statistic"])
         if seed == representative_seed:
-            app2.append({**row, "name": f"appfig2.ks.layer{layer}", "groups": f"layer={layer};seed={seed};a=true;b=shuffled"})
+            app2.append(
+                {**row, "name": f"appfig2.ks.layer{layer}", "groups": f"layer={layer};seed={seed};a=true;b=shuffled"}
+            )
             if layer == 2:
                 fig3.append({**row, "figure": "fig3", "name": "fig3.ks.layer2"})
     for layer, ds in ks_by_layer.items():
-        app2.append(stats.summary("appfig2", f"appfig2.ks.layer{layer}.seeds", ds, f"layer={layer}",
-                                  detail="KS D over seeds (mean +- SEM)"))
+        app2.append(
+            stats.summary(
+                "appfig2",
+                f"appfig2.ks.layer{layer}.seeds",
+                ds,
+                f"layer={layer}",
+                detail="KS D over seeds (mean +- SEM)",
+            )
+        )
         if layer == 2:
-            fig3.append(stats.summary("fig3", "fig3.ks.layer2.seeds", ds, "layer=2", detail="KS D over seeds (mean +- SEM)"))
+            fig3.append(
+                stats.summary("fig3", "fig3.ks.layer2.seeds", ds, "layer=2", detail="KS D over seeds (mean +- SEM)")
+            )
 
     r_by_layer: dict[int, list[float]] = {}
     for (seed, h), g in in_out.groupby(["seed", "hidden_layer"]):
-        row = _safe_pearson("appfig2", f"appfig2.pearson_in_out.layer{h}.seed{seed}", g["important_in"], g["important_out"],
-                            f"hidden_layer={h};seed={seed}")
+        row = _safe_pearson(
+            "appfig2",
+            f"appfig2.pearson_in_out.layer{h}.seed{seed}",
+            g["important_in"],
+            g["important_out"],
+            f"hidden_layer={h};seed={seed}",
+        )
         app2.append(row)
         r_by_layer.setdefault(h, []).append(row["value"])
         if seed == representative_seed:
@@ -160,24 +206,49 @@ def sparsity_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_s
             if h == 1:
                 fig3.append({**row, "figure": "fig3", "name": "fig3.pearson_in_out.layer1"})
     for h, rs in r_by_layer.items():
-        app2.append(stats.summary("appfig2", f"appfig2.pearson_in_out.layer{h}.seeds", rs, f"hidden_layer={h}",
-                                  detail="Pearson r over seeds (mean +- SEM)"))
+        app2.append(
+            stats.summary(
+                "appfig2",
+                f"appfig2.pearson_in_out.layer{h}.seeds",
+                rs,
+                f"hidden_layer={h}",
+                detail="Pearson r over seeds (mean +- SEM)",
+            )
+        )
 
     app2 += output_spread_rows(neurons)
 
     # Fig 3b: neuron classes of layer 2, per seed, true vs shuffled
     l2 = neurons[neurons["layer"] == 2]
-    per_seed = (l2.groupby(["connectivity", "seed"])["importance"].apply(lambda s: pd.Series(class_counts(s)))
-                .unstack(-1).reset_index())
+    per_seed = (
+        l2.groupby(["connectivity", "seed"])["importance"]
+        .apply(lambda s: pd.Series(class_counts(s)))
+        .unstack(-1)
+        .reset_index()
+    )
     for cls in CLASSES:
         vals = {}
         for conn in ("true", "shuffled"):
             vals[conn] = per_seed[per_seed["connectivity"] == conn].sort_values("seed")[cls].to_numpy(float)
-            fig3.append(stats.summary("fig3", f"fig3.neuron_class.{cls}.{conn}", vals[conn], f"class={cls};connectivity={conn}",
-                                      detail="neurons of layer 2 per seed"))
+            fig3.append(
+                stats.summary(
+                    "fig3",
+                    f"fig3.neuron_class.{cls}.{conn}",
+                    vals[conn],
+                    f"class={cls};connectivity={conn}",
+                    detail="neurons of layer 2 per seed",
+                )
+            )
         if cls != "medium":
-            fig3.append(stats.ttest("fig3", f"fig3.neuron_class.{cls}.true_vs_shuffled", vals["true"], vals["shuffled"],
-                                    f"class={cls};a=true;b=shuffled"))
+            fig3.append(
+                stats.ttest(
+                    "fig3",
+                    f"fig3.neuron_class.{cls}.true_vs_shuffled",
+                    vals["true"],
+                    vals["shuffled"],
+                    f"class={cls};a=true;b=shuffled",
+                )
+            )
     return {"fig3": stats.frame(fig3), "appfig2": stats.frame(app2)}
 
 
@@ -192,8 +263,9 @@ def cutoff_label(cutoff: float) -> str:
     return f"cut{float(cutoff):g}"
 
 
-def cutoff_tables(release_probs: dict[int, list[np.ndarray]], cutoffs, shuffle_seed: int,
-                  n_sd: float = 2.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cutoff_tables(
+    release_probs: dict[int, list[np.ndarray]], cutoffs, shuffle_seed: int, n_sd: float = 2.0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``neuron_table`` and ``in_out_table`` at every cutoff, stacked, with a leading ``cutoff`` column."""
     if not len(cutoffs):
         raise ValueError("no importance cutoffs given (energy.analysis.importance_cutoffs is empty)")
@@ -206,8 +278,9 @@ def cutoff_tables(release_probs: dict[int, list[np.ndarray]], cutoffs, shuffle_s
     return pd.concat(neurons, ignore_index=True), pd.concat(in_out, ignore_index=True)
 
 
-def cutoff_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_seed: int,
-                 figure: str = "appfig2") -> pd.DataFrame:
+def cutoff_stats(
+    neurons: pd.DataFrame, in_out: pd.DataFrame, representative_seed: int, figure: str = "appfig2"
+) -> pd.DataFrame:
     """Stats rows of the neuron-sparsity tests at each cutoff (``results/stats/sparsity_cutoffs.csv``).
 
     ``neurons`` / ``in_out``: ``cutoff_tables`` output. Per cutoff c (``cut = cutoff_label(c)``), named as
@@ -234,27 +307,52 @@ def cutoff_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_see
             if seed == representative_seed:
                 rows.append({**row, "name": f"{figure}.ks.layer{layer}.{cut}"})
         for layer, ds in ks_by_layer.items():
-            rows.append(stats.summary(figure, f"{figure}.ks.layer{layer}.{cut}.seeds", ds, f"cutoff={cutoff:g};layer={layer}",
-                                      detail="KS D over seeds (mean +- SEM)"))
+            rows.append(
+                stats.summary(
+                    figure,
+                    f"{figure}.ks.layer{layer}.{cut}.seeds",
+                    ds,
+                    f"cutoff={cutoff:g};layer={layer}",
+                    detail="KS D over seeds (mean +- SEM)",
+                )
+            )
         true = gn[gn["connectivity"] == "true"]
         for layer, g in true.groupby("layer"):
             per_seed = [float(s["important_in"].sum() / (len(s) * s["n_in"].iloc[0])) for _, s in g.groupby("seed")]
-            rows.append(stats.summary(figure, f"{figure}.fraction_important.layer{layer}.{cut}", per_seed,
-                                      f"cutoff={cutoff:g};layer={layer}",
-                                      detail=f"fraction of synapses with p >= {cutoff:g}, per seed (mean +- SEM)"))
+            rows.append(
+                stats.summary(
+                    figure,
+                    f"{figure}.fraction_important.layer{layer}.{cut}",
+                    per_seed,
+                    f"cutoff={cutoff:g};layer={layer}",
+                    detail=f"fraction of synapses with p >= {cutoff:g}, per seed (mean +- SEM)",
+                )
+            )
     for cutoff, gi in in_out.groupby("cutoff", sort=True):
         cut = cutoff_label(cutoff)
         r_by_layer: dict[int, list[float]] = {}
         for (seed, h), g in gi.groupby(["seed", "hidden_layer"]):
-            row = _safe_pearson(figure, f"{figure}.pearson_in_out.layer{h}.{cut}.seed{seed}", g["important_in"],
-                                g["important_out"], f"cutoff={cutoff:g};hidden_layer={h};seed={seed}")
+            row = _safe_pearson(
+                figure,
+                f"{figure}.pearson_in_out.layer{h}.{cut}.seed{seed}",
+                g["important_in"],
+                g["important_out"],
+                f"cutoff={cutoff:g};hidden_layer={h};seed={seed}",
+            )
             rows.append(row)
             r_by_layer.setdefault(h, []).append(row["value"])
             if seed == representative_seed:
                 rows.append({**row, "name": f"{figure}.pearson_in_out.layer{h}.{cut}"})
         for h, rs in r_by_layer.items():
-            rows.append(stats.summary(figure, f"{figure}.pearson_in_out.layer{h}.{cut}.seeds", rs,
-                                      f"cutoff={cutoff:g};hidden_layer={h}", detail="Pearson r over seeds (mean +- SEM)"))
+            rows.append(
+                stats.summary(
+                    figure,
+                    f"{figure}.pearson_in_out.layer{h}.{cut}.seeds",
+                    rs,
+                    f"cutoff={cutoff:g};hidden_layer={h}",
+                    detail="Pearson r over seeds (mean +- SEM)",
+                )
+            )
     return stats.frame(rows)
 
 
@@ -264,8 +362,11 @@ def cutoff_stats(neurons: pd.DataFrame, in_out: pd.DataFrame, representative_see
 # (issue 29, point 7): a table with one row per run, and the spread as stats rows beside the published values.
 
 RUN_STATISTICS = ("ks_d_layer2", "r_in_out_hidden1", "r_in_out_hidden2")
-RUN_SPREAD_NAMES = {"ks_d_layer2": "fig3.run_spread.ks_d.layer2", "r_in_out_hidden1": "fig3.run_spread.pearson_in_out.layer1",
-                    "r_in_out_hidden2": "fig3.run_spread.pearson_in_out.layer2"}
+RUN_SPREAD_NAMES = {
+    "ks_d_layer2": "fig3.run_spread.ks_d.layer2",
+    "r_in_out_hidden1": "fig3.run_spread.pearson_in_out.layer1",
+    "r_in_out_hidden2": "fig3.run_spread.pearson_in_out.layer2",
+}
 
 
 def run_statistics(release_probs: list[np.ndarray], threshold: float, shuffle_seed: int, n_sd: float = 2.0) -> dict:
@@ -274,10 +375,12 @@ def run_statistics(release_probs: list[np.ndarray], threshold: float, shuffle_se
     probs = {0: release_probs}
     st = sparsity_stats(neuron_table(probs, threshold, shuffle_seed, n_sd), in_out_table(probs, threshold), 0)
     both = pd.concat(st.values()).set_index("name")
-    return {"ks_d_layer2": float(both.loc["fig3.ks.layer2", "statistic"]),
-            "ks_p_layer2": float(both.loc["fig3.ks.layer2", "p_value"]),
-            "r_in_out_hidden1": float(both.loc["fig3.pearson_in_out.layer1", "value"]),
-            "r_in_out_hidden2": float(both.loc["appfig2.pearson_in_out.layer2", "value"])}
+    return {
+        "ks_d_layer2": float(both.loc["fig3.ks.layer2", "statistic"]),
+        "ks_p_layer2": float(both.loc["fig3.ks.layer2", "p_value"]),
+        "r_in_out_hidden1": float(both.loc["fig3.pearson_in_out.layer1", "value"]),
+        "r_in_out_hidden2": float(both.loc["appfig2.pearson_in_out.layer2", "value"]),
+    }
 
 
 def run_spread_rows(runs: pd.DataFrame, figure: str = "fig3") -> list[dict]:
@@ -293,6 +396,7 @@ def run_spread_rows(runs: pd.DataFrame, figure: str = "fig3") -> list[dict]:
         what = f"{col} of every run ({len(runs)} runs: weight decays {wds} x seeds {seeds})"
         rows.append(stats.summary(figure, name, v, groups, detail=f"{what}: mean +- SEM"))
         for q, val in (("min", np.min(v)), ("median", np.median(v)), ("max", np.max(v))):
-            rows.append({**stats.summary(figure, f"{name}.{q}", [val], groups, detail=f"{what}: {q}"), "n": len(v),
-                         "test": q})
+            rows.append(
+                {**stats.summary(figure, f"{name}.{q}", [val], groups, detail=f"{what}: {q}"), "n": len(v), "test": q}
+            )
     return rows

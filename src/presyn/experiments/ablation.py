@@ -55,7 +55,9 @@ def search_trial(spec: dict, data_path: str, device: torch.device | str = "cpu")
     data = load_for_spec(data_path, spec, device)
     gens = Generators.from_seed(spec["seed"], device)
     stream = make_stream(spec["benchmark"], data, spec["seed"], spec.get("n_tasks"))
-    learner = build_learner(spec["model"], [data.x_train.shape[1], *spec["hidden"], stream.n_outputs], gens, device, spec["p_min"])
+    learner = build_learner(
+        spec["model"], [data.x_train.shape[1], *spec["hidden"], stream.n_outputs], gens, device, spec["p_min"]
+    )
     t0, stopped, task1 = time.perf_counter(), False, float("nan")
     for task in range(stream.n_tasks):
         for epoch in range(spec["epochs_per_task"]):
@@ -75,10 +77,23 @@ def search_trial(spec: dict, data_path: str, device: torch.device | str = "cpu")
     else:
         accs = evaluate_tasks(learner, stream, spec["eval_samples"])
         score = float(np.mean(accs))
-    result = {**spec["search"], "score": float(score), "early_stopped": stopped, "task1_accuracy": float(task1),
-              "task_accuracies": [float(a) for a in accs], "seconds": time.perf_counter() - t0}
-    log.info("search %s/%s trial %d: %s -> score %.4f%s", spec["search"]["benchmark"], spec["search"]["variant"],
-             spec["search"]["trial"], spec["search"]["params"], score, " (stopped early)" if stopped else "")
+    result = {
+        **spec["search"],
+        "score": float(score),
+        "early_stopped": stopped,
+        "task1_accuracy": float(task1),
+        "task_accuracies": [float(a) for a in accs],
+        "seconds": time.perf_counter() - t0,
+    }
+    log.info(
+        "search %s/%s trial %d: %s -> score %.4f%s",
+        spec["search"]["benchmark"],
+        spec["search"]["variant"],
+        spec["search"]["trial"],
+        spec["search"]["params"],
+        score,
+        " (stopped early)" if stopped else "",
+    )
     return result
 
 
@@ -99,6 +114,13 @@ def best_trial(trials: list[dict]) -> dict:
         "best_trial": int(best["trial"]),
         "n_trials": len(trials),
         "n_early_stopped": int(sum(t["early_stopped"] for t in trials)),
-        "trials": [{"trial": int(t["trial"]), **{k: round(float(t["params"][k]), 6) for k in SEARCHED},
-                    "score": float(t["score"]), "early_stopped": bool(t["early_stopped"])} for t in ranked],
+        "trials": [
+            {
+                "trial": int(t["trial"]),
+                **{k: round(float(t["params"][k]), 6) for k in SEARCHED},
+                "score": float(t["score"]),
+                "early_stopped": bool(t["early_stopped"]),
+            }
+            for t in ranked
+        ],
     }

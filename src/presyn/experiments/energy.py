@@ -50,11 +50,27 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
         watch.check(label, epoch)
         check_finite(mean_loss, label, epoch, step)
         t_train += time.perf_counter() - t0
-        row = {"train_loss": float(mean_loss), "train_accuracy": float(correct) / n, **snapshot(learner, spec["important_p"])}
+        row = {
+            "train_loss": float(mean_loss),
+            "train_accuracy": float(correct) / n,
+            **snapshot(learner, spec["important_p"]),
+        }
         every = spec.get("eval_every", 0)
         if epoch == spec["epochs"] or (every and epoch % every == 0):
             row.update(evaluate(learner, data.x_test, data.y_test, spec["eval_samples"]))
         metrics.add(epoch, row)
-        progress.epoch(epoch, {k: row[k] for k in ("train_loss", "train_accuracy", "test_accuracy", "mean_p") if k in row})
-    state = {**learner.state_dict(), "initial_p": [t.view(s) for t, s in zip(torch.split(initial_p, learner.net.numels), learner.net.shapes)]}
-    save_run(out_dir, metrics.frame(), state, spec, device, {"train_seconds": t_train, "seconds_per_epoch": t_train / spec["epochs"]})
+        progress.epoch(
+            epoch, {k: row[k] for k in ("train_loss", "train_accuracy", "test_accuracy", "mean_p") if k in row}
+        )
+    state = {
+        **learner.state_dict(),
+        "initial_p": [t.view(s) for t, s in zip(torch.split(initial_p, learner.net.numels), learner.net.shapes)],
+    }
+    save_run(
+        out_dir,
+        metrics.frame(),
+        state,
+        spec,
+        device,
+        {"train_seconds": t_train, "seconds_per_epoch": t_train / spec["epochs"]},
+    )

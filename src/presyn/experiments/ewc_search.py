@@ -25,18 +25,25 @@ from presyn.planning.ewc_search import POINT_KEYS, STAGES  # noqa: F401  (the gr
 
 def _tie_order(df: pd.DataFrame) -> pd.DataFrame:
     """Sort best first: score descending, then smaller lambda, empirical Fisher, no reset, grid order."""
-    keyed = df.assign(_neg=-df["score"].fillna(-np.inf), _emp=(df["fisher"] != "empirical").astype(int),
-                      _reset=df["reset_optimizer"].astype(int))
-    return keyed.sort_values(["benchmark", "_neg", "ewc_lambda", "_emp", "_reset", "grid_index"], kind="mergesort") \
-                .drop(columns=["_neg", "_emp", "_reset"])
+    keyed = df.assign(
+        _neg=-df["score"].fillna(-np.inf),
+        _emp=(df["fisher"] != "empirical").astype(int),
+        _reset=df["reset_optimizer"].astype(int),
+    )
+    return keyed.sort_values(
+        ["benchmark", "_neg", "ewc_lambda", "_emp", "_reset", "grid_index"], kind="mergesort"
+    ).drop(columns=["_neg", "_emp", "_reset"])
 
 
 def scores_table(rows: list[dict]) -> pd.DataFrame:
     """rows: {benchmark, stage, seed, score, diverged, grid_index, **point} -> mean over seeds per stage x point."""
     df = pd.DataFrame(rows)
     keys = ["benchmark", "stage", "grid_index", *POINT_KEYS]
-    out = df.groupby(keys, dropna=False).agg(score=("score", "mean"), n_seeds=("seed", "count"),
-                                             diverged=("diverged", "max")).reset_index()
+    out = (
+        df.groupby(keys, dropna=False)
+        .agg(score=("score", "mean"), n_seeds=("seed", "count"), diverged=("diverged", "max"))
+        .reset_index()
+    )
     return out
 
 

@@ -80,7 +80,9 @@ def curve_task_indices(spec: dict, n_tasks: int) -> list[int]:
         return list(range(n_tasks))
     bad = [t for t in tasks if not 1 <= int(t) <= n_tasks]
     if bad:
-        raise ValueError(f"curve_tasks {bad} outside 1..{n_tasks}: list task numbers of this benchmark (or null for all)")
+        raise ValueError(
+            f"curve_tasks {bad} outside 1..{n_tasks}: list task numbers of this benchmark (or null for all)"
+        )
     return sorted({int(t) - 1 for t in tasks})
 
 
@@ -91,7 +93,11 @@ def synapse_summary(learner, important_p: float) -> dict[str, float]:
     p = learner.net.p
     freeze = learner.rule.p_freeze
     frozen = float((p >= freeze).float().mean()) if freeze < 1.0 else 0.0
-    return {"mean_p": float(p.mean()), "fraction_frozen": frozen, "fraction_important": float((p >= important_p).float().mean())}
+    return {
+        "mean_p": float(p.mean()),
+        "fraction_frozen": frozen,
+        "fraction_important": float((p >= important_p).float().mean()),
+    }
 
 
 def setup_run(spec: dict, data, device: torch.device) -> tuple:
@@ -122,7 +128,9 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
     start, ckpt = 0, checkpoint.load(out_dir, spec, device)  # resume after the last finished task (presyn.checkpoint)
     if ckpt:
         learner, gens, metrics.rows = ckpt["learner"], ckpt["gens"], ckpt["rows"]
-        start, epoch, t_train, t_eval, accs = (ckpt["position"][k] for k in ("next_phase", "epoch", "t_train", "t_eval", "accs"))
+        start, epoch, t_train, t_eval, accs = (
+            ckpt["position"][k] for k in ("next_phase", "epoch", "t_train", "t_eval", "accs")
+        )
     for task in phases[start:]:
         if diverged:
             break
@@ -145,13 +153,19 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
                 seen += y.numel()
             mean_loss = loss_sum / max(seen, 1)
             if spec.get("search") and not bool(torch.isfinite(mean_loss)):  # a search point that diverges scores NaN
-                log.warning("%s: loss is %s at epoch %d: diverged, scored NaN (search run)", label, float(mean_loss), epoch)
+                log.warning(
+                    "%s: loss is %s at epoch %d: diverged, scored NaN (search run)", label, float(mean_loss), epoch
+                )
                 diverged = True
                 break
             check_finite(mean_loss, label, epoch, step)
             t_train += time.perf_counter() - t0
-            row = {"current_task": 0 if joint else task + 1, "train_loss": float(mean_loss),
-                   "train_accuracy": float(correct) / max(seen, 1), **synapse_summary(learner, spec["important_p"])}
+            row = {
+                "current_task": 0 if joint else task + 1,
+                "train_loss": float(mean_loss),
+                "train_accuracy": float(correct) / max(seen, 1),
+                **synapse_summary(learner, spec["important_p"]),
+            }
             last_of_task = task_epoch == epochs_per_task - 1
             if epoch == total or (last_of_task and task_end_eval):  # every task (App. table 1, App. fig 3a, Fig 5a)
                 t0 = time.perf_counter()
@@ -159,26 +173,52 @@ def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None
                 t_eval += time.perf_counter() - t0
                 for t, acc in enumerate(accs):
                     metrics.add(epoch, {"test_accuracy": acc}, task=str(t + 1))
-                row["seen_tasks_accuracy"] = sum(accs[: (stream.n_tasks if joint else task + 1)]) / (stream.n_tasks if joint else task + 1)
+                row["seen_tasks_accuracy"] = sum(accs[: (stream.n_tasks if joint else task + 1)]) / (
+                    stream.n_tasks if joint else task + 1
+                )
             elif every and epoch % every == 0:  # only the tasks a curve plots (Fig 4b: task 1)
                 t0 = time.perf_counter()
                 for t, acc in zip(curve, evaluate_tasks(learner, stream, n_eval, curve)):
                     metrics.add(epoch, {"test_accuracy": acc}, task=str(t + 1))
                 t_eval += time.perf_counter() - t0
             metrics.add(epoch, row)
-            progress.epoch(epoch, {k: row[k] for k in ("current_task", "train_loss", "seen_tasks_accuracy", "mean_p") if k in row})
+            progress.epoch(
+                epoch, {k: row[k] for k in ("current_task", "train_loss", "seen_tasks_accuracy", "mean_p") if k in row}
+            )
         if diverged:
             break
         if task is not None and hasattr(learner, "end_task"):
             learner.end_task(*stream.task_train_set(task))
         if task is not None and task + 1 < len(phases):
-            checkpoint.save(out_dir, spec, learner, gens, metrics.rows,
-                            {"next_phase": task + 1, "epoch": epoch, "t_train": t_train, "t_eval": t_eval, "accs": accs})
-    metrics.add(epoch, {"mean_accuracy": float("nan") if diverged else sum(accs) / len(accs),
-                        **({"diverged": float(diverged)} if spec.get("search") else {})})
+            checkpoint.save(
+                out_dir,
+                spec,
+                learner,
+                gens,
+                metrics.rows,
+                {"next_phase": task + 1, "epoch": epoch, "t_train": t_train, "t_eval": t_eval, "accs": accs},
+            )
+    metrics.add(
+        epoch,
+        {
+            "mean_accuracy": float("nan") if diverged else sum(accs) / len(accs),
+            **({"diverged": float(diverged)} if spec.get("search") else {}),
+        },
+    )
     state = learner.state_dict()
     if stream.perms is not None:
         state["permutations"] = stream.perms.cpu()
-    save_run(out_dir, metrics.frame(), state, spec, device,
-             {"train_seconds": t_train, "eval_seconds": t_eval, "seconds_per_epoch": t_train / total,
-              "eval_seconds_per_epoch": t_eval / total, **checkpoint.provenance(ckpt)})  # drops the checkpoint too
+    save_run(
+        out_dir,
+        metrics.frame(),
+        state,
+        spec,
+        device,
+        {
+            "train_seconds": t_train,
+            "eval_seconds": t_eval,
+            "seconds_per_epoch": t_train / total,
+            "eval_seconds_per_epoch": t_eval / total,
+            **checkpoint.provenance(ckpt),
+        },
+    )  # drops the checkpoint too

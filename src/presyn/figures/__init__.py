@@ -15,8 +15,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent.parent  # src/
 # style, palette, markers; the judging of panel claims (presyn.scorecard: the published file and the verdicts)
-SHARED = ("presyn/plotting.py", "presyn/scorecard/__init__.py", "presyn/scorecard/published.py",
-          "presyn/scorecard/judging.py")
+SHARED = (
+    "presyn/plotting.py",
+    "presyn/scorecard/__init__.py",
+    "presyn/scorecard/published.py",
+    "presyn/scorecard/judging.py",
+)
 
 
 def _imports(path: Path) -> set[str]:

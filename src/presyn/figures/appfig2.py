@@ -13,13 +13,27 @@ from presyn.figures.fig2 import stat
 from presyn.figures.fig3 import in_out_scatter, ks_text, neuron_hist
 
 # scorecard item id -> panel it is drawn in (issue 30.3)
-PANELS = {"appfig2.ks_layer1_significant": "a", "appfig2.ks_layer2_significant": "a",
-          "appfig2.ks_layer3_not_significant": "a", "appfig2.ks_p.layer3": "a", "appfig2.output_inputs_similar": "a",
-          "appfig2.pearson_in_out.layer2": "b", "appfig2.in_out_correlated.layer2": "b"}
+PANELS = {
+    "appfig2.ks_layer1_significant": "a",
+    "appfig2.ks_layer2_significant": "a",
+    "appfig2.ks_layer3_not_significant": "a",
+    "appfig2.ks_p.layer3": "a",
+    "appfig2.output_inputs_similar": "a",
+    "appfig2.pearson_in_out.layer2": "b",
+    "appfig2.in_out_correlated.layer2": "b",
+}
 
 
-def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, seed: int, pdf: str, png: str,
-         title_note: str = "", published=None) -> None:
+def draw(
+    neurons: pd.DataFrame,
+    in_out: pd.DataFrame,
+    stats_df: pd.DataFrame,
+    seed: int,
+    pdf: str,
+    png: str,
+    title_note: str = "",
+    published=None,
+) -> None:
     plotting.style()
     layers = sorted(neurons["layer"].unique())
     hidden = sorted(in_out["hidden_layer"].unique())
@@ -27,8 +41,8 @@ def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, se
     fig = plt.figure(figsize=(7.2, 2.5 * max(len(layers), 2)))
     grid = fig.add_gridspec(rows, 2, hspace=1.2 * max(len(hidden), 1), wspace=0.35)
     per_a, per_b = rows // max(len(layers), 1), rows // max(len(hidden), 1)
-    axes_a = [fig.add_subplot(grid[i * per_a:(i + 1) * per_a, 0]) for i in range(len(layers))]
-    axes_b = [fig.add_subplot(grid[i * per_b:(i + 1) * per_b, 1]) for i in range(len(hidden))]
+    axes_a = [fig.add_subplot(grid[i * per_a : (i + 1) * per_a, 0]) for i in range(len(layers))]
+    axes_b = [fig.add_subplot(grid[i * per_b : (i + 1) * per_b, 1]) for i in range(len(hidden))]
     for i, (ax, layer) in enumerate(zip(axes_a, layers)):
         neuron_hist(ax, neurons, layer, seed, "important_in")
         n_in = int(neurons[neurons["layer"] == layer]["n_in"].iloc[0])
@@ -44,8 +58,11 @@ def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, se
         in_out_scatter(ax, in_out, h, seed, stat(stats_df, f"appfig2.pearson_in_out.layer{h}"))
     if axes_b:
         plotting.panel_letter(axes_b[0], "b")
-    plotting.mark_panels(fig, {"a": axes_a[0] if axes_a else None, "b": axes_b[0] if axes_b else None},
-                         plotting.not_reproduced("appfig2", stats_df, published, PANELS))
+    plotting.mark_panels(
+        fig,
+        {"a": axes_a[0] if axes_a else None, "b": axes_b[0] if axes_b else None},
+        plotting.not_reproduced("appfig2", stats_df, published, PANELS),
+    )
     fig.suptitle(f"Neuron-level sparsity, every layer (seed {seed})" + title_note)
     plotting.tight_layout(fig, h_pad=2.0)
     plotting.save(fig, pdf, png)

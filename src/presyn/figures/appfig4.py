@@ -28,10 +28,16 @@ def p_text(p: float) -> str:
 
 
 # scorecard item id -> panel it is drawn in (issue 30.3)
-PANELS = {"appfig4.high_p_more_stable": "a", "appfig4.pearson.all": "a", "appfig4.high_p_more_stable_ltp_and_ltd": "a",
-          "appfig4.high_p_more_stable.each_group_significant": "a", "appfig4.beyond_coupling.shuffle": "b",
-          "appfig4.beyond_coupling.shuffle.ltp_and_ltd": "b", "appfig4.beyond_coupling.partial": "b",
-          "appfig4.beyond_coupling.partial.ltp_and_ltd": "b"}
+PANELS = {
+    "appfig4.high_p_more_stable": "a",
+    "appfig4.pearson.all": "a",
+    "appfig4.high_p_more_stable_ltp_and_ltd": "a",
+    "appfig4.high_p_more_stable.each_group_significant": "a",
+    "appfig4.beyond_coupling.shuffle": "b",
+    "appfig4.beyond_coupling.shuffle.ltp_and_ltd": "b",
+    "appfig4.beyond_coupling.partial": "b",
+    "appfig4.beyond_coupling.partial.ltp_and_ltd": "b",
+}
 
 
 def draw_null(ax, st: pd.DataFrame) -> None:
@@ -42,20 +48,49 @@ def draw_null(ax, st: pd.DataFrame) -> None:
         y = len(keys) - 1 - i
         lo, hi = f"appfig4.shuffle_null_q025{sfx}", f"appfig4.shuffle_null_q975{sfx}"
         if lo in st.index and hi in st.index:
-            ax.plot([st.loc[lo, "value"], st.loc[hi, "value"]], [y, y], color=plotting.color("shuffled"), lw=7,
-                    solid_capstyle="butt",
-                    label="shuffle null, 95 %" if i == 0 else None, zorder=1)
-            ax.plot([st.loc[f"appfig4.shuffle_null_r{sfx}", "value"]] * 2, [y - 0.18, y + 0.18], color="0.4", lw=1, zorder=2)
-        ax.plot(st.loc[f"appfig4.pearson.{key}", "value"], y, "o", color=plotting.BLACK, ms=5, zorder=3,
-                label="observed r" if i == 0 else None)
+            ax.plot(
+                [st.loc[lo, "value"], st.loc[hi, "value"]],
+                [y, y],
+                color=plotting.color("shuffled"),
+                lw=7,
+                solid_capstyle="butt",
+                label="shuffle null, 95 %" if i == 0 else None,
+                zorder=1,
+            )
+            ax.plot(
+                [st.loc[f"appfig4.shuffle_null_r{sfx}", "value"]] * 2, [y - 0.18, y + 0.18], color="0.4", lw=1, zorder=2
+            )
+        ax.plot(
+            st.loc[f"appfig4.pearson.{key}", "value"],
+            y,
+            "o",
+            color=plotting.BLACK,
+            ms=5,
+            zorder=3,
+            label="observed r" if i == 0 else None,
+        )
         pr = f"appfig4.partial_r.{key}"
         if pr in st.index:
-            ax.plot(st.loc[pr, "value"], y - 0.3, "D", color=plotting.BLACK, mfc="white", ms=4,
-                    zorder=3, label="partial r | w before" if i == 0 else None)
+            ax.plot(
+                st.loc[pr, "value"],
+                y - 0.3,
+                "D",
+                color=plotting.BLACK,
+                mfc="white",
+                ms=4,
+                zorder=3,
+                label="partial r | w before" if i == 0 else None,
+            )
             pb = f"appfig4.shuffle_p_below{sfx}"
             note = f"shuffle P = {st.loc[pb, 'p_value']:.2f}" if pb in st.index else ""
-            ax.text(0.98, y + 0.28, f"{note}; partial {p_text(st.loc[pr, 'p_value'])}", fontsize=plotting.FONT_SMALL, ha="right",
-                    transform=ax.get_yaxis_transform())
+            ax.text(
+                0.98,
+                y + 0.28,
+                f"{note}; partial {p_text(st.loc[pr, 'p_value'])}",
+                fontsize=plotting.FONT_SMALL,
+                ha="right",
+                transform=ax.get_yaxis_transform(),
+            )
     ax.axvline(0, color="0.5", lw=0.6, ls=":")
     ax.set_yticks(range(len(keys)))
     ax.set_yticklabels([GROUP_LABELS[k] for k in reversed(keys)])
@@ -66,14 +101,24 @@ def draw_null(ax, st: pd.DataFrame) -> None:
     ax.legend(frameon=False, loc="lower left")
 
 
-def draw(recordings: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=None) -> None:
+def draw(
+    recordings: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=None
+) -> None:
     plotting.style()
     st = stats_df.set_index("name")
     fig, (ax, axn) = plt.subplots(1, 2, figsize=(7.6, 3.8), gridspec_kw={"width_ratios": [1.6, 1]})
     for group, face in (("ltp", plotting.BLACK), ("ltd", "white")):  # measured data: black, LTP filled, LTD open
         g = recordings[recordings["group"] == group]
-        ax.scatter(g["P_before"], g["rel_change_size"], s=20, facecolor=face, edgecolor=plotting.BLACK, linewidth=0.7,
-                   label=f"{GROUP_LABELS[group]} (n = {len(g)})", zorder=3)
+        ax.scatter(
+            g["P_before"],
+            g["rel_change_size"],
+            s=20,
+            facecolor=face,
+            edgecolor=plotting.BLACK,
+            linewidth=0.7,
+            label=f"{GROUP_LABELS[group]} (n = {len(g)})",
+            zorder=3,
+        )
     if "appfig4.regression.slope" in st.index:
         slope, icpt = st.loc["appfig4.regression.slope", "value"], st.loc["appfig4.regression.intercept", "value"]
         xs = np.linspace(recordings["P_before"].min(), recordings["P_before"].max(), 50)

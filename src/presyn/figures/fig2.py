@@ -24,20 +24,31 @@ def stat(stats_df: pd.DataFrame, name: str) -> pd.Series | None:
 
 fmt_p = plotting.fmt_p
 
-P_STEP = 0.07   # p_up = p_down of the paper's model: p moves on a grid of this step
+P_STEP = 0.07  # p_up = p_down of the paper's model: p moves on a grid of this step
 P_FLOOR = 1e-12  # the histogram table's log floor: its first bin holds every value at or below it (F = 0 included)
-TAIL = 1e-3      # log panels start where either group's cumulative fraction reaches this (the rest is counted)
+TAIL = 1e-3  # log panels start where either group's cumulative fraction reaches this (the rest is counted)
 
 # scorecard item id -> panel it is drawn in (issue 30.3)
-PANELS = {"fig2.lesion_significant": "b", "fig2.important_fraction": "a", "fig2.high_p_more_energy": "c",
-          "fig2.high_p_more_fisher": "d", "fig2.fisher_p_correlated": "d", "fig2.few_high_p_synapses": "a",
-          "fig2.lesion_lowp_first_beats_random": "b", "fig2.lesion_whole_curve.random_mean": "b",
-          "fig2.lesion_whole_curve.random_single": "b", "fig2.high_p_considerably_more_energy": "c",
-          "fig2.high_p_considerably_more_energy.per_seed": "c", "fig2.fisher_p_correlated.per_seed": "d",
-          "fig2.most_energy_on_sparse_subset": "c"}
+PANELS = {
+    "fig2.lesion_significant": "b",
+    "fig2.important_fraction": "a",
+    "fig2.high_p_more_energy": "c",
+    "fig2.high_p_more_fisher": "d",
+    "fig2.fisher_p_correlated": "d",
+    "fig2.few_high_p_synapses": "a",
+    "fig2.lesion_lowp_first_beats_random": "b",
+    "fig2.lesion_whole_curve.random_mean": "b",
+    "fig2.lesion_whole_curve.random_single": "b",
+    "fig2.high_p_considerably_more_energy": "c",
+    "fig2.high_p_considerably_more_energy.per_seed": "c",
+    "fig2.fisher_p_correlated.per_seed": "d",
+    "fig2.most_energy_on_sparse_subset": "c",
+}
 
 
-def p_grid(h: pd.DataFrame, p0: float = 0.25, step: float = P_STEP, continuous: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def p_grid(
+    h: pd.DataFrame, p0: float = 0.25, step: float = P_STEP, continuous: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Re-bin a fine p histogram onto the values p takes: p0 + k step (k = 0, 1, ...) below 1, and p = 1 itself
     (clamped / frozen). Values reached down from 1 (1 - j step) fall in the bin of the nearest grid value. A
     ``continuous`` group whose values spread over the fine bins (initial p drawn uniformly) is spread over the grid
@@ -81,20 +92,40 @@ def draw_p_hist(ax, hist: pd.DataFrame, panel: str, frac_after: pd.Series | None
         x, f = p_grid(h, p0, continuous=g == "before")
         keep = f > 0
         n = int(h["n"].iloc[0])
-        ax.plot(x[keep], f[keep], marker=marker, ls=":" if g == "after" else "none", lw=0.6, ms=ms, color=plotting.color(g),
-                gid="p-hist", mec="k" if g == "before" else plotting.color(g), mew=0.6,
-                label=f"{plotting.label(g)} (n = {n:,} synapses)")
+        ax.plot(
+            x[keep],
+            f[keep],
+            marker=marker,
+            ls=":" if g == "after" else "none",
+            lw=0.6,
+            ms=ms,
+            color=plotting.color(g),
+            gid="p-hist",
+            mec="k" if g == "before" else plotting.color(g),
+            mew=0.6,
+            label=f"{plotting.label(g)} (n = {n:,} synapses)",
+        )
     ax.axvline(IMPORTANT_P, ls="--", color="k", lw=0.8)
-    ax.text(IMPORTANT_P - 0.01, 0.03, f"p = {IMPORTANT_P}", transform=ax.get_xaxis_transform(), ha="right",
-            fontsize=plotting.FONT_SMALL)
+    ax.text(
+        IMPORTANT_P - 0.01,
+        0.03,
+        f"p = {IMPORTANT_P}",
+        transform=ax.get_xaxis_transform(),
+        ha="right",
+        fontsize=plotting.FONT_SMALL,
+    )
     ax.set_yscale("log")
     ax.set_ylim(1e-5, 3)
     ax.set_xlim(p0 - P_STEP, 1.04)
-    ax.set_xlabel(f"release probability p (bins: one per value p takes,\n{p0:g} + k \u00b7 {P_STEP:g} and 1; width {P_STEP:g})")
+    ax.set_xlabel(
+        f"release probability p (bins: one per value p takes,\n{p0:g} + k \u00b7 {P_STEP:g} and 1; width {P_STEP:g})"
+    )
     ax.set_ylabel("fraction of synapses (log)")
     if frac_after is not None:
-        ax.set_title(f"after learning {100 * frac_after['value']:.1f} \u00b1 {100 * frac_after['sem']:.1f} % of synapses "
-                     f"have p \u2265 {IMPORTANT_P}\n(mean \u00b1 SEM, n = {int(frac_after['n'])} seeds; empty bins not drawn)")
+        ax.set_title(
+            f"after learning {100 * frac_after['value']:.1f} \u00b1 {100 * frac_after['sem']:.1f} % of synapses "
+            f"have p \u2265 {IMPORTANT_P}\n(mean \u00b1 SEM, n = {int(frac_after['n'])} seeds; empty bins not drawn)"
+        )
     ax.legend(frameon=False, loc="upper center")
 
 
@@ -144,8 +175,9 @@ def seed_welch_p(a: pd.Series, b: pd.Series) -> float | None:
     return float(2 * sps.t.sf(abs((a["value"] - b["value"]) / se), df))
 
 
-def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "", what: str = "",
-         published=None) -> None:
+def draw(
+    hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_note: str = "", what: str = "", published=None
+) -> None:
     plotting.style()
     fig, axes = plt.subplots(2, 2, figsize=(7.2, 6.2))
     ax_a, ax_b, ax_c, ax_d = axes.ravel()
@@ -161,28 +193,60 @@ def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_n
     orders = (area["random_mean"]["groups"] if area["random_mean"] is not None else "").rpartition("orders=")[2]
     for order, g in lesion.sort_values("pct").groupby("order", sort=False):
         sem = g["sem"].fillna(0).to_numpy()
-        label = plotting.label(order) + {"random": " (authors': one per seed)",
-                                         "random_mean": f" (mean of {orders or 'R'} per seed)"}.get(order, "")
-        ax_b.plot(g["pct"], g["value"], marker="o" if order != "random_mean" else None, ms=3, color=plotting.color(order),
-                  label=label, mec="k" if order == "random" else plotting.color(order), mew=0.4,
-                  ls="--" if order == "random_mean" else "-", lw=1.2 if order == "random_mean" else None,
-                  zorder=3 if order == "random_mean" else 2)
+        label = plotting.label(order) + {
+            "random": " (authors': one per seed)",
+            "random_mean": f" (mean of {orders or 'R'} per seed)",
+        }.get(order, "")
+        ax_b.plot(
+            g["pct"],
+            g["value"],
+            marker="o" if order != "random_mean" else None,
+            ms=3,
+            color=plotting.color(order),
+            label=label,
+            mec="k" if order == "random" else plotting.color(order),
+            mew=0.4,
+            ls="--" if order == "random_mean" else "-",
+            lw=1.2 if order == "random_mean" else None,
+            zorder=3 if order == "random_mean" else 2,
+        )
         if order != "random_mean":
-            ax_b.fill_between(g["pct"], g["value"] - sem, g["value"] + sem, color=plotting.color(order), alpha=0.3, lw=0)
+            ax_b.fill_between(
+                g["pct"], g["value"] - sem, g["value"] + sem, color=plotting.color(order), alpha=0.3, lw=0
+            )
     tests = stats_df[stats_df["name"].str.match(r"^fig2\.lesion\.lowp_vs_random\.\d+$")].copy()
     if len(tests):
         tests["pct"] = tests["name"].str.rsplit(".", n=1).str[1].astype(int)
         tests["p_holm"] = plotting.holm(tests["p_value"])
         for _, t in tests.iterrows():
-            ax_b.text(t["pct"], 1.0, plotting.stars(t["p_holm"]), ha="center", va="bottom", fontsize=plotting.FONT_SMALL,
-                      rotation=90 if plotting.stars(t["p_holm"]) == "n.s." else 0)
-        ax_b.set_title(f"mean \u00b1 SEM, n = {n_l} seeds; marks: paired t-test per\n"
-                       f"fraction vs one random order, Holm-corrected ({len(tests)} fractions)")
-    whole = [f"{fmt_p(t['p_value'])} vs {'one order' if b == 'random' else f'mean of {orders}'}"
-             for b, t in area.items() if t is not None]
+            ax_b.text(
+                t["pct"],
+                1.0,
+                plotting.stars(t["p_holm"]),
+                ha="center",
+                va="bottom",
+                fontsize=plotting.FONT_SMALL,
+                rotation=90 if plotting.stars(t["p_holm"]) == "n.s." else 0,
+            )
+        ax_b.set_title(
+            f"mean \u00b1 SEM, n = {n_l} seeds; marks: paired t-test per\n"
+            f"fraction vs one random order, Holm-corrected ({len(tests)} fractions)"
+        )
+    whole = [
+        f"{fmt_p(t['p_value'])} vs {'one order' if b == 'random' else f'mean of {orders}'}"
+        for b, t in area.items()
+        if t is not None
+    ]
     if whole:  # the whole-curve tests, fixed before they were computed (issue 29.2)
-        ax_b.text(0.03, 0.35, "area between curves 10\u201390 %,\npaired t-test: " + ";\n".join(whole),
-                  transform=ax_b.transAxes, ha="left", va="bottom", fontsize=plotting.FONT_SMALL)
+        ax_b.text(
+            0.03,
+            0.35,
+            "area between curves 10\u201390 %,\npaired t-test: " + ";\n".join(whole),
+            transform=ax_b.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=plotting.FONT_SMALL,
+        )
     ax_b.set_xlabel("synapses removed (%)")
     ax_b.set_ylabel("test accuracy")
     ax_b.set_ylim(0, 1.12)
@@ -190,28 +254,35 @@ def draw(hist: pd.DataFrame, stats_df: pd.DataFrame, pdf: str, png: str, title_n
     ax_b.legend(frameon=False, loc="lower left")
     plotting.panel_letter(ax_b, "b")
 
-    for ax, panel, xlabel, letter in ((ax_c, "abs_w", "synaptic energy $|\\bar w|$ (a.u., log)", "c"),
-                                      (ax_d, "fisher", "empirical Fisher information F (log)", "d")):
+    for ax, panel, xlabel, letter in (
+        (ax_c, "abs_w", "synaptic energy $|\\bar w|$ (a.u., log)", "c"),
+        (ax_d, "fisher", "empirical Fisher information F (log)", "d"),
+    ):
         left_out = draw_hist(ax, hist, panel, ("low_p", "high_p"))
         ax.set_xlabel(xlabel + (f"\n{left_out}" if left_out else ""))
         ax.set_ylabel("fraction of synapses in group")
         lines = []
         hi, lo = stat(stats_df, f"fig2.{panel}.high_p"), stat(stats_df, f"fig2.{panel}.low_p")
         if hi is not None and lo is not None:
-            lines.append(f"per-seed means: high {hi['value']:.3g} vs low p {lo['value']:.3g} (n = {int(hi['n'])} seeds)")
+            lines.append(
+                f"per-seed means: high {hi['value']:.3g} vs low p {lo['value']:.3g} (n = {int(hi['n'])} seeds)"
+            )
             p_seeds = seed_welch_p(hi, lo)
             if p_seeds is not None:
                 lines.append(f"Welch t-test over seeds (two-sided): {fmt_p(p_seeds)}")
         if panel == "fisher":
             r = stat(stats_df, "fig2.pearson_fisher_p.seeds")
             if r is not None:
-                lines.append(f"Pearson r(F, p) = {r['value']:.2f} \u00b1 {r['sem']:.2f} (mean \u00b1 SEM, n = {int(r['n'])} seeds)")
+                lines.append(
+                    f"Pearson r(F, p) = {r['value']:.2f} \u00b1 {r['sem']:.2f} (mean \u00b1 SEM, n = {int(r['n'])} seeds)"
+                )
         ax.set_title("\n".join(lines), fontsize=plotting.FONT_SMALL)
         ax.legend(frameon=False, loc="upper left")
         plotting.panel_letter(ax, letter)
 
-    plotting.mark_panels(fig, dict(zip("abcd", (ax_a, ax_b, ax_c, ax_d))),
-                         plotting.not_reproduced("fig2", stats_df, published, PANELS))
+    plotting.mark_panels(
+        fig, dict(zip("abcd", (ax_a, ax_b, ax_c, ax_d))), plotting.not_reproduced("fig2", stats_df, published, PANELS)
+    )
     fig.suptitle("Synapses with high release probability matter" + (f" ({what})" if what else "") + title_note)
     plotting.tight_layout(fig)
     plotting.save(fig, pdf, png)

@@ -15,9 +15,16 @@ import pandas as pd
 from presyn import plotting
 from presyn.figures.fig2 import fmt_p, stat
 
-PANELS = {"fig3.pearson_in_out.layer1": "c", "fig3.ks_d.layer2": "a", "fig3.ks_layer2_significant": "a",
-          "fig3.more_high_importance_neurons": "b", "fig3.more_low_importance_neurons": "b", "fig3.in_out_correlated.layer1": "c",
-          "fig3.representative_run_within_spread.ks_d": "a", "fig3.representative_run_within_spread.r_layer1": "c"}
+PANELS = {
+    "fig3.pearson_in_out.layer1": "c",
+    "fig3.ks_d.layer2": "a",
+    "fig3.ks_layer2_significant": "a",
+    "fig3.more_high_importance_neurons": "b",
+    "fig3.more_low_importance_neurons": "b",
+    "fig3.in_out_correlated.layer1": "c",
+    "fig3.representative_run_within_spread.ks_d": "a",
+    "fig3.representative_run_within_spread.r_layer1": "c",
+}
 
 CLASSES = ("low", "medium", "high")
 
@@ -34,13 +41,22 @@ def neuron_hist(ax, neurons: pd.DataFrame, layer: int, seed: int, column: str = 
         bins = bins / int(d["n_in"].iloc[0])
     for conn in ("shuffled", "true"):
         v = d[d["connectivity"] == conn][column]
-        ax.hist(v, bins=bins, color=plotting.color(conn), alpha=0.7 if conn == "shuffled" else 0.8,
-                histtype="stepfilled" if conn == "shuffled" else "step", lw=1.3, label=conn)
+        ax.hist(
+            v,
+            bins=bins,
+            color=plotting.color(conn),
+            alpha=0.7 if conn == "shuffled" else 0.8,
+            histtype="stepfilled" if conn == "shuffled" else "step",
+            lw=1.3,
+            label=conn,
+        )
 
 
 def ks_text(ax, row) -> None:
     if row is not None:
-        ax.set_title(f"{ax.get_title()}\nKS test true vs shuffled: D = {row['value']:.3f}, {fmt_p(row['p_value'])}".strip())
+        ax.set_title(
+            f"{ax.get_title()}\nKS test true vs shuffled: D = {row['value']:.3f}, {fmt_p(row['p_value'])}".strip()
+        )
 
 
 def in_out_scatter(ax, in_out: pd.DataFrame, hidden_layer: int, seed: int, row) -> None:
@@ -54,8 +70,11 @@ def in_out_scatter(ax, in_out: pd.DataFrame, hidden_layer: int, seed: int, row) 
     ax.set_title(title)
 
 
-SPREAD = (("ks_d.layer2", "D", "fig3.ks_d.layer2"), ("pearson_in_out.layer1", "r1", "fig3.pearson_in_out.layer1"),
-          ("pearson_in_out.layer2", "r2", "appfig2.pearson_in_out.layer2"))  # (our stats key, symbol, published id)
+SPREAD = (
+    ("ks_d.layer2", "D", "fig3.ks_d.layer2"),
+    ("pearson_in_out.layer1", "r1", "fig3.pearson_in_out.layer1"),
+    ("pearson_in_out.layer2", "r2", "appfig2.pearson_in_out.layer2"),
+)  # (our stats key, symbol, published id)
 
 
 def spread_note(stats_df: pd.DataFrame, published=None) -> str:
@@ -76,15 +95,25 @@ def spread_note(stats_df: pd.DataFrame, published=None) -> str:
         parts.append(f"{what} {lo['value']:.3f}\u2013{hi['value']:.3f} (median {med['value']:.3f})")
         if pub.get(pid) is not None:
             printed.append(f"{what} = {pub[pid]:g}")
-    note = (f"Spread over all {n} energy runs of this model (every weight decay \u00d7 seed): " + "; ".join(parts) + ". "
-            f"r1, r2: in/out Pearson r of {plotting.layer_name(1)} and {plotting.layer_name(2)}.")
+    note = (
+        f"Spread over all {n} energy runs of this model (every weight decay \u00d7 seed): " + "; ".join(parts) + ". "
+        f"r1, r2: in/out Pearson r of {plotting.layer_name(1)} and {plotting.layer_name(2)}."
+    )
     if printed:
         note += " Paper (one representative run): " + ", ".join(printed) + "."
     return note
 
 
-def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, seed: int, pdf: str, png: str,
-         title_note: str = "", published=None) -> None:
+def draw(
+    neurons: pd.DataFrame,
+    in_out: pd.DataFrame,
+    stats_df: pd.DataFrame,
+    seed: int,
+    pdf: str,
+    png: str,
+    title_note: str = "",
+    published=None,
+) -> None:
     plotting.style()
     fig, (ax_a, ax_b, ax_c) = plt.subplots(1, 3, figsize=(7.4, 2.9))
 
@@ -104,8 +133,17 @@ def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, se
         means = [v["value"] if v is not None else np.nan for v in vals]
         sems = [v["sem"] if v is not None else np.nan for v in vals]
         n_b = next((int(v["n"]) for v in vals if v is not None), n_b)
-        ax_b.bar(np.arange(3) + (j - 0.5) * width, means, width, yerr=np.nan_to_num(sems), capsize=2,
-                 color=plotting.color(conn), label=plotting.label(conn), ec="k" if conn == "shuffled" else "none", lw=0.5)
+        ax_b.bar(
+            np.arange(3) + (j - 0.5) * width,
+            means,
+            width,
+            yerr=np.nan_to_num(sems),
+            capsize=2,
+            color=plotting.color(conn),
+            label=plotting.label(conn),
+            ec="k" if conn == "shuffled" else "none",
+            lw=0.5,
+        )
         top = max(top, np.nanmax(np.array(means) + np.nan_to_num(sems)) if len(means) else 0)
     ax_b.set_ylim(0, top * 1.6 if top > 0 else 1)
     for i, c in enumerate(CLASSES):
@@ -125,7 +163,9 @@ def draw(neurons: pd.DataFrame, in_out: pd.DataFrame, stats_df: pd.DataFrame, se
     ax_c.set_title(ax_c.get_title().replace(" neurons\n", f" neurons, seed {seed}\n", 1))
     plotting.panel_letter(ax_c, "c")
 
-    plotting.mark_panels(fig, {"a": ax_a, "b": ax_b, "c": ax_c}, plotting.not_reproduced("fig3", stats_df, published, PANELS))
+    plotting.mark_panels(
+        fig, {"a": ax_a, "b": ax_b, "c": ax_c}, plotting.not_reproduced("fig3", stats_df, published, PANELS)
+    )
     note = spread_note(stats_df, published)
     if note:
         plotting.footnote(fig, note)

@@ -19,9 +19,15 @@ BAR_METHODS = ("presyn", "no_consolidation", "bgd", "ewc")
 stars = plotting.stars
 
 # scorecard item id -> panel it is drawn in (issue 30.3)
-PANELS = {"fig4.presyn_beats_no_consolidation": "c", "fig4.presyn_beats_bgd": "c", "fig4.presyn_beats_ewc": "c",
-          "fig4.first_task_remembered": "b", "fig4.both_learn_first_task": "b", "fig4.forgets_more_quickly.curve": "b",
-          "fig4.joint_upper_bound": "c"}
+PANELS = {
+    "fig4.presyn_beats_no_consolidation": "c",
+    "fig4.presyn_beats_bgd": "c",
+    "fig4.presyn_beats_ewc": "c",
+    "fig4.first_task_remembered": "b",
+    "fig4.both_learn_first_task": "b",
+    "fig4.forgets_more_quickly.curve": "b",
+    "fig4.joint_upper_bound": "c",
+}
 
 
 def examples(npz_path: str, n_tasks: int = 5) -> list[list[tuple[np.ndarray, int]]]:
@@ -49,8 +55,15 @@ def draw_schematic(ax, samples) -> None:
         ax.text(x0 + size / 2, -2, f"task {t + 1}", ha="center", va="bottom", fontsize=plotting.FONT_SMALL)
         for r, (img, digit) in enumerate(task):
             y0 = pad + r * (size + pad)
-            canvas[y0:y0 + size, x0:x0 + size] = img
-            ax.text(x0 + size / 2, y0 + size + 0.5, f"{'odd' if digit % 2 else 'even'}", ha="center", va="top", fontsize=plotting.FONT_SMALL)
+            canvas[y0 : y0 + size, x0 : x0 + size] = img
+            ax.text(
+                x0 + size / 2,
+                y0 + size + 0.5,
+                f"{'odd' if digit % 2 else 'even'}",
+                ha="center",
+                va="top",
+                fontsize=plotting.FONT_SMALL,
+            )
     ax.imshow(canvas, cmap="gray_r", interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -60,11 +73,20 @@ def draw_schematic(ax, samples) -> None:
     plotting.panel_letter(ax, "a")
 
 
-def draw(stats_df: pd.DataFrame, npz_path: str, pdf: str, png: str, epochs_per_task: int, title_note: str = "",
-         published=None) -> None:
+def draw(
+    stats_df: pd.DataFrame,
+    npz_path: str,
+    pdf: str,
+    png: str,
+    epochs_per_task: int,
+    title_note: str = "",
+    published=None,
+) -> None:
     plotting.style()
     fig = plt.figure(figsize=(7.4, 3.1))
-    outer = gridspec.GridSpec(1, 3, width_ratios=[1.25, 1.25, 0.9], wspace=0.45, top=0.74, bottom=0.25, left=0.04, right=0.99)
+    outer = gridspec.GridSpec(
+        1, 3, width_ratios=[1.25, 1.25, 0.9], wspace=0.45, top=0.74, bottom=0.25, left=0.04, right=0.99
+    )
     ax_a = fig.add_subplot(outer[0])
     draw_schematic(ax_a, examples(npz_path))
 
@@ -76,8 +98,14 @@ def draw(stats_df: pd.DataFrame, npz_path: str, pdf: str, png: str, epochs_per_t
         g = g.sort_values("epoch")
         sem = g["sem"].fillna(0).to_numpy()
         ax_b.plot(g["epoch"], 100 * g["value"], color=plotting.color(method), label=plotting.label(method), lw=1.2)
-        ax_b.fill_between(g["epoch"], 100 * (g["value"] - sem), 100 * (g["value"] + sem), color=plotting.color(method),
-                          alpha=0.3, lw=0)
+        ax_b.fill_between(
+            g["epoch"],
+            100 * (g["value"] - sem),
+            100 * (g["value"] + sem),
+            color=plotting.color(method),
+            alpha=0.3,
+            lw=0,
+        )
     if len(curve):
         last = int(curve["epoch"].max())
         bounds = list(range(0, last + 1, epochs_per_task))
@@ -86,8 +114,15 @@ def draw(stats_df: pd.DataFrame, npz_path: str, pdf: str, png: str, epochs_per_t
         ax_b.set_xticks(bounds)
         ax_b.set_xlim(0.5, last + 0.5)
         for t, b in enumerate(bounds[:-1]):
-            ax_b.text(b + epochs_per_task / 2 + 0.5, 1.0, f"task {t + 1}", ha="center", va="bottom",
-                      transform=ax_b.get_xaxis_transform(), fontsize=plotting.FONT_SMALL)
+            ax_b.text(
+                b + epochs_per_task / 2 + 0.5,
+                1.0,
+                f"task {t + 1}",
+                ha="center",
+                va="bottom",
+                transform=ax_b.get_xaxis_transform(),
+                fontsize=plotting.FONT_SMALL,
+            )
         n_b = int(curve["n"].max())
         ax_b.set_xlabel("epoch (ticks: ends of tasks)")
         ax_b.legend(frameon=False, loc="lower left", title=plotting.sem_note(n_b))
@@ -102,8 +137,9 @@ def draw(stats_df: pd.DataFrame, npz_path: str, pdf: str, png: str, epochs_per_t
     errs = np.array([bars[bars["method"] == m]["sem"].fillna(0).iloc[0] for m in methods]) * 100
     for i, m in enumerate(methods):  # points with SEM on a zoomed axis (bars would have to start at 0)
         ax_c.errorbar(i, vals[i], yerr=errs[i], marker="o", ms=5, capsize=3, color=plotting.color(m), lw=1.2)
-    ax_c.set_xticks(range(len(methods)), [plotting.label(m) for m in methods], rotation=35, ha="right",
-                    rotation_mode="anchor")
+    ax_c.set_xticks(
+        range(len(methods)), [plotting.label(m) for m in methods], rotation=35, ha="right", rotation_mode="anchor"
+    )
     ax_c.set_xlim(-0.6, len(methods) - 0.4)
     n_c = int(bars["n"].max()) if len(bars) else None
     ax_c.set_ylabel("mean accuracy over all tasks (%)")

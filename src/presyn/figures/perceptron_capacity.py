@@ -14,7 +14,9 @@ from presyn.analysis.energy import parse_groups
 
 
 def _rows(st: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    rows = st[(st["kind"] == "summary") & st["name"].str.startswith(prefix) & st["name"].str.contains(r"\.patterns\d+$")]
+    rows = st[
+        (st["kind"] == "summary") & st["name"].str.startswith(prefix) & st["name"].str.contains(r"\.patterns\d+$")
+    ]
     rows = rows.join(parse_groups(rows["groups"]))
     rows["n_patterns"] = rows["n_patterns"].astype(int)
     rows["load"] = rows["load"].astype(float)
@@ -44,18 +46,36 @@ def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=N
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(7.2, 3.0))
     final = _rows(st, f"{FIGURE}.final.")
     for method, g in final.groupby("method", sort=False):
-        ax_a.errorbar(g["n_patterns"].map(_positions(final)), g["value"], yerr=g["sem"].fillna(0), color=plotting.color(method),
-                      label=plotting.label(method), marker="o", capsize=3, lw=1.2)
+        ax_a.errorbar(
+            g["n_patterns"].map(_positions(final)),
+            g["value"],
+            yerr=g["sem"].fillna(0),
+            color=plotting.color(method),
+            label=plotting.label(method),
+            marker="o",
+            capsize=3,
+            lw=1.2,
+        )
     if len(final):
         _load_axis(ax_a, final)
     ax_a.set_ylabel("final accuracy,\nmean over all tasks")
-    ax_a.legend(frameon=False, title=plotting.sem_note(int(final["n"].max()) if len(final) and "n" in final else None, "repetitions"))
+    ax_a.legend(
+        frameon=False,
+        title=plotting.sem_note(int(final["n"].max()) if len(final) and "n" in final else None, "repetitions"),
+    )
     plotting.panel_letter(ax_a, "a")
 
     gap = _rows(st, f"{FIGURE}.gap.")
     if len(gap):
-        ax_b.errorbar(gap["n_patterns"].map(_positions(gap)), gap["value"], yerr=gap["sem"].fillna(0), color=plotting.color("presyn"),
-                      marker="o", capsize=3, lw=1.2)
+        ax_b.errorbar(
+            gap["n_patterns"].map(_positions(gap)),
+            gap["value"],
+            yerr=gap["sem"].fillna(0),
+            color=plotting.color("presyn"),
+            marker="o",
+            capsize=3,
+            lw=1.2,
+        )
         _load_axis(ax_b, gap)
         span = float((gap["value"] + gap["sem"].fillna(0)).max() - (gap["value"] - gap["sem"].fillna(0)).min())
         for _, g in gap.iterrows():
@@ -63,14 +83,23 @@ def draw(st: pd.DataFrame, pdf: str, png: str, title_note: str = "", published=N
             if len(t):
                 up = g["value"] >= 0
                 y = g["value"] + (1 if up else -1) * ((0 if pd.isna(g["sem"]) else g["sem"]) + 0.04 * span)
-                ax_b.text(_positions(gap)[g["n_patterns"]], y, plotting.stars(t["p_value"].iloc[0]), ha="center",
-                          va="bottom" if up else "top", fontsize=plotting.FONT_SMALL)
+                ax_b.text(
+                    _positions(gap)[g["n_patterns"]],
+                    y,
+                    plotting.stars(t["p_value"].iloc[0]),
+                    ha="center",
+                    va="bottom" if up else "top",
+                    fontsize=plotting.FONT_SMALL,
+                )
         lo, hi = ax_b.get_ylim()
         ax_b.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
     ax_b.axhline(0, color="#999999", lw=0.8, ls="--")
     ax_b.set_ylabel("accuracy gap, presynaptic\n\u2212 standard")
-    ax_b.set_title(plotting.sem_note(int(gap["n"].max()) if len(gap) and "n" in gap else None, "repetitions")
-                   + "\nmarks: paired t-test per load (gap vs 0)", fontsize=plotting.FONT_SMALL)
+    ax_b.set_title(
+        plotting.sem_note(int(gap["n"].max()) if len(gap) and "n" in gap else None, "repetitions")
+        + "\nmarks: paired t-test per load (gap vs 0)",
+        fontsize=plotting.FONT_SMALL,
+    )
     plotting.panel_letter(ax_b, "b")
     plotting.mark_panels(fig, {"a": ax_a, "b": ax_b}, plotting.not_reproduced(FIGURE, st, published, PANELS))
     fig.suptitle("Perceptron near capacity: stochastic vs standard" + title_note)

@@ -38,8 +38,9 @@ def rowwise_pearson(x: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return (yc @ xc) / (np.sqrt((yc**2).sum(axis=1)) * np.sqrt((xc**2).sum()))
 
 
-def shuffle_null(p_before: np.ndarray, s_before: np.ndarray, s_after: np.ndarray, n_shuffle: int,
-                 rng: np.random.Generator) -> np.ndarray:
+def shuffle_null(
+    p_before: np.ndarray, s_before: np.ndarray, s_after: np.ndarray, n_shuffle: int, rng: np.random.Generator
+) -> np.ndarray:
     """r(Pr before, |s_after[perm] / s_before - 1|) for ``n_shuffle`` random permutations of the after-strengths."""
     n = len(p_before)
     perms = rng.permuted(np.tile(np.arange(n), (n_shuffle, 1)), axis=1)
@@ -51,9 +52,16 @@ def _subset(rec: pd.DataFrame, key: str) -> pd.DataFrame:
     return rec if key == "all" else rec[rec["group"] == key]
 
 
-def _shuffle_rows(key: str, sub: pd.DataFrame, r_obs: float, n_shuffle: int, seed: int, rng: np.random.Generator) -> list[dict]:
-    null = shuffle_null(sub["P_before"].to_numpy(float), sub["strength_before"].to_numpy(float),
-                        sub["strength_after"].to_numpy(float), n_shuffle, rng)
+def _shuffle_rows(
+    key: str, sub: pd.DataFrame, r_obs: float, n_shuffle: int, seed: int, rng: np.random.Generator
+) -> list[dict]:
+    null = shuffle_null(
+        sub["P_before"].to_numpy(float),
+        sub["strength_before"].to_numpy(float),
+        sub["strength_after"].to_numpy(float),
+        n_shuffle,
+        rng,
+    )
     null = null[np.isfinite(null)]
     mean, sd = float(null.mean()), float(null.std(ddof=1))
     q025, q975 = (float(v) for v in np.quantile(null, [0.025, 0.975]))
@@ -66,21 +74,55 @@ def _shuffle_rows(key: str, sub: pd.DataFrame, r_obs: float, n_shuffle: int, see
     spread = f"null r: sd={sd:.4f}, 2.5%={q025:.4f}, 97.5%={q975:.4f}, n_shuffle={len(null)}, seed={seed}"
     f = FIGURE
     return [
-        stats._row(f, f"{f}.shuffle_null_r{sfx}", "summary", value=mean, sem=sd / np.sqrt(len(null)), n=len(null), test=test,
-                   groups=groups, detail=spread),
+        stats._row(
+            f,
+            f"{f}.shuffle_null_r{sfx}",
+            "summary",
+            value=mean,
+            sem=sd / np.sqrt(len(null)),
+            n=len(null),
+            test=test,
+            groups=groups,
+            detail=spread,
+        ),
         stats._row(f, f"{f}.shuffle_null_sd{sfx}", "summary", value=sd, n=len(null), test=test, groups=groups),
         stats._row(f, f"{f}.shuffle_null_q025{sfx}", "summary", value=q025, n=len(null), test=test, groups=groups),
         stats._row(f, f"{f}.shuffle_null_q975{sfx}", "summary", value=q975, n=len(null), test=test, groups=groups),
-        stats._row(f, f"{f}.shuffle_p{sfx}", "test", value=p_two, n=len(sub), statistic=r_obs, p_value=p_two,
-                   test=test + " (two-sided about the null mean)", groups=groups,
-                   detail=f"observed r={r_obs:.4f} vs {spread}; one-sided p(null r <= observed) = {(k_low + 1) / (len(null) + 1):.4g}"),
-        stats._row(f, f"{f}.r_minus_null{sfx}", "summary", value=r_obs - mean, sem=sd, n=len(sub),
-                   test="extra: observed r - mean shuffle-null r (sem column = null sd)", groups=groups),
+        stats._row(
+            f,
+            f"{f}.shuffle_p{sfx}",
+            "test",
+            value=p_two,
+            n=len(sub),
+            statistic=r_obs,
+            p_value=p_two,
+            test=test + " (two-sided about the null mean)",
+            groups=groups,
+            detail=f"observed r={r_obs:.4f} vs {spread}; one-sided p(null r <= observed) = {(k_low + 1) / (len(null) + 1):.4g}",
+        ),
+        stats._row(
+            f,
+            f"{f}.r_minus_null{sfx}",
+            "summary",
+            value=r_obs - mean,
+            sem=sd,
+            n=len(sub),
+            test="extra: observed r - mean shuffle-null r (sem column = null sd)",
+            groups=groups,
+        ),
         # issue 28: the one-sided permutation test the scorecard judges (is r more negative than coupling alone gives?)
-        stats._row(f, f"{f}.shuffle_p_below{sfx}", "test", value=(k_low + 1) / (len(null) + 1), n=len(sub),
-                   statistic=r_obs - mean, p_value=(k_low + 1) / (len(null) + 1),
-                   test="permutation test, one-sided: observed r below the shuffle null (statistic = observed r - null mean)",
-                   groups=groups, detail=f"observed r={r_obs:.4f}; {spread}"),
+        stats._row(
+            f,
+            f"{f}.shuffle_p_below{sfx}",
+            "test",
+            value=(k_low + 1) / (len(null) + 1),
+            n=len(sub),
+            statistic=r_obs - mean,
+            p_value=(k_low + 1) / (len(null) + 1),
+            test="permutation test, one-sided: observed r below the shuffle null (statistic = observed r - null mean)",
+            groups=groups,
+            detail=f"observed r={r_obs:.4f}; {spread}",
+        ),
     ]
 
 
@@ -100,13 +142,28 @@ def appfig4_stats(rec: pd.DataFrame, n_shuffle: int = 10000, seed: int = 2019) -
         sub = _subset(rec, key)
         groups = f"group={key}"
         x, size, signed = (sub[c].to_numpy(float) for c in ("P_before", "rel_change_size", "rel_change"))
-        rows.append(stats._row(f, f"{f}.n_recordings.{key}", "summary", value=float(len(sub)), n=len(sub), test="count",
-                               groups=groups, detail=f"{len(sub)} synapses"))
+        rows.append(
+            stats._row(
+                f,
+                f"{f}.n_recordings.{key}",
+                "summary",
+                value=float(len(sub)),
+                n=len(sub),
+                test="count",
+                groups=groups,
+                detail=f"{len(sub)} synapses",
+            )
+        )
         pear = stats.pearson(f, f"{f}.pearson.{key}", x, size, groups)
-        pear["detail"] = pear.get("detail") or "x = Pr before, y = |w_after / w_before - 1| (size of the relative change of w = Pr q)"
+        pear["detail"] = (
+            pear.get("detail")
+            or "x = Pr before, y = |w_after / w_before - 1| (size of the relative change of w = Pr q)"
+        )
         rows.append(pear)
         signed_row = stats.pearson(f, f"{f}.pearson_signed.{key}", x, signed, groups)
-        signed_row["detail"] = signed_row.get("detail") or "extra: y = w_after / w_before - 1 (signed); not the published quantity"
+        signed_row["detail"] = (
+            signed_row.get("detail") or "extra: y = w_after / w_before - 1 (signed); not the published quantity"
+        )
         rows.append(signed_row)
         if key != "all":
             rows.append(stats.summary(f, f"{f}.rel_change_size.{key}", size, groups, detail="|w_after / w_before - 1|"))
@@ -114,13 +171,42 @@ def appfig4_stats(rec: pd.DataFrame, n_shuffle: int = 10000, seed: int = 2019) -
             continue
         if key == "all":
             fit = sps.linregress(x, size)
-            rows.append(stats._row(f, f"{f}.regression.slope", "test", value=float(fit.slope), sem=float(fit.stderr), n=len(x),
-                                   statistic=float(fit.slope), p_value=float(fit.pvalue),
-                                   test="least-squares regression of |relative change| on Pr before", groups=groups))
-            rows.append(stats._row(f, f"{f}.regression.intercept", "test", value=float(fit.intercept),
-                                   sem=float(fit.intercept_stderr), n=len(x), test="least-squares regression", groups=groups))
+            rows.append(
+                stats._row(
+                    f,
+                    f"{f}.regression.slope",
+                    "test",
+                    value=float(fit.slope),
+                    sem=float(fit.stderr),
+                    n=len(x),
+                    statistic=float(fit.slope),
+                    p_value=float(fit.pvalue),
+                    test="least-squares regression of |relative change| on Pr before",
+                    groups=groups,
+                )
+            )
+            rows.append(
+                stats._row(
+                    f,
+                    f"{f}.regression.intercept",
+                    "test",
+                    value=float(fit.intercept),
+                    sem=float(fit.intercept_stderr),
+                    n=len(x),
+                    test="least-squares regression",
+                    groups=groups,
+                )
+            )
         rows += _shuffle_rows(key, sub, float(pear["value"]), n_shuffle, seed, rng)
-        rows.append(stats.partial_pearson_row(
-            f, f"{f}.partial_r.{key}", x, size, sub["strength_before"].to_numpy(float), groups,
-            detail="partial r(Pr before, |w_after / w_before - 1| | w_before): the link beyond the division by w_before"))
+        rows.append(
+            stats.partial_pearson_row(
+                f,
+                f"{f}.partial_r.{key}",
+                x,
+                size,
+                sub["strength_before"].to_numpy(float),
+                groups,
+                detail="partial r(Pr before, |w_after / w_before - 1| | w_before): the link beyond the division by w_before",
+            )
+        )
     return stats.frame(rows)

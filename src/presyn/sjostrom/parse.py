@@ -27,15 +27,34 @@ import pandas as pd
 GROUPS = ("ltp", "ltd")
 ID_COLUMN = "Recording"
 NUMERIC_COLUMNS = {  # tidy name -> the file's column (first occurrence)
-    "pairing_freq_hz": "Pairing freq.", "timing_ms": "Timing",
-    "P_before": "Pr (before)", "P_after": "Pr (after)", "q_before": "q (mV, before)", "q_after": "q (mV, after)",
-    "w_file_before": "w (before)", "w_file_after": "w (after)",
+    "pairing_freq_hz": "Pairing freq.",
+    "timing_ms": "Timing",
+    "P_before": "Pr (before)",
+    "P_after": "Pr (after)",
+    "q_before": "q (mV, before)",
+    "q_after": "q (mV, after)",
+    "w_file_before": "w (before)",
+    "w_file_after": "w (after)",
 }
 W_ATOL = 1e-9  # the files give w rounded to 9 decimals (max |w - Pr q| in the real files: 5e-10)
 
 # the columns of results/tables/sjostrom_recordings.csv, in order
-RECORDING_COLUMNS = ["recording", "group", "pairing_freq_hz", "timing_ms", "P_before", "q_before", "P_after", "q_after",
-                     "strength_before", "strength_after", "rel_change", "rel_change_size", "source_file", "file_row"]
+RECORDING_COLUMNS = [
+    "recording",
+    "group",
+    "pairing_freq_hz",
+    "timing_ms",
+    "P_before",
+    "q_before",
+    "P_after",
+    "q_after",
+    "strength_before",
+    "strength_after",
+    "rel_change",
+    "rel_change_size",
+    "source_file",
+    "file_row",
+]
 
 
 class SjostromDataError(ValueError):
@@ -105,29 +124,50 @@ def parse_file(path: str | Path, group: str) -> pd.DataFrame:
         for when in ("before", "after"):
             p, q, w = values[f"P_{when}"][i], values[f"q_{when}"][i], values[f"w_file_{when}"][i]
             if np.isfinite(p) and not 0 < p <= 1:
-                problems.append(f"{path.name}, row {file_row}, column {NUMERIC_COLUMNS[f'P_{when}']!r}: {p:g} outside (0, 1]")
+                problems.append(
+                    f"{path.name}, row {file_row}, column {NUMERIC_COLUMNS[f'P_{when}']!r}: {p:g} outside (0, 1]"
+                )
             if np.isfinite(q) and q <= 0:
                 problems.append(f"{path.name}, row {file_row}, column {NUMERIC_COLUMNS[f'q_{when}']!r}: {q:g} <= 0")
             if np.isfinite(p * q * w) and abs(w - p * q) > W_ATOL:
-                problems.append(f"{path.name}, row {file_row}, column {NUMERIC_COLUMNS[f'w_file_{when}']!r}: {w:.9g} is not "
-                                f"Pr * q = {p * q:.9g} (|difference| {abs(w - p * q):.2g} > {W_ATOL:g})")
+                problems.append(
+                    f"{path.name}, row {file_row}, column {NUMERIC_COLUMNS[f'w_file_{when}']!r}: {w:.9g} is not "
+                    f"Pr * q = {p * q:.9g} (|difference| {abs(w - p * q):.2g} > {W_ATOL:g})"
+                )
     strength_before = values["P_before"] * values["q_before"]
     strength_after = values["P_after"] * values["q_after"]
     change = strength_after / strength_before - 1
     wrong_way = change < 0 if group == "ltp" else change > 0
     for i in np.flatnonzero(wrong_way):
-        problems.append(f"{path.name}, row {i + 2}: strength Pr*q changes by {change[i]:+.3g}, against the file's "
-                        f"group {group.upper()} (every {group.upper()} row must {'potentiate' if group == 'ltp' else 'depress'})")
+        problems.append(
+            f"{path.name}, row {i + 2}: strength Pr*q changes by {change[i]:+.3g}, against the file's "
+            f"group {group.upper()} (every {group.upper()} row must {'potentiate' if group == 'ltp' else 'depress'})"
+        )
     if problems:
         shown = problems[:50] + ([f"... and {len(problems) - 50} more"] if len(problems) > 50 else [])
-        raise SjostromDataError(f"{path.name}: {len(problems)} problem(s) (rows numbered as in the file, header = row 1):\n  "
-                                + "\n  ".join(shown))
-    return pd.DataFrame({
-        "recording": ids, "group": group, "pairing_freq_hz": values["pairing_freq_hz"], "timing_ms": values["timing_ms"],
-        "P_before": values["P_before"], "q_before": values["q_before"], "P_after": values["P_after"], "q_after": values["q_after"],
-        "strength_before": strength_before, "strength_after": strength_after, "rel_change": change,
-        "rel_change_size": np.abs(change), "source_file": path.name, "file_row": np.arange(2, len(rows) + 2),
-    }, columns=RECORDING_COLUMNS)
+        raise SjostromDataError(
+            f"{path.name}: {len(problems)} problem(s) (rows numbered as in the file, header = row 1):\n  "
+            + "\n  ".join(shown)
+        )
+    return pd.DataFrame(
+        {
+            "recording": ids,
+            "group": group,
+            "pairing_freq_hz": values["pairing_freq_hz"],
+            "timing_ms": values["timing_ms"],
+            "P_before": values["P_before"],
+            "q_before": values["q_before"],
+            "P_after": values["P_after"],
+            "q_after": values["q_after"],
+            "strength_before": strength_before,
+            "strength_after": strength_after,
+            "rel_change": change,
+            "rel_change_size": np.abs(change),
+            "source_file": path.name,
+            "file_row": np.arange(2, len(rows) + 2),
+        },
+        columns=RECORDING_COLUMNS,
+    )
 
 
 def load_recordings(files: dict[str, str | Path]) -> pd.DataFrame:

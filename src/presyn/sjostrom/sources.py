@@ -52,8 +52,10 @@ def _install_verified(stage, dest: Path, expected: ExpectedFile, origin: str) ->
         stage(tmp)
         digest = sha256_file(tmp)
         if digest != expected.sha256:
-            raise ValueError(f"{origin}: sha256 {digest[:16]}... differs from {expected.sha256[:16]}... recorded in "
-                             f"config sjostrom.files.{expected.group} for {expected.name}: refused (changed or truncated copy)")
+            raise ValueError(
+                f"{origin}: sha256 {digest[:16]}... differs from {expected.sha256[:16]}... recorded in "
+                f"config sjostrom.files.{expected.group} for {expected.name}: refused (changed or truncated copy)"
+            )
 
 
 def _from_github(cfg: dict, expected: ExpectedFile, dest: Path, repo_root: Path) -> str:
@@ -74,7 +76,9 @@ def _from_github(cfg: dict, expected: ExpectedFile, dest: Path, repo_root: Path)
 def _from_vendored(cfg: dict, expected: ExpectedFile, dest: Path, repo_root: Path) -> str:
     src = repo_root / cfg["vendored"] / expected.name
     if not src.is_file():
-        raise FileNotFoundError(f"{src} is missing (the vendored copy ships with the code; restore it with git checkout)")
+        raise FileNotFoundError(
+            f"{src} is missing (the vendored copy ships with the code; restore it with git checkout)"
+        )
     _install_verified(lambda tmp: shutil.copyfile(src, tmp), dest, expected, str(src))
     return str(src)
 
@@ -102,16 +106,22 @@ def fetch(cfg: dict, raw_dir: str | Path, repo_root: str | Path) -> dict:
                 except Exception as exc:  # noqa: BLE001 - every failure is reported, the next source is tried
                     tried.append(f"{source}: {type(exc).__name__}: {exc}")
                     continue
-                record["files"][expected.name] = {"group": expected.group, "source": source, "from": where,
-                                                  "sha256": expected.sha256}
+                record["files"][expected.name] = {
+                    "group": expected.group,
+                    "source": source,
+                    "from": where,
+                    "sha256": expected.sha256,
+                }
                 break
             record["failures"] += [f"{expected.name}: {t}" for t in tried]
             if expected.name not in record["files"]:
                 raise SjostromUnavailableError(
-                    f"{expected.name}: every source failed:\n  " + "\n  ".join(tried)
+                    f"{expected.name}: every source failed:\n  "
+                    + "\n  ".join(tried)
                     + f"\nThe vendored copy ({repo_root / cfg['vendored']}) ships with the code: restore it with "
-                      "`git checkout -- vendor/sjostrom`, or put a copy with the recorded sha256 into "
-                      f"{raw_dir}/ and rerun.")
+                    "`git checkout -- vendor/sjostrom`, or put a copy with the recorded sha256 into "
+                    f"{raw_dir}/ and rerun."
+                )
         write_json(record, stage / "sources.json")
     return record
 
@@ -124,7 +134,9 @@ def verify(cfg: dict, raw_dir: str | Path) -> dict[str, Path]:
         path = Path(raw_dir) / expected.name
         digest = sha256_file(path)
         if digest != expected.sha256:
-            raise ValueError(f"{path}: sha256 {digest[:16]}... differs from {expected.sha256[:16]}... recorded in config "
-                             f"sjostrom.files.{expected.group}: the file changed after it was fetched; delete it and rerun")
+            raise ValueError(
+                f"{path}: sha256 {digest[:16]}... differs from {expected.sha256[:16]}... recorded in config "
+                f"sjostrom.files.{expected.group}: the file changed after it was fetched; delete it and rerun"
+            )
         out[expected.group] = path
     return out
