@@ -21,6 +21,8 @@ def assert_provenance(prov: dict, seed: int):
     assert prov["code_version"] and prov["code_version"] != "unknown"
     assert {"python", "torch", "numpy", "pandas", "scipy"} <= set(prov["libraries"])
     assert prov["device"].startswith("cpu")
+    # the CPU capability torch dispatched on: runs are bit-identical only between CPUs of one capability
+    assert f", {torch.backends.cpu.get_cpu_capability()}, " in prov["device"]
     assert prov["spec"]["seed"] == seed and prov["spec"]["config_hash"] == prov["config_hash"]
 
 
@@ -112,3 +114,11 @@ def test_code_version_dirty_unless_the_change_is_under_an_excluded_path(tmp_path
     assert code_version(exclude=[tmp_path / "bundle"], root=tmp_path) == clean
     (tmp_path / "code.py").write_text("x = 2\n")
     assert code_version(exclude=[tmp_path / "bundle"], root=tmp_path) == clean + "-dirty"
+
+
+def test_device_description_names_the_cpu_capability_and_threads():
+    from presyn.provenance import device_description
+
+    torch.set_num_threads(1)
+    text = device_description("cpu")
+    assert text.startswith("cpu (") and text.endswith(f"{torch.backends.cpu.get_cpu_capability()}, 1 threads)")

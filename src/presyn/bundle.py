@@ -64,6 +64,12 @@ class BundleError(RuntimeError):
     """A bundle that is missing, incomplete or altered; the message names the file and the fix."""
 
 
+def _cpu_capability() -> str:
+    import torch
+
+    return str(torch.backends.cpu.get_cpu_capability())
+
+
 def machine_description() -> dict:
     """Where the bundled run was computed (the analysis host; each run's own device is in its provenance)."""
     import os
@@ -72,6 +78,7 @@ def machine_description() -> dict:
         "host_platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
+        "cpu_capability": _cpu_capability(),  # CPU results are bit-identical only between CPUs of one capability
         "python": platform.python_version(),
         "libraries": library_versions(),
     }

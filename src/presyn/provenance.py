@@ -78,7 +78,10 @@ def device_description(device: str) -> str:
 
     if device.startswith("cuda") and torch.cuda.is_available():
         return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    # the instruction set torch's CPU kernels dispatch on (AVX2, AVX512, ...): the same code, seed and thread count
+    # give the same bits on CPUs of one capability, not across them (float sums are ordered by the vector width)
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"cpu ({platform.processor() or platform.machine()}, {capability}, {torch.get_num_threads()} threads)"
 
 
 def record(spec: dict, seed: int, device: str, extra: dict | None = None) -> dict:
