@@ -436,7 +436,11 @@ FOOTNOTE_GID = "footnote"
 def footnote(fig, text: str) -> None:
     """A caption line under the panels (small, left-aligned): what a figure's reader must know that no panel
     shows (e.g. the spread over runs of a one-run statistic). ``tight_layout`` keeps a strip for it."""
-    fig.text(0.01, 0.01, text, fontsize=FONT_SMALL, ha="left", va="bottom", gid=FOOTNOTE_GID)
+    import textwrap
+
+    width = int(0.98 * fig.get_figwidth() * 72 / (0.55 * FONT_SMALL))  # characters per line at the figure's width
+    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(text, width=width, break_on_hyphens=False)), fontsize=FONT_SMALL,
+             ha="left", va="bottom", gid=FOOTNOTE_GID)
 
 
 def tight_layout(fig, **kwargs) -> None:

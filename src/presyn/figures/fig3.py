@@ -115,7 +115,8 @@ def draw(
     published=None,
 ) -> None:
     plotting.style()
-    fig, (ax_a, ax_b, ax_c) = plt.subplots(1, 3, figsize=(7.4, 2.9))
+    note = spread_note(stats_df, published)
+    fig, (ax_a, ax_b, ax_c) = plt.subplots(1, 3, figsize=(7.4, 3.5 if note else 2.9))  # room for the caption line
 
     neuron_hist(ax_a, neurons, 2, seed)
     ax_a.set_title(f"{plotting.layer_name(2)} neurons, seed {seed}")
@@ -166,7 +167,6 @@ def draw(
     plotting.mark_panels(
         fig, {"a": ax_a, "b": ax_b, "c": ax_c}, plotting.not_reproduced("fig3", stats_df, published, PANELS)
     )
-    note = spread_note(stats_df, published)
     if note:
         plotting.footnote(fig, note)
     fig.suptitle("Neuron-level sparsity after learning" + title_note)
