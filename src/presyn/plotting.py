@@ -439,8 +439,15 @@ def footnote(fig, text: str) -> None:
     import textwrap
 
     width = int(0.98 * fig.get_figwidth() * 72 / (0.55 * FONT_SMALL))  # characters per line at the figure's width
-    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(text, width=width, break_on_hyphens=False)), fontsize=FONT_SMALL,
-             ha="left", va="bottom", gid=FOOTNOTE_GID)
+    fig.text(
+        0.01,
+        0.01,
+        "\n".join(textwrap.wrap(text, width=width, break_on_hyphens=False)),
+        fontsize=FONT_SMALL,
+        ha="left",
+        va="bottom",
+        gid=FOOTNOTE_GID,
+    )
 
 
 def tight_layout(fig, **kwargs) -> None:
