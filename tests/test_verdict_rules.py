@@ -373,3 +373,19 @@ def test_shipped_file_never_supersedes_a_failing_test_with_a_passing_one_on_the_
     for cid, r in card[card["status"] == sc.SUPERSEDED].iterrows():
         if r["verdict"] == sc.NOT_REPRODUCED:
             assert card.loc[r["counted_under"], "verdict"] != sc.REPRODUCED, cid
+
+
+def test_two_sided_welch_from_stats_equals_scipy():
+    """The per-seed test Fig 2c/d print (presyn.figures.fig2.seed_welch_p) against scipy's Welch t-test."""
+    import pandas as pd
+
+    from presyn.figures.fig2 import seed_welch_p
+
+    a, b = [0.9, 0.92, 0.95], [0.85, 0.86, 0.90]
+    ref = sps.ttest_ind(a, b, equal_var=False)
+    t, df, p = stats.two_sided_from_stats(np.mean(a), stats.sem(a), 3, np.mean(b), stats.sem(b), 3)
+    assert t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
+    row = lambda v: pd.Series({"value": np.mean(v), "sem": stats.sem(v), "n": len(v)})  # noqa: E731
+    assert seed_welch_p(row(a), row(b)) == pytest.approx(ref.pvalue)
+    assert seed_welch_p(row([0.9]), row(b)) is None  # one seed: no test
+    assert np.isnan(stats.two_sided_from_stats(0.5, 0.0, 3, 0.5, 0.0, 3)[2])  # no spread: undefined, not 0 or 1

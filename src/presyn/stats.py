@@ -200,6 +200,14 @@ def one_sided_from_stats(
     return float(t), float(df), float(sps.t.sf(t, df))
 
 
+def two_sided_from_stats(
+    m1: float, s1: float, n1: int, m2: float, s2: float | None = None, n2: int | None = None
+) -> tuple[float, float, float]:
+    """Two-sided (Welch) t-test of mean1 != mean2 from summary rows; (t, df, p); NaN t and p when undefined."""
+    t, df, _ = one_sided_from_stats(m1, s1, n1, m2, s2, n2)
+    return t, df, float(2 * sps.t.sf(abs(t), df)) if np.isfinite(t) else float("nan")
+
+
 def tost_from_stats(
     m1: float, s1: float, n1: int, m2: float, s2: float | None = None, n2: int | None = None, margin: float = 0.0
 ) -> tuple[float, float, float, float]:

@@ -163,16 +163,12 @@ def draw_hist(ax, hist: pd.DataFrame, panel: str, groups: tuple[str, ...]) -> st
 def seed_welch_p(a: pd.Series, b: pd.Series) -> float | None:
     """Two-sided Welch t-test of two summary rows over seeds (mean, SEM, n): the seed, not the pooled synapse,
     is the unit when the statement is about the model (issue 30); None when either has fewer than 2 seeds."""
-    from scipy import stats as sps
-
     from presyn import stats
 
     if min(int(a["n"]), int(b["n"])) < 2 or pd.isna(a["sem"]) or pd.isna(b["sem"]):
         return None
-    se, df = stats.welch_from_stats(a["value"], a["sem"], int(a["n"]), b["value"], b["sem"], int(b["n"]))
-    if not se > 0 or not np.isfinite(df):
-        return None
-    return float(2 * sps.t.sf(abs((a["value"] - b["value"]) / se), df))
+    p = stats.two_sided_from_stats(a["value"], a["sem"], int(a["n"]), b["value"], b["sem"], int(b["n"]))[2]
+    return p if np.isfinite(p) else None
 
 
 def draw(
