@@ -115,6 +115,10 @@ def draw(
     published=None,
 ) -> None:
     plotting.style()
+    if published is not None and not isinstance(published, dict):  # read once: the note and the marks use it
+        from presyn import scorecard
+
+        published = scorecard.load_published(published)
     note = spread_note(stats_df, published)
     fig, (ax_a, ax_b, ax_c) = plt.subplots(1, 3, figsize=(7.4, 3.5 if note else 2.9))  # room for the caption line
 
