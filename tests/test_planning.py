@@ -139,6 +139,11 @@ def test_analysis_runs_and_settings(quick):
     )
     assert planning.importance_cutoffs(cfg) == [float(c) for c in a["importance_cutoffs"]]
     assert planning.importance_cutoffs({"energy": {"analysis": {}}}) == [] and planning.importance_cutoffs({}) == []
+    spread = planning.fig3_spread_runs(cfg, runs)  # every weight decay x seed of the analysed model, no group runs
+    assert [(s["weight_decay"], s["seed"]) for s in spread] == [
+        (float(w), seed) for w in sorted(cfg["energy"]["weight_decays"]) for seed in sorted(cfg["seeds"])
+    ]
+    assert all(s["model_name"] == a["model"] and not s.get("energy_group") for s in spread)
     bad = {**cfg, "energy": {**cfg["energy"], "analysis": {**a, "weight_decay": 0.5}}}
     with pytest.raises(ValueError, match="no such energy run"):
         planning.analysis_runs(bad, runs)

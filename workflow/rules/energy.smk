@@ -224,9 +224,7 @@ rule fig2_stats:
 
 
 def fig3_spread_runs():
-    """Every energy run of the analysed model (all weight decays x seeds): Fig 3's statistics on each (issue 29)."""
-    runs = [s for s in energy_specs().values() if s["model_name"] == energy_analysis()["model"]]
-    return sorted(runs, key=lambda s: (s["weight_decay"], s["seed"]))
+    return planning.fig3_spread_runs(config, RUNS)
 
 
 rule energy_fig3_runs:

@@ -175,6 +175,14 @@ def analysis_runs(config: dict, runs: dict[str, dict]) -> list[dict]:
     return out
 
 
+def fig3_spread_runs(config: dict, runs: dict[str, dict]) -> list[dict]:
+    """Every Fig 1 grid run of the analysed model (all weight decays x seeds), by weight decay then seed: Fig 3's
+    statistics on each show how far the paper's one representative run can fall from another (issue 29)."""
+    model = energy_analysis(config)["model"]
+    out = [s for s in energy_specs(runs).values() if s["model_name"] == model]
+    return sorted(out, key=lambda s: (s["weight_decay"], s["seed"]))
+
+
 def analysis_data(config: dict, runs: dict[str, dict]) -> str:
     """The processed dataset the analysed runs were trained on (lesion and Fisher read it)."""
     return data_file(analysis_runs(config, runs)[0])
