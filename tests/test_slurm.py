@@ -26,3 +26,20 @@ def test_quick_config_through_slurm_profile():
     assert evidence["steps"] == evidence["sbatch_jobs"] > 0
     assert evidence["slurm_logs_per_rule"].get("rule_train", 0) >= 1
     assert "stopped slurmctld" in res.stdout and "stopped slurmd" in res.stdout
+
+
+def test_workflow_parses_under_the_slurm_profile_without_cores(tmp_path):
+    """The SLURM executor passes no --cores: a rule whose threads read workflow.cores fails to parse there.
+
+    `--summary` parses every rule file and builds the DAG without submitting a job, so no SLURM is needed.
+    """
+    repo = Path(__file__).resolve().parents[1]
+    res = subprocess.run(
+        ["snakemake", "--profile", "profiles/slurm", "--configfile", "config/quick.yaml", "--summary"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "requires a total number of cores" not in res.stderr

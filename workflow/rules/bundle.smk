@@ -44,7 +44,9 @@ if not REVIEW:
             left_out=lambda w: left_out_figures(),
             render_dir=lambda w: str(Path("results/bundle_render").resolve()),
             repo=str(REPO),
-        threads: workflow.cores
+        # a fixed number, not workflow.cores: under an executor (--profile profiles/slurm) no --cores is given and
+        # Snakemake refuses to parse a rule whose threads depend on it; locally threads are capped at --cores
+        threads: 4
         log:
             "logs/reference_bundle.log",
         script:
