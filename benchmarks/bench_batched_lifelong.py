@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from presyn import plan
+from presyn import planning
 from presyn.baselines import BGDLearner
 from presyn.batched_lifelong import StackedBGD, StackedLearners
 from presyn.data import load_processed, make_synthetic, save_processed
@@ -39,7 +39,7 @@ BENCHMARK = "perm_mnist"
 
 def model_blocks() -> dict[str, list[dict]]:
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    runs = plan.all_runs(cfg, ["lifelong", "ablation"])
+    runs = planning.all_runs(cfg, ["lifelong", "ablation"])
 
     def first(experiment, method=None):
         out = {}

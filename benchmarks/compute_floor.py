@@ -4,7 +4,7 @@ Why: the 90-minute target of issue 10 is a claim about hardware. Every training 
 does, per layer, the forward product, the weight-gradient product and (above the first layer) the
 input-gradient product at the protocol's batch size (x K networks for BGD), and every evaluation does
 the forward products on the test set (x the sampled networks). This script counts those products for
-every training run of ``figures/all`` (from ``presyn.plan``, as the Snakefile does), times each
+every training run of ``figures/all`` (from ``presyn.planning``, as the Snakefile does), times each
 distinct shape with torch on this machine (best of --reps calls: a lower bound), and adds them up.
 Nothing else is counted (the learning rules, data batching, Python), so no implementation of the
 protocol in fp32 on this machine can run the grid faster than this floor with these threads per job.
@@ -225,9 +225,11 @@ def main() -> None:
     ap.add_argument("--target-min", type=float, default=90.0, help="the target wall time in minutes (issue 10)")
     args = ap.parse_args()
 
-    from presyn import plan
+    from presyn import planning
 
-    runs = {key: spec for key, spec in plan.all_runs(workflow_config(args.config)).items() if not spec.get("search")}
+    runs = {
+        key: spec for key, spec in planning.all_runs(workflow_config(args.config)).items() if not spec.get("search")
+    }
     per_run = {key: run_products(spec, Path(args.data)) for key, spec in runs.items()}
     shapes = sorted({s for tr, ev, _ in per_run.values() for s in (*tr, *ev)})
     seconds = {s: time_product(s, args.threads, args.reps) for s in shapes}

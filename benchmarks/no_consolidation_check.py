@@ -3,7 +3,7 @@
 Split MNIST by default; ``--benchmark perm_fashion --data data/processed/fashion.npz`` checks Perm. Fashion (the
 other no-consolidation miss). The published number compared with is the scorecard's (config/published.yaml).
 
-Trains the pipeline's own no-consolidation run spec (``plan.all_runs`` of the config, as Snakemake builds it;
+Trains the pipeline's own no-consolidation run spec (``planning.all_runs`` of the config, as Snakemake builds it;
 only the seed is changed) with the pipeline's own trainer (``presyn.experiments.run``), one seed at a time,
 and writes a tidy CSV with, per variant x seed:
 
@@ -81,11 +81,11 @@ def parse_seeds(text: str) -> list[int]:
 def base_spec(config_paths: list[str], method: str, benchmark: str) -> dict:
     from summarize_jobs import workflow_config
 
-    from presyn import plan
+    from presyn import planning
 
     specs = [
         s
-        for s in plan.all_runs(workflow_config(config_paths)).values()
+        for s in planning.all_runs(workflow_config(config_paths)).values()
         if s["experiment"] == "lifelong"
         and s["method"] == method
         and s["benchmark"] == benchmark

@@ -108,10 +108,10 @@ def pending_runs(config_paths: list[str], root: Path, runs_root: Path | None = N
 
     Pending: no benchmark file, or (when ``runs_root`` holds the run) a result trained with another spec
     (stale = True: Snakemake retrains it, e.g. after a config change); its old time still counts as measured."""
-    from presyn import plan
+    from presyn import planning
 
     rows = []
-    for key, spec in plan.all_runs(workflow_config(config_paths)).items():
+    for key, spec in planning.all_runs(workflow_config(config_paths)).items():
         if spec.get("search"):  # e.g. the EWC lambda search: its own target, not part of figures/all
             continue
         parts = (spec["experiment"], spec["method"], spec["benchmark"])

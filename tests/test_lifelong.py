@@ -366,7 +366,7 @@ def test_curve_tasks_limit_per_epoch_evaluation(tmp_path, curve_tasks, expected_
     every task end when task_end_eval is on."""
     import copy
 
-    from presyn import plan
+    from presyn import planning
     from presyn.configs import deep_merge
     from presyn.data import make_synthetic, save_processed
     from presyn.experiments import run
@@ -390,7 +390,7 @@ def test_curve_tasks_limit_per_epoch_evaluation(tmp_path, curve_tasks, expected_
     spec = copy.deepcopy(
         next(
             s
-            for s in plan.all_runs(cfg, ["lifelong"]).values()
+            for s in planning.all_runs(cfg, ["lifelong"]).values()
             if s["method"] == "no_consolidation" and s["benchmark"] == "perm_mnist"
         )
     )
@@ -418,14 +418,14 @@ def test_curve_tasks_out_of_range_is_a_clear_error():
 def test_only_the_runs_fig4b_plots_evaluate_every_epoch():
     """Fig 4b plots presyn and no_consolidation on Split MNIST per epoch: only those runs evaluate between
     task ends; every other run (other methods, benchmarks, the continuous stream) after the last epoch only."""
-    from presyn import plan
+    from presyn import planning
     from presyn.configs import deep_merge, load_config
 
-    runs = plan.all_runs(load_config(ROOT / "config" / "config.yaml"), ["lifelong"])
+    runs = planning.all_runs(load_config(ROOT / "config" / "config.yaml"), ["lifelong"])
     curve = {(s["method"], s["benchmark"]) for s in runs.values() if s["eval_every"]}
     assert curve == {("presyn", "split_mnist"), ("no_consolidation", "split_mnist")}
     assert {s["eval_every"] for s in runs.values() if (s["method"], s["benchmark"]) in curve} == {1}
-    every = plan.all_runs(
+    every = planning.all_runs(
         deep_merge(
             load_config(ROOT / "config" / "config.yaml"),
             {"lifelong": {"curve_benchmarks": None, "curve_methods": ["bgd"]}},

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from presyn import plan, stats
+from presyn import planning, stats
 from presyn.analysis.collect import NoRunsError, read_metrics
 from presyn.analysis.energy import fig1_stats, final_table
 from presyn.configs import deep_merge as merge  # noqa: E402
@@ -43,7 +43,7 @@ HUGE_LR = {"energy": {"epochs": 2, "models": {m: {"lr": 1.0e6} for m in ("presyn
 
 @pytest.mark.parametrize("model", ["presyn", "deterministic", "fixedp"])
 def test_diverging_run_names_run_epoch_step_and_writes_nothing(tmp_path, tiny_mnist, model):
-    specs = plan.all_runs(quick_config(HUGE_LR), ["energy"])
+    specs = planning.all_runs(quick_config(HUGE_LR), ["energy"])
     key, spec = next((k, s) for k, s in specs.items() if s["model_name"] == model)
     out = tmp_path / key
     with pytest.raises(FloatingPointError) as info:
@@ -104,7 +104,7 @@ def test_too_few_replicates_give_rows_with_detail_not_scipy_errors():
 def test_fig1_stats_with_one_seed(tmp_path, tiny_mnist):
     """One seed per model: means are reported, the t-tests say 'not enough replicates'."""
     cfg = quick_config({"seeds": [2019], "energy": {"epochs": 1, "weight_decays": [0.0]}})
-    specs = {k: s for k, s in plan.all_runs(cfg, ["energy"]).items() if not s.get("energy_group")}  # Fig 1's runs
+    specs = {k: s for k, s in planning.all_runs(cfg, ["energy"]).items() if not s.get("energy_group")}  # Fig 1's runs
     paths = []
     for key, spec in specs.items():
         run(spec, {"data": tiny_mnist}, tmp_path / key, "cpu")
@@ -136,7 +136,7 @@ def test_diverging_lifelong_run_names_run_epoch_step(tmp_path, tiny_mnist, metho
     """The lifelong trainer (and the ablation, which reuses it) stops too; no result, no checkpoint
     of the diverged state (the last checkpoint, if any, is from before the divergence)."""
     cfg = quick_config({"lifelong": {"n_tasks": {"split": 2, "perm": 2}}})
-    specs = plan.all_runs(cfg, ["lifelong"])
+    specs = planning.all_runs(cfg, ["lifelong"])
     key, spec = next((k, s) for k, s in specs.items() if s["method"] == method and s["benchmark"] == "perm_mnist")
     spec = copy.deepcopy(spec)
     spec["model"]["lr"] = 1.0e8

@@ -111,7 +111,7 @@ def test_sittings_split_at_idle_gaps():
 def test_stale_runs_are_pending_and_leave_the_total(tmp_path):
     """A run trained with another spec (config hash) is retrained by Snakemake: pending again, and its old
     time leaves the projected total (but still informs its kind's median)."""
-    from presyn import plan
+    from presyn import planning
 
     bench, runs = tmp_path / "benchmarks", tmp_path / "runs"
     overlay = tmp_path / "overlay.yaml"
@@ -131,7 +131,7 @@ def test_stale_runs_are_pending_and_leave_the_total(tmp_path):
             }
         )
     )
-    specs = plan.all_runs(sj.workflow_config([str(ROOT / "config" / "config.yaml"), str(overlay)]))
+    specs = planning.all_runs(sj.workflow_config([str(ROOT / "config" / "config.yaml"), str(overlay)]))
     for seed, seconds, config_hash in ((2019, 100.0, "current"), (2020, 300.0, "an older spec")):
         key = f"energy/presyn_wd0.01/mnist/seed{seed}"
         write_tsv(bench / "train" / f"{key}.tsv", seconds)
