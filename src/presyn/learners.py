@@ -23,13 +23,13 @@ class Learner(Protocol):
     net: SynapticMLP
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One minibatch update; returns (mean loss, number correct) as 0-d tensors."""
+        """One minibatch update; returns (mean loss, number correct): 0-d tensors, (S,) on a stacked net."""
 
     def predict_proba(self, x: torch.Tensor, n_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sample-averaged softmax (N x C) and mean summed hidden activity per input (N)."""
+        """Sample-averaged softmax (N x C) and mean summed hidden activity per input (N); stacked: (S, N, ·)."""
 
     def synaptic_energy(self) -> float:
-        """Sum of |expected strength| over all weights (metabolic cost of transmission)."""
+        """Sum of |expected strength| over all weights (metabolic cost of transmission); a list when stacked."""
 
     def state_dict(self) -> dict: ...
 
