@@ -1,4 +1,4 @@
-"""Seconds per epoch per network: S networks trained one after another vs batched (presyn.batched).
+"""Seconds per epoch per network: S networks trained one after another vs grouped in one job (one stacked learner, presyn.experiments.energy).
 
 Full-size MNIST protocol (784-200-200-10, batch 100, 60000 training items = 600 steps per epoch);
 data are synthetic MNIST-shaped arrays unless --data names a processed npz (speed does not depend
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import torch
 
-from presyn.batched import BatchedNetworks, _rules_equal
 from presyn.data import load_processed, make_synthetic, save_processed
 from presyn.factory import build_learner
 from presyn.training import Generators, minibatches, resolve_device, set_threads
@@ -64,8 +63,8 @@ def time_unbatched(kind, s, data, device, warmup, steps) -> float:
 
 
 def time_batched(kind, s, data, device, warmup, steps) -> float:
-    gens, learners = learners_for(kind, s, device)
-    net = BatchedNetworks(learners, _rules_equal(learners))
+    gens = [Generators.from_seed(2019 + i, device) for i in range(s)]
+    net = build_learner([MODELS[kind]] * s, [784, 200, 200, 10], gens, device)
     n = data.x_train.shape[0]
     order = torch.stack([torch.cat(minibatches(n, 100, g.data, device)) for g in gens])
     idx = torch.split(order, 100, dim=1)

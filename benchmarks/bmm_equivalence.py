@@ -7,7 +7,7 @@ Measures, on this CPU and torch build, at the layer sizes of the config (784-200
 1. op by op: baddbmm vs addmm (forward), bmm(d^T, a) vs mm (weight gradient: a sum over the batch), bmm(d, W)
    vs mm (input gradient: a sum over the outputs), the loss and bias reductions (mean / sum over the batch of an
    (S, B, .) tensor vs of each (B, .) slice);
-2. the whole step the two engines run: ``batched.BatchedNetworks.forward_backward`` on S = 3 stacked networks
+2. the whole step the two engines run: ``SynapticMLP``'s forward / backward on S = 3 stacked networks
    vs ``SynapticMLP.forward`` / ``backward`` of each network (loss, weight and bias gradients).
 
 Each at 1 and 2 torch threads, over several random draws. Writes benchmarks/results/bmm_equivalence.md.
@@ -82,8 +82,7 @@ def op_by_op(sizes: list[int], batch: int, S: int, gen: torch.Generator) -> dict
 
 
 def whole_step(sizes: list[int], batch: int, S: int, seed: int) -> dict[str, list]:
-    """BatchedNetworks.forward_backward vs each SynapticMLP's forward / backward, fixed-p presynaptic nets."""
-    from presyn.batched import BatchedNetworks
+    """A stacked SynapticMLP's forward / backward vs each network's alone, fixed-p presynaptic nets."""
     from presyn.factory import build_learner
     from presyn.training import Generators
 
@@ -92,15 +91,17 @@ def whole_step(sizes: list[int], batch: int, S: int, seed: int) -> dict[str, lis
         build_learner({"kind": "presyn", "lr": 0.05}, sizes, Generators.from_seed(seed + s, dev), dev) for s in range(S)
     ]
     gen = torch.Generator().manual_seed(seed)
-    batch_nets = BatchedNetworks(learners, True)
+    stacked = build_learner(
+        [{"kind": "presyn", "lr": 0.05}] * S, sizes, [Generators.from_seed(seed + s, dev) for s in range(S)], dev
+    ).net
     out: dict[str, list] = {}
     for _ in range(DRAWS):
         x = torch.randn(S, batch, sizes[0], generator=gen)
         y = torch.randint(0, sizes[-1], (S, batch), generator=gen)
-        scale = (torch.rand(batch_nets.W.shape, generator=gen) < 0.5).float() / 0.5
-        w_eff = batch_nets.W * scale
-        loss, _, grad_b = batch_nets.forward_backward(x, y, w_eff)
-        grad = batch_nets.grad.clone()
+        scale = (torch.rand(stacked.w.shape, generator=gen) < 0.5).float() / 0.5
+        w_eff = stacked.w * scale
+        grad = torch.empty_like(stacked.w)
+        loss, grad_b = stacked.backward(stacked.forward(x, w_eff), y, w_eff, grad)
         for s, l in enumerate(learners):
             g1 = torch.empty_like(l.net.w)
             fwd = l.net.forward(x[s], w_eff[s])

@@ -67,7 +67,8 @@ from pathlib import Path
 import torch
 import yaml
 
-from presyn import batched, plan
+from presyn import plan
+from presyn.experiments import energy as energy_trainer
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import run as run_one
 
@@ -108,9 +109,10 @@ try:
         l.net.backward(l.net.forward(x[i], l.net.w * scales[i]), y[i], l.net.w * scales[i], grad)
         ref.append(grad * scales[i])
     ref = torch.stack(ref)
-    bn = batched.BatchedNetworks(ls, True)
-    bn.forward_backward(x, y, bn.W * scales)
-    g = bn.grad * scales
+    bn = build_learner([{"kind": "presyn", "lr": 0.05}] * 2, [784, 200, 200, 10], [Generators.from_seed(2019 + i, torch_dev) for i in range(2)], torch_dev).net
+    g = torch.empty_like(bn.w)
+    bn.backward(bn.forward(x, bn.w * scales), y, bn.w * scales, g)
+    g = g * scales
     d = (g - ref).abs()
     near = int(((ref.abs() - 1e-3).abs() <= d.max()).sum())
     res["one_step_grad"] = {"max_abs_diff": float(d.max()), "max_rel_diff": float((d / ref.abs().clamp_min(1e-12)).max()),
@@ -126,7 +128,7 @@ for model in ("presyn", "deterministic"):
         inputs = {"data": str(data["mnist"])}
         for s in specs:
             run_one(s, inputs, out / "single" / plan.run_key(s), device=dev)
-        batched.run(specs, inputs, [out / "batched" / plan.run_key(s) for s in specs], device=dev)
+        energy_trainer.run_group(specs, inputs, [out / "batched" / plan.run_key(s) for s in specs], device=dev)
         worst = {}
         for s in specs:
             a, b = torch.load(out / "single" / plan.run_key(s) / "state.pt"), torch.load(out / "batched" / plan.run_key(s) / "state.pt")

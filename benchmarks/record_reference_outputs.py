@@ -10,8 +10,8 @@ fixed-p sweep, uniform initial p, a robustness variant), every lifelong method o
 no consolidation with SGD and Adam, BGD, EWC, joint, the continuous stream, the BGD evidence variants, an EWC
 search run), every ablation variant on both benchmarks (the two ghost normalisers among them), one ablation
 search trial, the perceptron (standard, presyn), the presynaptic runs once more through the torch kernels
-(``fused``: what a GPU runs) instead of the numba loops, and the stacked engine (``batched``: energy;
-``batched_lifelong``: lifelong / ablation) at S = 1 and S = 3.
+(``fused``: what a GPU runs) instead of the numba loops, and grouped jobs (energy: ``experiments.energy`` with a
+group of runs; ``batched_lifelong``: lifelong / ablation) at S = 1 and S = 3.
 
 Per run: the final metrics (rows of the last epoch, exact float values), a sha256 of the whole metrics table
 (every row and value), and a sha256 of the saved state (state.pt without its provenance: tensors in sorted key
@@ -130,7 +130,8 @@ def torch_kernels():
 
 def cases(cfg: dict) -> dict[str, tuple]:
     """name -> (engine, [spec, ...]) for every recorded run kind."""
-    from presyn import batched, batched_lifelong, planning
+    from presyn import batched_lifelong, planning
+    from presyn.experiments import energy as energy_trainer
 
     runs = planning.all_runs(cfg)
     one = {k: s for k, s in runs.items() if s["seed"] == SEED}
@@ -151,7 +152,7 @@ def cases(cfg: dict) -> dict[str, tuple]:
     energy = [s for s in runs.values() if s["experiment"] == "energy" and s.get("energy_group") is None]
     for model in ("presyn", "fixedp", "deterministic"):
         group = sorted(
-            (s for s in energy if s["model_name"] == model and batched.batchable(s)), key=lambda s: s["seed"]
+            (s for s in energy if s["model_name"] == model and energy_trainer.groupable(s)), key=lambda s: s["seed"]
         )
         out[f"stacked-energy:{model}:S1"] = ("batched", group[:1])
         out[f"stacked-energy:{model}:S3"] = ("batched", group[:3])
@@ -205,8 +206,8 @@ def data_files(folder: Path) -> dict[str, Path]:
 
 def compute(name: str, engine: str, specs: list[dict], data: dict[str, Path], work: Path) -> dict:
     """Train one case in ``work`` and return its outputs (per run key for stacked jobs)."""
-    from presyn import batched, batched_lifelong, perceptron, plan
-    from presyn.experiments import ablation
+    from presyn import batched_lifelong, perceptron, plan
+    from presyn.experiments import ablation, energy
     from presyn.experiments import run as run_one
 
     inputs = {"data": str(data[specs[0]["dataset"]["name"]])} if engine != "perceptron" else {}
@@ -222,7 +223,7 @@ def compute(name: str, engine: str, specs: list[dict], data: dict[str, Path], wo
         res = ablation.search_trial(copy.deepcopy(specs[0]), inputs["data"], "cpu")
         return {"score": res["score"], "task_accuracies": res["task_accuracies"], "early_stopped": res["early_stopped"]}
     elif engine == "batched":
-        batched.run(copy.deepcopy(specs), inputs, dirs, device="cpu")
+        energy.run_group(copy.deepcopy(specs), inputs, dirs, device="cpu")
     elif engine == "batched_lifelong":
         batched_lifelong.run(copy.deepcopy(specs), inputs, dirs, device="cpu")
     else:

@@ -1,9 +1,10 @@
-"""Batched training (presyn.batched) gives the same runs as one job per network, on CPU.
+"""A group of energy runs trained in one job (one learner over S stacked networks, presyn.experiments.energy)
+gives the same runs as one job per run (a group of one), on CPU.
 
-Same seeds -> same Generators -> same initial weights, data order and masks; only bmm vs mm may
-round differently (float32), so numbers must agree to rtol 1e-4 / atol 1e-5 after a few epochs
-(observed on this CPU: weights, p and biases bit-identical, train_loss within 5e-7 since the
-batched loss averages in another order; a release probability flipping its |g| >= g_lim decision
+Same seeds -> same Generators -> same initial weights, data order and masks; bmm over S networks may in
+principle round differently from bmm over one (float32), so numbers must agree to rtol 1e-4 / atol 1e-5
+after a few epochs (observed on this CPU at one thread: bit-identical, train_loss included, since the loss is
+averaged per network as a run alone averages it; a release probability flipping its |g| >= g_lim decision
 would show up as a jump of >= 0.05 in p and fail the test).
 """
 
@@ -16,7 +17,8 @@ import pytest
 import torch
 import yaml
 
-from presyn import batched, plan
+from presyn import plan
+from presyn.experiments import energy
 from presyn.experiments import run as run_one
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,17 +74,17 @@ def compare_runs(a: Path, b: Path) -> float:
 
 
 @pytest.mark.parametrize("model", ["presyn", "fixedp", "deterministic"])
-def test_batched_equals_unbatched(model, data_file, tmp_path):
+def test_grouped_equals_single(model, data_file, tmp_path):
     specs = specs_of(model)
-    assert len(specs) == 4  # 2 weight decays x 2 seeds: batched over seeds AND weight decays
+    assert len(specs) == 4  # 2 weight decays x 2 seeds: grouped over seeds AND weight decays
     inputs = {"data": str(data_file)}
     for s in specs:
         run_one(s, inputs, tmp_path / "single" / plan.run_key(s), device="cpu")
     # all four networks in one job (per-network weight decay), and seeds-only groups (shared rule)
-    batched.run(specs, inputs, [tmp_path / "all" / plan.run_key(s) for s in specs], device="cpu")
+    energy.run_group(specs, inputs, [tmp_path / "all" / plan.run_key(s) for s in specs], device="cpu")
     for wd in (0.0, 0.01):
         group = [s for s in specs if s["weight_decay"] == wd]
-        batched.run(group, inputs, [tmp_path / "seeds" / plan.run_key(s) for s in group], device="cpu")
+        energy.run_group(group, inputs, [tmp_path / "seeds" / plan.run_key(s) for s in group], device="cpu")
     for s in specs:
         for mode in ("all", "seeds"):
             compare_runs(tmp_path / "single" / plan.run_key(s), tmp_path / mode / plan.run_key(s))
@@ -90,13 +92,13 @@ def test_batched_equals_unbatched(model, data_file, tmp_path):
 
 def test_rejects_mixed_groups():
     specs = specs_of("presyn") + specs_of("fixedp")
-    with pytest.raises(ValueError, match="cannot batch"):
-        batched.check_group(specs)
+    with pytest.raises(ValueError, match="cannot group"):
+        energy.check_group(specs)
     adam = copy.deepcopy(specs_of("deterministic"))
     for s in adam:
         s["model"]["optimizer"] = "adam"
-    with pytest.raises(ValueError, match="not batchable"):
-        batched.check_group(adam)
+    with pytest.raises(ValueError, match="cannot group"):
+        energy.check_group(adam)
 
 
 @pytest.mark.parametrize("over, jobs", [("seeds", 9), ("seeds_and_weight_decays", 3)])

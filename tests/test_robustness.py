@@ -127,16 +127,16 @@ def test_config_check_names_a_bad_robustness_key(edit, where):
 
 
 def test_batched_training_takes_one_variant_method_and_refuses_to_mix_variants():
-    from presyn import batched
+    from presyn.experiments import energy
 
     runs = plan.robustness_runs(paper_config())
-    assert all(batched.batchable(s) for s in runs)
+    assert all(energy.groupable(s) for s in runs)
     one = [s for s in runs if s["method"] == "presyn_pup0.0525_pdown0.0525_wd0.01"]
     assert len(one) == 3
-    batched.check_group(one)  # one method's seeds share everything but the seed
+    energy.check_group(one)  # one method's seeds share everything but the seed
     mixed = one[:1] + [s for s in runs if s["method"] == "presyn_pup0.0875_pdown0.0875_wd0.01"][:1]
     with pytest.raises(ValueError, match="differ in"):
-        batched.check_group(mixed)
+        energy.check_group(mixed)
 
 
 def test_section_disabled_reason_walks_a_dotted_section():

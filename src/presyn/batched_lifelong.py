@@ -1,8 +1,8 @@
 """Several lifelong runs trained in one job as stacked weights (issue 20; GPU throughput).
 
-The lifelong counterpart of ``presyn.batched`` (energy runs): S networks that see the same kind of task
+The lifelong counterpart of the grouped energy jobs (``presyn.experiments.energy``): S networks that see the same kind of task
 stream share every kernel of a training step; their weights are stacked into (S, P) tensors and the
-layers run as ``torch.baddbmm`` / ``torch.bmm`` (``batched.BatchedNetworks.forward_backward``).
+layers run as ``torch.baddbmm`` / ``torch.bmm`` (``models.SynapticMLP``'s stacked forward / backward).
 
 What may be stacked (``refusal`` / ``check_group``):
 - runs of ``experiment`` lifelong or ablation (the Fig 5a variants use the lifelong trainer), not the
@@ -47,7 +47,7 @@ Only the matrix products (bmm vs mm) and the loss reduction may sum in another o
 weights, release probabilities, biases, BGD's means and deviations and all accuracies came out bit-identical,
 train_loss within float32 rounding (<= 5e-7; the test allows rtol 1e-4 / atol 1e-5, as tests/test_batched.py). On CUDA bmm and mm are
 different kernels: the deterministic runs then agree to rounding, the stochastic ones are statistically, not
-numerically, equal (a gradient at g_lim may flip a release-probability decision, see ``presyn.batched``).
+numerically, equal (a gradient at g_lim may flip a release-probability decision, see docs/architecture.md).
 
 Between tasks the stacked tensors are copied back into each network's own learner (and Adam's state into
 its own ``torch.optim.Adam``), so the learners are ordinary unbatched learners at every task boundary:
@@ -58,7 +58,7 @@ its own ``torch.optim.Adam``), so the learners are ordinary unbatched learners a
   until all are at the same task, then continue stacked. The result equals an uninterrupted job.
 Stacking is not part of what a run is: the spec and config_hash of every run are unchanged; provenance
 records ``batched_networks`` (S of the job), and its train_seconds / seconds_per_epoch are the job's (all S
-networks together, as ``presyn.batched``). A network whose loss is not finite stops the whole job (no run of it
+networks together, as a grouped energy job). A network whose loss is not finite stops the whole job (no run of it
 is written; the others resume from their checkpoints).
 """
 
@@ -73,11 +73,11 @@ import torch
 
 from presyn import checkpoint, cpu_kernels, fused, presyn_rule
 from presyn.baselines import BGDLearner, EWCLearner, bgd_update
-from presyn.batched import BatchedNetworks
 from presyn.data import load_for_spec
 from presyn.experiments.lifelong import curve_task_indices, evaluate_tasks, setup_run, synapse_summary
 from presyn.factory import RULE_KEYS
 from presyn.learners import DeterministicLearner
+from presyn.models import SynapticMLP
 from presyn.training import Generators, MetricsLog, Progress, check_finite, save_run
 
 log = logging.getLogger("presyn")
@@ -197,15 +197,59 @@ def group_specs(specs: list[dict], networks_per_job: int) -> list[list[dict]]:
 
 
 # ---------------------------------------------------------------------------------------------- the stack
-class StackedLearners(BatchedNetworks):
+class _Stacked:
+    """Copies of S learners' tensors as stacks (S, ...) whose layers run through ``SynapticMLP``'s stacked
+    forward / backward (the one forward / backward of every trainer)."""
+
+    def __init__(self, learners: list, rules_equal: bool) -> None:
+        self.learners = learners
+        self.kind = "deterministic" if isinstance(learners[0], DeterministicLearner) else "presynaptic"
+        net0 = learners[0].net
+        self.shapes, self.numels = net0.shapes, net0.numels
+        self.S = len(learners)
+        self.W = torch.stack([l.net.w for l in learners])  # (S, P) expected strengths
+        self.Pr = torch.stack([l.net.p for l in learners])  # (S, P) release probabilities
+        self.B = [torch.stack([l.net.biases[i] for l in learners]) for i in range(len(self.shapes))]  # (S, out)
+        self.grad = torch.empty_like(self.W)
+        self.scale = torch.empty_like(self.W)
+        self.rules_equal = rules_equal
+        # a stacked network over these tensors (its biases are self.B, updated in place)
+        self.net = SynapticMLP.over(net0.sizes, self.W, self.Pr, self.B, net0.p_min)
+
+    def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        """Per-layer (S, out, in) views of a stacked (S, P) tensor."""
+        return self.net.views(flat)
+
+    def forward_backward(
+        self, x: torch.Tensor, y: torch.Tensor, w_eff: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, list]:
+        """x (S, B, in), y (S, B); mean cross-entropy per network. Fills ``self.grad`` with dL/dW_eff."""
+        fwd = self.net.forward(x, w_eff)
+        loss, grad_b = self.net.backward(fwd, y, w_eff, self.grad)
+        return loss, (fwd.logits.argmax(2) == y).sum(1), grad_b
+
+    def _sgd(self, grad_b: list[torch.Tensor]) -> None:
+        """torch.optim.SGD without momentum, per network: d = g + wd * theta; theta -= lr * d."""
+        params = [self.W, *self.B]
+        grads = [self.grad, *grad_b]
+        groups = [l.optimizer.param_groups[0] for l in self.learners]
+        for s, grp in enumerate(groups[:1] if self.rules_equal else groups):
+            lr, wd = grp["lr"], grp["weight_decay"]
+            for t, g in zip(params, grads):
+                t, g = (t, g) if self.rules_equal else (t[s], g[s])
+                d = g.add(t, alpha=wd) if wd != 0 else g
+                t.add_(d, alpha=-lr)
+
+
+class StackedLearners(_Stacked):
     """Copies of S learners' weights as stacked (S, ...) tensors for the steps of one task.
 
-    Unlike ``batched.BatchedNetworks`` the learners keep their own tensors: ``sync`` copies the stack back
+    The learners keep their own tensors: ``sync`` copies the stack back
     into them (every epoch for evaluation, and, with ``optimizer=True``, Adam's state at the end of the task).
     """
 
     def __init__(self, learners: list) -> None:
-        super().__init__(learners, rules_equal=_rules_equal(learners))  # stacks copies; _bind is a no-op here
+        super().__init__(learners, rules_equal=_rules_equal(learners))  # stacks copies
         l0, dev = learners[0], self.W.device
         self.w_eff = torch.empty_like(self.W)
         if self.kind == "presynaptic":
@@ -244,9 +288,6 @@ class StackedLearners(BatchedNetworks):
                 self.f_anchor = torch.stack([l._f_anchor for l in learners])
                 self.penalised = bool(l0.tasks)
                 self.lambdas = [l.ewc_lambda for l in learners]
-
-    def _bind(self) -> None:  # the learners keep their own tensors (see sync)
-        pass
 
     # ------------------------------------------------------------------ Adam state
     def _stack_adam_state(self) -> None:

@@ -23,28 +23,57 @@ RULE_KEYS = {
 }
 
 
-def build_learner(model: dict, sizes: list[int], gens: Generators, device: torch.device, p_min: float = 0.25):
-    """``model['kind']``: presyn | fixedp | deterministic (others are added by their modules)."""
+STACKABLE_KINDS = ("presyn", "fixedp", "deterministic")
+
+
+def build_learner(
+    model: dict | list[dict],
+    sizes: list[int],
+    gens: Generators | list[Generators],
+    device: torch.device,
+    p_min: float = 0.25,
+):
+    """``model['kind']``: presyn | fixedp | deterministic (others are added by their modules).
+
+    A list of model blocks with one ``Generators`` each builds one learner over S stacked networks (kinds
+    presyn, fixedp, deterministic; the blocks may differ in lr and weight decay only), each network
+    initialised and sampled from its own generators exactly as alone.
+    """
+    stacked = isinstance(model, list)
+    models = model if stacked else [model]
+    all_gens = gens if stacked else [gens]
+    model = models[0]
     kind = model["kind"]
+    init = [g.init for g in all_gens] if stacked else gens.init
+    masks = [g.masks for g in all_gens]
+    if stacked and kind not in STACKABLE_KINDS:
+        raise ValueError(f"model kind {kind!r} cannot be stacked; stackable: {', '.join(STACKABLE_KINDS)}")
     if kind == "presyn":
         normalise = model.get("normalise", True)
         net = SynapticMLP(
             sizes,
-            gens.init,
+            init,
             device,
             p_min=p_min,
             p_init=model.get("p_init", "min"),
             weight_scale=1.0 if normalise else 1.0 / p_min,
         )
-        rule = PresynapticRule(p_min=p_min, **{k: v for k, v in model.items() if k in RULE_KEYS})
-        return PresynapticLearner(net, rule, gens.masks, compile=model.get("compile", False))
+        rules = [PresynapticRule(p_min=p_min, **{k: v for k, v in m.items() if k in RULE_KEYS}) for m in models]
+        return PresynapticLearner(net, rules, masks, compile=model.get("compile", False))
     if kind == "fixedp":
-        net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=float(model["p"]))
-        rule = PresynapticRule(lr=model["lr"], weight_decay=model.get("weight_decay", 0.0), learn_p=False, p_min=p_min)
-        return PresynapticLearner(net, rule, gens.masks, compile=model.get("compile", False))
+        net = SynapticMLP(sizes, init, device, p_min=p_min, p_init=float(model["p"]))
+        rules = [
+            PresynapticRule(lr=m["lr"], weight_decay=m.get("weight_decay", 0.0), learn_p=False, p_min=p_min)
+            for m in models
+        ]
+        return PresynapticLearner(net, rules, masks, compile=model.get("compile", False))
     if kind == "deterministic":
-        net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=1.0)
-        return DeterministicLearner(net, model.get("optimizer", "sgd"), model["lr"], model.get("weight_decay", 0.0))
+        net = SynapticMLP(sizes, init, device, p_min=p_min, p_init=1.0)
+        lrs = [m["lr"] for m in models]
+        wds = [m.get("weight_decay", 0.0) for m in models]
+        return DeterministicLearner(
+            net, model.get("optimizer", "sgd"), lrs if stacked else lrs[0], wds if stacked else wds[0]
+        )
     if kind in ("bgd", "ewc"):  # lifelong baselines (presyn.baselines)
         from presyn import baselines
 

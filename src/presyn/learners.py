@@ -23,13 +23,13 @@ class Learner(Protocol):
     net: SynapticMLP
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One minibatch update; returns (mean loss, number correct) as 0-d tensors."""
+        """One minibatch update; returns (mean loss, number correct): 0-d tensors, (S,) on a stacked net."""
 
     def predict_proba(self, x: torch.Tensor, n_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sample-averaged softmax (N x C) and mean summed hidden activity per input (N)."""
+        """Sample-averaged softmax (N x C) and mean summed hidden activity per input (N); stacked: (S, N, ·)."""
 
     def synaptic_energy(self) -> float:
-        """Sum of |expected strength| over all weights (metabolic cost of transmission)."""
+        """Sum of |expected strength| over all weights (metabolic cost of transmission); a list when stacked."""
 
     def state_dict(self) -> dict: ...
 
@@ -66,28 +66,59 @@ def divides_by_learned_p(rule: PresynapticRule) -> bool:
     return rule.sample_p is not None and rule.normalise and rule.ghost_normaliser == "learned"
 
 
+def _as_list(x, kind) -> list:
+    return [x] if isinstance(x, kind) else list(x)
+
+
 class PresynapticLearner:
-    """The presynaptic model: one Bernoulli mask per forward pass, shared across the batch."""
+    """The presynaptic model: one Bernoulli mask per forward pass, shared across the batch.
+
+    On a stacked net (S networks) ``rule`` and ``mask_generator`` are one per network (or one for all); each
+    network draws its masks from its own generator in the order of a run alone, and networks with equal rule
+    constants share one update call. ``step`` and the metrics then give one number per network.
+    """
 
     def __init__(
-        self, net: SynapticMLP, rule: PresynapticRule, mask_generator: torch.Generator, compile: bool = False
+        self,
+        net: SynapticMLP,
+        rule: PresynapticRule | list[PresynapticRule],
+        mask_generator: torch.Generator | list[torch.Generator],
+        compile: bool = False,
     ) -> None:
         self.net = net
-        self.rule = rule
-        self.gen = mask_generator
+        rules = _as_list(rule, PresynapticRule)
+        gens = _as_list(mask_generator, torch.Generator)
+        S = net.n_networks
+        rules = rules * S if len(rules) == 1 else rules
+        gens = gens * S if len(gens) == 1 and S == 1 else gens
+        if len(rules) != S or len(gens) != S:
+            raise ValueError(f"{S} networks need {S} rules and mask generators, got {len(rules)} and {len(gens)}")
+        self.rules, self.gens = rules, gens
+        self.rule, self.gen = rules[0], gens[0]
+        for r in rules:
+            if r.ghost_normaliser not in GHOST_NORMALISERS:
+                raise ValueError(f"ghost_normaliser {r.ghost_normaliser!r}; use one of {GHOST_NORMALISERS}")
+        sampling = {(r.sample_p, r.normalise, r.ghost_normaliser) for r in rules}
+        if len(sampling) != 1:
+            raise ValueError(f"stacked networks must sample alike (sample_p, normalise, ghost_normaliser): {sampling}")
         self._grad = torch.empty_like(net.w)
-        self._words = torch.empty((net.w.numel() + 3) // 4, dtype=torch.int64, device=net.w.device)
-        if rule.ghost_normaliser not in GHOST_NORMALISERS:
-            raise ValueError(f"ghost_normaliser {rule.ghost_normaliser!r}; use one of {GHOST_NORMALISERS}")
-        self._ghost_p = None if rule.sample_p is None else torch.full_like(net.w, float(rule.sample_p))
+        n = net.w.shape[-1]
+        self._words = torch.empty((*net.w.shape[:-1], (n + 3) // 4), dtype=torch.int64, device=net.w.device)
+        self._bits = torch.empty(net.w.shape, dtype=torch.int16, device=net.w.device)
+        self._ghost_p = None if rule_sample_p(rules) is None else torch.full_like(net.w, float(rules[0].sample_p))
         # authors' ghost: mask ~ Bernoulli(sample_p), divided by the learned p~ (not by sample_p)
-        self._divide_by_learned = divides_by_learned_p(rule)
+        self._divide_by_learned = divides_by_learned_p(rules[0])
         self._sample, self._update = fused.kernels(compile)
         # CPU without torch.compile: one numba loop per half-step (same numbers, ~3x fewer passes)
         self._cpu_loops = net.w.device.type == "cpu" and not compile
         self._scale = torch.empty_like(net.w)
         self._w_eff = torch.empty_like(net.w)
-        self._consts = rule.constants()
+        self._consts = rules[0].constants()
+        # networks with equal rule constants share one update call: [(constants, rows or None for all)]
+        groups: dict[tuple, list[int]] = {}
+        for s, r in enumerate(rules):
+            groups.setdefault(tuple(sorted(r.constants().items())), []).append(s)
+        self._rule_groups = [(dict(k), None if len(groups) == 1 else v) for k, v in groups.items()]
 
     def sampling_p(self) -> torch.Tensor:
         return self.net.p if self._ghost_p is None else self._ghost_p
@@ -99,57 +130,102 @@ class PresynapticLearner:
         return self._sample(self._draw_bits(), self.sampling_p(), self.rule.normalise)
 
     def _draw_bits(self) -> torch.Tensor:
-        """One 16-bit uniform per synapse from the mask generator (fused.random_u16)."""
-        return fused.random_u16(self.net.w.numel(), self.gen, self.net.w.device, out=self._words)
+        """One 16-bit uniform per synapse, each network's from its own mask generator (fused.random_u16)."""
+        n, device = self.net.w.shape[-1], self.net.w.device
+        if not self.net.stacked:
+            return fused.random_u16(n, self.gen, device, out=self._words)
+        for s, gen in enumerate(self.gens):
+            self._bits[s] = fused.random_u16(n, gen, device, out=self._words[s])
+        return self._bits
 
     def sample_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(scale, effective weights w_bar * scale) of one sampled network."""
+        """(scale, effective weights w_bar * scale) of one sampled network per network."""
         if not self._cpu_loops:
             scale = self.sample_scale()
             return scale, self.net.w * scale
+        flat = [t.view(-1) for t in (self.sampling_p(), self.net.w, self._scale, self._w_eff)]
+        bits = self._draw_bits().reshape(-1)
         if self._divide_by_learned:  # mask from the kernel, then / p~ and w_bar * scale as in the kernel
-            cpu_kernels.sample(self._draw_bits(), self.sampling_p(), self.net.w, False, self._scale, self._w_eff)
+            cpu_kernels.sample(bits, *flat[:2], False, *flat[2:])
             self._scale.div_(self.net.p)
             return self._scale, torch.mul(self.net.w, self._scale, out=self._w_eff)
-        return cpu_kernels.sample(
-            self._draw_bits(), self.sampling_p(), self.net.w, self.rule.normalise, self._scale, self._w_eff
-        )
+        cpu_kernels.sample(bits, *flat[:2], self.rule.normalise, *flat[2:])
+        return self._scale, self._w_eff
+
+    def _apply_rule(self, scale: torch.Tensor) -> None:
+        """eqs. 4-9 (presyn_rule.update, or its numba loop) on every network, one call per group of equal rules."""
+        net = self.net
+        for consts, rows in self._rule_groups:
+            if self._cpu_loops:
+                if rows is None:
+                    presyn_rule.update_loop_(net.w, net.p, self._grad, scale, **consts)
+                else:
+                    for s in rows:
+                        presyn_rule.update_loop_(net.w[s], net.p[s], self._grad[s], scale[s], **consts)
+            elif rows is None:
+                net.w, net.p = self._update(net.w, net.p, self._grad, scale, **consts)
+            else:
+                idx = torch.tensor(rows, device=net.w.device)
+                w, p = self._update(net.w[idx], net.p[idx], self._grad[idx], scale[idx], **consts)
+                net.w, net.p = net.w.index_copy(0, idx, w), net.p.index_copy(0, idx, p)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One minibatch update; stacked: x (S, B, in), y (S, B) and (loss, correct) per network."""
         scale, w_eff = self.sample_weights()
         fwd = self.net.forward(x, w_eff)
         loss, _ = self.net.backward(fwd, y, w_eff, self._grad)
-        # dL/dw_bar = dL/dW_eff * mask / p, then eqs. 4-9 (presyn_rule.update, or its numba loop)
-        if self._cpu_loops:
-            presyn_rule.update_loop_(self.net.w, self.net.p, self._grad, scale, **self._consts)
-        else:
-            self.net.w, self.net.p = self._update(self.net.w, self.net.p, self._grad, scale, **self._consts)
-        correct = (fwd.logits.argmax(1) == y).sum()
+        # dL/dw_bar = dL/dW_eff * mask / p, then eqs. 4-9
+        self._apply_rule(scale)
+        correct = (fwd.logits.argmax(-1) == y).sum(-1)
         return loss.detach(), correct
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor, n_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
-        probs = torch.zeros(x.shape[0], self.net.sizes[-1], device=x.device)
-        activity = torch.zeros(x.shape[0], device=x.device)
+        """Sample-averaged softmax and mean hidden activity; stacked: (S, N, C) and (S, N)."""
+        lead = self.net.w.shape[:-1]
+        probs = torch.zeros(*lead, x.shape[0], self.net.sizes[-1], device=x.device)
+        activity = torch.zeros(*lead, x.shape[0], device=x.device)
         for _ in range(n_samples):
             logits, act = self.net.hidden_activity(x, self.sample_weights()[1])
-            probs += torch.softmax(logits, 1)
+            probs += torch.softmax(logits, -1)
             activity += act
         return probs / n_samples, activity / n_samples
 
-    def synaptic_energy(self) -> float:
-        if self.rule.normalise:
-            return float(self.net.w.abs().sum())
-        return float((self.net.p * self.net.w.abs()).sum())
+    def synaptic_energy(self) -> float | list[float]:
+        """Per network when stacked (each network's sum on its own row, as a run alone sums it)."""
+        n = self.net.w.shape[-1]
+        energy = [self._energy(w, p) for w, p in zip(self.net.w.view(-1, n), self.net.p.view(-1, n))]
+        return energy if self.net.stacked else energy[0]
 
-    def state_dict(self) -> dict:
-        return self.net.state_dict()
+    def _energy(self, w: torch.Tensor, p: torch.Tensor) -> float:
+        if self.rule.normalise:
+            return float(w.abs().sum())
+        return float((p * w.abs()).sum())
+
+    def state_dict(self, network: int | None = None) -> dict:
+        return self.net.state_dict(network)
+
+
+def rule_sample_p(rules: list[PresynapticRule]) -> float | None:
+    """The ghost's sampling probability of a group of rules (equal in every network, checked by the learner)."""
+    return rules[0].sample_p
 
 
 class DeterministicLearner:
-    """Plain MLP (no masks), every parameter trained by SGD or Adam with weight decay."""
+    """Plain MLP (no masks), every parameter trained by SGD or Adam with weight decay.
 
-    def __init__(self, net: SynapticMLP, optimizer: str = "sgd", lr: float = 0.08, weight_decay: float = 0.0) -> None:
+    On a stacked net the optimiser (torch.optim) runs on the stacked tensors when all networks share lr and
+    weight decay (elementwise: each network's numbers are those of a run alone), else with one parameter
+    group of row views per network. ``lr`` / ``weight_decay`` may be one per network.
+    """
+
+    def __init__(
+        self,
+        net: SynapticMLP,
+        optimizer: str = "sgd",
+        lr: float | list[float] = 0.08,
+        weight_decay: float | list[float] = 0.0,
+    ) -> None:
         self.net = net
         net.p.fill_(1.0)
         self.params = [net.w, *net.biases]
@@ -159,30 +235,49 @@ class DeterministicLearner:
         opt_cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}.get(optimizer)
         if opt_cls is None:
             raise ValueError(f"unknown optimizer {optimizer!r}; use 'sgd' or 'adam'")
-        self._opt = (opt_cls, {"lr": lr, "weight_decay": weight_decay})
+        S = net.n_networks
+        lrs = _as_list(lr, (int, float)) * (S if isinstance(lr, (int, float)) else 1)
+        wds = _as_list(weight_decay, (int, float)) * (S if isinstance(weight_decay, (int, float)) else 1)
+        if len(lrs) != S or len(wds) != S:
+            raise ValueError(f"{S} networks need {S} learning rates and weight decays")
+        self._per_network = net.stacked and len(set(zip(lrs, wds))) > 1
+        # per-network parameter groups: row views of the stacks (kept, their .grad is set every step)
+        self._rows = [[t[s] for t in self.params] for s in range(S)] if self._per_network else None
+        self._opt = (opt_cls, {"lr": lrs[0], "weight_decay": wds[0]}, list(zip(lrs, wds)))
         self.optimizer = self.make_optimizer()
 
     def make_optimizer(self) -> torch.optim.Optimizer:
         """A fresh optimiser over the parameters (EWC may reset it at task boundaries)."""
-        opt_cls, kwargs = self._opt
-        return opt_cls(self.params, **kwargs)
+        opt_cls, kwargs, per_net = self._opt
+        if not self._per_network:
+            return opt_cls(self.params, **kwargs)
+        return opt_cls([{"params": rows, "lr": lr, "weight_decay": wd} for rows, (lr, wd) in zip(self._rows, per_net)])
+
+    def _set_grads(self, grads: list[torch.Tensor]) -> None:
+        if not self._per_network:
+            for t, g in zip(self.params, grads):
+                t.grad = g
+            return
+        for s, rows in enumerate(self._rows):
+            for t, g in zip(rows, grads):
+                t.grad = g[s]
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         fwd = self.net.forward(x, self.net.w)
         loss, grad_b = self.net.backward(fwd, y, self.net.w, self._grad)
-        self.net.w.grad = self._grad
-        for b, gb in zip(self.net.biases, grad_b):
-            b.grad = gb
+        self._set_grads([self._grad, *grad_b])
         self.optimizer.step()
-        return loss.detach(), (fwd.logits.argmax(1) == y).sum()
+        return loss.detach(), (fwd.logits.argmax(-1) == y).sum(-1)
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor, n_samples: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
         logits, act = self.net.hidden_activity(x, self.net.w)
-        return torch.softmax(logits, 1), act
+        return torch.softmax(logits, -1), act
 
-    def synaptic_energy(self) -> float:
-        return float(self.net.w.abs().sum())
+    def synaptic_energy(self) -> float | list[float]:
+        """Per network when stacked."""
+        energy = [float(w.abs().sum()) for w in self.net.w.view(-1, self.net.w.shape[-1])]
+        return energy if self.net.stacked else energy[0]
 
-    def state_dict(self) -> dict:
-        return self.net.state_dict()
+    def state_dict(self, network: int | None = None) -> dict:
+        return self.net.state_dict(network)

@@ -1,13 +1,18 @@
 """The stochastic-synapse MLP: expected strengths w_bar, release probabilities p, fixed biases.
 
-Weights and release probabilities live in one flat tensor each, with per-layer views, so that
+Weights and release probabilities live in one flat tensor each per network, with per-layer views, so that
 sampling masks and the learning rule are single fused ops over every synapse (docs/protocol.md#network).
-Forward and backward are written by hand for the ReLU MLP: no autograd graph per step.
+S networks of one architecture are one model: ``w`` and ``p`` are (S, P), biases (S, out), and the layers
+run as ``torch.baddbmm`` / ``torch.bmm`` over (S, B, in) (S = 1 is a single run; on the CPU at one thread
+bmm over S is bit-identical to mm per network, benchmarks/bmm_equivalence.py). A model built from one
+generator instead of a list is unstacked (flat (P,) tensors, the lifelong trainer's networks): the same
+code runs it as S = 1. Forward and backward are written by hand for the ReLU MLP: no autograd graph per step.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -16,24 +21,48 @@ import torch.nn.functional as F
 
 @dataclass
 class Forward:
-    """What one forward pass leaves behind for the backward pass."""
+    """What one forward pass leaves behind for the backward pass (stacked: (S, B, ·))."""
 
     activations: list[torch.Tensor]  # inputs to each layer (x, h1, h2, ...)
     logits: torch.Tensor
 
 
-class SynapticMLP:
-    """MLP whose every weight is a stochastic synapse (w_bar, p); biases are plain tensors.
+def init_network(
+    sizes: list[int], generator: torch.Generator, p_min: float, p_init: float | str, weight_scale: float
+) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+    """One network's (w, biases, p) on the CPU from its own init generator.
 
-    ``sizes`` e.g. [784, 200, 200, 10]. ``p_init``: a number, "min" (= p_min) or "uniform"
-    (U(p_min, 1), Appendix 1-fig 1d). ``weight_scale`` multiplies the default init (the
+    PyTorch's default nn.Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for W and b, drawn on the CPU
+    generator so that CPU and GPU runs start from the same numbers; then p (``"uniform"``: U(p_min, 1)).
+    """
+    w_parts, b_parts = [], []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1.0 / math.sqrt(n_in)
+        w_parts.append((torch.rand(n_out * n_in, generator=generator) * 2 - 1) * bound)
+        b_parts.append((torch.rand(n_out, generator=generator) * 2 - 1) * bound)
+    w = torch.cat(w_parts) * weight_scale
+    if p_init == "min":
+        p = torch.full((w.numel(),), float(p_min))
+    elif p_init == "uniform":
+        p = p_min + (1 - p_min) * torch.rand(w.numel(), generator=generator)
+    else:
+        p = torch.full((w.numel(),), float(p_init))
+    return w, b_parts, p
+
+
+class SynapticMLP:
+    """MLPs whose every weight is a stochastic synapse (w_bar, p); biases are plain tensors.
+
+    ``sizes`` e.g. [784, 200, 200, 10]. ``generator``: one init generator (an unstacked network) or one per
+    network (S stacked networks, each initialised exactly as alone). ``p_init``: a number, "min" (= p_min)
+    or "uniform" (U(p_min, 1), Appendix 1-fig 1d). ``weight_scale`` multiplies the default init (the
     "no normalisation" ablation starts with weights / p_min).
     """
 
     def __init__(
         self,
         sizes: list[int],
-        generator: torch.Generator,
+        generator: torch.Generator | Sequence[torch.Generator],
         device: torch.device | str = "cpu",
         p_min: float = 0.25,
         p_init: float | str = "min",
@@ -43,28 +72,40 @@ class SynapticMLP:
         self.device = torch.device(device)
         self.shapes = [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         self.numels = [o * i for o, i in self.shapes]
-        total = sum(self.numels)
-        # PyTorch's default nn.Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for W and b,
-        # drawn on the CPU generator so that CPU and GPU runs start from the same numbers.
-        w_parts, b_parts = [], []
-        for n_out, n_in in self.shapes:
-            bound = 1.0 / math.sqrt(n_in)
-            w_parts.append((torch.rand(n_out * n_in, generator=generator) * 2 - 1) * bound)
-            b_parts.append((torch.rand(n_out, generator=generator) * 2 - 1) * bound)
-        self.w = (torch.cat(w_parts) * weight_scale).to(self.device)
-        self.biases = [b.to(self.device) for b in b_parts]
-        if p_init == "min":
-            self.p = torch.full((total,), float(p_min), device=self.device)
-        elif p_init == "uniform":
-            self.p = (p_min + (1 - p_min) * torch.rand(total, generator=generator)).to(self.device)
-        else:
-            self.p = torch.full((total,), float(p_init), device=self.device)
+        self.stacked = not isinstance(generator, torch.Generator)
+        gens = list(generator) if self.stacked else [generator]
+        nets = [init_network(self.sizes, g, p_min, p_init, weight_scale) for g in gens]
+        self.w = torch.stack([w for w, _, _ in nets]).to(self.device)
+        self.p = torch.stack([p for _, _, p in nets]).to(self.device)
+        self.biases = [torch.stack([b[i] for _, b, _ in nets]).to(self.device) for i in range(len(self.shapes))]
+        if not self.stacked:
+            self.w, self.p, self.biases = self.w[0], self.p[0], [b[0] for b in self.biases]
         self.p_min = p_min
+
+    @classmethod
+    def over(
+        cls, sizes: list[int], w: torch.Tensor, p: torch.Tensor, biases: list[torch.Tensor], p_min: float = 0.25
+    ) -> SynapticMLP:
+        """A model over existing tensors (no init draws): w, p (S, P) or (P,), biases (S, out) or (out,)."""
+        net = cls.__new__(cls)
+        net.sizes = list(sizes)
+        net.device = w.device
+        net.shapes = [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        net.numels = [o * i for o, i in net.shapes]
+        net.stacked = w.dim() == 2
+        net.w, net.p, net.biases, net.p_min = w, p, biases, p_min
+        return net
+
+    @property
+    def n_networks(self) -> int:
+        """S (1 for an unstacked network)."""
+        return self.w.shape[0] if self.w.dim() == 2 else 1
 
     # ----------------------------------------------------------------- views
     def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
-        """Per-layer (out, in) views of a flat per-synapse tensor."""
-        return [v.view(shape) for v, shape in zip(torch.split(flat, self.numels), self.shapes)]
+        """Per-layer (..., out, in) views of a (..., P) per-synapse tensor."""
+        lead = flat.shape[:-1]
+        return [v.view(*lead, *shape) for v, shape in zip(torch.split(flat, self.numels, dim=-1), self.shapes)]
 
     @property
     def weights(self) -> list[torch.Tensor]:
@@ -75,54 +116,77 @@ class SynapticMLP:
         return self.views(self.p)
 
     # ----------------------------------------------------------------- passes
+    def _stack(self, x: torch.Tensor, w_eff: torch.Tensor) -> tuple[torch.Tensor, list, list]:
+        """(x (S, B, in), per-layer (S, out, in) weights, (S, 1, out) biases); unstacked tensors as S = 1."""
+        biases = self.biases if w_eff.dim() == 2 else [b.unsqueeze(0) for b in self.biases]
+        w_eff = w_eff if w_eff.dim() == 2 else w_eff.unsqueeze(0)
+        if x.dim() == 2:  # one batch for every network
+            x = x.unsqueeze(0).expand(w_eff.shape[0], *x.shape)
+        return x, self.views(w_eff), [b.unsqueeze(1) for b in biases]
+
     def forward(self, x: torch.Tensor, w_eff: torch.Tensor) -> Forward:
-        """Forward with effective weights ``w_eff`` (flat); keeps activations for backward."""
-        acts = [x]
-        h = x
-        layers = self.views(w_eff)
-        for i, (W, b) in enumerate(zip(layers, self.biases)):
-            h = torch.addmm(b, h, W.t())
+        """Forward with effective weights ``w_eff`` ((S, P), or (P,) unstacked); keeps activations for backward.
+
+        ``x``: (S, B, in), or (B, in) shared by all networks. Unstacked: activations and logits (B, ·).
+        """
+        h, layers, biases = self._stack(x, w_eff)
+        acts = [h]
+        for i, (W, b) in enumerate(zip(layers, biases)):
+            h = torch.baddbmm(b, h, W.transpose(1, 2))
             if i < len(layers) - 1:
                 h = torch.relu(h)
                 acts.append(h)
+        if w_eff.dim() == 1:
+            return Forward([a[0] for a in acts], h[0])
         return Forward(acts, h)
 
     def backward(
         self, fwd: Forward, y: torch.Tensor, w_eff: torch.Tensor, grad_w: torch.Tensor
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Mean cross-entropy gradients wrt the effective weights (into flat ``grad_w``) and biases.
+        """Mean cross-entropy gradients wrt the effective weights (into ``grad_w``, shaped as ``w_eff``) and biases.
 
-        Returns (loss, bias gradients). ``grad_w`` is filled in place.
+        Returns (loss per network (S,), bias gradients (S, out)); unstacked: a 0-d loss and (out,) gradients.
+        ``grad_w`` is filled in place.
         """
-        logits = fwd.logits
-        n = logits.shape[0]
-        log_probs = torch.log_softmax(logits, dim=1)
-        loss = F.nll_loss(log_probs, y)
+        flat = w_eff.dim() == 1
+        logits = fwd.logits.unsqueeze(0) if flat else fwd.logits
+        acts = [a.unsqueeze(0) for a in fwd.activations] if flat else fwd.activations
+        y = y.unsqueeze(0) if y.dim() == 1 else y
+        if y.shape[0] != logits.shape[0]:
+            y = y.expand(logits.shape[0], -1)
+        n = logits.shape[1]
+        log_probs = torch.log_softmax(logits, dim=2)
+        # per network as nll_loss sums it (the train_loss of a run does not depend on S)
+        loss = torch.stack([F.nll_loss(lp, t) for lp, t in zip(log_probs, y)])
         d = log_probs.exp()
-        d[torch.arange(n, device=d.device), y] -= 1.0
+        d.scatter_add_(2, y.unsqueeze(2), torch.full_like(y, -1.0, dtype=d.dtype).unsqueeze(2))
         d.div_(n)
-        layers = self.views(w_eff)
-        grad_views = self.views(grad_w)
+        layers = self.views(w_eff.unsqueeze(0) if flat else w_eff)
+        grad_views = self.views(grad_w.unsqueeze(0) if flat else grad_w)
         grad_b = [None] * len(layers)
         for i in range(len(layers) - 1, -1, -1):
-            torch.mm(d.t(), fwd.activations[i], out=grad_views[i])
-            grad_b[i] = d.sum(0)
+            grad_views[i].copy_(torch.bmm(d.transpose(1, 2), acts[i]))
+            grad_b[i] = d.sum(1)
             if i > 0:
-                d = torch.ops.aten.threshold_backward(d @ layers[i], fwd.activations[i], 0.0)
+                d = torch.ops.aten.threshold_backward(torch.bmm(d, layers[i]), acts[i], 0.0)
+        if flat:
+            return loss[0], [g[0] for g in grad_b]
         return loss, grad_b
 
     def hidden_activity(self, x: torch.Tensor, w_eff: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits and, per input, the summed hidden ReLU activity (neuronal energy)."""
+        """Logits and, per input, the summed hidden ReLU activity (neuronal energy); per network when stacked."""
         fwd = self.forward(x, w_eff)
-        activity = sum(a.sum(1) for a in fwd.activations[1:])
+        activity = sum(a.sum(-1) for a in fwd.activations[1:])
         return fwd.logits, activity
 
-    def state_dict(self) -> dict:
+    def state_dict(self, network: int | None = None) -> dict:
+        """Per-layer tensors of one network (``network`` of a stack, or the unstacked network)."""
+        rows = (lambda t: t) if network is None else (lambda t: t[network])
         return {
             "sizes": self.sizes,
-            "w_bar": [W.detach().cpu().clone() for W in self.weights],
-            "p": [P.detach().cpu().clone() for P in self.release_probs],
-            "biases": [b.detach().cpu().clone() for b in self.biases],
+            "w_bar": [rows(W).detach().cpu().clone() for W in self.weights],
+            "p": [rows(P).detach().cpu().clone() for P in self.release_probs],
+            "biases": [rows(b).detach().cpu().clone() for b in self.biases],
         }
 
     def load_state_dict(self, state: dict) -> None:

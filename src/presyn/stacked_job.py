@@ -1,4 +1,4 @@
-"""The body of a Snakemake job that trains several runs as stacked networks (energy: ``presyn.batched``,
+"""The body of a Snakemake job that trains several runs as stacked networks (energy: ``presyn.experiments.energy``,
 lifelong: ``presyn.batched_lifelong``): match each output folder to its run spec, train, log the timing."""
 
 from __future__ import annotations

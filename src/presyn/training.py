@@ -111,13 +111,15 @@ class FiniteWatch:
         self._step = torch.where(new, step, self._step)
         self._loss = torch.where(new, loss.detach().float(), self._loss)
 
-    def check(self, label: str, epoch: int) -> None:
-        step = int(self._step)
-        if step >= 0:
-            raise FloatingPointError(
-                f"{label}: loss is {float(self._loss)} at epoch {epoch}, step {step} (first non-finite "
-                "minibatch of the epoch); the run diverged (lower the learning rate); no results were written"
-            )
+    def check(self, label: str | list[str], epoch: int) -> None:
+        """``label``: the run's, or one per network when the loss is one per network (a stacked job)."""
+        labels = [label] if isinstance(label, str) else label
+        for lab, step, loss in zip(labels, self._step.reshape(-1).tolist(), self._loss.reshape(-1).tolist()):
+            if step >= 0:
+                raise FloatingPointError(
+                    f"{lab}: loss is {loss} at epoch {epoch}, step {step} (first non-finite "
+                    "minibatch of the epoch); the run diverged (lower the learning rate); no results were written"
+                )
         self.reset()
 
 

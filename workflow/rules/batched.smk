@@ -1,5 +1,5 @@
 # Optional (config batched_training.enabled): several energy networks per job as stacked weights
-# (presyn.batched), for GPUs that one small MLP leaves idle. Writes the same per-run files as the
+# (presyn.experiments.energy: one learner over the group's stacked networks), for GPUs that one small MLP leaves idle. Writes the same per-run files as the
 # generic `train` rule; `ruleorder` makes this rule their only producer while the switch is on.
 import re as _re
 
@@ -7,9 +7,9 @@ BATCHED = config.get("batched_training") or {}
 
 
 def _batched_specs():
-    from presyn import batched as _batched  # imports torch: only when the switch is on
+    from presyn.experiments import energy as _energy  # imports torch: only when the switch is on
 
-    return {k: s for k, s in RUNS.items() if _batched.batchable(s)}
+    return {k: s for k, s in RUNS.items() if _energy.groupable(s)}
 
 
 if BATCHED.get("enabled", False) and _batched_specs():

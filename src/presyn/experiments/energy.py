@@ -1,4 +1,12 @@
-"""Energy experiment (Fig 1-3, App. figs 1-2): single-task MNIST, one model, one weight decay."""
+"""Energy experiment (Fig 1-3, App. figs 1-2): single-task MNIST, one model, one weight decay per run.
+
+One job trains a group of runs (a list of specs, one by default) as S stacked networks of one learner
+(``factory.build_learner`` with one model block and generators per run): each network is initialised, fed
+and sampled from its own ``Generators.from_seed(seed)`` exactly as a run alone, so every run's numbers do
+not depend on the group it was trained in (on the CPU at one thread: bit for bit; on CUDA bmm may sum in
+another order than a group of one, see docs/architecture.md). Grouping is a scheduling knob: each run is
+written by ``training.save_run`` with its own spec and config hash.
+"""
 
 from __future__ import annotations
 
@@ -8,69 +16,137 @@ from pathlib import Path
 import torch
 
 from presyn.data import load_processed
-from presyn.factory import build_learner
+from presyn.factory import STACKABLE_KINDS, build_learner
 from presyn.metrics import evaluate
 from presyn.training import FiniteWatch, Generators, MetricsLog, Progress, check_finite, minibatches, save_run
 
+# spec keys that may differ between the runs of one job
+PER_RUN_KEYS = {"seed", "method", "weight_decay", "config_hash"}
 
-def snapshot(learner, important_p: float) -> dict[str, float]:
-    """Cheap per-epoch numbers: energy and release-probability summary."""
-    p = learner.net.p
+
+def groupable(spec: dict) -> bool:
+    """Whether a run spec can share a job with others (energy runs of the stackable kinds, incl. the App. fig
+    1c/1d groups; deterministic only with SGD)."""
+    model = spec.get("model", {})
+    if spec.get("experiment") != "energy" or model.get("kind") not in STACKABLE_KINDS:
+        return False
+    return model.get("kind") != "deterministic" or model.get("optimizer", "sgd") == "sgd"
+
+
+def check_group(specs: list[dict]) -> None:
+    """All runs of one job must share everything but seed and weight decay."""
+    if not specs:
+        raise ValueError("a training job needs at least one run spec")
+    if len(specs) == 1:
+        return
+    bad = [s for s in specs if not groupable(s)]
+    if bad:
+        raise ValueError(f"cannot group: {[s['method'] for s in bad]} (energy presyn/fixedp/deterministic-SGD only)")
+
+    def shared(s: dict) -> dict:
+        out = {k: v for k, v in s.items() if k not in PER_RUN_KEYS}
+        out["model"] = {k: v for k, v in s["model"].items() if k != "weight_decay"}
+        return out
+
+    first = shared(specs[0])
+    for s in specs[1:]:
+        if shared(s) != first:
+            diff = sorted(k for k in set(first) | set(shared(s)) if first.get(k) != shared(s).get(k))
+            raise ValueError(f"runs {specs[0]['method']} and {s['method']} differ in {diff}: cannot group them")
+
+
+def snapshot(learner, important_p: float, network: int | None = None) -> dict[str, float]:
+    """Cheap per-epoch numbers of one network: energy and release-probability summary."""
+    p = learner.net.p if network is None else learner.net.p[network]
+    energy = learner.synaptic_energy()
     return {
-        "synaptic_energy": learner.synaptic_energy(),
+        "synaptic_energy": energy if network is None else energy[network],
         "mean_p": float(p.mean()),
         "fraction_important": float((p >= important_p).float().mean()),
     }
 
 
-def train(spec: dict, inputs: dict, out_dir: Path, device: torch.device) -> None:
-    ds = spec["dataset"]
+def _label(spec: dict) -> str:
+    return f"{spec['experiment']}/{spec['method']}/{spec['benchmark']}/seed{spec['seed']}"
+
+
+class _Network:
+    """One network of a stacked learner, as ``metrics.evaluate`` sees a learner (its rows of the outputs)."""
+
+    def __init__(self, probs: torch.Tensor, activity: torch.Tensor) -> None:
+        self._out = probs, activity
+
+    def predict_proba(self, x: torch.Tensor, n_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._out
+
+
+def train(spec: dict | list[dict], inputs: dict, out_dir: Path | list[Path], device: torch.device) -> dict[str, float]:
+    """Train a run (or a group of runs, one output folder each) and write every run; returns the timing."""
+    specs = spec if isinstance(spec, list) else [spec]
+    out_dirs = [Path(d) for d in out_dir] if isinstance(out_dir, list) else [Path(out_dir)]
+    check_group(specs)
+    if len(out_dirs) != len(specs):
+        raise ValueError(f"{len(specs)} specs but {len(out_dirs)} output folders")
+    s0, S = specs[0], len(specs)
+    ds = s0["dataset"]
     data = load_processed(inputs["data"], ds["mean"], ds["std"], device, ds.get("subset"))
-    gens = Generators.from_seed(spec["seed"], device)
-    sizes = [data.x_train.shape[1], *spec["hidden"], data.n_classes]
-    learner = build_learner(spec["model"], sizes, gens, device, spec["p_min"])
-    label = f"{spec['experiment']}/{spec['method']}/{spec['benchmark']}/seed{spec['seed']}"
-    ids = {k: spec[k] for k in ("experiment", "method", "benchmark", "seed")}
-    metrics = MetricsLog(ids)
+    gens = [Generators.from_seed(s["seed"], device) for s in specs]
+    sizes = [data.x_train.shape[1], *s0["hidden"], data.n_classes]
+    learner = build_learner([s["model"] for s in specs], sizes, gens, device, s0["p_min"])
+    labels = [_label(s) for s in specs]
+    logs = [MetricsLog({k: s[k] for k in ("experiment", "method", "benchmark", "seed")}) for s in specs]
     initial_p = learner.net.p.detach().cpu().clone()
-    metrics.add(0, snapshot(learner, spec["important_p"]))
-    progress = Progress(label, spec["epochs"])
-    n, t_train = data.x_train.shape[0], 0.0
+    for i, m in enumerate(logs):
+        m.add(0, snapshot(learner, s0["important_p"], i))
+    progress = Progress(labels[0] if S == 1 else f"{labels[0]} (+{S - 1} runs)", s0["epochs"])
+    n, bs, t_train = data.x_train.shape[0], s0["batch_size"], 0.0
+    every = s0.get("eval_every", 0)
     watch = FiniteWatch(device)
-    for epoch in range(1, spec["epochs"] + 1):
+    for epoch in range(1, s0["epochs"] + 1):
         t0 = time.perf_counter()
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        for step, idx in enumerate(minibatches(n, spec["batch_size"], gens.data, device)):
+        order = torch.stack([torch.cat(minibatches(n, bs, g.data, device)) for g in gens])  # (S, n)
+        loss_sum = torch.zeros(S, device=device)
+        correct = torch.zeros(S, device=device, dtype=torch.long)
+        for step, idx in enumerate(torch.split(order, bs, dim=1)):  # noqa: B007 (step: read after the loop)
             loss, ok = learner.step(data.x_train[idx], data.y_train[idx])
             watch.update(loss, step)
-            loss_sum += loss * idx.numel()
+            loss_sum += loss * idx.shape[1]
             correct += ok
         mean_loss = loss_sum / n
-        watch.check(label, epoch)
-        check_finite(mean_loss, label, epoch, step)
+        watch.check(labels, epoch)
+        for i, label in enumerate(labels):
+            check_finite(mean_loss[i], label, epoch, step)
         t_train += time.perf_counter() - t0
-        row = {
-            "train_loss": float(mean_loss),
-            "train_accuracy": float(correct) / n,
-            **snapshot(learner, spec["important_p"]),
-        }
-        every = spec.get("eval_every", 0)
-        if epoch == spec["epochs"] or (every and epoch % every == 0):
-            row.update(evaluate(learner, data.x_test, data.y_test, spec["eval_samples"]))
-        metrics.add(epoch, row)
+        losses, accs = mean_loss.tolist(), (correct.double() / n).tolist()
+        evaluated = epoch == s0["epochs"] or (every and epoch % every == 0)
+        if evaluated:
+            probs, activity = learner.predict_proba(data.x_test, s0["eval_samples"])
+        rows = []
+        for i, m in enumerate(logs):
+            row = {"train_loss": losses[i], "train_accuracy": accs[i], **snapshot(learner, s0["important_p"], i)}
+            if evaluated:
+                row.update(evaluate(_Network(probs[i], activity[i]), data.x_test, data.y_test, s0["eval_samples"]))
+            m.add(epoch, row)
+            rows.append(row)
         progress.epoch(
-            epoch, {k: row[k] for k in ("train_loss", "train_accuracy", "test_accuracy", "mean_p") if k in row}
+            epoch, {k: rows[0][k] for k in ("train_loss", "train_accuracy", "test_accuracy", "mean_p") if k in rows[0]}
         )
-    state = {
-        **learner.state_dict(),
-        "initial_p": [t.view(s) for t, s in zip(torch.split(initial_p, learner.net.numels), learner.net.shapes)],
-    }
-    save_run(
-        out_dir,
-        metrics.frame(),
-        state,
-        spec,
-        device,
-        {"train_seconds": t_train, "seconds_per_epoch": t_train / spec["epochs"]},
-    )
+    timing = {"train_seconds": t_train, "seconds_per_epoch": t_train / s0["epochs"]}
+    if S > 1:
+        timing["batched_networks"] = S
+    net = learner.net
+    for i, (m, s, d) in enumerate(zip(logs, specs, out_dirs)):
+        state = {
+            **learner.state_dict(i),
+            "initial_p": [t.view(sh) for t, sh in zip(torch.split(initial_p[i], net.numels), net.shapes)],
+        }
+        save_run(d, m.frame(), state, s, device, timing)
+    return timing
+
+
+def run_group(specs: list[dict], inputs: dict, out_dirs: list, device: str = "auto", threads: int = 1) -> dict:
+    """Entry point of a job that trains several runs (``train_batched`` rule), like ``presyn.experiments.run``."""
+    from presyn.training import resolve_device, set_threads
+
+    set_threads(threads)
+    return train(list(specs), inputs, [Path(d) for d in out_dirs], resolve_device(device))
