@@ -67,7 +67,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from presyn import plan
+from presyn import planning
 from presyn.experiments import energy as energy_trainer
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import run as run_one
@@ -124,14 +124,14 @@ except Exception as exc:
 res["batched_vs_unbatched_max_abs_diff"] = {}
 for model in ("presyn", "deterministic"):
     try:
-        specs = [s for s in plan.energy_runs(cfg) if s["model_name"] == model and not s.get("energy_group")][:4]
+        specs = [s for s in planning.energy.plan_runs(cfg) if s["model_name"] == model and not s.get("energy_group")][:4]
         inputs = {"data": str(data["mnist"])}
         for s in specs:
-            run_one(s, inputs, out / "single" / plan.run_key(s), device=dev)
-        energy_trainer.run_group(specs, inputs, [out / "batched" / plan.run_key(s) for s in specs], device=dev)
+            run_one(s, inputs, out / "single" / planning.run_key(s), device=dev)
+        energy_trainer.run_group(specs, inputs, [out / "batched" / planning.run_key(s) for s in specs], device=dev)
         worst = {}
         for s in specs:
-            a, b = torch.load(out / "single" / plan.run_key(s) / "state.pt"), torch.load(out / "batched" / plan.run_key(s) / "state.pt")
+            a, b = torch.load(out / "single" / planning.run_key(s) / "state.pt"), torch.load(out / "batched" / planning.run_key(s) / "state.pt")
             for k in ("w_bar", "p"):
                 worst[k] = max(worst.get(k, 0.0), max(float((x - y).abs().max()) for x, y in zip(a[k], b[k])))
         res["batched_vs_unbatched_max_abs_diff"][model] = worst
@@ -145,7 +145,7 @@ for model in ("presyn", "deterministic"):
 res["stacked_lifelong_vs_unbatched_max_abs_diff"] = {}
 try:
     from presyn import batched_lifelong
-    lruns = plan.all_runs(cfg, ["lifelong", "ablation"])
+    lruns = planning.all_runs(cfg, ["lifelong", "ablation"])
     groups = {"presyn_perm_mnist": [s for s in lruns.values() if s["method"] == "presyn" and s["benchmark"] == "perm_mnist"],
               "no_consolidation_split_mnist_adam": [s for s in lruns.values() if s["method"] == "no_consolidation"
                                                     and s["benchmark"] == "split_mnist"],
@@ -159,17 +159,17 @@ for name, specs in groups.items():
     try:
         inputs = {"data": str(data["mnist"])}
         for s in specs:
-            run_one(s, inputs, out / "lsingle" / plan.run_key(s), device=dev)
+            run_one(s, inputs, out / "lsingle" / planning.run_key(s), device=dev)
         t = time.perf_counter()
-        batched_lifelong.run(specs, inputs, [out / "lstacked" / plan.run_key(s) for s in specs], device=dev)
+        batched_lifelong.run(specs, inputs, [out / "lstacked" / planning.run_key(s) for s in specs], device=dev)
         worst = {"stacked_job_wall_s": round(time.perf_counter() - t, 2)}
         for s in specs:
-            a = torch.load(out / "lsingle" / plan.run_key(s) / "state.pt")
-            b = torch.load(out / "lstacked" / plan.run_key(s) / "state.pt")
+            a = torch.load(out / "lsingle" / planning.run_key(s) / "state.pt")
+            b = torch.load(out / "lstacked" / planning.run_key(s) / "state.pt")
             for k in ("w_bar", "p"):
                 worst[k] = max(worst.get(k, 0.0), max(float((x - y).abs().max()) for x, y in zip(a[k], b[k])))
-            ma = json.loads((out / "lsingle" / plan.run_key(s) / "provenance.json").read_text())
-            mb = json.loads((out / "lstacked" / plan.run_key(s) / "provenance.json").read_text())
+            ma = json.loads((out / "lsingle" / planning.run_key(s) / "provenance.json").read_text())
+            mb = json.loads((out / "lstacked" / planning.run_key(s) / "provenance.json").read_text())
             worst["same_spec_and_hash"] = worst.get("same_spec_and_hash", True) and ma["spec"] == mb["spec"]
         res["stacked_lifelong_vs_unbatched_max_abs_diff"][name] = worst
         print(f"stacked lifelong vs unbatched on {dev}, {name}:", worst, flush=True)
@@ -179,7 +179,7 @@ for name, specs in groups.items():
 
 # one quick-config job per (experiment, model kind)
 jobs = {}
-for key, spec in plan.all_runs(cfg).items():
+for key, spec in planning.all_runs(cfg).items():
     kind = (spec.get("model") or {}).get("kind") or spec["method"]
     jobs.setdefault((spec["experiment"], kind), (key, spec))
 res["jobs"] = []

@@ -1,6 +1,6 @@
 """Fig 5a "no freezing" vs the full model (issue 29, point 5): synapses locked by float32 rounding.
 
-Trains the pipeline's own ablation run specs (``plan.all_runs`` of the config, as Snakemake builds them) of the
+Trains the pipeline's own ablation run specs (``planning.all_runs`` of the config, as Snakemake builds them) of the
 full model and the no-freezing variant with the pipeline's trainer, keeping, for every synapse, the largest
 release probability it ever had (after each step), and writes per run:
 
@@ -43,13 +43,13 @@ def main() -> None:
 
     from summarize_jobs import workflow_config
 
-    from presyn import experiments, plan
+    from presyn import experiments, planning
     from presyn.analysis.locking import lock_threshold, locked_by_rounding
     from presyn.learners import PresynapticLearner
     from presyn.safe_io import torch_load
 
     config = workflow_config(args.config)
-    specs = plan.all_runs(config, ["ablation"])
+    specs = planning.all_runs(config, ["ablation"])
     out = Path(args.out)
     done = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=["benchmark", "variant", "seed"])
     highest: dict[int, torch.Tensor] = {}

@@ -206,12 +206,12 @@ def data_files(folder: Path) -> dict[str, Path]:
 
 def compute(name: str, engine: str, specs: list[dict], data: dict[str, Path], work: Path) -> dict:
     """Train one case in ``work`` and return its outputs (per run key for stacked jobs)."""
-    from presyn import batched_lifelong, perceptron, plan
+    from presyn import batched_lifelong, perceptron, planning
     from presyn.experiments import ablation, energy
     from presyn.experiments import run as run_one
 
     inputs = {"data": str(data[specs[0]["dataset"]["name"]])} if engine != "perceptron" else {}
-    dirs = [work / plan.run_key(s) for s in specs]
+    dirs = [work / planning.run_key(s) for s in specs]
     if engine == "single":
         run_one(copy.deepcopy(specs[0]), inputs, dirs[0], device="cpu")
     elif engine == "torch":
@@ -230,7 +230,7 @@ def compute(name: str, engine: str, specs: list[dict], data: dict[str, Path], wo
         raise ValueError(engine)
     if len(specs) == 1:
         return run_outputs(dirs[0])
-    return {plan.run_key(s): run_outputs(d) for s, d in zip(specs, dirs)}
+    return {planning.run_key(s): run_outputs(d) for s, d in zip(specs, dirs)}
 
 
 def compute_all(only: list[str] | None = None, verbose: bool = True) -> dict[str, dict]:
@@ -255,9 +255,14 @@ def compute_all(only: list[str] | None = None, verbose: bool = True) -> dict[str
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="recompute and compare with the recorded file")
+    ap.add_argument("--json", type=Path, help="write the recomputed cases (and torch's CPU capability) here instead")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    results = compute_all()
+    results = compute_all(verbose=args.json is None)
+    if args.json is not None:
+        capability = torch.backends.cpu.get_cpu_capability()
+        args.json.write_text(json.dumps({"cpu_capability": capability, "cases": results}, sort_keys=True))
+        return
     if args.check:
         ref = json.loads(OUT.read_text())["cases"]
         bad = [k for k in set(ref) | set(results) if ref.get(k) != results.get(k)]
@@ -275,6 +280,8 @@ def main() -> None:
                 "commit": commit,
                 "src_modified": sorted(line[3:] for line in dirty.splitlines()),
                 "torch": torch.__version__,
+                # the kernels ATen dispatched (set ATEN_CPU_CAPABILITY to this when recomputing elsewhere)
+                "cpu_capability": torch.backends.cpu.get_cpu_capability(),
                 "seconds": round(time.perf_counter() - t0, 1),
                 "cases": results,
             },

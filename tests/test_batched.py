@@ -17,7 +17,7 @@ import pytest
 import torch
 import yaml
 
-from presyn import plan
+from presyn import planning
 from presyn.experiments import energy
 from presyn.experiments import run as run_one
 
@@ -47,7 +47,7 @@ def data_file(tmp_path_factory) -> Path:
 
 
 def specs_of(model: str) -> list[dict]:
-    return [s for s in plan.energy_runs(tiny_config()) if s["model_name"] == model]
+    return [s for s in planning.energy.plan_runs(tiny_config()) if s["model_name"] == model]
 
 
 def compare_runs(a: Path, b: Path) -> float:
@@ -79,15 +79,15 @@ def test_grouped_equals_single(model, data_file, tmp_path):
     assert len(specs) == 4  # 2 weight decays x 2 seeds: grouped over seeds AND weight decays
     inputs = {"data": str(data_file)}
     for s in specs:
-        run_one(s, inputs, tmp_path / "single" / plan.run_key(s), device="cpu")
+        run_one(s, inputs, tmp_path / "single" / planning.run_key(s), device="cpu")
     # all four networks in one job (per-network weight decay), and seeds-only groups (shared rule)
-    energy.run_group(specs, inputs, [tmp_path / "all" / plan.run_key(s) for s in specs], device="cpu")
+    energy.run_group(specs, inputs, [tmp_path / "all" / planning.run_key(s) for s in specs], device="cpu")
     for wd in (0.0, 0.01):
         group = [s for s in specs if s["weight_decay"] == wd]
-        energy.run_group(group, inputs, [tmp_path / "seeds" / plan.run_key(s) for s in group], device="cpu")
+        energy.run_group(group, inputs, [tmp_path / "seeds" / planning.run_key(s) for s in group], device="cpu")
     for s in specs:
         for mode in ("all", "seeds"):
-            compare_runs(tmp_path / "single" / plan.run_key(s), tmp_path / mode / plan.run_key(s))
+            compare_runs(tmp_path / "single" / planning.run_key(s), tmp_path / mode / planning.run_key(s))
 
 
 def test_rejects_mixed_groups():

@@ -20,7 +20,7 @@ import torch
 import yaml
 
 from presyn import batched_lifelong as bl
-from presyn import checkpoint, plan
+from presyn import checkpoint, planning
 from presyn.experiments import run as run_one
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def tiny_config() -> dict:
 
 @pytest.fixture(scope="module")
 def runs() -> dict:
-    return plan.all_runs(tiny_config(), ["lifelong", "ablation"])
+    return planning.all_runs(tiny_config(), ["lifelong", "ablation"])
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +96,11 @@ def compare_runs(a: Path, b: Path, exact: bool = False) -> float:
 
 def unbatched(specs: list[dict], data_file: Path, root: Path) -> None:
     for s in specs:
-        run_one(s, {"data": str(data_file)}, root / plan.run_key(s), device="cpu")
+        run_one(s, {"data": str(data_file)}, root / planning.run_key(s), device="cpu")
 
 
 def stacked(specs: list[dict], data_file: Path, root: Path) -> dict:
-    return bl.run(specs, {"data": str(data_file)}, [root / plan.run_key(s) for s in specs], device="cpu")
+    return bl.run(specs, {"data": str(data_file)}, [root / planning.run_key(s) for s in specs], device="cpu")
 
 
 CASES = {
@@ -138,10 +138,10 @@ def test_stacked_equals_unbatched(case, runs, data_file, tmp_path):
     timing = stacked(specs, data_file, tmp_path / "stacked")
     assert timing["batched_networks"] == 2
     for s in specs:
-        compare_runs(tmp_path / "single" / plan.run_key(s), tmp_path / "stacked" / plan.run_key(s))
-        prov = json.loads((tmp_path / "stacked" / plan.run_key(s) / "provenance.json").read_text())
+        compare_runs(tmp_path / "single" / planning.run_key(s), tmp_path / "stacked" / planning.run_key(s))
+        prov = json.loads((tmp_path / "stacked" / planning.run_key(s) / "provenance.json").read_text())
         assert prov["batched_networks"] == 2
-        assert not (tmp_path / "stacked" / plan.run_key(s) / checkpoint.FILENAME).exists()
+        assert not (tmp_path / "stacked" / planning.run_key(s) / checkpoint.FILENAME).exists()
 
 
 def test_ablation_variants_and_lifelong_presyn_in_one_job(runs, data_file, tmp_path):
@@ -154,7 +154,7 @@ def test_ablation_variants_and_lifelong_presyn_in_one_job(runs, data_file, tmp_p
     unbatched(specs, data_file, tmp_path / "single")
     stacked(specs, data_file, tmp_path / "stacked")
     for s in specs:
-        compare_runs(tmp_path / "single" / plan.run_key(s), tmp_path / "stacked" / plan.run_key(s))
+        compare_runs(tmp_path / "single" / planning.run_key(s), tmp_path / "stacked" / planning.run_key(s))
 
 
 @pytest.mark.parametrize("group", ["presyn-split", "ablation+presyn-perm", "bgd-perm"])
@@ -193,7 +193,7 @@ def test_torch_kernel_path(group, runs, data_file, tmp_path, monkeypatch):
     unbatched(specs, data_file, tmp_path / "single")
     stacked(specs, data_file, tmp_path / "stacked")
     for s in specs:
-        compare_runs(tmp_path / "single" / plan.run_key(s), tmp_path / "stacked" / plan.run_key(s))
+        compare_runs(tmp_path / "single" / planning.run_key(s), tmp_path / "stacked" / planning.run_key(s))
 
 
 @pytest.mark.parametrize(
@@ -213,7 +213,7 @@ def test_per_network_constants(method, change, runs, data_file, tmp_path):
     unbatched(specs, data_file, tmp_path / "single")
     stacked(specs, data_file, tmp_path / "stacked")
     for s in specs:
-        compare_runs(tmp_path / "single" / plan.run_key(s), tmp_path / "stacked" / plan.run_key(s))
+        compare_runs(tmp_path / "single" / planning.run_key(s), tmp_path / "stacked" / planning.run_key(s))
 
 
 @pytest.mark.parametrize(
@@ -236,11 +236,11 @@ def test_resumed_job_equals_uninterrupted(method, benchmark, killed_after, runs,
     with pytest.raises(KeyboardInterrupt):
         stacked(specs, data_file, tmp_path / "resumed")
     monkeypatch.setattr(bl.checkpoint, "save", real_save)
-    dirs = [tmp_path / "resumed" / plan.run_key(s) for s in specs]
+    dirs = [tmp_path / "resumed" / planning.run_key(s) for s in specs]
     assert [(d / checkpoint.FILENAME).exists() for d in dirs] == [True, killed_after == 2]
     stacked(specs, data_file, tmp_path / "resumed")
     for s, d in zip(specs, dirs):
-        compare_runs(tmp_path / "whole" / plan.run_key(s), d, exact=True)
+        compare_runs(tmp_path / "whole" / planning.run_key(s), d, exact=True)
         prov = json.loads((d / "provenance.json").read_text())
         assert ("resumed_from_checkpoint" in prov) == (d == dirs[0] or killed_after == 2)
 
@@ -261,10 +261,10 @@ def test_stacked_checkpoint_resumes_unbatched(runs, data_file, tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         stacked(specs, data_file, tmp_path / "resumed")
     monkeypatch.undo()
-    d = tmp_path / "resumed" / plan.run_key(specs[0])
+    d = tmp_path / "resumed" / planning.run_key(specs[0])
     assert (d / checkpoint.FILENAME).exists()
     run_one(specs[0], {"data": str(data_file)}, d, device="cpu")
-    compare_runs(tmp_path / "single" / plan.run_key(specs[0]), d)
+    compare_runs(tmp_path / "single" / planning.run_key(specs[0]), d)
 
 
 def test_refuses_what_cannot_join(runs):
@@ -301,7 +301,7 @@ def test_refuses_what_cannot_join(runs):
     with pytest.raises(ValueError, match="search trial"):
         bl.check_group([search_spec(tiny_config(), "perm_mnist", "full", 0)])
     with pytest.raises(ValueError, match="experiment 'energy'"):
-        bl.check_group([s for s in plan.energy_runs(tiny_config())][:1])
+        bl.check_group([s for s in planning.energy.plan_runs(tiny_config())][:1])
     assert bl.stackable(one("ewc")[0]) and bl.stackable(one("presyn")[0])
     resetting = one("ewc")
     resetting[1]["model"]["reset_optimizer"] = True
@@ -314,7 +314,7 @@ def test_grouping(runs):
     specs = list(runs.values())
     jobs = bl.group_specs(specs, 4)
     flat = [s for job in jobs for s in job]
-    assert len(flat) == len({plan.run_key(s) for s in flat}) == sum(bl.stackable(s) for s in specs)
+    assert len(flat) == len({planning.run_key(s) for s in flat}) == sum(bl.stackable(s) for s in specs)
     for job in jobs:
         assert 1 <= len(job) <= 4
         bl.check_group(job)

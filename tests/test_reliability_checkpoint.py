@@ -20,7 +20,7 @@ import pytest
 import torch
 import yaml
 
-from presyn import checkpoint, plan
+from presyn import checkpoint, planning
 from presyn.configs import deep_merge as merge  # noqa: E402
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import run
@@ -49,7 +49,7 @@ def lifelong_spec(method: str, benchmark: str) -> dict:
             }
         }
     )
-    runs = plan.all_runs(cfg, ["lifelong"])
+    runs = planning.all_runs(cfg, ["lifelong"])
     spec = next(s for s in runs.values() if s["method"] == method and s["benchmark"] == benchmark)
     spec = copy.deepcopy(spec)
     spec["dataset"]["subset"] = None

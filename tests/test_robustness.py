@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from presyn import configs, plan
+from presyn import configs, planning
 from presyn import scorecard as sc
 from presyn.analysis.robustness import FIGURE, robustness_stats, variant_of
 from presyn.analysis.synapses import synapse_stats
@@ -45,14 +45,14 @@ def test_planner_adds_the_variant_runs_with_replaced_p_up_p_down():
         "p_low": (0.0525, 0.0525),
         "p_high": (0.0875, 0.0875),
     }
-    runs = plan.robustness_runs(cfg)
+    runs = planning.robustness_runs(cfg)
     assert len(runs) == len(variants) * len(sec["weight_decays"]) * len(cfg["seeds"]) == 36
     base = sec["models"]["presyn"]
     seen = set()
     for s in runs:
         v = s["model"]["p_up"]
         assert s["model"] == {**base, "p_up": v, "p_down": v, "weight_decay": s["weight_decay"]}
-        assert s["method"] == plan.method_name("presyn", pup=v, pdown=v, wd=s["weight_decay"])
+        assert s["method"] == planning.method_name("presyn", pup=v, pdown=v, wd=s["weight_decay"])
         assert (s["experiment"], s["energy_group"], s["model_name"], s["epochs"]) == (
             "energy",
             "robustness",
@@ -63,11 +63,11 @@ def test_planner_adds_the_variant_runs_with_replaced_p_up_p_down():
     assert seen == {
         (v["p_up"], wd, seed) for v in variants.values() for wd in sec["weight_decays"] for seed in cfg["seeds"]
     }
-    keys = set(plan.all_runs(cfg))
+    keys = set(planning.all_runs(cfg))
     assert "energy/presyn_pup0.0525_pdown0.0525_wd0.01/mnist/seed2019" in keys
     assert "energy/presyn_pup0.0875_pdown0.0875_wd0/mnist/seed2021" in keys
     # quick config: the same variants at toy size (3 weight decays x 2 seeds)
-    assert len(plan.robustness_runs(quick_config())) == 2 * 3 * 2
+    assert len(planning.robustness_runs(quick_config())) == 2 * 3 * 2
 
 
 @pytest.mark.parametrize("make_config", [paper_config, quick_config])
@@ -75,38 +75,38 @@ def test_variants_leave_every_other_run_and_its_hash_unchanged(make_config):
     cfg = make_config()
     without = copy.deepcopy(cfg)
     del without["energy"]["robustness"]
-    before, after = plan.all_runs(without), plan.all_runs(cfg)
+    before, after = planning.all_runs(without), planning.all_runs(cfg)
     added = set(after) - set(before)
     assert set(before) <= set(after)
     assert {k: s["config_hash"] for k, s in before.items()} == {k: after[k]["config_hash"] for k in before}
     assert {k: s for k, s in before.items()} == {k: after[k] for k in before}  # the whole spec, not only its hash
-    assert added == {plan.run_key(s) for s in plan.robustness_runs(cfg)}
+    assert added == {planning.run_key(s) for s in planning.robustness_runs(cfg)}
     assert all(after[k]["energy_group"] == "robustness" for k in added)
     # changing a variant's values moves only that variant's runs
     other = copy.deepcopy(cfg)
     other["energy"]["robustness"]["variants"]["p_high"]["p_down"] = 0.08
-    moved = set(plan.all_runs(other)) ^ set(after)
+    moved = set(planning.all_runs(other)) ^ set(after)
     assert moved and all("pup0.0875" in k for k in moved)
 
 
 def test_disabled_section_or_experiment_plans_no_variant_runs():
     cfg = paper_config()
     cfg["energy"]["robustness"]["enabled"] = False
-    assert plan.robustness_runs(cfg) == [] and not [k for k in plan.all_runs(cfg) if "_pup" in k]
+    assert planning.robustness_runs(cfg) == [] and not [k for k in planning.all_runs(cfg) if "_pup" in k]
     cfg = paper_config()
     cfg["energy"]["enabled"] = False
-    assert plan.robustness_runs(cfg) == []
+    assert planning.robustness_runs(cfg) == []
 
 
 def test_planner_refuses_equal_variants_and_a_non_presyn_base():
     cfg = paper_config()
     cfg["energy"]["robustness"]["variants"]["twin"] = dict(cfg["energy"]["robustness"]["variants"]["p_low"])
     with pytest.raises(ValueError, match="share the path"):
-        plan.all_runs(cfg)
+        planning.all_runs(cfg)
     cfg = paper_config()
     cfg["energy"]["robustness"]["model"] = "fixedp"
     with pytest.raises(ValueError, match="kind presyn"):
-        plan.robustness_runs(cfg)
+        planning.robustness_runs(cfg)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_config_check_names_a_bad_robustness_key(edit, where):
 def test_batched_training_takes_one_variant_method_and_refuses_to_mix_variants():
     from presyn.experiments import energy
 
-    runs = plan.robustness_runs(paper_config())
+    runs = planning.robustness_runs(paper_config())
     assert all(energy.groupable(s) for s in runs)
     one = [s for s in runs if s["method"] == "presyn_pup0.0525_pdown0.0525_wd0.01"]
     assert len(one) == 3
@@ -217,25 +217,25 @@ def lesion(lowp_first: list[float], random: list[float]) -> pd.DataFrame:
 @pytest.fixture
 def hand_made():
     fig1 = final_rows(
-        "presyn", lambda wd: plan.method_name("presyn", wd=wd), {0.0: [1.0, 1.1, 1.2], 0.01: [2.0, 2.1, 2.2]}
+        "presyn", lambda wd: planning.method_name("presyn", wd=wd), {0.0: [1.0, 1.1, 1.2], 0.01: [2.0, 2.1, 2.2]}
     )
     fig1 += final_rows(
-        "fixedp", lambda wd: plan.method_name("fixedp", wd=wd), {0.0: [0.5, 0.6, 0.7], 0.01: [0.4, 0.45, 0.5]}
+        "fixedp", lambda wd: planning.method_name("fixedp", wd=wd), {0.0: [0.5, 0.6, 0.7], 0.01: [0.4, 0.45, 0.5]}
     )
     fig1 += final_rows(
         "deterministic",
-        lambda wd: plan.method_name("deterministic", wd=wd),
+        lambda wd: planning.method_name("deterministic", wd=wd),
         {0.0: [0.8, 0.9, 1.0], 0.01: [0.7, 0.75, 0.8]},
     )
     # p_low keeps every Fig 1 / Fig 2 result; p_high loses every one of them
     rob = final_rows(
         "presyn",
-        lambda wd: plan.robustness_method("presyn", VARIANTS["p_low"], wd),
+        lambda wd: planning.robustness_method("presyn", VARIANTS["p_low"], wd),
         {0.0: [1.5, 1.6, 1.7], 0.01: [3.0, 3.1, 3.3]},
     )
     rob += final_rows(
         "presyn",
-        lambda wd: plan.robustness_method("presyn", VARIANTS["p_high"], wd),
+        lambda wd: planning.robustness_method("presyn", VARIANTS["p_high"], wd),
         {0.0: [0.3, 0.35, 0.4], 0.01: [0.2, 0.25, 0.3]},
     )
     syn = {
@@ -326,13 +326,13 @@ def test_quick_config_builds_the_robustness_figure_and_stats(workdir):
     assert (wd / "figures/appfig_robustness.png").stat().st_size > 1000
     # the variant runs, with the replaced p_up / p_down, and no extra control runs
     methods = {p.name for p in (wd / "results/runs/energy").iterdir()}
-    fig1 = {plan.method_name(m, wd=0.01) for m in ("presyn", "deterministic", "fixedp")}
-    variant = {plan.method_name("presyn", pup=p, pdown=p, wd=0.01) for p in (0.0525, 0.0875)}
+    fig1 = {planning.method_name(m, wd=0.01) for m in ("presyn", "deterministic", "fixedp")}
+    variant = {planning.method_name("presyn", pup=p, pdown=p, wd=0.01) for p in (0.0525, 0.0875)}
     assert methods == fig1 | variant
     for p in (0.0525, 0.0875):
         prov = json.loads(
             (
-                wd / f"results/runs/energy/{plan.method_name('presyn', pup=p, pdown=p, wd=0.01)}/mnist/seed2020/"
+                wd / f"results/runs/energy/{planning.method_name('presyn', pup=p, pdown=p, wd=0.01)}/mnist/seed2020/"
                 "provenance.json"
             ).read_text()
         )
