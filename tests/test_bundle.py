@@ -220,8 +220,24 @@ def test_reviewer_setup_takes_the_bundles_config_and_its_own_folder(tiny_bundle,
         "reviewer_dir": str(tmp_path / "reviewer"),
     }
     assert review["note"].startswith("reference bundle: code ") and review["workdir"] == str(tmp_path / "reviewer")
+    assert review["tables"] == tiny_bundle.resolve() / "results/tables"  # the workflow's TABLES in reviewer mode
     with pytest.raises(bundle.BundleError, match="must not be the repository itself"):
         bundle.reviewer_setup({"reference_bundle": str(tiny_bundle), "reviewer_dir": str(tmp_path)}, tmp_path)
+
+
+def test_reviewer_tables_are_the_bundles_own_and_a_missing_one_says_why(tiny_bundle):
+    """Reviewer mode reads the bundle's table folder in place: a file there that the manifest does not list is
+    refused by name; a table a target needs but the bundle lacks names the left-out figure and its reason."""
+    m = bundle.verify(tiny_bundle)
+    assert bundle.tables_dir(tiny_bundle, m) == tiny_bundle.resolve() / "results/tables"
+    msg = bundle.missing_table_message(tiny_bundle, m, "results/tables/lifelong_final.csv", ["fig4", "appfig3"])
+    assert msg.startswith("results/tables/lifelong_final.csv is not in the reference bundle")
+    assert f"fig4 is not in the reference bundle {tiny_bundle}: lifelong not run" in msg and "appfig3" not in msg
+    assert "the bundled run did not make it" in bundle.missing_table_message(tiny_bundle, m, "results/tables/x.csv", [])
+    (tiny_bundle / "results/tables/sub").mkdir()
+    (tiny_bundle / "results/tables/sub/extra.csv").write_text("a\n1\n")
+    with pytest.raises(bundle.BundleError, match=r"results/tables/sub/extra.csv is not listed as a table"):
+        bundle.tables_dir(tiny_bundle, m)
 
 
 def test_job_summary_keeps_this_configs_runs_and_the_analysis_jobs(tmp_path):

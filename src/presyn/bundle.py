@@ -212,11 +212,37 @@ def files_of(manifest: dict, role: str) -> list[str]:
     return sorted(p for p, e in manifest["files"].items() if e["role"] == role)
 
 
-def copy_table(bundle: str | Path, rel: str, dst: str | Path) -> None:
-    """Reviewer mode's only source of tables: the bundle's file, checked against the manifest, written atomically."""
-    verify(bundle, only=[rel])
-    with atomic_path(dst) as tmp:
-        shutil.copyfile(Path(bundle) / rel, tmp)
+TABLES = "results/tables"  # the tables' folder, in a run's working directory and in a bundle alike
+
+
+def tables_dir(bundle: str | Path, manifest: dict) -> Path:
+    """Reviewer mode's only source of tables: the bundle's table folder, read in place by the stats and figure rules
+    (workflow ``TABLES``). ``manifest`` comes from ``verify`` (every listed sha256 checked); a file in the folder
+    that the manifest does not list as a table is refused by name too, so nothing unchecked is ever read."""
+    bundle = Path(bundle).resolve()
+    listed = set(files_of(manifest, "table"))
+    for path in sorted((bundle / TABLES).rglob("*")):
+        rel = path.relative_to(bundle).as_posix()
+        if path.is_file() and rel not in listed:
+            raise BundleError(
+                f"{path} is not listed as a table in {bundle / MANIFEST}: the bundle was edited by hand; remove it "
+                f"(or restore the bundle: git checkout -- {bundle}) or rebuild it with `snakemake reference_bundle`"
+            )
+    return bundle / TABLES
+
+
+def missing_table_message(bundle: str | Path, manifest: dict, rel: str, needed_by: Iterable[str]) -> str:
+    """Why a table that a target needs is not in the bundle: the figure(s) the bundled run left out (its manifest's
+    ``left_out``, with the reason) or a run that did not produce it; never a training run in reviewer mode."""
+    left_out = manifest.get("left_out") or {}
+    why = "; ".join(
+        f"{name} is not in the reference bundle {bundle}: {left_out[name]}" for name in needed_by if name in left_out
+    )
+    return (
+        f"{rel} is not in the reference bundle {bundle} ({why or 'the bundled run did not make it'}): rebuild the "
+        "bundle from a run that makes it (snakemake reference_bundle, with that figure's config section enabled), "
+        "or leave this target out"
+    )
 
 
 # ------------------------------------------------------------------ comparison of a rebuild with the bundle
@@ -542,12 +568,14 @@ REVIEWER_KEYS = ("reference_bundle", "reviewer_dir")
 def reviewer_setup(config: dict, repo: str | Path) -> dict:
     """Reviewer mode, before the workflow validates its config: check the bundle (every sha256) and replace
     ``config`` in place by the bundle's own config (plus the two reviewer keys), so that nothing of a local config
-    can mix into the rebuild. Returns the bundle folder, its manifest, the working directory of the rebuild
-    (``reviewer_dir``, default ``reviewer``, beside the repository's own results) and the figure note."""
+    can mix into the rebuild. Returns the bundle folder, its manifest, its checked table folder (``tables_dir``: what
+    the stats and figure rules read), the working directory of the rebuild (``reviewer_dir``, default ``reviewer``,
+    beside the repository's own results) and the figure note."""
     repo = Path(repo)
     path = Path(config["reference_bundle"])
     path = path if path.is_absolute() else repo / path
     manifest = verify(path)
+    tables = tables_dir(path, manifest)
     try:
         bundle_cfg = yaml.safe_load((path / CONFIG).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
@@ -571,6 +599,7 @@ def reviewer_setup(config: dict, repo: str | Path) -> dict:
     return {
         "bundle": path,
         "manifest": manifest,
+        "tables": tables,
         "workdir": str(workdir),
         "note": note,
         "environment_differences": env_diff,

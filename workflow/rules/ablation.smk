@@ -12,13 +12,13 @@ def get_perceptron_spec(wildcards):
     return planning.perceptron_spec(PERCEPTRON_RUNS, PERCEPTRON_CAPACITY, wildcards.method, wildcards.seed)
 
 
+def fig5_tables():
+    """Fig 5's tables of the enabled sections, by input name: file names in the tables' folder."""
+    return {name: f"{name}.csv" for name in ("ablation", "perceptron") if section_enabled(name)}
+
+
 def fig5_inputs(wildcards):
-    inputs = {}
-    if section_enabled("ablation"):
-        inputs["ablation"] = "results/tables/ablation.csv"
-    if section_enabled("perceptron"):
-        inputs["perceptron"] = "results/tables/perceptron.csv"
-    return inputs
+    return {name: f"{TABLES}/{table}" for name, table in fig5_tables().items()}
 
 
 # The perceptron's run paths also match the generic train rule's pattern; this rule makes them.
@@ -103,7 +103,12 @@ rule fig5:
         "../../scripts/plot_fig5.py"
 
 
-register_figure("fig5", "ablation", ["figures/fig5.pdf", "figures/fig5.png"], tables=list(fig5_inputs(None).values()))
+register_figure(
+    "fig5",
+    "ablation",
+    ["figures/fig5.pdf", "figures/fig5.png"],
+    tables=[f"results/tables/{t}" for t in fig5_tables().values()],
+)
 
 
 # ---------------------------------------------------------------- the perceptron near capacity (Methods; perceptron.capacity)
@@ -124,7 +129,7 @@ rule perceptron_capacity_table:
 
 rule perceptron_capacity_stats:
     input:
-        "results/tables/perceptron_capacity.csv",
+        f"{TABLES}/perceptron_capacity.csv",
     output:
         "results/stats/perceptron_capacity.csv",
     log:

@@ -63,48 +63,27 @@ if not REVIEW:
             "../../scripts/readme_status.py"
 
 else:
-    # Reviewer mode: each table is copied from the bundle (sha256 checked); preferred over the rule that would
-    # make it from runs, which cannot run here (no train / data rules), so a table the bundle lacks is an error.
-    REVIEW_TABLES = bundle.files_of(REVIEW["manifest"], "table")
+    # Reviewer mode: the stats, figure and scorecard rules read the bundle's tables in place (TABLES, common.smk).
+    # A table the bundle lacks (a figure its run left out, the manifest's left_out) has only this rule, which says
+    # why; it matches no bundled table, and no other rule writes into the bundle, so no rule order is needed.
+    _NOT_BUNDLED = sorted(
+        {t for spec in FIGURES.values() for t in spec["tables"]} - set(bundle.files_of(REVIEW["manifest"], "table"))
+    )
 
     localrules:
-        from_bundle,
+        not_in_bundle,
         bundle_check,
         bundle_reanalyse,
 
-    rule from_bundle:
+    rule not_in_bundle:
         output:
-            "{bundled}",
+            f"{TABLES}/{{table}}",
         wildcard_constraints:
-            bundled="|".join(re.escape(t) for t in REVIEW_TABLES) or "(?!)",
+            table="|".join(re.escape(t.removeprefix(bundle.TABLES + "/")) for t in _NOT_BUNDLED) or "(?!)",
         run:
-            bundle.copy_table(REVIEW["bundle"], wildcards.bundled, output[0])  # cwd is reviewer_dir (common.smk)
-
-    # a figure the bundled run left out: asking for it says why, instead of a missing-table error
-    REVIEW_LEFT_OUT = {
-        out: f"{name} is not in the reference bundle {REVIEW['bundle']}: {why}"
-        for name, why in (REVIEW["manifest"].get("left_out") or {}).items()
-        if name in FIGURES
-        for out in FIGURES[name]["outputs"]
-    }
-
-    localrules:
-        left_out_of_bundle,
-
-    rule left_out_of_bundle:
-        output:
-            "{left_out}",
-        wildcard_constraints:
-            left_out="|".join(re.escape(f) for f in REVIEW_LEFT_OUT) or "(?!)",
-        run:
-            raise WorkflowError(REVIEW_LEFT_OUT[wildcards.left_out])
-
-    for _rule in list(workflow.rules):
-        if _rule.name not in ("from_bundle", "left_out_of_bundle"):
-            if any(_rule.is_producer(t) for t in REVIEW_TABLES):
-                workflow.ruleorder("from_bundle", _rule.name)
-            if any(_rule.is_producer(f) for f in REVIEW_LEFT_OUT):
-                workflow.ruleorder("left_out_of_bundle", _rule.name)
+            rel = f"{bundle.TABLES}/{wildcards.table}"
+            needed_by = [name for name, spec in FIGURES.items() if rel in spec["tables"]]
+            raise WorkflowError(bundle.missing_table_message(REVIEW["bundle"], REVIEW["manifest"], rel, needed_by))
 
     rule bundle_check:
         input:

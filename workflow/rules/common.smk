@@ -13,9 +13,14 @@ REPO = Path(workflow.basedir).parent
 # Reviewer mode (config `reference_bundle`, e.g. --configfile config/reviewer.yaml): every figure, App. table 1
 # and the scorecard are rebuilt from a reference bundle (presyn.bundle) with the bundle's own config, into their
 # own folder (`reviewer_dir`), by today's analysis code; no rule trains or fetches data (workflow/Snakefile).
+# The one difference for the rules: TABLES, the folder every stats, figure and scorecard rule reads its tables
+# from, is the bundle's (checked once, here) instead of results/tables, which only the rules that make tables
+# from runs or data write. Nothing else chooses between the two modes' tables.
 REVIEW = None
+TABLES = bundle.TABLES
 if config.get("reference_bundle"):
     REVIEW = bundle.reviewer_setup(config, REPO)  # replaces config by the bundle's; raises naming a bad bundle
+    TABLES = str(REVIEW["tables"])  # absolute: the bundle's tables, each sha256 checked against its manifest
     # config files by absolute path before workdir: moves the working directory (`snakemake --report` reads them
     # again from there: the Snakefile's relative config/config.yaml was not found under reviewer/, issue 33)
     workflow.configfiles[:] = [str(Path(f).resolve()) for f in workflow.configfiles]
@@ -140,7 +145,7 @@ def register_figure(name, section, outputs, stats=None, tables=()):
     """section: the config section that switches the figure (dotted for a nested one: energy.robustness);
     stats: the stats table(s) the scorecard reads for this figure; default results/stats/<name>.csv, [] for none;
     tables: every table (made from runs or data) that the figure's rule and its stats rules read: what the
-    reference bundle ships for it."""
+    reference bundle ships for it, named as under results/tables/ (the rules read them from TABLES)."""
     stats = [f"results/stats/{name}.csv"] if stats is None else [stats] if isinstance(stats, str) else list(stats)
     FIGURES[name] = {"section": section, "outputs": outputs, "stats": stats, "tables": list(tables)}
 

@@ -22,7 +22,7 @@ rule energy_table:
 
 rule fig1_stats:
     input:
-        "results/tables/energy_final.csv",
+        f"{TABLES}/energy_final.csv",
     output:
         "results/stats/fig1.csv",
     log:
@@ -213,8 +213,8 @@ rule energy_important_fractions:
 
 rule fig2_stats:
     input:
-        synapse_stats="results/tables/energy_synapse_stats.csv",
-        lesion="results/tables/energy_lesion.csv",
+        synapse_stats=f"{TABLES}/energy_synapse_stats.csv",
+        lesion=f"{TABLES}/energy_lesion.csv",
     output:
         "results/stats/fig2.csv",
     log:
@@ -245,9 +245,9 @@ rule energy_fig3_runs:
 
 rule sparsity_stats:
     input:
-        neurons="results/tables/energy_neurons.csv",
-        in_out="results/tables/energy_in_out.csv",
-        runs="results/tables/energy_fig3_runs.csv",
+        neurons=f"{TABLES}/energy_neurons.csv",
+        in_out=f"{TABLES}/energy_in_out.csv",
+        runs=f"{TABLES}/energy_fig3_runs.csv",
     output:
         fig3="results/stats/fig3.csv",
         appfig2="results/stats/appfig2.csv",
@@ -284,8 +284,8 @@ rule energy_neurons_cutoffs:
 
 rule sparsity_cutoff_stats:
     input:
-        neurons="results/tables/energy_neurons_cutoffs.csv",
-        in_out="results/tables/energy_in_out_cutoffs.csv",
+        neurons=f"{TABLES}/energy_neurons_cutoffs.csv",
+        in_out=f"{TABLES}/energy_in_out_cutoffs.csv",
     output:
         "results/stats/sparsity_cutoffs.csv",
     params:
@@ -298,9 +298,9 @@ rule sparsity_cutoff_stats:
 
 rule appfig1_stats:
     input:
-        energy_final="results/tables/energy_final.csv",
-        sweep="results/tables/energy_fixedp_sweep.csv",
-        fractions="results/tables/energy_important_fractions.csv",
+        energy_final=f"{TABLES}/energy_final.csv",
+        sweep=f"{TABLES}/energy_fixedp_sweep.csv",
+        fractions=f"{TABLES}/energy_important_fractions.csv",
     output:
         "results/stats/appfig1.csv",
     log:
@@ -313,7 +313,7 @@ rule fig2:
     input:
         code=[str(REPO / c) for c in figure_code_files("fig2")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
-        histograms="results/tables/energy_histograms.csv",
+        histograms=f"{TABLES}/energy_histograms.csv",
         stats="results/stats/fig2.csv",
     output:
         pdf=figure_report("figures/fig2.pdf", "fig2"),
@@ -331,8 +331,8 @@ rule fig3:
     input:
         code=[str(REPO / c) for c in figure_code_files("fig3")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
-        neurons="results/tables/energy_neurons.csv",
-        in_out="results/tables/energy_in_out.csv",
+        neurons=f"{TABLES}/energy_neurons.csv",
+        in_out=f"{TABLES}/energy_in_out.csv",
         stats="results/stats/fig3.csv",
     output:
         pdf=figure_report("figures/fig3.pdf", "fig3"),
@@ -351,7 +351,7 @@ rule appfig1:
         code=[str(REPO / c) for c in figure_code_files("appfig1")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/appfig1.csv",
-        histograms="results/tables/energy_histograms.csv",
+        histograms=f"{TABLES}/energy_histograms.csv",
     output:
         pdf=figure_report("figures/appfig1.pdf", "appfig1"),
         png=figure_report("figures/appfig1.png", "appfig1"),
@@ -368,8 +368,8 @@ rule appfig2:
     input:
         code=[str(REPO / c) for c in figure_code_files("appfig2")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
-        neurons="results/tables/energy_neurons.csv",
-        in_out="results/tables/energy_in_out.csv",
+        neurons=f"{TABLES}/energy_neurons.csv",
+        in_out=f"{TABLES}/energy_in_out.csv",
         stats="results/stats/appfig2.csv",
     output:
         pdf=figure_report("figures/appfig2.pdf", "appfig2"),

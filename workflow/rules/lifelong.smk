@@ -41,8 +41,8 @@ rule lifelong_tables:
 
 rule lifelong_stats:
     input:
-        epochs="results/tables/lifelong_epochs.csv",
-        final="results/tables/lifelong_final.csv",
+        epochs=f"{TABLES}/lifelong_epochs.csv",
+        final=f"{TABLES}/lifelong_final.csv",
     output:
         fig4="results/stats/fig4.csv",
         appfig3="results/stats/appfig3.csv",
@@ -76,7 +76,7 @@ rule fig4:
         code=[str(REPO / c) for c in figure_code_files("fig4")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
         stats="results/stats/fig4.csv",
-        data="results/tables/fig4_examples.npz",
+        data=f"{TABLES}/fig4_examples.npz",
     output:
         pdf=figure_report("figures/fig4.pdf", "fig4"),
         png=figure_report("figures/fig4.png", "fig4"),

@@ -104,10 +104,10 @@ rule robustness_synapse_stats:
 
 rule robustness_stats:
     input:
-        energy_final="results/tables/energy_final.csv",
-        robustness_final="results/tables/energy_robustness.csv",
-        synapse_stats=lambda w: [f"results/tables/robustness/{v}/synapse_stats.csv" for v in robustness_variants()],
-        lesion=lambda w: [f"results/tables/robustness/{v}/lesion.csv" for v in robustness_variants()],
+        energy_final=f"{TABLES}/energy_final.csv",
+        robustness_final=f"{TABLES}/energy_robustness.csv",
+        synapse_stats=lambda w: [f"{TABLES}/robustness/{v}/synapse_stats.csv" for v in robustness_variants()],
+        lesion=lambda w: [f"{TABLES}/robustness/{v}/lesion.csv" for v in robustness_variants()],
     output:
         "results/stats/robustness.csv",
     params:

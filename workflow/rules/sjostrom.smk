@@ -40,7 +40,7 @@ rule sjostrom_table:
 
 rule appfig4_stats:
     input:
-        "results/tables/sjostrom_recordings.csv",
+        f"{TABLES}/sjostrom_recordings.csv",
     output:
         "results/stats/appfig4.csv",
     params:
@@ -59,7 +59,7 @@ rule appfig4:
     input:
         code=[str(REPO / c) for c in figure_code_files("appfig4")],  # rerun when the drawing code changes
         published=repo_file("config/published.yaml"),  # its claims judged for the "not reproduced" marks
-        table="results/tables/sjostrom_recordings.csv",
+        table=f"{TABLES}/sjostrom_recordings.csv",
         stats="results/stats/appfig4.csv",
     output:
         pdf=figure_report("figures/appfig4.pdf", "appfig4"),
