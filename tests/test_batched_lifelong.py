@@ -162,13 +162,16 @@ def test_torch_kernel_path(group, runs, data_file, tmp_path, monkeypatch):
     """The kernels a GPU uses (fused.sample_scale / presyn_rule.update, one call per group of equal rules, one sampling
     call for the stack; BGD's torch update on the stacked means), run here on the CPU by switching the numba
     loops off in both trainers (BGD: in the stacked one only; the unbatched BGD picks its kernel by device)."""
-    real_init = bl.StackedBGD.__init__
+    from presyn.baselines import BGDLearner
 
-    def torch_bgd(self, *args, **kwargs):
-        real_init(self, *args, **kwargs)
-        self.cpu = False
+    real_stack = BGDLearner.stack.__func__
 
-    monkeypatch.setattr(bl.StackedBGD, "__init__", torch_bgd)
+    def torch_bgd(cls, learners):
+        out = real_stack(cls, learners)
+        out._cpu_loops = False
+        return out
+
+    monkeypatch.setattr(BGDLearner, "stack", classmethod(torch_bgd))
     from presyn.experiments import lifelong
 
     def torch_kernels(build):

@@ -8,8 +8,8 @@ What may be stacked (``refusal`` / ``check_group``):
 - runs of ``experiment`` lifelong or ablation (the Fig 5a variants use the lifelong trainer), not the
   hyperparameter-search trials;
 - model kinds presyn / fixedp (``PresynapticLearner``: lifelong presyn, every ablation variant),
-  deterministic with SGD (no momentum) or Adam (no_consolidation, joint), and bgd (``StackedBGD``: the K Monte
-  Carlo samples of S networks as one (S * K)-network bmm) and ewc (the deterministic stack plus each
+  deterministic with SGD (no momentum) or Adam (no_consolidation, joint), and bgd (``BGDLearner.stack``: the K
+  Monte Carlo samples of S networks as one (S * K)-network bmm) and ewc (the deterministic stack plus each
   network's penalty gradient; its end-of-task Fisher runs per network between tasks, where the learners
   are unbatched). One kind and one optimizer per job;
 - per network may differ: seed, method, experiment, variant, the evaluation schedule (eval_every,
@@ -36,8 +36,8 @@ Same numbers as ``experiments.lifelong.train``, per network (tests/test_batched_
   epoch's evaluations through the learner's own ``predict_proba`` (``lifelong.evaluate_tasks``);
 - the updates are the unbatched elementwise rules on the stacked tensors: ``presyn_rule.update_loop_`` /
   ``presyn_rule.update`` for the presynaptic model (one call for the stack when all rules are equal, else one
-  per group of equal rules), ``torch.optim.SGD``'s and ``torch.optim.Adam``'s single-tensor arithmetic
-  (op by op) for the deterministic model (Adam: per-network first and second moments, one shared step count),
+  per group of equal rules), ``torch.optim.SGD`` / ``torch.optim.Adam`` on the stacked tensors (one parameter
+  group of row views per network when lr / weight decay differ) for the deterministic model and EWC,
   ``cpu_kernels.bgd_theta`` / ``bgd_update_`` per network (CPU) or ``baselines.bgd_update``'s arithmetic
   over the stack (elsewhere) for BGD;
 - metrics rows, evaluation schedule (curve runs between task ends, every task at task ends when
@@ -49,8 +49,9 @@ train_loss within float32 rounding (<= 5e-7; the test allows rtol 1e-4 / atol 1e
 different kernels: the deterministic runs then agree to rounding, the stochastic ones are statistically, not
 numerically, equal (a gradient at g_lim may flip a release-probability decision, see docs/architecture.md).
 
-Between tasks the stacked tensors are copied back into each network's own learner (and Adam's state into
-its own ``torch.optim.Adam``), so the learners are ordinary unbatched learners at every task boundary:
+Each task's stacked learner is built from the runs' own learners by ``<learner class>.stack`` (copies of their
+tensors, optimiser states and EWC sums; their mask / sampling generators shared) and copied back after every
+epoch by its ``unstack`` (weights, Adam's state), so the learners are ordinary unbatched learners at every task boundary:
 - checkpoints are per run, after every task, in the unbatched format (``checkpoint.save``): a run's
   checkpoint can be resumed by this job or by the one-job-per-run trainer alike;
 - on resume each run loads its own checkpoint; runs at different positions (a job killed while writing
@@ -71,13 +72,10 @@ from pathlib import Path
 
 import torch
 
-from presyn import checkpoint, cpu_kernels, fused, presyn_rule
-from presyn.baselines import BGDLearner, EWCLearner, bgd_update
+from presyn import checkpoint
 from presyn.data import load_for_spec
 from presyn.experiments.lifelong import curve_task_indices, evaluate_tasks, setup_run, synapse_summary
 from presyn.factory import RULE_KEYS
-from presyn.learners import DeterministicLearner
-from presyn.models import SynapticMLP
 from presyn.training import Generators, MetricsLog, Progress, check_finite, save_run
 
 log = logging.getLogger("presyn")
@@ -196,326 +194,6 @@ def group_specs(specs: list[dict], networks_per_job: int) -> list[list[dict]]:
     return jobs
 
 
-# ---------------------------------------------------------------------------------------------- the stack
-class _Stacked:
-    """Copies of S learners' tensors as stacks (S, ...) whose layers run through ``SynapticMLP``'s stacked
-    forward / backward (the one forward / backward of every trainer)."""
-
-    def __init__(self, learners: list, rules_equal: bool) -> None:
-        self.learners = learners
-        self.kind = "deterministic" if isinstance(learners[0], DeterministicLearner) else "presynaptic"
-        net0 = learners[0].net
-        self.shapes, self.numels = net0.shapes, net0.numels
-        self.S = len(learners)
-        self.W = torch.stack([l.net.w for l in learners])  # (S, P) expected strengths
-        self.Pr = torch.stack([l.net.p for l in learners])  # (S, P) release probabilities
-        self.B = [torch.stack([l.net.biases[i] for l in learners]) for i in range(len(self.shapes))]  # (S, out)
-        self.grad = torch.empty_like(self.W)
-        self.scale = torch.empty_like(self.W)
-        self.rules_equal = rules_equal
-        # a stacked network over these tensors (its biases are self.B, updated in place)
-        self.net = SynapticMLP.over(net0.sizes, self.W, self.Pr, self.B, net0.p_min)
-
-    def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
-        """Per-layer (S, out, in) views of a stacked (S, P) tensor."""
-        return self.net.views(flat)
-
-    def forward_backward(
-        self, x: torch.Tensor, y: torch.Tensor, w_eff: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, list]:
-        """x (S, B, in), y (S, B); mean cross-entropy per network. Fills ``self.grad`` with dL/dW_eff."""
-        fwd = self.net.forward(x, w_eff)
-        loss, grad_b = self.net.backward(fwd, y, w_eff, self.grad)
-        return loss, (fwd.logits.argmax(2) == y).sum(1), grad_b
-
-    def _sgd(self, grad_b: list[torch.Tensor]) -> None:
-        """torch.optim.SGD without momentum, per network: d = g + wd * theta; theta -= lr * d."""
-        params = [self.W, *self.B]
-        grads = [self.grad, *grad_b]
-        groups = [l.optimizer.param_groups[0] for l in self.learners]
-        for s, grp in enumerate(groups[:1] if self.rules_equal else groups):
-            lr, wd = grp["lr"], grp["weight_decay"]
-            for t, g in zip(params, grads):
-                t, g = (t, g) if self.rules_equal else (t[s], g[s])
-                d = g.add(t, alpha=wd) if wd != 0 else g
-                t.add_(d, alpha=-lr)
-
-
-class StackedLearners(_Stacked):
-    """Copies of S learners' weights as stacked (S, ...) tensors for the steps of one task.
-
-    The learners keep their own tensors: ``sync`` copies the stack back
-    into them (every epoch for evaluation, and, with ``optimizer=True``, Adam's state at the end of the task).
-    """
-
-    def __init__(self, learners: list) -> None:
-        super().__init__(learners, rules_equal=_rules_equal(learners))  # stacks copies
-        l0, dev = learners[0], self.W.device
-        self.w_eff = torch.empty_like(self.W)
-        if self.kind == "presynaptic":
-            n = l0.net.w.numel()
-            self.words = torch.empty(self.S, (n + 3) // 4, dtype=torch.int64, device=dev)
-            self.cpu = all(l._cpu_loops for l in learners)
-            # networks with equal rules share one update call
-            groups: dict[tuple, list[int]] = {}
-            for s, l in enumerate(learners):
-                groups.setdefault(tuple(sorted(l._consts.items())), []).append(s)
-            self.rule_groups = [(dict(k), torch.tensor(v, device=dev)) for k, v in groups.items()]
-            self.same_sampling = all(l.rule.normalise == l0.rule.normalise and l._ghost_p is None for l in learners)
-        else:
-            opt = l0.optimizer
-            self.optimizer = "adam" if isinstance(opt, torch.optim.Adam) else "sgd"
-            for l in learners:
-                g = l.optimizer.param_groups[0]
-                if type(l.optimizer) is not type(opt) or len(l.optimizer.param_groups) != 1:
-                    raise ValueError("stacked deterministic networks need one optimizer type with one parameter group")
-                if self.optimizer == "sgd" and (g["momentum"] or g["nesterov"] or g["maximize"]):
-                    raise ValueError("stacked SGD supports plain SGD only (no momentum, nesterov, maximize)")
-                if self.optimizer == "adam" and (g["amsgrad"] or g["maximize"] or g.get("decoupled_weight_decay")):
-                    raise ValueError(
-                        "stacked Adam supports plain Adam only (no amsgrad, maximize, decoupled weight decay)"
-                    )
-            if self.optimizer == "adam":
-                self._stack_adam_state()
-            # EWC: the penalty's running sums sum_t F_t and sum_t F_t theta*_t (constant within a task)
-            self.ewc = isinstance(l0, EWCLearner)
-            if self.ewc:
-                if len({len(l.tasks) for l in learners}) != 1 or not all(isinstance(l, EWCLearner) for l in learners):
-                    raise ValueError(
-                        "stacked EWC networks must all be EWC learners with the same number of finished tasks"
-                    )
-                self.f_sum = torch.stack([l._f_sum for l in learners])
-                self.f_anchor = torch.stack([l._f_anchor for l in learners])
-                self.penalised = bool(l0.tasks)
-                self.lambdas = [l.ewc_lambda for l in learners]
-
-    # ------------------------------------------------------------------ Adam state
-    def _stack_adam_state(self) -> None:
-        # states[i][s]: Adam's state of parameter i (w, then each bias) of network s ({} before its first step)
-        states = [[l.optimizer.state.get(l.params[i]) or {} for l in self.learners] for i in range(1 + len(self.B))]
-        steps = {int(st["step"]) if st else 0 for sts in states for st in sts}
-        if len(steps) != 1:
-            raise ValueError(f"stacked Adam needs one step count for all networks, found {sorted(steps)}")
-        self.adam_step = steps.pop()
-        stacked = [self.W, *self.B]
-        if self.adam_step == 0:
-            self.exp_avg = [torch.zeros_like(t) for t in stacked]
-            self.exp_avg_sq = [torch.zeros_like(t) for t in stacked]
-        else:
-            self.exp_avg = [
-                torch.stack([st["exp_avg"].reshape(-1) if i == 0 else st["exp_avg"] for st in sts])
-                for i, sts in enumerate(states)
-            ]
-            self.exp_avg_sq = [
-                torch.stack([st["exp_avg_sq"].reshape(-1) if i == 0 else st["exp_avg_sq"] for st in sts])
-                for i, sts in enumerate(states)
-            ]
-
-    def _adam(self, grads: list[torch.Tensor]) -> None:
-        """torch.optim.Adam's single-tensor step (amsgrad off), op by op, on the stacked tensors."""
-        self.adam_step += 1
-        step = float(self.adam_step)
-        groups = [l.optimizer.param_groups[0] for l in self.learners]
-        rows = [slice(None)] if self.rules_equal else [s for s in range(self.S)]
-        for r in rows:
-            g0 = groups[0 if self.rules_equal else r]
-            lr, wd, eps = g0["lr"], g0["weight_decay"], g0["eps"]
-            beta1, beta2 = g0["betas"]
-            for t, g, m, v in zip([self.W, *self.B], grads, self.exp_avg, self.exp_avg_sq):
-                t, g, m, v = t[r], g[r], m[r], v[r]
-                if wd != 0:
-                    g = g.add(t, alpha=wd)
-                m.lerp_(g, 1 - beta1)
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
-                denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)
-                t.addcdiv_(m, denom, value=-step_size)
-
-    # ------------------------------------------------------------------ one step
-    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One minibatch update of every network; x (S, B, in), y (S, B); (loss, correct) per network, (S,)."""
-        if self.kind == "deterministic":
-            loss, correct, grad_b = self.forward_backward(x, y, self.W)
-            if self.ewc and self.penalised:
-                grad_b = self._ewc_penalty(grad_b)
-            if self.optimizer == "adam":
-                self._adam([self.grad, *grad_b])
-            else:
-                self._sgd(grad_b)
-            return loss.detach(), correct
-        self._sample()
-        loss, correct, _ = self.forward_backward(x, y, self.w_eff)
-        self._update()
-        return loss.detach(), correct
-
-    def _ewc_penalty(self, grad_b: list[torch.Tensor]) -> list[torch.Tensor]:
-        """``EWCLearner.step``'s penalty gradient 2 lambda (sum_t F_t theta - sum_t F_t theta*_t), per network."""
-        theta = torch.cat([self.W, *self.B], dim=1)
-        if len(set(self.lambdas)) == 1:
-            pg = 2 * self.lambdas[0] * (self.f_sum * theta - self.f_anchor)
-        else:
-            pg = torch.stack(
-                [2 * lam * (self.f_sum[s] * theta[s] - self.f_anchor[s]) for s, lam in enumerate(self.lambdas)]
-            )
-        n_w = self.W.shape[1]
-        self.grad.add_(pg[:, :n_w])
-        out, offset = [], n_w
-        for gb in grad_b:
-            out.append(gb + pg[:, offset : offset + gb.shape[1]])
-            offset += gb.shape[1]
-        return out
-
-    def _sampling_p(self, s: int) -> torch.Tensor:
-        ghost = self.learners[s]._ghost_p
-        return self.Pr[s] if ghost is None else ghost
-
-    def _sample(self) -> None:
-        """scale = mask / p (or mask) and w_eff = W * scale, each network from its own mask generator."""
-        n = self.W.shape[1]
-        bits = [fused.random_u16(n, l.gen, self.W.device, out=self.words[s]) for s, l in enumerate(self.learners)]
-        if self.cpu:  # the unbatched CPU learner's numba loop, row by row (in place)
-            for s, l in enumerate(self.learners):
-                cpu_kernels.sample(
-                    bits[s], self._sampling_p(s), self.W[s], l.rule.normalise, self.scale[s], self.w_eff[s]
-                )
-            return
-        l0 = self.learners[0]
-        if self.same_sampling:  # one kernel for the stack
-            self.scale = l0._sample(self.words.view(torch.int16)[:, :n], self.Pr, l0.rule.normalise)
-        else:
-            for s, l in enumerate(self.learners):
-                self.scale[s].copy_(l._sample(bits[s], self._sampling_p(s), l.rule.normalise))
-        torch.mul(self.W, self.scale, out=self.w_eff)
-
-    def _update(self) -> None:
-        """The presynaptic rule (eqs. 4-9) with each network's constants; one call per group of equal rules."""
-        if self.cpu:
-            if len(self.rule_groups) == 1:
-                presyn_rule.update_loop_(self.W, self.Pr, self.grad, self.scale, **self.rule_groups[0][0])
-            else:
-                for s, l in enumerate(self.learners):
-                    presyn_rule.update_loop_(self.W[s], self.Pr[s], self.grad[s], self.scale[s], **l._consts)
-            return
-        update = self.learners[0]._update
-        if len(self.rule_groups) == 1:
-            self.W, self.Pr = update(self.W, self.Pr, self.grad, self.scale, **self.rule_groups[0][0])
-            return
-        W, Pr = self.W.clone(), self.Pr.clone()
-        for consts, idx in self.rule_groups:
-            W[idx], Pr[idx] = update(self.W[idx], self.Pr[idx], self.grad[idx], self.scale[idx], **consts)
-        self.W, self.Pr = W, Pr
-
-    # ------------------------------------------------------------------ back into the learners
-    def sync(self, optimizer: bool = False) -> None:
-        """Copy the stacked weights (and with ``optimizer`` Adam's state) into each learner's own tensors."""
-        for s, l in enumerate(self.learners):
-            l.net.w.copy_(self.W[s])
-            l.net.p.copy_(self.Pr[s])
-            for b, stacked in zip(l.net.biases, self.B):
-                b.copy_(stacked[s])
-            if optimizer and self.kind == "deterministic" and self.optimizer == "adam" and self.adam_step:
-                for i, t in enumerate(l.params):
-                    st = l.optimizer.state[t]
-                    m, v = self.exp_avg[i][s].view_as(t), self.exp_avg_sq[i][s].view_as(t)
-                    if not st:
-                        st["step"] = torch.tensor(float(self.adam_step), dtype=torch.get_default_dtype())
-                        st["exp_avg"], st["exp_avg_sq"] = m.clone(), v.clone()
-                    else:
-                        st["step"].fill_(float(self.adam_step))
-                        st["exp_avg"].copy_(m)
-                        st["exp_avg_sq"].copy_(v)
-
-
-class StackedBGD:
-    """S ``baselines.BGDLearner`` s (K Monte Carlo samples each) as one (S * K)-network bmm per step.
-
-    Each network draws its K x P normal samples from its own generator (``BGDLearner.sample``) and is updated
-    by the unbatched rule (``cpu_kernels.bgd_update_`` row by row on the CPU, ``baselines.bgd_update``'s
-    arithmetic on the stacked (S, P) means and deviations elsewhere); ``sync`` copies mu and sigma back.
-    """
-
-    kind = "bgd"
-
-    def __init__(self, learners: list) -> None:
-        self.learners, self.S = learners, len(learners)
-        self.net = learners[0].net  # shapes only
-        ks = {l.k for l in learners}
-        if len(ks) != 1:
-            raise ValueError(f"stacked BGD networks need one number of Monte Carlo samples, found {sorted(ks)}")
-        self.K = ks.pop()
-        self.MU = torch.stack([l.mu for l in learners])
-        self.SIGMA = torch.stack([l.sigma for l in learners])
-        self.cpu = self.MU.device.type == "cpu"
-        self.etas = [l.eta for l in learners]
-        self.theta = torch.empty(self.S, self.K, self.MU.shape[1], device=self.MU.device)
-
-    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (S, B, in), y (S, B): one BGD step of every network; (mean loss, correct / K) per network."""
-        from presyn.baselines import unflatten
-
-        S, K, P = self.S, self.K, self.MU.shape[1]
-        eps = torch.stack([torch.randn((K, P), generator=l.gen, device=self.MU.device) for l in self.learners])
-        if self.cpu:
-            for s in range(S):
-                cpu_kernels.bgd_theta(self.MU[s], self.SIGMA[s], eps[s], self.theta[s])
-            theta = self.theta
-        else:
-            theta = self.MU.unsqueeze(1) + self.SIGMA.unsqueeze(1) * eps
-        weights, biases = unflatten(self.net, theta.view(S * K, P))
-        n = x.shape[1]
-        h = x.unsqueeze(1).expand(S, K, *x.shape[1:]).reshape(S * K, *x.shape[1:])
-        acts = [h]
-        for i, (W, b) in enumerate(zip(weights, biases)):  # BGDLearner.forward over S * K networks
-            h = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2))
-            if i < len(weights) - 1:
-                h = torch.relu(h)
-                acts.append(h)
-        logits = h
-        yk = y.unsqueeze(1).expand(S, K, n).reshape(S * K, n)
-        log_probs = torch.log_softmax(logits, -1)
-        loss = -log_probs.gather(2, yk.unsqueeze(2)).view(S, K * n).mean(1)
-        d = log_probs.exp()
-        d.scatter_add_(2, yk.unsqueeze(2), torch.full((S * K, n, 1), -1.0, device=d.device))
-        gw, gb = [None] * len(weights), [None] * len(weights)
-        for i in range(len(weights) - 1, -1, -1):  # BGDLearner.gradient_blocks: summed-loss gradients
-            gw[i] = torch.bmm(d.transpose(1, 2), acts[i]).reshape(S * K, -1)
-            gb[i] = d.sum(1)
-            if i > 0:
-                d = torch.ops.aten.threshold_backward(torch.bmm(d, weights[i]), acts[i], 0.0)
-        blocks = [*gw, *gb]
-        if self.cpu:
-            for s in range(S):
-                cpu_kernels.bgd_update_(
-                    self.MU[s], self.SIGMA[s], [g[s * K : (s + 1) * K] for g in blocks], eps[s], self.etas[s]
-                )
-        else:
-            g = torch.cat(blocks, dim=1).view(S, K, P)
-            if len(set(self.etas)) == 1:
-                bgd_update(self.MU, self.SIGMA, g, eps, self.etas[0])
-            else:
-                for s in range(S):
-                    bgd_update(self.MU[s : s + 1], self.SIGMA[s : s + 1], g[s : s + 1], eps[s : s + 1], self.etas[s])
-        correct = (logits.argmax(-1) == yk).float().view(S, K * n).sum(1) / K
-        return loss.detach(), correct
-
-    def sync(self, optimizer: bool = False) -> None:
-        """Copy the stacked means and deviations into each learner (its net.w / biases are views of mu)."""
-        for s, l in enumerate(self.learners):
-            l.mu.copy_(self.MU[s])
-            l.sigma.copy_(self.SIGMA[s])
-
-
-def _rules_equal(learners: list) -> bool:
-    if isinstance(learners[0], DeterministicLearner):
-        keys = ("lr", "weight_decay", "betas", "eps")
-        g0 = learners[0].optimizer.param_groups[0]
-        return all(all(l.optimizer.param_groups[0].get(k) == g0.get(k) for k in keys) for l in learners)
-    return all(l._consts == learners[0]._consts for l in learners)
-
-
 # ---------------------------------------------------------------------------------------------- one run
 @dataclass
 class _Run:
@@ -547,7 +225,7 @@ class _Run:
 def _train_phase(runs: list[_Run], task, epochs_per_task: int, joint: bool, total: int, progress: Progress) -> None:
     """One task (or the joint phase) of every run in ``runs`` (all at the same position), stacked."""
     learners = [r.learner for r in runs]
-    stack = StackedBGD(learners) if isinstance(learners[0], BGDLearner) else StackedLearners(learners)
+    stack = type(learners[0]).stack(learners)  # one learner over the S networks (copies; unstack copies back)
     device = learners[0].net.w.device
     S = len(runs)
     for task_epoch in range(epochs_per_task):
@@ -570,7 +248,7 @@ def _train_phase(runs: list[_Run], task, epochs_per_task: int, joint: bool, tota
         for s, r in enumerate(runs):
             check_finite(mean_loss[s], r.label, epoch, step)
         dt = time.perf_counter() - t0
-        stack.sync(optimizer=task_epoch == epochs_per_task - 1)
+        stack.unstack(learners)
         losses, corrects = mean_loss.tolist(), correct.tolist()
         last_of_task = task_epoch == epochs_per_task - 1
         for s, r in enumerate(runs):
