@@ -117,17 +117,19 @@ CASES = {
 
 
 def stackable_ablation(runs: dict, benchmark: str = "perm_mnist") -> list[dict]:
-    return [s for s in select(runs, "ablation", None, benchmark) if s["method"] != "ablation-fixedP"]
+    return select(runs, "ablation", None, benchmark)
 
 
-def test_authors_ghost_is_not_stacked(runs):
-    """The authors' ghost (mask / learned p~) trains one run per job: a group refuses it by name (the stacked rule
-    leaves it to `train`); the earlier ghost reading (fixedPfixedNorm) still stacks."""
-    ghost = select(runs, "ablation", ["ablation-fixedP"], "perm_mnist")
-    assert ghost and not any(trainer.stackable(s) for s in ghost)
-    with pytest.raises(ValueError, match="the authors' ghost control"):
-        trainer.check_group(ghost)
-    assert all(trainer.stackable(s) for s in select(runs, "ablation", ["ablation-fixedPfixedNorm"], "perm_mnist"))
+def test_both_ghost_normalisers_stack(runs, data_file, tmp_path):
+    """The ghost control's two normalisers (the authors' mask / learned p~, fixedP; mask / sample_p,
+    fixedPfixedNorm) stack alone and beside each other: one sampling call per network."""
+    ghosts = select(runs, "ablation", ["ablation-fixedP", "ablation-fixedPfixedNorm"], "perm_mnist")
+    assert len(ghosts) == 4 and all(trainer.stackable(s) for s in ghosts)
+    trainer.check_group(ghosts)
+    unbatched(ghosts, data_file, tmp_path / "single")
+    stacked(ghosts, data_file, tmp_path / "stacked")
+    for s in ghosts:
+        compare_runs(tmp_path / "single" / planning.run_key(s), tmp_path / "stacked" / planning.run_key(s))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -145,11 +147,11 @@ def test_stacked_equals_unbatched(case, runs, data_file, tmp_path):
 
 
 def test_ablation_variants_and_lifelong_presyn_in_one_job(runs, data_file, tmp_path):
-    """Differing flags (modulation, freezing, ghost p, no normalisation), tuned constants, experiments and
-    evaluation schedules in one job: 6 ablation variants + lifelong presyn on Permuted MNIST, 2 seeds each (the
-    authors' ghost control, fixedP, trains one run per job: test_authors_ghost_is_not_stacked)."""
+    """Differing flags (modulation, freezing, ghost p and its normaliser, no normalisation), tuned constants,
+    experiments and evaluation schedules in one job: the 7 ablation variants + lifelong presyn on Permuted MNIST,
+    2 seeds each."""
     specs = stackable_ablation(runs) + select(runs, "lifelong", ["presyn"], "perm_mnist")
-    assert len(specs) == 14
+    assert len(specs) == 16
     trainer.check_group(specs)
     unbatched(specs, data_file, tmp_path / "single")
     stacked(specs, data_file, tmp_path / "stacked")
@@ -325,9 +327,9 @@ def _dry_run_jobs(res) -> list[tuple[str, list[str]]]:
 
 
 def test_switch_makes_stacked_rules_the_only_producers(workdir):
-    """batched_training.lifelong on: rule train_stacked_lifelong produces every stackable lifelong / ablation run,
-    one job per method x benchmark holding its seeds, `train` the rest (energy, perceptron, the authors' ghost);
-    off (the default): no such rule."""
+    """batched_training.lifelong on: rule train_stacked_lifelong produces every lifelong / ablation run, one job
+    per method x benchmark holding its seeds, `train` the rest (energy, perceptron); off (the default): no such
+    rule."""
     off = _dry_run_jobs(workdir.snakemake("figures/all", "--dry-run", "--forceall"))
     assert off and all(rule == "train" for rule, _ in off)
     overlay = workdir.overlay("stacked", {"batched_training": {"lifelong": True}})
@@ -343,7 +345,7 @@ def test_switch_makes_stacked_rules_the_only_producers(workdir):
         assert len({o.rsplit("/", 2)[0] for o in outs}) == 1  # one method x benchmark per job
     for o, rule in produced.items():
         experiment, method = o.split("/")[2:4]
-        if experiment in ("lifelong", "ablation") and method != "ablation-fixedP":  # the authors' ghost is not stacked
+        if experiment in ("lifelong", "ablation"):
             assert rule == "train_stacked_lifelong", o
         else:
             assert rule == "train", o

@@ -98,12 +98,9 @@ class PresynapticLearner:
         for r in rules:
             if r.ghost_normaliser not in GHOST_NORMALISERS:
                 raise ValueError(f"ghost_normaliser {r.ghost_normaliser!r}; use one of {GHOST_NORMALISERS}")
-        # networks may sample differently (ghost p, normalisation: one sampling call per network then), except
-        # the authors' ghost (mask / learned p~), which a stack holds only when every network is one
+        # networks may sample differently (ghost p and its normaliser, normalisation): one sampling call per network
         sampling = {(r.sample_p, r.normalise, r.ghost_normaliser) for r in rules}
         self._alike = len(sampling) == 1
-        if not self._alike and any(divides_by_learned_p(r) for r in rules):
-            raise ValueError(f"the authors' ghost control stacks only with itself (sample_p, normalise): {sampling}")
         self._grad = torch.empty_like(net.w)
         n = net.w.shape[-1]
         self._words = torch.empty((*net.w.shape[:-1], (n + 3) // 4), dtype=torch.int64, device=net.w.device)
@@ -184,10 +181,17 @@ class PresynapticLearner:
         bits = self._draw_bits()
         for s, (rule, ghost) in enumerate(zip(self.rules, self._row_ghost)):
             p = self.net.p[s] if ghost is None else ghost
+            by_learned = divides_by_learned_p(rule)  # the authors' ghost: mask / learned p~, as in sample_weights
+            normalise = rule.normalise and not by_learned
             if self._cpu_loops:
-                cpu_kernels.sample(bits[s], p, self.net.w[s], rule.normalise, self._scale[s], self._w_eff[s])
+                cpu_kernels.sample(bits[s], p, self.net.w[s], normalise, self._scale[s], self._w_eff[s])
+                if by_learned:
+                    self._scale[s].div_(self.net.p[s])
+                    torch.mul(self.net.w[s], self._scale[s], out=self._w_eff[s])
+            elif by_learned:
+                self._scale[s].copy_(self._sample(bits[s], p, False).div_(self.net.p[s]))
             else:
-                self._scale[s].copy_(self._sample(bits[s], p, rule.normalise))
+                self._scale[s].copy_(self._sample(bits[s], p, normalise))
         if not self._cpu_loops:
             torch.mul(self.net.w, self._scale, out=self._w_eff)
         return self._scale, self._w_eff

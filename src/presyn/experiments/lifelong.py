@@ -31,7 +31,7 @@ their own ``experiment`` name and ``model`` block. The runs are planned by ``pre
 One job may train a group of runs (a list of specs and output folders; one run by default): S stacked networks
 that share every kernel of a training step (GPUs; ``batched_training.lifelong``). Which runs may share a job
 (``refusal`` / ``check_group``): lifelong or ablation runs (not the search trials, which may diverge and score
-NaN) of one model kind and optimiser (presyn / fixedp: every ablation variant but the authors' ghost control;
+NaN) of one model kind and optimiser (presyn / fixedp: every ablation variant, both ghost normalisers;
 deterministic SGD / Adam; ewc; bgd) that differ only in seed, method, experiment, variant, evaluation schedule
 (eval_every, curve_tasks, task_end_eval, eval_samples, important_p) and the model block's rule constants and flags
 (``PER_NETWORK_MODEL_KEYS``); everything else (benchmark, data, sizes, batch size, tasks, epochs, joint, blend,
@@ -114,13 +114,6 @@ def refusal(spec: dict) -> str | None:
     kind = model.get("kind")
     if kind not in KINDS:
         return f"model kind {kind!r} (only presyn, fixedp, deterministic, ewc, bgd)"
-    if (
-        kind == "presyn"
-        and model.get("sample_p") is not None
-        and model.get("ghost_normaliser", "learned") == "learned"
-        and model.get("normalise", True)
-    ):
-        return "the authors' ghost control (mask / learned p~; the per-run trainer only)"
     if (
         kind in ("deterministic", "ewc")
         and model.get("optimizer", "sgd" if kind == "deterministic" else "adam") not in OPTIMIZERS
