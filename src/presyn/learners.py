@@ -105,7 +105,9 @@ class PresynapticLearner:
         n = net.w.shape[-1]
         self._words = torch.empty((*net.w.shape[:-1], (n + 3) // 4), dtype=torch.int64, device=net.w.device)
         self._bits = torch.empty(net.w.shape, dtype=torch.int16, device=net.w.device)
-        self._ghost_p = None if rule_sample_p(rules) is None else torch.full_like(net.w, float(rules[0].sample_p))
+        # the ghost's sampling probability: one tensor when the networks sample alike, else one per network
+        ghost = self._alike and rules[0].sample_p is not None
+        self._ghost_p = torch.full_like(net.w, float(rules[0].sample_p)) if ghost else None
         if not self._alike:  # each network's own sampling probability (its ghost p, else its learned p)
             self._row_ghost = [
                 None if r.sample_p is None else torch.full_like(net.w[s], r.sample_p) for s, r in enumerate(rules)
@@ -261,11 +263,6 @@ def _stack_nets(nets: list[SynapticMLP]) -> SynapticMLP:
         [torch.stack(bs) for bs in zip(*(n.biases for n in nets))],
         nets[0].p_min,
     )
-
-
-def rule_sample_p(rules: list[PresynapticRule]) -> float | None:
-    """The ghost's sampling probability of a group of rules (equal in every network, checked by the learner)."""
-    return rules[0].sample_p
 
 
 class DeterministicLearner:
