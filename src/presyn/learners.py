@@ -131,7 +131,7 @@ class PresynapticLearner:
     def stack(cls, learners: list[PresynapticLearner]) -> PresynapticLearner:
         """One learner over S stacked copies of unstacked learners' tensors, with their rules and mask generators
         (the generators are shared: masks are drawn as each learner alone would draw them); ``unstack`` copies back."""
-        net = _stack_nets([l.net for l in learners])
+        net = SynapticMLP.stack([l.net for l in learners])
         out = cls(net, [l.rule for l in learners], [l.gen for l in learners], compile=learners[0]._compile)
         out._cpu_loops = all(l._cpu_loops for l in learners)
         return out
@@ -254,17 +254,6 @@ class PresynapticLearner:
         return self.net.state_dict(network)
 
 
-def _stack_nets(nets: list[SynapticMLP]) -> SynapticMLP:
-    """A stacked model over copies of unstacked models' tensors."""
-    return SynapticMLP.over(
-        nets[0].sizes,
-        torch.stack([n.w for n in nets]),
-        torch.stack([n.p for n in nets]),
-        [torch.stack(bs) for bs in zip(*(n.biases for n in nets))],
-        nets[0].p_min,
-    )
-
-
 class DeterministicLearner:
     """Plain MLP (no masks), every parameter trained by SGD or Adam with weight decay.
 
@@ -314,7 +303,7 @@ class DeterministicLearner:
         out = cls.__new__(cls)
         DeterministicLearner.__init__(
             out,
-            _stack_nets([l.net for l in learners]),
+            SynapticMLP.stack([l.net for l in learners]),
             learners[0]._opt_name,
             [l._opt[1]["lr"] for l in learners],
             [l._opt[1]["weight_decay"] for l in learners],
