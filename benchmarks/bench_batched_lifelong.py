@@ -1,5 +1,5 @@
 """Seconds per epoch per network of the lifelong kinds: S networks one after another vs stacked
-(presyn.batched_lifelong.StackedLearners), on a Permuted MNIST task (the pixel gather included).
+(``<learner class>.stack``, as the lifelong trainer trains a group of runs), on a Permuted MNIST task (the pixel gather included).
 
 Model blocks are the protocol's (config/config.yaml) on perm_mnist: ``presyn`` (lifelong presyn: modulation,
 freezing; equal rules, one update call), ``ablation`` (the six Fig 5a variants cycled over the S networks:
@@ -26,8 +26,6 @@ import torch
 import yaml
 
 from presyn import planning
-from presyn.baselines import BGDLearner
-from presyn.batched_lifelong import StackedBGD, StackedLearners
 from presyn.data import load_processed, make_synthetic, save_processed
 from presyn.factory import build_learner
 from presyn.tasks import make_stream
@@ -102,7 +100,7 @@ def time_unbatched(models, s, data, hidden, device, warmup, steps, per_epoch, ba
 def time_stacked(models, s, data, hidden, device, warmup, steps, per_epoch, batch) -> float:
     nets = networks(models, s, data, hidden, device, batch)
     learners = [learner for learner, _ in nets]
-    stack = StackedBGD(learners) if isinstance(learners[0], BGDLearner) else StackedLearners(learners)
+    stack = type(learners[0]).stack(learners)
     its = [batches for _, batches in nets]
 
     def step():

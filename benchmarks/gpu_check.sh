@@ -7,7 +7,7 @@
 #    for 1..54 stacked networks (benchmarks/bench_batched.py, full-size MNIST epoch = 600 steps);
 # 3. one quick-config training job per (experiment, model kind) on CUDA, tiny synthetic data:
 #    prints seconds per epoch on the GPU and that the three run files were written.
-# 2b/3b (issue 20). stacked lifelong training (presyn.batched_lifelong): seconds per epoch per network,
+# 2b/3b (issue 20). stacked lifelong training (the lifelong trainer with a group of runs): seconds per epoch per network,
 #    unbatched vs stacked, for the lifelong kinds presyn / ablation variants / SGD / Adam / BGD on a Permuted MNIST
 #    task (benchmarks/bench_batched_lifelong.py, GPU_CHECK_LIFELONG_ARGS), and stacked vs unbatched max |diff|
 #    of quick lifelong runs on the device. NOT MEASURED ON A GPU YET: no H200 numbers exist for these parts;
@@ -68,7 +68,6 @@ import torch
 import yaml
 
 from presyn import planning
-from presyn.experiments import energy as energy_trainer
 from presyn.data import make_synthetic, save_processed
 from presyn.experiments import run as run_one
 
@@ -128,7 +127,7 @@ for model in ("presyn", "deterministic"):
         inputs = {"data": str(data["mnist"])}
         for s in specs:
             run_one(s, inputs, out / "single" / planning.run_key(s), device=dev)
-        energy_trainer.run_group(specs, inputs, [out / "batched" / planning.run_key(s) for s in specs], device=dev)
+        run_one(specs, inputs, [out / "batched" / planning.run_key(s) for s in specs], device=dev)
         worst = {}
         for s in specs:
             a, b = torch.load(out / "single" / planning.run_key(s) / "state.pt"), torch.load(out / "batched" / planning.run_key(s) / "state.pt")
@@ -140,11 +139,10 @@ for model in ("presyn", "deterministic"):
         traceback.print_exc()
         res["batched_vs_unbatched_max_abs_diff"][model] = repr(exc)
 
-# 3b. stacked lifelong (presyn.batched_lifelong) vs one job per run on the device: quick lifelong runs, 2 seeds,
-# max |diff| of w, p and the final mean accuracy per group (CPU: 0; CUDA: see presyn.batched_lifelong)
+# 3b. stacked lifelong (presyn.experiments.lifelong with a group of runs) vs one job per run on the device: quick lifelong runs, 2 seeds,
+# max |diff| of w, p and the final mean accuracy per group (CPU: 0; CUDA: see presyn.experiments.lifelong)
 res["stacked_lifelong_vs_unbatched_max_abs_diff"] = {}
 try:
-    from presyn import batched_lifelong
     lruns = planning.all_runs(cfg, ["lifelong", "ablation"])
     groups = {"presyn_perm_mnist": [s for s in lruns.values() if s["method"] == "presyn" and s["benchmark"] == "perm_mnist"],
               "no_consolidation_split_mnist_adam": [s for s in lruns.values() if s["method"] == "no_consolidation"
@@ -161,7 +159,7 @@ for name, specs in groups.items():
         for s in specs:
             run_one(s, inputs, out / "lsingle" / planning.run_key(s), device=dev)
         t = time.perf_counter()
-        batched_lifelong.run(specs, inputs, [out / "lstacked" / planning.run_key(s) for s in specs], device=dev)
+        run_one(specs, inputs, [out / "lstacked" / planning.run_key(s) for s in specs], device=dev)
         worst = {"stacked_job_wall_s": round(time.perf_counter() - t, 2)}
         for s in specs:
             a = torch.load(out / "lsingle" / planning.run_key(s) / "state.pt")

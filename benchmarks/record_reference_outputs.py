@@ -11,7 +11,7 @@ no consolidation with SGD and Adam, BGD, EWC, joint, the continuous stream, the 
 search run), every ablation variant on both benchmarks (the two ghost normalisers among them), one ablation
 search trial, the perceptron (standard, presyn), the presynaptic runs once more through the torch kernels
 (``fused``: what a GPU runs) instead of the numba loops, and grouped jobs (energy: ``experiments.energy`` with a
-group of runs; ``batched_lifelong``: lifelong / ablation) at S = 1 and S = 3.
+group of runs; lifelong / ablation: the same two trainers with a list of specs) at S = 1 and S = 3.
 
 Per run: the final metrics (rows of the last epoch, exact float values), a sha256 of the whole metrics table
 (every row and value), and a sha256 of the saved state (state.pt without its provenance: tensors in sorted key
@@ -130,8 +130,9 @@ def torch_kernels():
 
 def cases(cfg: dict) -> dict[str, tuple]:
     """name -> (engine, [spec, ...]) for every recorded run kind."""
-    from presyn import batched_lifelong, planning
+    from presyn import planning
     from presyn.experiments import energy as energy_trainer
+    from presyn.experiments import lifelong as lifelong_trainer
 
     runs = planning.all_runs(cfg)
     one = {k: s for k, s in runs.items() if s["seed"] == SEED}
@@ -157,7 +158,7 @@ def cases(cfg: dict) -> dict[str, tuple]:
         out[f"stacked-energy:{model}:S1"] = ("batched", group[:1])
         out[f"stacked-energy:{model}:S3"] = ("batched", group[:3])
     life = [
-        (k, s) for k, s in runs.items() if s["experiment"] in ("lifelong", "ablation") and batched_lifelong.stackable(s)
+        (k, s) for k, s in runs.items() if s["experiment"] in ("lifelong", "ablation") and lifelong_trainer.stackable(s)
     ]
     groups = {
         "presyn-split": ("lifelong", "presyn", "split_mnist"),
@@ -179,7 +180,8 @@ def cases(cfg: dict) -> dict[str, tuple]:
         assert len(group) == 3, (name, len(group))
         out[f"stacked-lifelong:{name}:S1"] = ("batched_lifelong", group[:1])
         out[f"stacked-lifelong:{name}:S3"] = ("batched_lifelong", group)
-    # one job mixing rules: every stackable ablation variant + lifelong presyn on perm_mnist, seed 2019
+    # one job mixing rules: the ablation variants (as recorded: the authors' ghost, fixedP, has stacked only since
+    # 2026-12-07) + lifelong presyn on perm_mnist, seed 2019
     mixed = sorted(
         (
             s
@@ -187,6 +189,7 @@ def cases(cfg: dict) -> dict[str, tuple]:
             if s["benchmark"] == "perm_mnist"
             and s["seed"] == SEED
             and (s["experiment"] == "ablation" or s["method"] == "presyn")
+            and s["method"] != "ablation-fixedP"
         ),
         key=planning.run_key,
     )
@@ -206,8 +209,8 @@ def data_files(folder: Path) -> dict[str, Path]:
 
 def compute(name: str, engine: str, specs: list[dict], data: dict[str, Path], work: Path) -> dict:
     """Train one case in ``work`` and return its outputs (per run key for stacked jobs)."""
-    from presyn import batched_lifelong, perceptron, planning
-    from presyn.experiments import ablation, energy
+    from presyn import perceptron, planning
+    from presyn.experiments import ablation
     from presyn.experiments import run as run_one
 
     inputs = {"data": str(data[specs[0]["dataset"]["name"]])} if engine != "perceptron" else {}
@@ -222,10 +225,8 @@ def compute(name: str, engine: str, specs: list[dict], data: dict[str, Path], wo
     elif engine == "search":
         res = ablation.search_trial(copy.deepcopy(specs[0]), inputs["data"], "cpu")
         return {"score": res["score"], "task_accuracies": res["task_accuracies"], "early_stopped": res["early_stopped"]}
-    elif engine == "batched":
-        energy.run_group(copy.deepcopy(specs), inputs, dirs, device="cpu")
-    elif engine == "batched_lifelong":
-        batched_lifelong.run(copy.deepcopy(specs), inputs, dirs, device="cpu")
+    elif engine in ("batched", "batched_lifelong"):  # a group of runs: one job of the energy / lifelong trainer
+        run_one(copy.deepcopy(specs), inputs, dirs, device="cpu")
     else:
         raise ValueError(engine)
     if len(specs) == 1:

@@ -51,7 +51,7 @@ def run_kind(rule: str, experiment: str, method: str, benchmark: str) -> str:
 def job_kind(path: Path, root: Path) -> str:
     parts = path.relative_to(root).parts
     rule = parts[0]
-    if rule in ("train", "train_batched") and len(parts) >= 4:
+    if rule in ("train", "train_batched", "train_stacked_lifelong") and len(parts) >= 4:
         return run_kind(rule, parts[1], parts[2], parts[3])
     return rule
 

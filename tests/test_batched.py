@@ -81,10 +81,10 @@ def test_grouped_equals_single(model, data_file, tmp_path):
     for s in specs:
         run_one(s, inputs, tmp_path / "single" / planning.run_key(s), device="cpu")
     # all four networks in one job (per-network weight decay), and seeds-only groups (shared rule)
-    energy.run_group(specs, inputs, [tmp_path / "all" / planning.run_key(s) for s in specs], device="cpu")
+    run_one(specs, inputs, [tmp_path / "all" / planning.run_key(s) for s in specs], device="cpu")
     for wd in (0.0, 0.01):
         group = [s for s in specs if s["weight_decay"] == wd]
-        energy.run_group(group, inputs, [tmp_path / "seeds" / planning.run_key(s) for s in group], device="cpu")
+        run_one(group, inputs, [tmp_path / "seeds" / planning.run_key(s) for s in group], device="cpu")
     for s in specs:
         for mode in ("all", "seeds"):
             compare_runs(tmp_path / "single" / planning.run_key(s), tmp_path / mode / planning.run_key(s))

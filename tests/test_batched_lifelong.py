@@ -1,4 +1,4 @@
-"""Stacked lifelong training (presyn.batched_lifelong) gives the same runs as one job per run, on CPU.
+"""The lifelong trainer with a group of runs (stacked networks) gives the same runs as one job per run, on CPU.
 
 Same seeds -> same Generators, task streams (permutations), initial weights, data order and masks; only
 bmm vs mm and the loss reduction may round differently (float32), so numbers must agree to rtol 1e-4 /
@@ -19,8 +19,8 @@ import pytest
 import torch
 import yaml
 
-from presyn import batched_lifelong as bl
 from presyn import checkpoint, planning
+from presyn.experiments import lifelong as trainer
 from presyn.experiments import run as run_one
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,7 +100,7 @@ def unbatched(specs: list[dict], data_file: Path, root: Path) -> None:
 
 
 def stacked(specs: list[dict], data_file: Path, root: Path) -> dict:
-    return bl.run(specs, {"data": str(data_file)}, [root / planning.run_key(s) for s in specs], device="cpu")
+    return run_one(specs, {"data": str(data_file)}, [root / planning.run_key(s) for s in specs], device="cpu")
 
 
 CASES = {
@@ -117,17 +117,19 @@ CASES = {
 
 
 def stackable_ablation(runs: dict, benchmark: str = "perm_mnist") -> list[dict]:
-    return [s for s in select(runs, "ablation", None, benchmark) if s["method"] != "ablation-fixedP"]
+    return select(runs, "ablation", None, benchmark)
 
 
-def test_authors_ghost_is_not_stacked(runs):
-    """The authors' ghost (mask / learned p~) exists in the per-run trainer only: a stacked job refuses it by name,
-    and group_specs leaves it to one job per run; the earlier ghost reading (fixedPfixedNorm) still stacks."""
-    ghost = select(runs, "ablation", ["ablation-fixedP"], "perm_mnist")
-    assert ghost and not any(bl.stackable(s) for s in ghost)
-    with pytest.raises(ValueError, match="the authors' ghost control"):
-        bl.check_group(ghost)
-    assert all(bl.stackable(s) for s in select(runs, "ablation", ["ablation-fixedPfixedNorm"], "perm_mnist"))
+def test_both_ghost_normalisers_stack(runs, data_file, tmp_path):
+    """The ghost control's two normalisers (the authors' mask / learned p~, fixedP; mask / sample_p,
+    fixedPfixedNorm) stack alone and beside each other: one sampling call per network."""
+    ghosts = select(runs, "ablation", ["ablation-fixedP", "ablation-fixedPfixedNorm"], "perm_mnist")
+    assert len(ghosts) == 4 and all(trainer.stackable(s) for s in ghosts)
+    trainer.check_group(ghosts)
+    unbatched(ghosts, data_file, tmp_path / "single")
+    stacked(ghosts, data_file, tmp_path / "stacked")
+    for s in ghosts:
+        compare_runs(tmp_path / "single" / planning.run_key(s), tmp_path / "stacked" / planning.run_key(s))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -145,12 +147,12 @@ def test_stacked_equals_unbatched(case, runs, data_file, tmp_path):
 
 
 def test_ablation_variants_and_lifelong_presyn_in_one_job(runs, data_file, tmp_path):
-    """Differing flags (modulation, freezing, ghost p, no normalisation), tuned constants, experiments and
-    evaluation schedules in one job: 6 ablation variants + lifelong presyn on Permuted MNIST, 2 seeds each (the
-    authors' ghost control, fixedP, trains one run per job: test_authors_ghost_is_not_stacked)."""
+    """Differing flags (modulation, freezing, ghost p and its normaliser, no normalisation), tuned constants,
+    experiments and evaluation schedules in one job: the 7 ablation variants + lifelong presyn on Permuted MNIST,
+    2 seeds each."""
     specs = stackable_ablation(runs) + select(runs, "lifelong", ["presyn"], "perm_mnist")
-    assert len(specs) == 14
-    bl.check_group(specs)
+    assert len(specs) == 16
+    trainer.check_group(specs)
     unbatched(specs, data_file, tmp_path / "single")
     stacked(specs, data_file, tmp_path / "stacked")
     for s in specs:
@@ -161,14 +163,17 @@ def test_ablation_variants_and_lifelong_presyn_in_one_job(runs, data_file, tmp_p
 def test_torch_kernel_path(group, runs, data_file, tmp_path, monkeypatch):
     """The kernels a GPU uses (fused.sample_scale / presyn_rule.update, one call per group of equal rules, one sampling
     call for the stack; BGD's torch update on the stacked means), run here on the CPU by switching the numba
-    loops off in both trainers (BGD: in the stacked one only; the unbatched BGD picks its kernel by device)."""
-    real_init = bl.StackedBGD.__init__
+    loops off in every learner (BGD: the torch update of its means and deviations, alone and stacked)."""
+    from presyn.baselines import BGDLearner
 
-    def torch_bgd(self, *args, **kwargs):
-        real_init(self, *args, **kwargs)
-        self.cpu = False
+    real_stack = BGDLearner.stack.__func__
 
-    monkeypatch.setattr(bl.StackedBGD, "__init__", torch_bgd)
+    def torch_bgd(cls, learners):
+        out = real_stack(cls, learners)
+        out._cpu_loops = False
+        return out
+
+    monkeypatch.setattr(BGDLearner, "stack", classmethod(torch_bgd))
     from presyn.experiments import lifelong
 
     def torch_kernels(build):
@@ -180,9 +185,7 @@ def test_torch_kernel_path(group, runs, data_file, tmp_path, monkeypatch):
 
         return wrapped
 
-    monkeypatch.setattr(
-        lifelong, "build_learner", torch_kernels(lifelong.build_learner)
-    )  # both trainers build here (setup_run)
+    monkeypatch.setattr(lifelong, "build_learner", torch_kernels(lifelong.build_learner))  # setup_run builds here
     if group == "presyn-split":
         specs = select(runs, "lifelong", ["presyn"], "split_mnist")
     elif group == "bgd-perm":
@@ -209,7 +212,7 @@ def test_per_network_constants(method, change, runs, data_file, tmp_path):
     for key, values in change.items():
         for s, v in zip(specs, values):
             s["model"][key] = v
-    bl.check_group(specs)
+    trainer.check_group(specs)
     unbatched(specs, data_file, tmp_path / "single")
     stacked(specs, data_file, tmp_path / "stacked")
     for s in specs:
@@ -232,10 +235,10 @@ def test_resumed_job_equals_uninterrupted(method, benchmark, killed_after, runs,
             raise KeyboardInterrupt("killed")
         return saved[-1]
 
-    monkeypatch.setattr(bl.checkpoint, "save", dying_save)
+    monkeypatch.setattr(trainer.checkpoint, "save", dying_save)
     with pytest.raises(KeyboardInterrupt):
         stacked(specs, data_file, tmp_path / "resumed")
-    monkeypatch.setattr(bl.checkpoint, "save", real_save)
+    monkeypatch.setattr(trainer.checkpoint, "save", real_save)
     dirs = [tmp_path / "resumed" / planning.run_key(s) for s in specs]
     assert [(d / checkpoint.FILENAME).exists() for d in dirs] == [True, killed_after == 2]
     stacked(specs, data_file, tmp_path / "resumed")
@@ -257,7 +260,7 @@ def test_stacked_checkpoint_resumes_unbatched(runs, data_file, tmp_path, monkeyp
         real_save(*args, **kwargs)
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(bl.checkpoint, "save", dying_save)
+    monkeypatch.setattr(trainer.checkpoint, "save", dying_save)
     with pytest.raises(KeyboardInterrupt):
         stacked(specs, data_file, tmp_path / "resumed")
     monkeypatch.undo()
@@ -272,56 +275,41 @@ def test_refuses_what_cannot_join(runs):
         return select(runs, experiment, [method], benchmark)
 
     with pytest.raises(ValueError, match=r"model\.kind"):
-        bl.check_group(one("presyn") + one("ewc"))
+        trainer.check_group(one("presyn") + one("ewc"))
     with pytest.raises(ValueError, match="cannot be stacked: model kind 'perceptron'"):
         bad = one("presyn")
         bad[0]["model"]["kind"] = "perceptron"
-        bl.check_group(bad)
-    bl.check_group(one("bgd"))
+        trainer.check_group(bad)
+    trainer.check_group(one("bgd"))
     fewer = one("bgd")
     fewer[1]["model"]["mc_samples"] = 5
     with pytest.raises(ValueError, match=r"model\.mc_samples"):
-        bl.check_group(fewer)
+        trainer.check_group(fewer)
     with pytest.raises(ValueError, match=r"differ in \['benchmark', 'dataset'|differ in .*benchmark"):
-        bl.check_group(one("presyn") + one("presyn", "split_mnist"))
+        trainer.check_group(one("presyn") + one("presyn", "split_mnist"))
     with pytest.raises(ValueError, match=r"model\.kind"):
-        bl.check_group(one("presyn") + one("no_consolidation"))
+        trainer.check_group(one("presyn") + one("no_consolidation"))
     with pytest.raises(ValueError, match=r"model\.optimizer"):  # adam vs sgd
         mixed = one("no_consolidation", "split_mnist")
         mixed[1]["model"]["optimizer"] = "sgd"
-        bl.check_group(mixed)
+        trainer.check_group(mixed)
     with pytest.raises(ValueError, match="joint"):
-        bl.check_group(one("no_consolidation", "perm_mnist") + one("joint"))
+        trainer.check_group(one("no_consolidation", "perm_mnist") + one("joint"))
     longer = copy.deepcopy(one("presyn"))
     longer[1]["epochs_per_task"] = 3
     with pytest.raises(ValueError, match="epochs_per_task"):
-        bl.check_group(longer)
+        trainer.check_group(longer)
     from presyn.planning import search_spec
 
     with pytest.raises(ValueError, match="search trial"):
-        bl.check_group([search_spec(tiny_config(), "perm_mnist", "full", 0)])
+        trainer.check_group([search_spec(tiny_config(), "perm_mnist", "full", 0)])
     with pytest.raises(ValueError, match="experiment 'energy'"):
-        bl.check_group([s for s in planning.energy.plan_runs(tiny_config())][:1])
-    assert bl.stackable(one("ewc")[0]) and bl.stackable(one("presyn")[0])
+        trainer.check_group([s for s in planning.energy.plan_runs(tiny_config())][:1])
+    assert trainer.stackable(one("ewc")[0]) and trainer.stackable(one("presyn")[0])
     resetting = one("ewc")
     resetting[1]["model"]["reset_optimizer"] = True
     with pytest.raises(ValueError, match=r"model\.reset_optimizer"):
-        bl.check_group(resetting)
-
-
-def test_grouping(runs):
-    """group_specs: runs that may share a job, at most networks_per_job each, in a fixed order."""
-    specs = list(runs.values())
-    jobs = bl.group_specs(specs, 4)
-    flat = [s for job in jobs for s in job]
-    assert len(flat) == len({planning.run_key(s) for s in flat}) == sum(bl.stackable(s) for s in specs)
-    for job in jobs:
-        assert 1 <= len(job) <= 4
-        bl.check_group(job)
-    big = bl.group_specs(specs, 100)
-    perm = next(j for j in big if j[0]["benchmark"] == "perm_mnist" and j[0]["model"]["kind"] == "presyn")
-    assert len(perm) == 14  # 6 stackable ablation variants (not the authors' ghost) + lifelong presyn, 2 seeds each
-    assert bl.group_specs(specs, 4) == jobs  # deterministic
+        trainer.check_group(resetting)
 
 
 def _dry_run_jobs(res) -> list[tuple[str, list[str]]]:
@@ -339,25 +327,33 @@ def _dry_run_jobs(res) -> list[tuple[str, list[str]]]:
 
 
 def test_switch_makes_stacked_rules_the_only_producers(workdir):
-    """batched_training.lifelong on: numbered train_stacked_lifelong_<i> rules produce every stackable lifelong /
-    ablation run (at most networks_per_job each), `train` the rest (energy, perceptron); off (the default): no such rule."""
+    """batched_training.lifelong on: rule train_stacked_lifelong produces every lifelong / ablation run, one job
+    per method x benchmark holding its seeds, `train` the rest (energy, perceptron); off (the default): no such
+    rule."""
     off = _dry_run_jobs(workdir.snakemake("figures/all", "--dry-run", "--forceall"))
     assert off and all(rule == "train" for rule, _ in off)
-    overlay = workdir.overlay("stacked", {"batched_training": {"lifelong": True, "networks_per_job": 8}})
+    overlay = workdir.overlay("stacked", {"batched_training": {"lifelong": True}})
     on = _dry_run_jobs(
         workdir.snakemake("figures/all", "--dry-run", "--forceall", configfiles=("config/quick.yaml", str(overlay)))
     )
     produced = {o: rule for rule, outs in on for o in outs}
     assert sorted(produced) == sorted(o for _, outs in off for o in outs)  # the same runs, each produced once
     assert sum(len(outs) for _, outs in on) == len(produced)
-    stacked = [(rule, outs) for rule, outs in on if rule.startswith("train_stacked_lifelong_")]
-    assert stacked and all(len(outs) <= 8 for _, outs in stacked)
+    stacked = [outs for rule, outs in on if rule == "train_stacked_lifelong"]
+    assert stacked and all(len(outs) == 2 for outs in stacked)  # the quick config's two seeds
+    for outs in stacked:
+        assert len({o.rsplit("/", 2)[0] for o in outs}) == 1  # one method x benchmark per job
     for o, rule in produced.items():
         experiment, method = o.split("/")[2:4]
-        if experiment in ("lifelong", "ablation") and method != "ablation-fixedP":  # the authors' ghost is not stacked
-            assert rule.startswith("train_stacked_lifelong_"), o
+        if experiment in ("lifelong", "ablation"):
+            assert rule == "train_stacked_lifelong", o
         else:
             assert rule == "train", o
+    few = workdir.overlay("few", {"batched_training": {"lifelong": True, "networks_per_job": 1}})
+    one = _dry_run_jobs(
+        workdir.snakemake("figures/all", "--dry-run", "--forceall", configfiles=("config/quick.yaml", str(few)))
+    )
+    assert all(rule == "train" for rule, _ in one)  # groups larger than networks_per_job stay with `train`
 
 
 @pytest.mark.e2e
@@ -372,4 +368,4 @@ def test_stacked_rule_writes_each_run(workdir):
         prov = json.loads((d / "provenance.json").read_text())
         assert prov["spec"]["seed"] == seed and prov["spec"]["method"] == "joint" and prov["batched_networks"] == 2
         assert (d / "state.pt").exists() and (d / "metrics.parquet").exists()
-    assert len(list((workdir.path / "logs/train_stacked_lifelong").glob("*.log"))) == 1
+    assert len(list((workdir.path / "logs/train_stacked_lifelong").rglob("*.log"))) == 1

@@ -33,8 +33,8 @@ from presyn.models import SynapticMLP
 
 # ------------------------------------------------------------------ flat parameter helpers
 def flat_params(net: SynapticMLP) -> torch.Tensor:
-    """Weights then biases of ``net`` as one flat vector (a copy)."""
-    return torch.cat([net.w.reshape(-1), *[b.reshape(-1) for b in net.biases]])
+    """Weights then biases of ``net`` as one flat vector (a copy); (S, ·) for a stacked net."""
+    return torch.cat([net.w, *net.biases], dim=-1)
 
 
 def unflatten(net: SynapticMLP, theta: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -134,17 +134,55 @@ class BGDLearner:
         net.w = self.mu[:n_w]
         net.biases = unflatten(net, self.mu)[1]
         self.sigma = torch.full_like(self.mu, float(std_init))
+        self.gens, self.etas = [generator], [self.eta]
+        self._cpu_loops = self.mu.device.type == "cpu"  # numba kernels (cpu_kernels.bgd_theta / bgd_update_)
+
+    @classmethod
+    def stack(cls, learners: list[BGDLearner]) -> BGDLearner:
+        """S unstacked learners as one: means and deviations (S, P), each network's K samples drawn from its own
+        generator, the S * K sampled networks run as one bmm (``unstack`` copies mu and sigma back)."""
+        ks = {l.k for l in learners}
+        if len(ks) != 1:
+            raise ValueError(f"stacked BGD networks need one number of Monte Carlo samples, found {sorted(ks)}")
+        out = cls.__new__(cls)
+        out.net, out.k, out.eta, out.gen = learners[0].net, ks.pop(), learners[0].eta, learners[0].gen  # net: shapes
+        out.mu = torch.stack([l.mu for l in learners])
+        out.sigma = torch.stack([l.sigma for l in learners])
+        out.gens, out.etas = [l.gen for l in learners], [l.eta for l in learners]
+        out._cpu_loops = all(l._cpu_loops for l in learners)
+        return out
+
+    def unstack(self, learners: list[BGDLearner]) -> None:
+        for s, l in enumerate(learners):
+            l.mu.copy_(self.mu[s])
+            l.sigma.copy_(self.sigma[s])
 
     def sample(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        eps = torch.randn((k, self.mu.numel()), generator=self.gen, device=self.mu.device)
-        if self.mu.device.type == "cpu":
-            return cpu_kernels.bgd_theta(self.mu, self.sigma, eps, torch.empty_like(eps)), eps
-        return self.mu + self.sigma * eps, eps
+        """(theta, eps), (K, P); stacked (S, K, P), each network's eps from its own generator."""
+        P, dev = self.mu.shape[-1], self.mu.device
+        if self.mu.dim() == 1:
+            eps = torch.randn((k, P), generator=self.gen, device=dev)
+            if self._cpu_loops:
+                return cpu_kernels.bgd_theta(self.mu, self.sigma, eps, torch.empty_like(eps)), eps
+            return self.mu + self.sigma * eps, eps
+        eps = torch.stack([torch.randn((k, P), generator=g, device=dev) for g in self.gens])
+        if self._cpu_loops:
+            theta = torch.empty_like(eps)
+            for s in range(len(self.gens)):
+                cpu_kernels.bgd_theta(self.mu[s], self.sigma[s], eps[s], theta[s])
+            return theta, eps
+        return self.mu.unsqueeze(1) + self.sigma.unsqueeze(1) * eps, eps
 
     def forward(self, x: torch.Tensor, theta: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """K networks at once: x (B, in) shared, theta (K, P); returns layer inputs and logits (K, B, C)."""
+        """K networks at once: x (B, in) shared, theta (K, P); returns layer inputs and logits (K, B, C).
+        Stacked: x (S, B, in), theta (S, K, P): the S * K networks as one (S * K, B, ·) bmm."""
+        if theta.dim() == 3:
+            S, K, P = theta.shape
+            theta = theta.view(S * K, P)
+            h = x.unsqueeze(1).expand(S, K, *x.shape[1:]).reshape(S * K, *x.shape[1:])
+        else:
+            h = x.expand(theta.shape[0], *x.shape)
         weights, biases = unflatten(self.net, theta)
-        h = x.expand(theta.shape[0], *x.shape)
         acts = [h]
         for i, (W, b) in enumerate(zip(weights, biases)):
             h = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2))
@@ -167,10 +205,16 @@ class BGDLearner:
         acts, logits = self.forward(x, theta)
         k, n, c = logits.shape
         log_probs = torch.log_softmax(logits, -1)
-        loss = -log_probs.gather(2, y.expand(k, n).unsqueeze(2)).mean()
+        if theta.dim() == 3:  # stacked: y (S, B) per network, its K samples' rows; mean loss per network
+            S = theta.shape[0]
+            yk = y.unsqueeze(1).expand(S, k // S, n).reshape(k, n)
+            loss = -log_probs.gather(2, yk.unsqueeze(2)).view(S, -1).mean(1)
+        else:
+            yk = y.expand(k, n)
+            loss = -log_probs.gather(2, yk.unsqueeze(2)).mean()
         d = log_probs.exp()
-        d.scatter_add_(2, y.expand(k, n).unsqueeze(2), torch.full((k, n, 1), -1.0, device=d.device))
-        weights, _ = unflatten(self.net, theta)
+        d.scatter_add_(2, yk.unsqueeze(2), torch.full((k, n, 1), -1.0, device=d.device))
+        weights, _ = unflatten(self.net, theta.reshape(k, -1))
         gw, gb = [None] * len(weights), [None] * len(weights)
         for i in range(len(weights) - 1, -1, -1):
             gw[i] = torch.bmm(d.transpose(1, 2), acts[i]).reshape(k, -1)
@@ -180,14 +224,32 @@ class BGDLearner:
         return [*gw, *gb], loss, logits
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One BGD step; stacked: x (S, B, in), y (S, B) and (mean loss, correct / K) per network."""
         theta, eps = self.sample(self.k)
-        if self.mu.device.type == "cpu":
-            blocks, loss, logits = self.gradient_blocks(x, y, theta)
-            cpu_kernels.bgd_update_(self.mu, self.sigma, blocks, eps, self.eta)
+        blocks, loss, logits = self.gradient_blocks(x, y, theta)
+        K = self.k
+        if self.mu.dim() == 1:
+            if self._cpu_loops:
+                cpu_kernels.bgd_update_(self.mu, self.sigma, blocks, eps, self.eta)
+            else:
+                bgd_update(self.mu, self.sigma, torch.cat(blocks, dim=1), eps, self.eta)
+            return loss.detach(), (logits.argmax(-1) == y).float().sum() / K
+        S = self.mu.shape[0]
+        if self._cpu_loops:
+            for s in range(S):
+                cpu_kernels.bgd_update_(
+                    self.mu[s], self.sigma[s], [g[s * K : (s + 1) * K] for g in blocks], eps[s], self.etas[s]
+                )
         else:
-            g, loss, logits = self.gradients(x, y, theta)
-            bgd_update(self.mu, self.sigma, g, eps, self.eta)
-        correct = (logits.argmax(-1) == y).float().sum() / self.k
+            g = torch.cat(blocks, dim=1).view(S, K, -1)
+            if len(set(self.etas)) == 1:
+                bgd_update(self.mu, self.sigma, g, eps, self.etas[0])
+            else:
+                for s in range(S):
+                    bgd_update(self.mu[s : s + 1], self.sigma[s : s + 1], g[s : s + 1], eps[s : s + 1], self.etas[s])
+        n = y.shape[-1]
+        yk = y.unsqueeze(1).expand(S, K, n).reshape(S * K, n)
+        correct = (logits.argmax(-1) == yk).float().view(S, K * n).sum(1) / K
         return loss.detach(), correct
 
     @torch.no_grad()
@@ -243,9 +305,26 @@ class EWCLearner(DeterministicLearner):
         self.fisher_samples = fisher_samples
         self.fisher_kind, self.reset_optimizer = fisher, bool(reset_optimizer)
         self.tasks: list[tuple[torch.Tensor, torch.Tensor]] = []  # (F_t, theta*_t) per finished task
-        n = flat_params(net).numel()
-        self._f_sum = torch.zeros(n, device=net.w.device)  # sum_t F_t
-        self._f_anchor = torch.zeros(n, device=net.w.device)  # sum_t F_t * theta*_t
+        self._f_sum = torch.zeros_like(flat_params(net))  # sum_t F_t; (S, ·) stacked
+        self._f_anchor = torch.zeros_like(self._f_sum)  # sum_t F_t * theta*_t
+        self._lambdas = [self.ewc_lambda] * net.n_networks  # stacked: one per network
+        self._penalised = False  # stacked: whether the networks have finished tasks (their sums are not 0)
+
+    @classmethod
+    def stack(cls, learners: list[EWCLearner]) -> EWCLearner:
+        """S unstacked EWC learners as one (``DeterministicLearner.stack``) with their penalties' running sums
+        stacked (S, ·) (constant within a task: the end-of-task Fisher runs on each unstacked learner)."""
+        if len({len(l.tasks) for l in learners}) != 1:
+            raise ValueError("stacked EWC networks need the same number of finished tasks")
+        out = cls._stacked(learners)
+        l0 = learners[0]
+        out.ewc_lambda, out._lambdas = l0.ewc_lambda, [l.ewc_lambda for l in learners]
+        out.fisher_samples, out.fisher_kind, out.reset_optimizer = l0.fisher_samples, l0.fisher_kind, l0.reset_optimizer
+        out.tasks, out._penalised = [], bool(l0.tasks)
+        out._f_sum = torch.stack([l._f_sum for l in learners])
+        out._f_anchor = torch.stack([l._f_anchor for l in learners])
+        out.load_network_states([l.network_state() for l in learners])
+        return out
 
     def penalty(self, theta: torch.Tensor | None = None) -> torch.Tensor:
         """lambda * sum_t sum_i F_ti (theta_i - theta*_ti)^2 (direct, for logging and tests)."""
@@ -256,24 +335,23 @@ class EWCLearner(DeterministicLearner):
         return self.ewc_lambda * total
 
     def penalty_grad(self, theta: torch.Tensor) -> torch.Tensor:
-        return 2 * self.ewc_lambda * (self._f_sum * theta - self._f_anchor)
+        """2 lambda (sum_t F_t theta - sum_t F_t theta*_t); per network (its own lambda) when stacked."""
+        lambdas = self._lambdas if self.net.stacked else [self.ewc_lambda]
+        if len(set(lambdas)) == 1:
+            return 2 * lambdas[0] * (self._f_sum * theta - self._f_anchor)
+        return torch.stack([2 * lam * (self._f_sum[s] * theta[s] - self._f_anchor[s]) for s, lam in enumerate(lambdas)])
 
-    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        fwd = self.net.forward(x, self.net.w)
-        loss, grad_b = self.net.backward(fwd, y, self.net.w, self._grad)
-        if self.tasks:
-            pg = self.penalty_grad(flat_params(self.net))
-            n_w = self.net.w.numel()
-            self._grad.add_(pg[:n_w])
-            offsets = n_w
-            for i, gb in enumerate(grad_b):
-                grad_b[i] = gb + pg[offsets : offsets + gb.numel()]
-                offsets += gb.numel()
-        self.net.w.grad = self._grad
-        for b, gb in zip(self.net.biases, grad_b):
-            b.grad = gb
-        self.optimizer.step()
-        return loss.detach(), (fwd.logits.argmax(1) == y).sum()
+    def _add_penalty(self, grad_b: list[torch.Tensor]) -> list[torch.Tensor]:
+        if not (self.tasks or self._penalised):
+            return grad_b
+        pg = self.penalty_grad(flat_params(self.net))
+        n_w = self.net.w.shape[-1]
+        self._grad.add_(pg[..., :n_w])
+        out, offset = [], n_w
+        for gb in grad_b:
+            out.append(gb + pg[..., offset : offset + gb.shape[-1]])
+            offset += gb.shape[-1]
+        return out
 
     def end_task(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Consolidate the task just finished: its Fisher (on x, y) and the current parameters."""

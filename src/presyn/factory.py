@@ -23,7 +23,7 @@ RULE_KEYS = {
 }
 
 
-STACKABLE_KINDS = ("presyn", "fixedp", "deterministic")
+STACKABLE_KINDS = ("presyn", "fixedp", "deterministic", "bgd", "ewc")
 
 
 def build_learner(
@@ -33,47 +33,40 @@ def build_learner(
     device: torch.device,
     p_min: float = 0.25,
 ):
-    """``model['kind']``: presyn | fixedp | deterministic (others are added by their modules).
+    """``model['kind']``: presyn | fixedp | deterministic | bgd | ewc.
 
-    A list of model blocks with one ``Generators`` each builds one learner over S stacked networks (kinds
-    presyn, fixedp, deterministic; the blocks may differ in lr and weight decay only), each network
-    initialised and sampled from its own generators exactly as alone.
+    A list of model blocks (one kind) with one ``Generators`` each builds one learner over S stacked networks:
+    each network built alone from its own generators (initial weights, masks / samples exactly as a run alone),
+    then ``<learner class>.stack``-ed (rule constants, flags, learning rates may differ per network).
     """
-    stacked = isinstance(model, list)
-    models = model if stacked else [model]
-    all_gens = gens if stacked else [gens]
-    model = models[0]
+    if isinstance(model, list):
+        kinds = {m["kind"] for m in model}
+        if len(kinds) != 1:
+            raise ValueError(f"stacked networks are of one model kind, not {sorted(kinds)}")
+        if len(gens) != len(model):
+            raise ValueError(f"{len(model)} model blocks need {len(model)} Generators, got {len(gens)}")
+        learners = [build_learner(m, sizes, g, device, p_min) for m, g in zip(model, gens)]
+        return type(learners[0]).stack(learners)
     kind = model["kind"]
-    init = [g.init for g in all_gens] if stacked else gens.init
-    masks = [g.masks for g in all_gens]
-    if stacked and kind not in STACKABLE_KINDS:
-        raise ValueError(f"model kind {kind!r} cannot be stacked; stackable: {', '.join(STACKABLE_KINDS)}")
     if kind == "presyn":
         normalise = model.get("normalise", True)
         net = SynapticMLP(
             sizes,
-            init,
+            gens.init,
             device,
             p_min=p_min,
             p_init=model.get("p_init", "min"),
             weight_scale=1.0 if normalise else 1.0 / p_min,
         )
-        rules = [PresynapticRule(p_min=p_min, **{k: v for k, v in m.items() if k in RULE_KEYS}) for m in models]
-        return PresynapticLearner(net, rules, masks, compile=model.get("compile", False))
+        rule = PresynapticRule(p_min=p_min, **{k: v for k, v in model.items() if k in RULE_KEYS})
+        return PresynapticLearner(net, rule, gens.masks, compile=model.get("compile", False))
     if kind == "fixedp":
-        net = SynapticMLP(sizes, init, device, p_min=p_min, p_init=float(model["p"]))
-        rules = [
-            PresynapticRule(lr=m["lr"], weight_decay=m.get("weight_decay", 0.0), learn_p=False, p_min=p_min)
-            for m in models
-        ]
-        return PresynapticLearner(net, rules, masks, compile=model.get("compile", False))
+        net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=float(model["p"]))
+        rule = PresynapticRule(lr=model["lr"], weight_decay=model.get("weight_decay", 0.0), learn_p=False, p_min=p_min)
+        return PresynapticLearner(net, rule, gens.masks, compile=model.get("compile", False))
     if kind == "deterministic":
-        net = SynapticMLP(sizes, init, device, p_min=p_min, p_init=1.0)
-        lrs = [m["lr"] for m in models]
-        wds = [m.get("weight_decay", 0.0) for m in models]
-        return DeterministicLearner(
-            net, model.get("optimizer", "sgd"), lrs if stacked else lrs[0], wds if stacked else wds[0]
-        )
+        net = SynapticMLP(sizes, gens.init, device, p_min=p_min, p_init=1.0)
+        return DeterministicLearner(net, model.get("optimizer", "sgd"), model["lr"], model.get("weight_decay", 0.0))
     if kind in ("bgd", "ewc"):  # lifelong baselines (presyn.baselines)
         from presyn import baselines
 

@@ -98,16 +98,23 @@ class PresynapticLearner:
         for r in rules:
             if r.ghost_normaliser not in GHOST_NORMALISERS:
                 raise ValueError(f"ghost_normaliser {r.ghost_normaliser!r}; use one of {GHOST_NORMALISERS}")
+        # networks may sample differently (ghost p and its normaliser, normalisation): one sampling call per network
         sampling = {(r.sample_p, r.normalise, r.ghost_normaliser) for r in rules}
-        if len(sampling) != 1:
-            raise ValueError(f"stacked networks must sample alike (sample_p, normalise, ghost_normaliser): {sampling}")
+        self._alike = len(sampling) == 1
         self._grad = torch.empty_like(net.w)
         n = net.w.shape[-1]
         self._words = torch.empty((*net.w.shape[:-1], (n + 3) // 4), dtype=torch.int64, device=net.w.device)
         self._bits = torch.empty(net.w.shape, dtype=torch.int16, device=net.w.device)
-        self._ghost_p = None if rule_sample_p(rules) is None else torch.full_like(net.w, float(rules[0].sample_p))
+        # the ghost's sampling probability: one tensor when the networks sample alike, else one per network
+        ghost = self._alike and rules[0].sample_p is not None
+        self._ghost_p = torch.full_like(net.w, float(rules[0].sample_p)) if ghost else None
+        if not self._alike:  # each network's own sampling probability (its ghost p, else its learned p)
+            self._row_ghost = [
+                None if r.sample_p is None else torch.full_like(net.w[s], r.sample_p) for s, r in enumerate(rules)
+            ]
         # authors' ghost: mask ~ Bernoulli(sample_p), divided by the learned p~ (not by sample_p)
         self._divide_by_learned = divides_by_learned_p(rules[0])
+        self._compile = compile
         self._sample, self._update = fused.kernels(compile)
         # CPU without torch.compile: one numba loop per half-step (same numbers, ~3x fewer passes)
         self._cpu_loops = net.w.device.type == "cpu" and not compile
@@ -119,6 +126,23 @@ class PresynapticLearner:
         for s, r in enumerate(rules):
             groups.setdefault(tuple(sorted(r.constants().items())), []).append(s)
         self._rule_groups = [(dict(k), None if len(groups) == 1 else v) for k, v in groups.items()]
+
+    @classmethod
+    def stack(cls, learners: list[PresynapticLearner]) -> PresynapticLearner:
+        """One learner over S stacked copies of unstacked learners' tensors, with their rules and mask generators
+        (the generators are shared: masks are drawn as each learner alone would draw them); ``unstack`` copies back."""
+        net = SynapticMLP.stack([l.net for l in learners])
+        out = cls(net, [l.rule for l in learners], [l.gen for l in learners], compile=learners[0]._compile)
+        out._cpu_loops = all(l._cpu_loops for l in learners)
+        return out
+
+    def unstack(self, learners: list) -> None:
+        """Copy network s of this stacked learner into ``learners[s]`` (the inverse of ``stack``)."""
+        for s, l in enumerate(learners):
+            l.net.w.copy_(self.net.w[s])
+            l.net.p.copy_(self.net.p[s])
+            for b, stacked in zip(l.net.biases, self.net.biases):
+                b.copy_(stacked[s])
 
     def sampling_p(self) -> torch.Tensor:
         return self.net.p if self._ghost_p is None else self._ghost_p
@@ -140,6 +164,8 @@ class PresynapticLearner:
 
     def sample_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(scale, effective weights w_bar * scale) of one sampled network per network."""
+        if not self._alike:
+            return self._sample_per_network()
         if not self._cpu_loops:
             scale = self.sample_scale()
             return scale, self.net.w * scale
@@ -150,6 +176,26 @@ class PresynapticLearner:
             self._scale.div_(self.net.p)
             return self._scale, torch.mul(self.net.w, self._scale, out=self._w_eff)
         cpu_kernels.sample(bits, *flat[:2], self.rule.normalise, *flat[2:])
+        return self._scale, self._w_eff
+
+    def _sample_per_network(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """As ``sample_weights`` for networks that sample differently: one sampling call per network."""
+        bits = self._draw_bits()
+        for s, (rule, ghost) in enumerate(zip(self.rules, self._row_ghost)):
+            p = self.net.p[s] if ghost is None else ghost
+            by_learned = divides_by_learned_p(rule)  # the authors' ghost: mask / learned p~, as in sample_weights
+            normalise = rule.normalise and not by_learned
+            if self._cpu_loops:
+                cpu_kernels.sample(bits[s], p, self.net.w[s], normalise, self._scale[s], self._w_eff[s])
+                if by_learned:
+                    self._scale[s].div_(self.net.p[s])
+                    torch.mul(self.net.w[s], self._scale[s], out=self._w_eff[s])
+            elif by_learned:
+                self._scale[s].copy_(self._sample(bits[s], p, False).div_(self.net.p[s]))
+            else:
+                self._scale[s].copy_(self._sample(bits[s], p, normalise))
+        if not self._cpu_loops:
+            torch.mul(self.net.w, self._scale, out=self._w_eff)
         return self._scale, self._w_eff
 
     def _apply_rule(self, scale: torch.Tensor) -> None:
@@ -194,21 +240,18 @@ class PresynapticLearner:
     def synaptic_energy(self) -> float | list[float]:
         """Per network when stacked (each network's sum on its own row, as a run alone sums it)."""
         n = self.net.w.shape[-1]
-        energy = [self._energy(w, p) for w, p in zip(self.net.w.view(-1, n), self.net.p.view(-1, n))]
+        rows = zip(self.rules, self.net.w.view(-1, n), self.net.p.view(-1, n))
+        energy = [self._energy(r, w, p) for r, w, p in rows]
         return energy if self.net.stacked else energy[0]
 
-    def _energy(self, w: torch.Tensor, p: torch.Tensor) -> float:
-        if self.rule.normalise:
+    @staticmethod
+    def _energy(rule: PresynapticRule, w: torch.Tensor, p: torch.Tensor) -> float:
+        if rule.normalise:
             return float(w.abs().sum())
         return float((p * w.abs()).sum())
 
     def state_dict(self, network: int | None = None) -> dict:
         return self.net.state_dict(network)
-
-
-def rule_sample_p(rules: list[PresynapticRule]) -> float | None:
-    """The ghost's sampling probability of a group of rules (equal in every network, checked by the learner)."""
-    return rules[0].sample_p
 
 
 class DeterministicLearner:
@@ -244,7 +287,86 @@ class DeterministicLearner:
         # per-network parameter groups: row views of the stacks (kept, their .grad is set every step)
         self._rows = [[t[s] for t in self.params] for s in range(S)] if self._per_network else None
         self._opt = (opt_cls, {"lr": lrs[0], "weight_decay": wds[0]}, list(zip(lrs, wds)))
+        self._opt_name = optimizer
         self.optimizer = self.make_optimizer()
+
+    @classmethod
+    def stack(cls, learners: list[DeterministicLearner]) -> DeterministicLearner:
+        """One learner over S stacked copies of unstacked learners' tensors and optimiser states (``unstack``
+        copies back); each network's lr / weight decay as in its learner."""
+        out = cls._stacked(learners)
+        out.load_network_states([l.network_state() for l in learners])
+        return out
+
+    @classmethod
+    def _stacked(cls, learners: list[DeterministicLearner]) -> DeterministicLearner:
+        out = cls.__new__(cls)
+        DeterministicLearner.__init__(
+            out,
+            SynapticMLP.stack([l.net for l in learners]),
+            learners[0]._opt_name,
+            [l._opt[1]["lr"] for l in learners],
+            [l._opt[1]["weight_decay"] for l in learners],
+        )
+        return out
+
+    def _state_keys(self, network: int | None) -> list[tuple[torch.Tensor, int | None]]:
+        """(optimiser state key, row of its tensors or None) of every parameter of one network."""
+        if network is None:
+            return [(t, None) for t in self.params]
+        if self._per_network:
+            return [(t, None) for t in self._rows[network]]
+        return [(t, network) for t in self.params]
+
+    def network_state(self, network: int | None = None) -> list[dict]:
+        """The optimiser state of one network's parameters (weights, then biases; {} before its first step)."""
+        out = []
+        for key, row in self._state_keys(network):
+            st = self.optimizer.state.get(key) or {}
+            out.append({k: v if row is None or v.dim() == 0 else v[row] for k, v in st.items()})
+        return out
+
+    def load_network_states(self, states: list[list[dict]]) -> None:
+        """Set the optimiser state of every network (``network_state`` of each, in order)."""
+        if not self.net.stacked:
+            states = states[0]
+            for key, st in zip(self.params, states):
+                self._load_param_state(key, st)
+            return
+        if self._per_network:
+            for rows, sts in zip(self._rows, states):
+                for key, st in zip(rows, sts):
+                    self._load_param_state(key, st)
+            return
+        for i, key in enumerate(self.params):
+            per_net = [sts[i] for sts in states]
+            if not any(per_net):
+                continue
+            steps = {float(st["step"]) for st in per_net}
+            if len(steps) != 1 or not all(per_net):
+                raise ValueError(f"stacked networks share one optimiser step count, found {sorted(steps)}")
+            stacked = {k: torch.stack([st[k] for st in per_net]) for k in per_net[0] if k != "step"}
+            self.optimizer.state[key] = {"step": per_net[0]["step"].clone(), **stacked}
+
+    def _load_param_state(self, key: torch.Tensor, st: dict) -> None:
+        if not st:
+            self.optimizer.state.pop(key, None)
+            return
+        dst = self.optimizer.state[key]
+        for k, v in st.items():
+            if k in dst:
+                dst[k].copy_(v)
+            else:
+                dst[k] = v.clone()
+
+    def unstack(self, learners: list) -> None:
+        """Copy network s of this stacked learner (weights, biases, optimiser state) into ``learners[s]``."""
+        for s, l in enumerate(learners):
+            l.net.w.copy_(self.net.w[s])
+            l.net.p.copy_(self.net.p[s])
+            for b, stacked in zip(l.net.biases, self.net.biases):
+                b.copy_(stacked[s])
+            l.load_network_states([self.network_state(s)])
 
     def make_optimizer(self) -> torch.optim.Optimizer:
         """A fresh optimiser over the parameters (EWC may reset it at task boundaries)."""
@@ -265,9 +387,15 @@ class DeterministicLearner:
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         fwd = self.net.forward(x, self.net.w)
         loss, grad_b = self.net.backward(fwd, y, self.net.w, self._grad)
+        grad_b = self._add_penalty(grad_b)
         self._set_grads([self._grad, *grad_b])
         self.optimizer.step()
         return loss.detach(), (fwd.logits.argmax(-1) == y).sum(-1)
+
+    def _add_penalty(self, grad_b: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Gradient of a loss term beyond the cross-entropy (none here; EWC's penalty), added in place to the
+        weight gradient; returns the bias gradients."""
+        return grad_b
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor, n_samples: int = 1) -> tuple[torch.Tensor, torch.Tensor]:

@@ -4,15 +4,15 @@ Weights and release probabilities live in one flat tensor each per network, with
 sampling masks and the learning rule are single fused ops over every synapse (docs/protocol.md#network).
 S networks of one architecture are one model: ``w`` and ``p`` are (S, P), biases (S, out), and the layers
 run as ``torch.baddbmm`` / ``torch.bmm`` over (S, B, in) (S = 1 is a single run; on the CPU at one thread
-bmm over S is bit-identical to mm per network, benchmarks/bmm_equivalence.py). A model built from one
-generator instead of a list is unstacked (flat (P,) tensors, the lifelong trainer's networks): the same
-code runs it as S = 1. Forward and backward are written by hand for the ReLU MLP: no autograd graph per step.
+bmm over S is bit-identical to mm per network, benchmarks/bmm_equivalence.py). A model is built unstacked
+from its init generator (flat (P,) tensors; the same code runs it as S = 1); ``SynapticMLP.stack`` makes S of
+them one stacked model (the learners' ``stack``). Forward and backward are written by hand for the ReLU MLP:
+no autograd graph per step.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -53,8 +53,8 @@ def init_network(
 class SynapticMLP:
     """MLPs whose every weight is a stochastic synapse (w_bar, p); biases are plain tensors.
 
-    ``sizes`` e.g. [784, 200, 200, 10]. ``generator``: one init generator (an unstacked network) or one per
-    network (S stacked networks, each initialised exactly as alone). ``p_init``: a number, "min" (= p_min)
+    ``sizes`` e.g. [784, 200, 200, 10]. ``generator``: the init generator (stacked networks: ``stack`` of
+    networks built alone, ``over`` existing tensors). ``p_init``: a number, "min" (= p_min)
     or "uniform" (U(p_min, 1), Appendix 1-fig 1d). ``weight_scale`` multiplies the default init (the
     "no normalisation" ablation starts with weights / p_min).
     """
@@ -62,7 +62,7 @@ class SynapticMLP:
     def __init__(
         self,
         sizes: list[int],
-        generator: torch.Generator | Sequence[torch.Generator],
+        generator: torch.Generator,
         device: torch.device | str = "cpu",
         p_min: float = 0.25,
         p_init: float | str = "min",
@@ -72,14 +72,10 @@ class SynapticMLP:
         self.device = torch.device(device)
         self.shapes = [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         self.numels = [o * i for o, i in self.shapes]
-        self.stacked = not isinstance(generator, torch.Generator)
-        gens = list(generator) if self.stacked else [generator]
-        nets = [init_network(self.sizes, g, p_min, p_init, weight_scale) for g in gens]
-        self.w = torch.stack([w for w, _, _ in nets]).to(self.device)
-        self.p = torch.stack([p for _, _, p in nets]).to(self.device)
-        self.biases = [torch.stack([b[i] for _, b, _ in nets]).to(self.device) for i in range(len(self.shapes))]
-        if not self.stacked:
-            self.w, self.p, self.biases = self.w[0], self.p[0], [b[0] for b in self.biases]
+        self.stacked = False
+        w, biases, p = init_network(self.sizes, generator, p_min, p_init, weight_scale)
+        self.w, self.p = w.to(self.device), p.to(self.device)
+        self.biases = [b.to(self.device) for b in biases]
         self.p_min = p_min
 
     @classmethod
@@ -95,6 +91,17 @@ class SynapticMLP:
         net.stacked = w.dim() == 2
         net.w, net.p, net.biases, net.p_min = w, p, biases, p_min
         return net
+
+    @classmethod
+    def stack(cls, nets: list[SynapticMLP]) -> SynapticMLP:
+        """S networks of one architecture as one stacked model over copies of their tensors ((S, P), (S, out))."""
+        return cls.over(
+            nets[0].sizes,
+            torch.stack([n.w for n in nets]),
+            torch.stack([n.p for n in nets]),
+            [torch.stack(bs) for bs in zip(*(n.biases for n in nets))],
+            nets[0].p_min,
+        )
 
     @property
     def n_networks(self) -> int:

@@ -1,9 +1,15 @@
-# Optional (config batched_training.enabled): several energy networks per job as stacked weights
-# (presyn.experiments.energy: one learner over the group's stacked networks), for GPUs that one small MLP leaves idle. Writes the same per-run files as the
-# generic `train` rule; `ruleorder` makes this rule their only producer while the switch is on.
+# Optional, for GPUs that one small MLP leaves idle: several networks per job as stacked weights (the energy or
+# lifelong trainer with a group of runs: one learner over the group's stacked networks). Writes the same per-run
+# files as the generic `train` rule; `ruleorder` makes these rules their only producers while a switch is on.
+# batched_training.enabled: energy runs (train_batched); batched_training.lifelong: lifelong / ablation runs
+# (train_stacked_lifelong).
 import re as _re
 
 BATCHED = config.get("batched_training") or {}
+
+
+def _alt_groups(names):
+    return "|".join(_re.escape(n) for n in sorted(names))
 
 
 def _batched_specs():
@@ -74,4 +80,50 @@ if BATCHED.get("enabled", False) and _batched_specs():
         benchmark:
             f"results/benchmarks/train_batched/energy/{_bname}.tsv"
         script:
-            "../../scripts/train_batched.py"
+            "../../scripts/train_group.py"
+
+
+def _stacked_lifelong_groups():
+    """One job per lifelong / ablation method x benchmark: all its seeds (`seeds`), when its runs may share a job
+    (presyn.experiments.lifelong.refusal) and are at most networks_per_job; the rest stay with `train`."""
+    from presyn.experiments import lifelong as _lifelong  # imports torch: only when the switch is on
+
+    seeds = planning.seeds_for(config, "lifelong")
+    groups = {}
+    for s in RUNS.values():
+        if s["experiment"] in _lifelong.EXPERIMENTS and _lifelong.stackable(s):
+            groups.setdefault(f"{s['experiment']}/{s['method']}/{s['benchmark']}", {})[s["seed"]] = s
+    if len(seeds) > int(BATCHED.get("networks_per_job", 32)):
+        return seeds, {}
+    return seeds, {g: [m[seed] for seed in seeds] for g, m in groups.items() if sorted(m) == sorted(seeds)}
+
+
+if BATCHED.get("lifelong", False):
+    _lseeds, _lgroups = _stacked_lifelong_groups()
+
+    if _lgroups:
+
+        ruleorder: train_stacked_lifelong > train
+
+        rule train_stacked_lifelong:
+            input:
+                data=lambda wc: f"data/processed/{_lgroups[wc.group][0]['dataset']['name']}.npz",
+            output:
+                metrics=expand("results/runs/{{group}}/seed{seed}/metrics.parquet", seed=_lseeds),
+                state=expand("results/runs/{{group}}/seed{seed}/state.pt", seed=_lseeds),
+                provenance=expand("results/runs/{{group}}/seed{seed}/provenance.json", seed=_lseeds),
+            wildcard_constraints:
+                group=_alt_groups(_lgroups),
+            params:
+                specs=lambda wc: _lgroups[wc.group],
+                device=config.get("device", "auto"),
+            threads: train_threads
+            resources:
+                mem_mb=4000,
+                runtime=480,
+            log:
+                "logs/train_stacked_lifelong/{group}.log",
+            benchmark:
+                "results/benchmarks/train_stacked_lifelong/{group}.tsv"
+            script:
+                "../../scripts/train_group.py"

@@ -1,4 +1,4 @@
-"""One module per experiment; ``run`` dispatches a run spec to its trainer."""
+"""One module per experiment; ``run`` dispatches a run spec (or a group of them) to its trainer."""
 
 from __future__ import annotations
 
@@ -13,13 +13,27 @@ TRAINERS = {
 }
 
 
-def run(spec: dict, inputs: dict[str, str], out_dir: str | Path, device: str = "auto", threads: int = 1) -> None:
-    """Train one run (experiment x method x benchmark x seed) and write its outputs."""
+def run(
+    spec: dict | list[dict],
+    inputs: dict[str, str],
+    out_dir: str | Path | list,
+    device: str = "auto",
+    threads: int = 1,
+) -> dict | None:
+    """Train one run (experiment x method x benchmark x seed), or a group of runs of one trainer as stacked
+    networks (lists of specs and output folders: the grouped jobs), and write each run's outputs."""
     from presyn.training import resolve_device, set_threads
 
-    name = spec["experiment"]
-    if name not in TRAINERS:
-        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(TRAINERS))}")
+    specs = spec if isinstance(spec, list) else [spec]
+    names = {s["experiment"] for s in specs}
+    unknown = sorted(names - set(TRAINERS))
+    if unknown:
+        raise ValueError(f"unknown experiment {unknown[0]!r}; known: {', '.join(sorted(TRAINERS))}")
+    modules = {TRAINERS[n] for n in names}
+    if len(modules) != 1:
+        raise ValueError(f"one job trains runs of one trainer, not {sorted(modules)}")
     set_threads(threads)
-    module = importlib.import_module(TRAINERS[name])
-    module.train(spec, inputs, Path(out_dir), resolve_device(device))
+    module = importlib.import_module(modules.pop())
+    if isinstance(spec, list):
+        return module.train(list(spec), inputs, [Path(d) for d in out_dir], resolve_device(device))
+    return module.train(spec, inputs, Path(out_dir), resolve_device(device))

@@ -142,11 +142,3 @@ def train(spec: dict | list[dict], inputs: dict, out_dir: Path | list[Path], dev
         }
         save_run(d, m.frame(), state, s, device, timing)
     return timing
-
-
-def run_group(specs: list[dict], inputs: dict, out_dirs: list, device: str = "auto", threads: int = 1) -> dict:
-    """Entry point of a job that trains several runs (``train_batched`` rule), like ``presyn.experiments.run``."""
-    from presyn.training import resolve_device, set_threads
-
-    set_threads(threads)
-    return train(list(specs), inputs, [Path(d) for d in out_dirs], resolve_device(device))
