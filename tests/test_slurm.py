@@ -8,6 +8,7 @@ registry; it only runs when asked: `PRESYN_SLURM_TEST=1 pytest -m slurm tests/te
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,16 @@ def test_workflow_parses_under_the_slurm_profile_without_cores(tmp_path):
     """
     repo = Path(__file__).resolve().parents[1]
     res = subprocess.run(
-        ["snakemake", "--profile", "profiles/slurm", "--configfile", "config/quick.yaml", "--summary"],
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--profile",
+            "profiles/slurm",
+            "--configfile",
+            "config/quick.yaml",
+            "--summary",
+        ],
         cwd=repo,
         capture_output=True,
         text=True,
