@@ -138,11 +138,7 @@ class PresynapticLearner:
 
     def unstack(self, learners: list) -> None:
         """Copy network s of this stacked learner into ``learners[s]`` (the inverse of ``stack``)."""
-        for s, l in enumerate(learners):
-            l.net.w.copy_(self.net.w[s])
-            l.net.p.copy_(self.net.p[s])
-            for b, stacked in zip(l.net.biases, self.net.biases):
-                b.copy_(stacked[s])
+        self.net.unstack([l.net for l in learners])
 
     def sampling_p(self) -> torch.Tensor:
         return self.net.p if self._ghost_p is None else self._ghost_p
@@ -361,11 +357,8 @@ class DeterministicLearner:
 
     def unstack(self, learners: list) -> None:
         """Copy network s of this stacked learner (weights, biases, optimiser state) into ``learners[s]``."""
+        self.net.unstack([l.net for l in learners])
         for s, l in enumerate(learners):
-            l.net.w.copy_(self.net.w[s])
-            l.net.p.copy_(self.net.p[s])
-            for b, stacked in zip(l.net.biases, self.net.biases):
-                b.copy_(stacked[s])
             l.load_network_states([self.network_state(s)])
 
     def make_optimizer(self) -> torch.optim.Optimizer:

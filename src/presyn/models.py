@@ -103,6 +103,14 @@ class SynapticMLP:
             nets[0].p_min,
         )
 
+    def unstack(self, nets: list[SynapticMLP]) -> None:
+        """Copy network s of this stacked model into ``nets[s]`` (the inverse of ``stack``)."""
+        for s, net in enumerate(nets):
+            net.w.copy_(self.w[s])
+            net.p.copy_(self.p[s])
+            for b, stacked in zip(net.biases, self.biases):
+                b.copy_(stacked[s])
+
     @property
     def n_networks(self) -> int:
         """S (1 for an unstacked network)."""
