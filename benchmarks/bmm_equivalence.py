@@ -144,7 +144,7 @@ def main() -> None:
             rows = [(op, r) for op, r in op_by_op(sizes, batch, S, gen).items()]
             if "BGD" not in name:
                 rows += [
-                    (f"whole step (BatchedNetworks vs SynapticMLP): {op}", r)
+                    (f"whole step (stacked S networks vs each alone): {op}", r)
                     for op, r in whole_step(sizes, batch, S, 2019).items()
                 ]
             for op, (n, tot, worst) in rows:
