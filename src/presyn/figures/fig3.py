@@ -55,7 +55,7 @@ def neuron_hist(ax, neurons: pd.DataFrame, layer: int, seed: int, column: str = 
 def ks_text(ax, row) -> None:
     if row is not None:
         ax.set_title(
-            f"{ax.get_title()}\nKS test true vs shuffled: D = {row['value']:.3f}, {fmt_p(row['p_value'])}".strip()
+            f"{ax.get_title()}\nKS test true vs shuffled:\nD = {row['value']:.3f}, {fmt_p(row['p_value'])}".strip()
         )
 
 
@@ -126,6 +126,7 @@ def draw(
     ax_a.set_title(f"{plotting.layer_name(2)} neurons, seed {seed}")
     ks_text(ax_a, stat(stats_df, "fig3.ks.layer2"))
     ax_a.set_xlabel("fraction of important input synapses")
+    ax_a.locator_params(axis="x", nbins=4)  # tick labels of fractions do not run into each other
     ax_a.set_ylabel("neurons")
     ax_a.legend(frameon=False, loc="upper right", title="connectivity")
     plotting.panel_letter(ax_a, "a")
@@ -158,7 +159,7 @@ def draw(
             hi = max(r["value"] + (0 if pd.isna(r["sem"]) else r["sem"]) for r in rows if r is not None)
             plotting.bracket(ax_b, i - width / 2, i + width / 2, hi + top * 0.08, plotting.stars(t["p_value"]))
     ax_b.set_xticks(range(3), list(CLASSES))
-    ax_b.set_xlabel("neuron importance class (medium: no test)")
+    ax_b.set_xlabel("importance class\n(medium: no test)")
     ax_b.set_ylabel(f"{plotting.layer_name(2)} neurons")
     ax_b.set_title(plotting.sem_note(n_b) + "\nt-test true vs shuffled over seeds")
     ax_b.legend(frameon=False, loc="upper left")
