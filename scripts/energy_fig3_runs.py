@@ -15,7 +15,7 @@ for (wd, seed), path in zip(p.runs, snakemake.input.states):
     row = {
         "weight_decay": float(wd),
         "seed": int(seed),
-        **run_statistics(release_probs(load_state(path)), p.important_p, p.shuffle_seed, p.n_sd),
+        **run_statistics(release_probs(load_state(path)), p.important_p, p.shuffle_seed, int(seed), p.n_sd),
     }
     log.info(
         "weight decay %g, seed %d: D = %.4f, r1 = %.4f, r2 = %.4f",

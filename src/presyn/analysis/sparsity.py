@@ -369,11 +369,14 @@ RUN_SPREAD_NAMES = {
 }
 
 
-def run_statistics(release_probs: list[np.ndarray], threshold: float, shuffle_seed: int, n_sd: float = 2.0) -> dict:
+def run_statistics(
+    release_probs: list[np.ndarray], threshold: float, shuffle_seed: int, seed: int, n_sd: float = 2.0
+) -> dict:
     """Fig 3's KS D (weight matrix 2, true vs shuffled, with its p) and the in/out Pearson r of both hidden layers
-    of one run, computed exactly as ``sparsity_stats`` computes the representative run's (same shuffles)."""
-    probs = {0: release_probs}
-    st = sparsity_stats(neuron_table(probs, threshold, shuffle_seed, n_sd), in_out_table(probs, threshold), 0)
+    of the run of training seed ``seed``, computed exactly as ``sparsity_stats`` computes the representative run's:
+    the shuffle of matrix l is drawn from ``[shuffle_seed, seed, l]``, as ``neuron_table`` draws it."""
+    probs = {int(seed): release_probs}
+    st = sparsity_stats(neuron_table(probs, threshold, shuffle_seed, n_sd), in_out_table(probs, threshold), int(seed))
     both = pd.concat(st.values()).set_index("name")
     return {
         "ks_d_layer2": float(both.loc["fig3.ks.layer2", "statistic"]),
