@@ -156,10 +156,10 @@ def test_ghost_samples_half_but_learns_p():
     """fixedP: every synapse transmits with probability 0.5 whatever its learned p; the learned p still moves."""
     _, ghost = variant_learner("fixedP", sizes=(784, 200, 10))
     _, full = variant_learner("full", sizes=(784, 200, 10))
-    s = ghost.sample_scale()
+    s = ghost.sample_weights()[0]
     assert set(torch.unique(s).tolist()) == {0.0, 2.0}
     assert (s != 0).float().mean().item() == pytest.approx(0.5, abs=0.01)
-    assert (full.sample_scale() != 0).float().mean().item() == pytest.approx(0.25, abs=0.01)
+    assert (full.sample_weights()[0] != 0).float().mean().item() == pytest.approx(0.25, abs=0.01)
     p0 = ghost.net.p.clone()
     gen = torch.Generator().manual_seed(0)
     ghost.step(torch.randn(32, 784, generator=gen), torch.randint(0, 10, (32,), generator=gen))
@@ -238,7 +238,7 @@ def test_no_normalisation_init_and_energy():
     _, nonorm = variant_learner("noNorm", seed=3)
     _, full = variant_learner("full", seed=3)
     assert torch.allclose(nonorm.net.w, full.net.w / P_MIN)
-    assert set(torch.unique(nonorm.sample_scale()).tolist()) <= {0.0, 1.0}
+    assert set(torch.unique(nonorm.sample_weights()[0]).tolist()) <= {0.0, 1.0}
     nonorm.net.p.fill_(0.5)
     assert nonorm.synaptic_energy() == pytest.approx(float((0.5 * nonorm.net.w.abs()).sum()), rel=1e-6)
     assert full.synaptic_energy() == pytest.approx(float(full.net.w.abs().sum()), rel=1e-6)

@@ -112,8 +112,6 @@ class PresynapticLearner:
             self._row_ghost = [
                 None if r.sample_p is None else torch.full_like(net.w[s], r.sample_p) for s, r in enumerate(rules)
             ]
-        # authors' ghost: mask ~ Bernoulli(sample_p), divided by the learned p~ (not by sample_p)
-        self._divide_by_learned = divides_by_learned_p(rules[0])
         self._compile = compile
         self._sample, self._update = fused.kernels(compile)
         # CPU without torch.compile: one numba loop per half-step (same numbers, ~3x fewer passes)
@@ -143,12 +141,6 @@ class PresynapticLearner:
     def sampling_p(self) -> torch.Tensor:
         return self.net.p if self._ghost_p is None else self._ghost_p
 
-    def sample_scale(self) -> torch.Tensor:
-        """mask / p (normalised) or mask: the factor turning w_bar into effective weights."""
-        if self._divide_by_learned:
-            return self._sample(self._draw_bits(), self.sampling_p(), False).div_(self.net.p)
-        return self._sample(self._draw_bits(), self.sampling_p(), self.rule.normalise)
-
     def _draw_bits(self) -> torch.Tensor:
         """One 16-bit uniform per synapse, each network's from its own mask generator (fused.random_u16)."""
         n, device = self.net.w.shape[-1], self.net.w.device
@@ -159,40 +151,41 @@ class PresynapticLearner:
         return self._bits
 
     def sample_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(scale, effective weights w_bar * scale) of one sampled network per network."""
-        if not self._alike:
-            return self._sample_per_network()
-        if not self._cpu_loops:
-            scale = self.sample_scale()
-            return scale, self.net.w * scale
-        flat = [t.view(-1) for t in (self.sampling_p(), self.net.w, self._scale, self._w_eff)]
-        bits = self._draw_bits().reshape(-1)
-        if self._divide_by_learned:  # mask from the kernel, then / p~ and w_bar * scale as in the kernel
-            cpu_kernels.sample(bits, *flat[:2], False, *flat[2:])
-            self._scale.div_(self.net.p)
-            return self._scale, torch.mul(self.net.w, self._scale, out=self._w_eff)
-        cpu_kernels.sample(bits, *flat[:2], self.rule.normalise, *flat[2:])
+        """(scale, effective weights w_bar * scale) of one sampled network per network: the whole stack in one
+        sampling call when the networks sample alike, else one call per network."""
+        bits = self._draw_bits()
+        if self._alike:
+            self._sample_into(bits, self.sampling_p(), self.net.w, self.net.p, self.rule, self._scale, self._w_eff)
+            return self._scale, self._w_eff
+        for s, (rule, ghost) in enumerate(zip(self.rules, self._row_ghost)):
+            p_sample = self.net.p[s] if ghost is None else ghost
+            self._sample_into(bits[s], p_sample, self.net.w[s], self.net.p[s], rule, self._scale[s], self._w_eff[s])
         return self._scale, self._w_eff
 
-    def _sample_per_network(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """As ``sample_weights`` for networks that sample differently: one sampling call per network."""
-        bits = self._draw_bits()
-        for s, (rule, ghost) in enumerate(zip(self.rules, self._row_ghost)):
-            p = self.net.p[s] if ghost is None else ghost
-            by_learned = divides_by_learned_p(rule)  # the authors' ghost: mask / learned p~, as in sample_weights
-            normalise = rule.normalise and not by_learned
-            if self._cpu_loops:
-                cpu_kernels.sample(bits[s], p, self.net.w[s], normalise, self._scale[s], self._w_eff[s])
-                if by_learned:
-                    self._scale[s].div_(self.net.p[s])
-                    torch.mul(self.net.w[s], self._scale[s], out=self._w_eff[s])
-            elif by_learned:
-                self._scale[s].copy_(self._sample(bits[s], p, False).div_(self.net.p[s]))
-            else:
-                self._scale[s].copy_(self._sample(bits[s], p, normalise))
-        if not self._cpu_loops:
-            torch.mul(self.net.w, self._scale, out=self._w_eff)
-        return self._scale, self._w_eff
+    def _sample_into(
+        self,
+        bits: torch.Tensor,
+        p_sample: torch.Tensor,
+        w: torch.Tensor,
+        p_learned: torch.Tensor,
+        rule: PresynapticRule,
+        scale_out: torch.Tensor,
+        w_eff_out: torch.Tensor,
+    ) -> None:
+        """mask / p, mask (no normalisation) or, for the authors' ghost, mask ~ Bernoulli(sample_p) / learned p~,
+        into ``scale_out``, and w_bar * scale into ``w_eff_out`` (numba loop on the CPU, else the torch kernel)."""
+        by_learned = divides_by_learned_p(rule)
+        normalise = rule.normalise and not by_learned
+        if self._cpu_loops:
+            flat = [t.view(-1) for t in (p_sample, w, scale_out, w_eff_out)]
+            cpu_kernels.sample(bits.reshape(-1), *flat[:2], normalise, *flat[2:])
+            if not by_learned:
+                return
+            scale_out.div_(p_learned)
+        else:
+            scale = self._sample(bits, p_sample, normalise)
+            scale_out.copy_(scale.div_(p_learned) if by_learned else scale)
+        torch.mul(w, scale_out, out=w_eff_out)
 
     def _apply_rule(self, scale: torch.Tensor) -> None:
         """eqs. 4-9 (presyn_rule.update, or its numba loop) on every network, one call per group of equal rules."""

@@ -68,15 +68,19 @@ class SynapticMLP:
         p_init: float | str = "min",
         weight_scale: float = 1.0,
     ) -> None:
+        device = torch.device(device)
+        w, biases, p = init_network(list(sizes), generator, p_min, p_init, weight_scale)
+        self._bind(sizes, w.to(device), p.to(device), [b.to(device) for b in biases], p_min)
+
+    def _bind(
+        self, sizes: list[int], w: torch.Tensor, p: torch.Tensor, biases: list[torch.Tensor], p_min: float
+    ) -> None:
+        """The model's layout (layer shapes, synapses per layer) over its tensors."""
         self.sizes = list(sizes)
-        self.device = torch.device(device)
+        self.device = w.device
         self.shapes = [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         self.numels = [o * i for o, i in self.shapes]
-        self.stacked = False
-        w, biases, p = init_network(self.sizes, generator, p_min, p_init, weight_scale)
-        self.w, self.p = w.to(self.device), p.to(self.device)
-        self.biases = [b.to(self.device) for b in biases]
-        self.p_min = p_min
+        self.w, self.p, self.biases, self.p_min = w, p, biases, p_min
 
     @classmethod
     def over(
@@ -84,12 +88,7 @@ class SynapticMLP:
     ) -> SynapticMLP:
         """A model over existing tensors (no init draws): w, p (S, P) or (P,), biases (S, out) or (out,)."""
         net = cls.__new__(cls)
-        net.sizes = list(sizes)
-        net.device = w.device
-        net.shapes = [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-        net.numels = [o * i for o, i in net.shapes]
-        net.stacked = w.dim() == 2
-        net.w, net.p, net.biases, net.p_min = w, p, biases, p_min
+        net._bind(sizes, w, p, biases, p_min)
         return net
 
     @classmethod
@@ -112,9 +111,14 @@ class SynapticMLP:
                 b.copy_(stacked[s])
 
     @property
+    def stacked(self) -> bool:
+        """Whether this model holds S networks ((S, P) tensors) rather than one flat network."""
+        return self.w.dim() == 2
+
+    @property
     def n_networks(self) -> int:
         """S (1 for an unstacked network)."""
-        return self.w.shape[0] if self.w.dim() == 2 else 1
+        return self.w.shape[0] if self.stacked else 1
 
     # ----------------------------------------------------------------- views
     def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
