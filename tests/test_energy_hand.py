@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from presyn.experiments.energy import snapshot
+from presyn.experiments.energy import snapshots
 from presyn.factory import build_learner
 from presyn.training import Generators
 
@@ -77,7 +77,7 @@ def test_all_negative_network_has_positive_energy(name):
 
 def test_energy_snapshot_reports_the_hand_computed_energy():
     """What the energy experiment logs each epoch (Fig 1-3 read it)."""
-    snap = snapshot(hand_made("presyn"), important_p=0.75)
+    (snap,) = snapshots(hand_made("presyn"), important_p=0.75)
     assert snap["synaptic_energy"] == pytest.approx(SUM_ABS, rel=1e-7)
     assert snap["mean_p"] == pytest.approx(sum(P) / len(P))
     assert snap["fraction_important"] == pytest.approx(4 / 10)  # p >= 0.75: 1.0, 0.75, 1.0, 0.75

@@ -55,15 +55,20 @@ def check_group(specs: list[dict]) -> None:
             raise ValueError(f"runs {specs[0]['method']} and {s['method']} differ in {diff}: cannot group them")
 
 
-def snapshot(learner, important_p: float, network: int | None = None) -> dict[str, float]:
-    """Cheap per-epoch numbers of one network: energy and release-probability summary."""
-    p = learner.net.p if network is None else learner.net.p[network]
+def snapshots(learner, important_p: float) -> list[dict[str, float]]:
+    """Cheap per-epoch numbers of every network of the learner (one for an unstacked one): energy and
+    release-probability summary (the energies computed once for the whole stack)."""
     energy = learner.synaptic_energy()
-    return {
-        "synaptic_energy": energy if network is None else energy[network],
-        "mean_p": float(p.mean()),
-        "fraction_important": float((p >= important_p).float().mean()),
-    }
+    energies = energy if learner.net.stacked else [energy]
+    rows = learner.net.p.view(-1, learner.net.p.shape[-1])
+    return [
+        {
+            "synaptic_energy": e,
+            "mean_p": float(p.mean()),
+            "fraction_important": float((p >= important_p).float().mean()),
+        }
+        for e, p in zip(energies, rows)
+    ]
 
 
 def _label(spec: dict) -> str:
@@ -96,8 +101,8 @@ def train(spec: dict | list[dict], inputs: dict, out_dir: Path | list[Path], dev
     labels = [_label(s) for s in specs]
     logs = [MetricsLog({k: s[k] for k in ("experiment", "method", "benchmark", "seed")}) for s in specs]
     initial_p = learner.net.p.detach().cpu().clone()
-    for i, m in enumerate(logs):
-        m.add(0, snapshot(learner, s0["important_p"], i))
+    for m, snap in zip(logs, snapshots(learner, s0["important_p"])):
+        m.add(0, snap)
     progress = Progress(labels[0] if S == 1 else f"{labels[0]} (+{S - 1} runs)", s0["epochs"])
     n, bs, t_train = data.x_train.shape[0], s0["batch_size"], 0.0
     every = s0.get("eval_every", 0)
@@ -122,8 +127,8 @@ def train(spec: dict | list[dict], inputs: dict, out_dir: Path | list[Path], dev
         if evaluated:
             probs, activity = learner.predict_proba(data.x_test, s0["eval_samples"])
         rows = []
-        for i, m in enumerate(logs):
-            row = {"train_loss": losses[i], "train_accuracy": accs[i], **snapshot(learner, s0["important_p"], i)}
+        for i, (m, snap) in enumerate(zip(logs, snapshots(learner, s0["important_p"]))):
+            row = {"train_loss": losses[i], "train_accuracy": accs[i], **snap}
             if evaluated:
                 row.update(evaluate(_Network(probs[i], activity[i]), data.x_test, data.y_test, s0["eval_samples"]))
             m.add(epoch, row)
