@@ -38,7 +38,8 @@ def draw(
     layers = sorted(neurons["layer"].unique())
     hidden = sorted(in_out["hidden_layer"].unique())
     rows = max(len(layers), 1) * max(len(hidden), 1)  # a grid both columns divide evenly: no empty slot
-    fig = plt.figure(figsize=(7.2, 2.8 * max(len(layers), 2)))  # each histogram's title: 3 lines (layer, KS test, D and P)
+    # each histogram's title has 3 lines (layer, KS test, D and P): taller rows, more space between them
+    fig = plt.figure(figsize=(7.2, 2.8 * max(len(layers), 2)))
     grid = fig.add_gridspec(rows, 2, hspace=1.6 * max(len(hidden), 1), wspace=0.35)
     per_a, per_b = rows // max(len(layers), 1), rows // max(len(hidden), 1)
     axes_a = [fig.add_subplot(grid[i * per_a : (i + 1) * per_a, 0]) for i in range(len(layers))]
